@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/standin"
+)
+
+// DemoOptions are the options of claimcheck demo.
+type DemoOptions struct {
+	FlowOptions
+	CheckOptions
+	OutputOptions
+	User   string
+	Client string
+}
+
+func newDemoCmd(ios *IOStreams, code *int) *cobra.Command {
+	o := &DemoOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole flow against an embedded demo provider on loopback, with no account anywhere",
+		Long: `demo starts an OpenID Provider inside claimcheck, on a random loopback port, with two users:
+alice (groups Everyone, IT) and bob (Everyone only), and runs a real flow against it: the
+authorize URL, the provider's sign-in page, the redirect to the loopback listener, the code
+exchange, verification against the provider's keys, and the groups check (IT,Everyone by default).
+
+When a browser can be opened it is, and you sign in there; with --no-browser, or where no browser
+can be opened, claimcheck signs in by itself through the provider's sign-in form over HTTP.
+
+  claimcheck demo                      # alice: passes
+  claimcheck demo --user bob           # bob lacks IT: a failing check, exit 1
+  claimcheck demo --flow implicit      # ID token in the fragment, relayed by the loopback page
+  claimcheck demo --response-mode form_post`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*code = runDemo(cmd.Context(), o, ios)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	// Port 0: the demo provider accepts any loopback port (RFC 8252 §7.3),
+	// so the demo never collides with a port in use.
+	o.FlowOptions.addFlags(fs, "http://127.0.0.1:0/callback")
+	fs.Lookup("scopes").DefValue = "[openid,profile,groups]"
+	o.Scopes = []string{"openid", "profile", "groups"}
+	o.CheckOptions.addFlags(fs, "IT", "Everyone")
+	o.OutputOptions.addFlags(fs)
+	fs.StringVar(&o.User, "user", "alice", "demo user to sign in as: alice (Everyone, IT) or bob (Everyone)")
+	fs.StringVar(&o.Client, "client", "public", "demo client: public (PKCE, no secret) or confidential (client secret)")
+	return cmd
+}
+
+func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
+	started := time.Now()
+	fail := func(err error) int { return emitError(ios, &o.OutputOptions, "", o.Flow, err) }
+	if err := o.OutputOptions.validate(); err != nil {
+		return fail(err)
+	}
+	var user *demoprovider.User
+	for _, u := range demoprovider.DefaultUsers() {
+		if u.Username == o.User {
+			user = &u
+		}
+	}
+	if user == nil {
+		return fail(failure.New(failure.Usage, "--user", "unknown demo user %q (want alice or bob)", o.User))
+	}
+	var clientID, secret string
+	switch o.Client {
+	case "public":
+		clientID = demoprovider.PublicClientID
+	case "confidential":
+		clientID, secret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+	default:
+		return fail(failure.New(failure.Usage, "--client", "unknown demo client %q (want public or confidential)", o.Client))
+	}
+	exp, err := o.CheckOptions.expectations()
+	if err != nil {
+		return fail(err)
+	}
+	extra, err := o.FlowOptions.extraParams()
+	if err != nil {
+		return fail(err)
+	}
+
+	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	if err != nil {
+		return fail(failure.Wrap(failure.Provider, "demo provider", err))
+	}
+	defer p.Close()
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	cfg := runner.Config{
+		Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
+		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
+		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
+		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: o.Timeout,
+		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
+	}
+	done := attachProgress(&cfg, ios)
+	r := runner.Run(ctx, cfg)
+	done()
+	return emit(ios, &o.OutputOptions, r, started)
+}
+
+// demoOpener signs in by itself when no browser can be shown, and otherwise
+// opens one, falling back to signing in by itself if that fails.
+func (o *DemoOptions) demoOpener(ios *IOStreams, u *demoprovider.User) flow.Opener {
+	jar, _ := cookiejar.New(nil)
+	self := &standin.Browser{
+		Client:   &http.Client{Jar: jar, Timeout: 10 * time.Second},
+		Username: u.Username, Password: u.Password,
+	}
+	switch {
+	case o.BrowserCommand != "":
+		return &flow.CommandBrowser{Command: o.BrowserCommand, Stdout: ios.ErrOut, Stderr: ios.ErrOut}
+	case o.NoBrowser || !canOpenBrowser(ios.Getenv):
+		fmt.Fprintf(ios.ErrOut, "signing in as %s through the demo provider's sign-in form (no browser)\n", u.Username)
+		return self
+	}
+	fmt.Fprintf(ios.ErrOut, "opening your browser: sign in as %s with password %s\n", u.Username, u.Password)
+	return &fallbackOpener{first: &flow.SystemBrowser{Stdout: io.Discard, Stderr: io.Discard}, second: self, ios: ios}
+}
+
+// canOpenBrowser says whether a system browser could be shown: on Linux and
+// the BSDs that takes a display.
+func canOpenBrowser(getenv func(string) string) bool {
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+}
+
+type fallbackOpener struct {
+	first, second flow.Opener
+	ios           *IOStreams
+}
+
+func (f *fallbackOpener) Open(ctx context.Context, u string) error {
+	if err := f.first.Open(ctx, u); err != nil {
+		fmt.Fprintf(f.ios.ErrOut, "could not open a browser (%s); signing in by itself instead\n", strings.TrimSpace(err.Error()))
+		return f.second.Open(ctx, u)
+	}
+	return nil
+}
+

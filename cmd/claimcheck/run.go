@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// ProviderOptions are the flags that say which provider and client to use
+// and how to talk to it; every command that talks to a provider has them.
+type ProviderOptions struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	ClientAuth   string
+	HTTPTimeout  time.Duration
+	ClockSkew    time.Duration
+	CAFile       string
+
+	secretFromFlag bool
+}
+
+func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
+	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
+	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
+	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
+	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf")
+	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
+}
+
+// resolve checks the provider flags and reads a secret given as "-".
+func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
+	if o.Issuer == "" {
+		return failure.New(failure.Usage, "--issuer", "required (or CLAIMCHECK_ISSUER)")
+	}
+	u, err := url.Parse(o.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return failure.New(failure.Usage, "--issuer", "%q is not an http(s) URL without query or fragment", o.Issuer)
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
+	}
+	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
+		o.secretFromFlag = true
+		fmt.Fprintln(ios.ErrOut, "warning: --client-secret on the command line is visible in the process list; set CLAIMCHECK_CLIENT_SECRET or pass --client-secret - and the secret on stdin")
+	}
+	if o.ClientSecret == "-" {
+		s, err := readLine(ios.In)
+		if err != nil {
+			return failure.New(failure.Usage, "--client-secret -", "reading the secret from stdin: %w", err)
+		}
+		o.ClientSecret = s
+	}
+	return nil
+}
+
+func (o *ProviderOptions) httpClient() (*http.Client, error) {
+	c, err := httpclient.New(httpclient.Options{Timeout: o.HTTPTimeout, CAFile: o.CAFile})
+	if err != nil {
+		return nil, failure.Wrap(failure.Usage, "--ca-file", err)
+	}
+	return c, nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+}
+
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for b.Len() < 64<<10 {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			b.WriteByte(buf[0])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	s := strings.TrimRight(b.String(), "\r")
+	if s == "" {
+		return "", fmt.Errorf("empty")
+	}
+	return s, nil
+}
+
+// CheckOptions are the expectations.
+type CheckOptions struct {
+	ExpectGroups []string
+	ForbidGroups []string
+	ExactGroups  bool
+	GroupsClaim  string
+	GroupsFrom   []string
+	Audience     string
+}
+
+func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
+	fs.StringSliceVar(&o.ExpectGroups, "expect-groups", defaultGroups, "groups that must all be present (comma separated)")
+	fs.StringSliceVar(&o.ForbidGroups, "forbid-groups", nil, "groups none of which may be present")
+	fs.BoolVar(&o.ExactGroups, "exact-groups", false, "the groups claim must hold exactly the expected groups")
+	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim")
+	fs.StringSliceVar(&o.GroupsFrom, "groups-from", nil, "where to look: id_token,access_token,userinfo (default: every verified token, and userinfo when none carries the claim)")
+	fs.StringVar(&o.Audience, "audience", "", "expected aud of JWT access tokens")
+}
+
+func (o *CheckOptions) expectations() (verify.Expectations, error) {
+	for _, s := range o.GroupsFrom {
+		switch s {
+		case report.IDToken, report.AccessToken, report.UserInfo:
+		default:
+			return verify.Expectations{}, failure.New(failure.Usage, "--groups-from", "unknown source %q (want id_token, access_token or userinfo)", s)
+		}
+	}
+	if o.ExactGroups && len(o.ExpectGroups) == 0 {
+		return verify.Expectations{}, failure.New(failure.Usage, "--exact-groups", "needs --expect-groups")
+	}
+	if o.GroupsClaim == "" {
+		return verify.Expectations{}, failure.New(failure.Usage, "--groups-claim", "must not be empty")
+	}
+	return verify.Expectations{
+		ExpectGroups: trimAll(o.ExpectGroups), ForbidGroups: trimAll(o.ForbidGroups), ExactGroups: o.ExactGroups,
+		GroupsClaim: o.GroupsClaim, GroupsFrom: o.GroupsFrom,
+	}, nil
+}
+
+func trimAll(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// OutputOptions say how the report is written.
+type OutputOptions struct {
+	Output     string
+	JUnit      string
+	ShowTokens bool
+}
+
+func (o *OutputOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Output, "output", "o", "text", "report format: text or json")
+	fs.StringVar(&o.JUnit, "junit", "", "also write the checks as JUnit XML to this file")
+	fs.BoolVar(&o.ShowTokens, "show-tokens", false, "show raw tokens in the report (redacted otherwise)")
+}
+
+func (o *OutputOptions) validate() error {
+	if o.Output != "text" && o.Output != "json" {
+		return failure.New(failure.Usage, "--output", "unknown format %q (want text or json)", o.Output)
+	}
+	return nil
+}
+
+// FlowOptions say how to run the authorization flow.
+type FlowOptions struct {
+	RedirectURI    string
+	Flow           string
+	ResponseType   string
+	ResponseMode   string
+	Scopes         []string
+	Params         []string
+	BrowserCommand string
+	NoBrowser      bool
+	Timeout        time.Duration
+}
+
+func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
+	fs.StringVar(&o.RedirectURI, "redirect-uri", defaultRedirect, "loopback redirect URI to listen on; must be registered exactly at the provider")
+	fs.StringVar(&o.Flow, "flow", "code", "code (always with PKCE S256) or implicit")
+	fs.StringVar(&o.ResponseType, "response-type", "", `response_type, e.g. "code", "id_token", "id_token token", "code id_token" (default: from --flow)`)
+	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
+	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
+	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
+	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser")
+	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the authorize URL instead of opening a browser")
+	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long to wait for the redirect")
+}
+
+func (o *FlowOptions) extraParams() (url.Values, error) {
+	v := url.Values{}
+	for _, p := range o.Params {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, failure.New(failure.Usage, "--param", "%q is not NAME=VALUE", p)
+		}
+		switch k {
+		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "response_mode", "scope":
+			return nil, failure.New(failure.Usage, "--param", "%s is set by claimcheck itself (use its own flag)", k)
+		}
+		v.Add(k, val)
+	}
+	return v, nil
+}
+
+func (o *FlowOptions) opener(ios *IOStreams) flow.Opener {
+	switch {
+	case o.BrowserCommand != "":
+		return &flow.CommandBrowser{Command: o.BrowserCommand, Stdout: ios.ErrOut, Stderr: ios.ErrOut}
+	case o.NoBrowser:
+		return &flow.PrintURL{W: ios.ErrOut}
+	}
+	return &flow.SystemBrowser{Stdout: io.Discard, Stderr: io.Discard}
+}
+
+// RunOptions are the options of claimcheck run (and of claimcheck itself).
+type RunOptions struct {
+	ProviderOptions
+	FlowOptions
+	CheckOptions
+	OutputOptions
+	fs *pflag.FlagSet
+}
+
+func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
+	o.ProviderOptions.addFlags(fs)
+	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
+	o.CheckOptions.addFlags(fs)
+	o.OutputOptions.addFlags(fs)
+	if o.fs == nil {
+		o.fs = fs
+	}
+}
+
+// config turns the options into a runner configuration; every error is a
+// usage error found before anything is sent.
+func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
+	if err := o.OutputOptions.validate(); err != nil {
+		return runner.Config{}, err
+	}
+	if err := o.ProviderOptions.resolve(fs, ios); err != nil {
+		return runner.Config{}, err
+	}
+	if o.ClientID == "" {
+		return runner.Config{}, failure.New(failure.Usage, "--client-id", "required (or CLAIMCHECK_CLIENT_ID)")
+	}
+	exp, err := o.CheckOptions.expectations()
+	if err != nil {
+		return runner.Config{}, err
+	}
+	extra, err := o.FlowOptions.extraParams()
+	if err != nil {
+		return runner.Config{}, err
+	}
+	if o.Timeout <= 0 {
+		return runner.Config{}, failure.New(failure.Usage, "--timeout", "must be positive")
+	}
+	client, err := o.ProviderOptions.httpClient()
+	if err != nil {
+		return runner.Config{}, err
+	}
+	return runner.Config{
+		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
+		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
+		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
+		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
+		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens,
+	}, nil
+}
+
+func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
+	started := time.Now()
+	cfg, err := o.config(o.fs, ios)
+	if err != nil {
+		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
+	}
+	done := attachProgress(&cfg, ios)
+	r := runner.Run(ctx, cfg)
+	done()
+	return emit(ios, &o.OutputOptions, r, started)
+}
+
+// attachProgress shows people what the run waits for: where the browser must
+// come back to, on a terminal as a live line with the time left, and the URL
+// when no browser could be opened. The returned function ends the live line.
+func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
+	var (
+		mu           sync.Mutex
+		stop         chan struct{}
+		finished     chan struct{}
+		authorizeURL string
+	)
+	cfg.OnListening = func(redirectURI, u string, deadline time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		authorizeURL = u
+		if !ios.ErrTTY {
+			fmt.Fprintf(ios.ErrOut, "waiting for the redirect to %s\n", redirectURI)
+			return
+		}
+		stop, finished = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(finished)
+			liveLine(ios.ErrOut, redirectURI, deadline, stop)
+		}()
+	}
+	cfg.OpenerError = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.ErrOut, "\nwarning: could not open a browser (%s); open this URL yourself:\n  %s\n", oneLine(err.Error()), authorizeURL)
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop != nil {
+			close(stop)
+			<-finished
+			stop = nil
+		}
+	}
+}
+
+func liveLine(w io.Writer, redirectURI string, deadline time.Time, stop <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		left := time.Until(deadline).Round(time.Second)
+		fmt.Fprintf(w, "\r\x1b[Kwaiting for the browser to come back to %s — %s left", redirectURI, left)
+		select {
+		case <-stop:
+			fmt.Fprint(w, "\r\x1b[K")
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// emit writes the report in the chosen format (and JUnit when asked) and
+// returns the exit status.
+func emit(ios *IOStreams, o *OutputOptions, r *report.Report, started time.Time) int {
+	var err error
+	if o.Output == "json" {
+		err = r.WriteJSON(ios.Out)
+	} else {
+		err = r.WriteText(ios.Out, report.TextOptions{Color: ios.color()})
+	}
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "claimcheck: writing the report: %v\n", err)
+	}
+	if o.JUnit != "" {
+		if err := writeJUnit(o.JUnit, r, started); err != nil {
+			fmt.Fprintf(ios.ErrOut, "claimcheck: %v\n", err)
+			if r.ExitCode == 0 {
+				return failure.Usage.ExitCode()
+			}
+		}
+	}
+	return r.ExitCode
+}
+
+func writeJUnit(path string, r *report.Report, started time.Time) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing JUnit: %w", err)
+	}
+	name := "claimcheck " + r.Flow
+	werr := report.WriteJUnit(f, []report.JUnitSuite{{Name: name, Report: r, Duration: time.Since(started)}}, started)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("writing JUnit %s: %w", path, werr)
+	}
+	return nil
+}
+
+// emitError reports an error found before a run could start.
+func emitError(ios *IOStreams, o *OutputOptions, issuer, flowName string, err error) int {
+	r := report.New(issuer, flowName)
+	r.Fail(err)
+	r.Finish()
+	if o.Output == "json" {
+		r.WriteJSON(ios.Out)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "claimcheck: %s\n", oneLine(err.Error()))
+	}
+	return r.ExitCode
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/runner"
+)
+
+// URLOptions are the options of claimcheck url.
+type URLOptions struct {
+	RunOptions
+}
+
+func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
+	o := &URLOptions{}
+	cmd := &cobra.Command{
+		Use:   "url",
+		Short: "Print the authorize URL (with -o json also its state, nonce and PKCE verifier) without running anything",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*code = runURL(cmd.Context(), o, ios)
+			return nil
+		},
+	}
+	o.ProviderOptions.addFlags(cmd.Flags())
+	o.FlowOptions.addFlags(cmd.Flags(), "http://127.0.0.1:8765/callback")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "text (the URL alone) or json")
+	o.fs = cmd.Flags()
+	return cmd
+}
+
+// urlJSON is what claimcheck url -o json prints: enough for a script to run
+// the rest of the flow itself.
+type urlJSON struct {
+	URL           string `json:"url"`
+	State         string `json:"state"`
+	Nonce         string `json:"nonce"`
+	CodeVerifier  string `json:"code_verifier"`
+	CodeChallenge string `json:"code_challenge"`
+	RedirectURI   string `json:"redirect_uri"`
+	ResponseType  string `json:"response_type"`
+	ResponseMode  string `json:"response_mode"`
+}
+
+func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
+	cfg, err := o.config(o.fs, ios)
+	if err != nil {
+		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
+	}
+	fc, err := runner.FlowConfig(ctx, cfg)
+	if err != nil {
+		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
+	}
+	req, err := flow.NewRequest(fc)
+	if err != nil {
+		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(urlJSON{URL: req.URL, State: req.State, Nonce: req.Nonce, CodeVerifier: req.CodeVerifier,
+			CodeChallenge: req.CodeChallenge, RedirectURI: req.RedirectURI, ResponseType: req.ResponseType, ResponseMode: req.ResponseMode}); err != nil {
+			return failure.Provider.ExitCode()
+		}
+		return 0
+	}
+	fmt.Fprintln(ios.Out, req.URL)
+	return 0
+}

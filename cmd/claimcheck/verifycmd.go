@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/runner"
+)
+
+// maxTokenLen bounds one token; real ones are a few kilobytes.
+const maxTokenLen = 64 << 10
+
+// VerifyOptions are the options of claimcheck verify.
+type VerifyOptions struct {
+	ProviderOptions
+	CheckOptions
+	OutputOptions
+	Kind   string
+	Tokens []string
+}
+
+func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
+	o := &VerifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN ... | -]",
+		Short: "Verify tokens given as arguments, or one per line on stdin with -, and check them",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Tokens = args
+			*code = runVerify(cmd.Context(), o, cmd, ios)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	o.ProviderOptions.addFlags(fs)
+	o.CheckOptions.addFlags(fs)
+	o.OutputOptions.addFlags(fs)
+	fs.StringVar(&o.Kind, "kind", "auto", "what the tokens are: id_token, access_token, or auto (an ID token names the client in aud)")
+	return cmd
+}
+
+func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *IOStreams) int {
+	started := time.Now()
+	fail := func(err error) int { return emitError(ios, &o.OutputOptions, o.Issuer, "verify", err) }
+	if err := o.OutputOptions.validate(); err != nil {
+		return fail(err)
+	}
+	switch o.Kind {
+	case "auto", report.IDToken, report.AccessToken:
+	default:
+		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
+	}
+	tokens, err := readTokens(o.Tokens, ios)
+	if err != nil {
+		return fail(err)
+	}
+	if o.Kind != report.AccessToken && o.ClientID == "" {
+		return fail(failure.New(failure.Usage, "--client-id", "required to verify ID tokens (their aud); use --kind access_token for access tokens alone"))
+	}
+	if err := o.ProviderOptions.resolve(cmd.Flags(), ios); err != nil {
+		return fail(err)
+	}
+	exp, err := o.CheckOptions.expectations()
+	if err != nil {
+		return fail(err)
+	}
+	client, err := o.ProviderOptions.httpClient()
+	if err != nil {
+		return fail(err)
+	}
+	cfg := runner.Config{
+		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
+		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
+	}
+	r := runner.VerifyTokens(ctx, cfg, o.Kind, tokens)
+	return emit(ios, &o.OutputOptions, r, started)
+}
+
+// readTokens takes the tokens from the arguments, or from stdin for "-",
+// and rejects anything that is not a compact JWS before any request is made.
+func readTokens(args []string, ios *IOStreams) ([]string, error) {
+	var tokens []string
+	if len(args) == 1 && args[0] == "-" {
+		sc := bufio.NewScanner(ios.In)
+		sc.Buffer(make([]byte, 0, 64<<10), maxTokenLen+1)
+		for sc.Scan() {
+			if t := strings.TrimSpace(sc.Text()); t != "" {
+				tokens = append(tokens, t)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, failure.New(failure.Usage, "stdin", "reading tokens: %w (a token may be at most %d bytes)", err, maxTokenLen)
+		}
+	} else {
+		tokens = args
+	}
+	if len(tokens) == 0 {
+		return nil, failure.New(failure.Usage, "verify", "no token given (pass tokens as arguments, or - and one per line on stdin)")
+	}
+	for i, t := range tokens {
+		if err := checkCompact(t); err != nil {
+			return nil, failure.New(failure.Usage, "verify", "token %d: %w", i+1, err)
+		}
+	}
+	return tokens, nil
+}
+
+func checkCompact(t string) error {
+	if len(t) > maxTokenLen {
+		return fmt.Errorf("is %d bytes long; a token may be at most %d", len(t), maxTokenLen)
+	}
+	parts := strings.Split(t, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("is not a JWT: %d dot-separated parts, want 3", len(parts))
+	}
+	for _, p := range parts[:2] {
+		if p == "" || strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return fmt.Errorf("is not a JWT: a part is not base64url")
+		}
+	}
+	if strings.Trim(parts[2], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		return fmt.Errorf("is not a JWT: the signature is not base64url")
+	}
+	return nil
+}
+

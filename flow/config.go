@@ -1,0 +1,331 @@
+// Package flow is the client side of an OpenID Connect / OAuth 2.0
+// authorization: it builds the authorize request (state, nonce, PKCE S256),
+// receives the authorization response on a loopback listener (query,
+// fragment through a relay page, form_post), opens a browser, and redeems a
+// code at the token endpoint. It verifies no token itself: a Result carries
+// raw tokens for package verify.
+//
+// Every error it returns carries a failure class, is one line, and never
+// contains a token, code, verifier, secret or a raw response body.
+package flow
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/claimcheck/claimcheck/failure"
+)
+
+// Config describes one authorization: the provider's endpoints, the client,
+// and what to ask for.
+type Config struct {
+	// Issuer is the provider's issuer identifier. An iss parameter in the
+	// authorization response (RFC 9207) must equal it.
+	Issuer                string
+	AuthorizationEndpoint string
+	// TokenEndpoint is required when the response type contains code.
+	TokenEndpoint string
+	ClientID      string
+	ClientSecret  string
+	// AuthMethod is client_secret_basic, client_secret_post or none. Empty
+	// means none without a secret and client_secret_basic with one.
+	AuthMethod string
+	// RedirectURI must be an http URI on 127.0.0.1, [::1] or localhost
+	// (RFC 8252 §7.3). Port 0 asks Listen for a free port.
+	RedirectURI string
+	// ResponseType is one of code, id_token, token or a combination of
+	// them in any order ("id_token token", "code id_token", ...). Empty
+	// means code.
+	ResponseType string
+	// ResponseMode is query, fragment or form_post. Empty means the
+	// response type's default (query for code, fragment otherwise) and
+	// leaves response_mode out of the request.
+	ResponseMode string
+	Scopes       []string
+	// ExtraParams are added to the authorize request (prompt, login_hint,
+	// ...). They may not set a parameter that the request itself carries.
+	ExtraParams url.Values
+	// IssParameterSupported is the provider's
+	// authorization_response_iss_parameter_supported: when set, a response
+	// without iss and without an ID token is refused.
+	IssParameterSupported bool
+	// HTTPClient is used for the token endpoint. Nil means a client with a
+	// 10 s timeout per request and a 1 MiB body cap.
+	HTTPClient *http.Client
+}
+
+// Authentication methods at the token endpoint (OpenID Connect Core §9).
+const (
+	authNone              = "none"
+	authClientSecretBasic = "client_secret_basic"
+	authClientSecretPost  = "client_secret_post"
+)
+
+// Response modes, as Response.Mode reports them.
+const (
+	modeQuery    = "query"
+	modeFragment = "fragment"
+	modeFormPost = "form_post"
+)
+
+// reservedParams are set by NewRequest; an extra parameter of the same name
+// would make the request ambiguous or undo a protection (state, PKCE).
+var reservedParams = []string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "response_mode",
+}
+
+// responseType is a parsed response_type: which artifacts the front
+// channel returns.
+type responseType struct{ code, idToken, token bool }
+
+func (rt responseType) String() string {
+	var w []string
+	if rt.code {
+		w = append(w, "code")
+	}
+	if rt.idToken {
+		w = append(w, "id_token")
+	}
+	if rt.token {
+		w = append(w, "token")
+	}
+	return strings.Join(w, " ")
+}
+
+// frontChannelTokens says whether tokens travel in the authorization
+// response itself.
+func (rt responseType) frontChannelTokens() bool { return rt.idToken || rt.token }
+
+func parseResponseType(s string) (responseType, error) {
+	var rt responseType
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return rt, failure.New(failure.Usage, "response type", "empty response_type")
+	}
+	for _, w := range words {
+		var seen *bool
+		switch w {
+		case "code":
+			seen = &rt.code
+		case "id_token":
+			seen = &rt.idToken
+		case "token":
+			seen = &rt.token
+		default:
+			return rt, failure.New(failure.Usage, "response type", "unknown response_type %q (want code, id_token, token or a combination)", clean(s, 80))
+		}
+		if *seen {
+			return rt, failure.New(failure.Usage, "response type", "response_type %q names %s twice", clean(s, 80), w)
+		}
+		*seen = true
+	}
+	return rt, nil
+}
+
+// loopbackURI is a redirect URI that passed the loopback checks.
+type loopbackURI struct {
+	raw  string
+	u    *url.URL
+	host string // 127.0.0.1, ::1 or localhost
+	port int
+	path string // the callback path; "/" when the URI has none
+}
+
+func parseRedirectURI(s string) (*loopbackURI, error) {
+	const op = "redirect URI"
+	if s == "" {
+		return nil, failure.New(failure.Usage, op, "missing (e.g. http://127.0.0.1:8765/callback)")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		return nil, failure.New(failure.Usage, op, "%q is not an absolute URL", clean(s, 200))
+	}
+	if !strings.EqualFold(u.Scheme, "http") {
+		return nil, failure.New(failure.Usage, op, "%q must use http: claimcheck listens on a loopback address (RFC 8252 §7.3)", clean(s, 200))
+	}
+	if u.User != nil {
+		return nil, failure.New(failure.Usage, op, "must not carry user information")
+	}
+	if u.Fragment != "" || strings.Contains(s, "#") {
+		return nil, failure.New(failure.Usage, op, "%q must not have a fragment (RFC 6749 §3.1.2)", clean(s, 200))
+	}
+	// A query would mix with the response's parameters and make a repeated
+	// or foreign parameter impossible to tell from the provider's.
+	if u.RawQuery != "" || u.ForceQuery {
+		return nil, failure.New(failure.Usage, op, "%q must not have a query", clean(s, 200))
+	}
+	host := strings.ToLower(u.Hostname())
+	switch host {
+	case "127.0.0.1", "::1", "localhost":
+	default:
+		return nil, failure.New(failure.Usage, op, "%q is not on a loopback address: use 127.0.0.1, [::1] or localhost", clean(s, 200))
+	}
+	port := 80
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return nil, failure.New(failure.Usage, op, "%q has an invalid port", clean(s, 200))
+		}
+		port = n
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, failure.New(failure.Usage, op, "%q has an empty port", clean(s, 200))
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	return &loopbackURI{raw: s, u: u, host: host, port: port, path: path}, nil
+}
+
+// withPort returns the URI as written, with its port replaced; only used
+// when port 0 was asked for, so the string otherwise stays exactly what is
+// registered at the provider.
+func (l *loopbackURI) withPort(port int) string {
+	u := *l.u
+	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	return u.String()
+}
+
+// resolved is a validated Config with its defaults filled in.
+type resolved struct {
+	rt           responseType
+	responseMode string
+	modeExplicit bool
+	authMethod   string
+	redirect     *loopbackURI
+}
+
+// Validate checks c without sending anything. Every error it returns has
+// class failure.Usage.
+func (c Config) Validate() error {
+	_, err := c.resolve()
+	return err
+}
+
+func (c Config) resolve() (*resolved, error) {
+	r := &resolved{}
+	if c.AuthorizationEndpoint == "" {
+		return nil, failure.New(failure.Usage, "authorization endpoint", "missing")
+	}
+	if err := checkEndpoint("authorization endpoint", c.AuthorizationEndpoint); err != nil {
+		return nil, err
+	}
+	if c.ClientID == "" {
+		return nil, failure.New(failure.Usage, "client ID", "missing")
+	}
+	redirect, err := parseRedirectURI(c.RedirectURI)
+	if err != nil {
+		return nil, err
+	}
+	r.redirect = redirect
+
+	rtString := c.ResponseType
+	if rtString == "" {
+		rtString = "code"
+	}
+	if r.rt, err = parseResponseType(rtString); err != nil {
+		return nil, err
+	}
+	switch c.ResponseMode {
+	case "":
+		r.responseMode = modeFragment
+		if !r.rt.frontChannelTokens() {
+			r.responseMode = modeQuery
+		}
+	case modeQuery, modeFragment, modeFormPost:
+		r.responseMode, r.modeExplicit = c.ResponseMode, true
+	default:
+		return nil, failure.New(failure.Usage, "response mode", "unknown response_mode %q (want query, fragment or form_post)", clean(c.ResponseMode, 80))
+	}
+	// OAuth 2.0 Multiple Response Type Encoding Practices §5: tokens in a
+	// query string end up in logs, history and Referer headers.
+	if r.responseMode == modeQuery && r.rt.frontChannelTokens() {
+		return nil, failure.New(failure.Usage, "response mode", "response_mode query is forbidden with response_type %q, which returns tokens in the front channel (use fragment or form_post)", r.rt.String())
+	}
+	if r.rt.idToken && !hasScope(c.Scopes, "openid") {
+		return nil, failure.New(failure.Usage, "scopes", "response_type %q returns an ID token, which needs the openid scope", r.rt.String())
+	}
+	for _, s := range c.Scopes {
+		if !validScope(s) {
+			return nil, failure.New(failure.Usage, "scopes", "%q is not a valid scope (RFC 6749 §3.3: no spaces, quotes or backslashes)", clean(s, 80))
+		}
+	}
+	for k := range c.ExtraParams {
+		if k == "" {
+			return nil, failure.New(failure.Usage, "extra parameters", "a parameter has an empty name")
+		}
+		for _, res := range reservedParams {
+			if k == res {
+				return nil, failure.New(failure.Usage, "extra parameters", "%s is set by claimcheck itself", k)
+			}
+		}
+	}
+	if r.rt.code {
+		if c.TokenEndpoint == "" {
+			return nil, failure.New(failure.Usage, "token endpoint", "missing, and response_type %q returns a code to redeem there", r.rt.String())
+		}
+		if err := checkEndpoint("token endpoint", c.TokenEndpoint); err != nil {
+			return nil, err
+		}
+	}
+	if r.authMethod, err = c.resolveAuthMethod(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (c Config) resolveAuthMethod() (string, error) {
+	switch c.AuthMethod {
+	case "":
+		if c.ClientSecret == "" {
+			return authNone, nil
+		}
+		return authClientSecretBasic, nil
+	case authNone:
+		if c.ClientSecret != "" {
+			return "", failure.New(failure.Usage, "client authentication", "none, but a client secret is set: drop one of them")
+		}
+	case authClientSecretBasic, authClientSecretPost:
+		if c.ClientSecret == "" {
+			return "", failure.New(failure.Usage, "client authentication", "%s needs a client secret", c.AuthMethod)
+		}
+	default:
+		return "", failure.New(failure.Usage, "client authentication", "unknown method %q (want client_secret_basic, client_secret_post or none)", clean(c.AuthMethod, 80))
+	}
+	return c.AuthMethod, nil
+}
+
+func checkEndpoint(op, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+		return failure.New(failure.Usage, op, "%q is not an absolute http(s) URL without a fragment", clean(s, 200))
+	}
+	return nil
+}
+
+func hasScope(scopes []string, want string) bool {
+	for _, s := range scopes {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// validScope follows RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < 0x21 || b > 0x7e || b == '"' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,209 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/httpclient"
+)
+
+// Tokens are raw tokens, from the token endpoint or from the authorization
+// response's front channel. None of them is verified here.
+type Tokens struct {
+	IDToken      string
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	Scope        string
+	// ExpiresIn is the access token's lifetime in seconds as the provider
+	// stated it; 0 when it did not.
+	ExpiresIn int64
+}
+
+const tokenOp = "token endpoint"
+
+// defaultTokenTimeout bounds a token request when Config.HTTPClient is nil.
+const defaultTokenTimeout = 10 * time.Second
+
+// Exchange redeems code at c.TokenEndpoint with req's PKCE verifier and
+// redirect URI, in exactly one request: client_secret_basic sends the
+// client in an Authorization header, client_secret_post and public clients
+// (none) in the form.
+//
+// An OAuth error answered with a 4xx status (invalid_grant, invalid_client,
+// ...) is failure.Flow and shows the error code and description. A 5xx, a
+// 4xx without an OAuth error, a 200 that is not a token response, and a
+// network failure are failure.Provider naming the status; no response body
+// appears in any message.
+func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens, error) {
+	if c.TokenEndpoint == "" {
+		return nil, failure.New(failure.Usage, tokenOp, "missing")
+	}
+	if err := checkEndpoint(tokenOp, c.TokenEndpoint); err != nil {
+		return nil, err
+	}
+	method, err := c.resolveAuthMethod()
+	if err != nil {
+		return nil, err
+	}
+	if req == nil || req.CodeVerifier == "" {
+		return nil, failure.New(failure.Usage, tokenOp, "the request has no PKCE verifier to send with the code")
+	}
+	if code == "" {
+		return nil, failure.New(failure.Flow, tokenOp, "no code to redeem")
+	}
+	// AuthStyleInParams for public clients: with auto-detection x/oauth2
+	// first sends HTTP Basic with an empty secret, and strict providers
+	// answer that with an error before the second try.
+	style := oauth2.AuthStyleInParams
+	if method == authClientSecretBasic {
+		style = oauth2.AuthStyleInHeader
+	}
+	conf := oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Endpoint:     oauth2.Endpoint{TokenURL: c.TokenEndpoint, AuthStyle: style},
+		RedirectURL:  req.RedirectURI,
+	}
+	base := c.HTTPClient
+	if base == nil {
+		if base, err = httpclient.New(httpclient.Options{Timeout: defaultTokenTimeout}); err != nil {
+			return nil, failure.Wrap(failure.Usage, tokenOp, err)
+		}
+	}
+	rec := &recorder{}
+	client := *base
+	rec.next = client.Transport
+	if rec.next == nil {
+		rec.next = http.DefaultTransport
+	}
+	client.Transport = rec
+	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, &client), code, oauth2.VerifierOption(req.CodeVerifier))
+	if err != nil {
+		return nil, tokenError(ctx, err, rec)
+	}
+	t := &Tokens{
+		AccessToken:  tok.AccessToken,
+		RefreshToken: tok.RefreshToken,
+		TokenType:    tok.TokenType,
+		ExpiresIn:    tok.ExpiresIn,
+	}
+	t.IDToken, _ = tok.Extra("id_token").(string)
+	t.Scope, _ = tok.Extra("scope").(string)
+	if t.ExpiresIn == 0 && !tok.Expiry.IsZero() {
+		t.ExpiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
+	}
+	return t, nil
+}
+
+func tokenError(ctx context.Context, err error, rec *recorder) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return failure.New(failure.Interrupted, tokenOp, "interrupted: %w", ctx.Err())
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := rec.statusText()
+		if re.Response != nil {
+			status = statusText(re.Response)
+		}
+		code := clean(re.ErrorCode, 64)
+		if code != "" && (re.Response == nil || re.Response.StatusCode < 500) {
+			msg := fmt.Sprintf("%s: error=%s", status, code)
+			if re.ErrorDescription != "" {
+				msg += fmt.Sprintf(" error_description=%q", clean(re.ErrorDescription, 300))
+			}
+			if re.ErrorURI != "" {
+				msg += fmt.Sprintf(" error_uri=%q", clean(re.ErrorURI, 200))
+			}
+			return failure.New(failure.Flow, tokenOp, "%s", msg)
+		}
+		if code != "" {
+			return failure.New(failure.Provider, tokenOp, "%s (error=%s)", status, code)
+		}
+		return failure.New(failure.Provider, tokenOp, "%s, and no OAuth error in the response", status)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+	}
+	if status, readErr, ok := rec.result(); ok {
+		if readErr != nil {
+			return failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", status, httpclient.StripURL(readErr))
+		}
+		return failure.New(failure.Provider, tokenOp, "%s, but the response is not a token response (JSON with an access_token)", status)
+	}
+	return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+}
+
+// recorder remembers the token endpoint's status and any error reading its
+// body: x/oauth2 reports a 200 with an unusable body as a plain error that
+// carries neither (and, for JSON errors, nothing we may show).
+type recorder struct {
+	next http.RoundTripper
+
+	mu      sync.Mutex
+	status  string
+	seen    bool
+	readErr error
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.status, r.seen, r.readErr = statusText(resp), true, nil
+	r.mu.Unlock()
+	resp.Body = &recordedBody{ReadCloser: resp.Body, r: r}
+	return resp, nil
+}
+
+func (r *recorder) result() (status string, readErr error, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status, r.readErr, r.seen
+}
+
+func (r *recorder) statusText() string {
+	s, _, ok := r.result()
+	if !ok {
+		return "no response"
+	}
+	return s
+}
+
+type recordedBody struct {
+	io.ReadCloser
+	r *recorder
+}
+
+func (b *recordedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.r.mu.Lock()
+		if b.r.readErr == nil {
+			b.r.readErr = err
+		}
+		b.r.mu.Unlock()
+	}
+	return n, err
+}
+
+// statusText is "status 500 Internal Server Error", without the body.
+func statusText(resp *http.Response) string {
+	text := http.StatusText(resp.StatusCode)
+	if text == "" {
+		return fmt.Sprintf("status %d", resp.StatusCode)
+	}
+	return fmt.Sprintf("status %d %s", resp.StatusCode, text)
+}

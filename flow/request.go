@@ -1,0 +1,117 @@
+package flow
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"golang.org/x/oauth2"
+
+	"github.com/claimcheck/claimcheck/failure"
+)
+
+// Request is one authorize request as sent, with the secrets that tie its
+// response to it. A Request is used for one run only.
+type Request struct {
+	// URL is the authorize URL the person's browser is sent to.
+	URL           string `json:"url"`
+	State         string `json:"state"`
+	Nonce         string `json:"nonce"`
+	CodeVerifier  string `json:"code_verifier,omitempty"`
+	CodeChallenge string `json:"code_challenge,omitempty"`
+	// ResponseType is in canonical order ("code id_token token").
+	ResponseType string `json:"response_type"`
+	// ResponseMode is the mode asked for, or the response type's default.
+	ResponseMode string `json:"response_mode"`
+	RedirectURI  string `json:"redirect_uri"`
+	// Issuer and IssParameterSupported come from the Config; Listener.Wait
+	// uses them for the RFC 9207 iss check.
+	Issuer                string `json:"issuer"`
+	IssParameterSupported bool   `json:"iss_parameter_supported"`
+}
+
+// randomBytes is the entropy of state and nonce: 256 bits, twice the
+// minimum of RFC 9700 §4.7.1, so that no one ever has to argue about it.
+const randomBytes = 32
+
+// NewRequest validates c and builds a fresh request: state and nonce from
+// crypto/rand, and for response types with a code a PKCE S256 verifier and
+// challenge. The nonce is sent in every flow, the code flow included.
+// c.RedirectURI must have its real port: a port 0 is resolved by Listen,
+// whose RedirectURI goes into the Config.
+func NewRequest(c Config) (*Request, error) {
+	r, err := c.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if r.redirect.port == 0 {
+		return nil, failure.New(failure.Usage, "redirect URI", "port 0 is chosen when listening: build the request with the listener's RedirectURI")
+	}
+	req := &Request{
+		State:                 randomString(),
+		Nonce:                 randomString(),
+		ResponseType:          r.rt.String(),
+		ResponseMode:          r.responseMode,
+		RedirectURI:           c.RedirectURI,
+		Issuer:                c.Issuer,
+		IssParameterSupported: c.IssParameterSupported,
+	}
+	u, _ := url.Parse(c.AuthorizationEndpoint) // checked by resolve
+	q := u.Query()
+	for k, vs := range c.ExtraParams {
+		q[k] = append([]string(nil), vs...)
+	}
+	q.Set("response_type", req.ResponseType)
+	q.Set("client_id", c.ClientID)
+	q.Set("redirect_uri", c.RedirectURI)
+	if len(c.Scopes) > 0 {
+		q.Set("scope", strings.Join(c.Scopes, " "))
+	}
+	q.Set("state", req.State)
+	q.Set("nonce", req.Nonce)
+	// PKCE binds the code to this client instance; without a code there is
+	// nothing to bind, and some providers refuse a challenge they cannot use.
+	if r.rt.code {
+		req.CodeVerifier = oauth2.GenerateVerifier()
+		req.CodeChallenge = oauth2.S256ChallengeFromVerifier(req.CodeVerifier)
+		q.Set("code_challenge", req.CodeChallenge)
+		q.Set("code_challenge_method", "S256")
+	}
+	if r.modeExplicit {
+		q.Set("response_mode", req.ResponseMode)
+	}
+	u.RawQuery = q.Encode()
+	req.URL = u.String()
+	return req, nil
+}
+
+// randomString returns randomBytes from crypto/rand, base64url without
+// padding. crypto/rand.Read does not fail (it aborts the program instead).
+func randomString() string {
+	b := make([]byte, randomBytes)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// clean makes text from an untrusted source fit for a one-line message:
+// invalid UTF-8 replaced, control and format characters (newlines, ANSI
+// escapes, bidi overrides) dropped, at most max runes.
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

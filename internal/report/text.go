@@ -1,0 +1,288 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// TextOptions control WriteText.
+type TextOptions struct {
+	// Color adds ANSI colours; the caller decides (a terminal, no NO_COLOR).
+	Color bool
+	// Now is the reference for "in 59m" and "2h ago"; time.Now when nil.
+	Now func() time.Time
+}
+
+// The order in which well-known claims are listed; the rest follow sorted.
+var claimOrder = []string{"iss", "sub", "aud", "azp", "client_id", "scope", "scp", "exp", "iat", "nbf", "auth_time",
+	"nonce", "at_hash", "c_hash", "acr", "amr", "sid", "jti", "name", "preferred_username", "email", "email_verified"}
+
+var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true}
+
+var tokenOrder = []string{IDToken, AccessToken, UserInfo}
+
+var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo"}
+
+type painter bool
+
+func (p painter) paint(code, s string) string {
+	if !p {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+func (p painter) green(s string) string { return p.paint("32", s) }
+func (p painter) red(s string) string   { return p.paint("31", s) }
+func (p painter) dim(s string) string   { return p.paint("2", s) }
+func (p painter) bold(s string) string  { return p.paint("1", s) }
+
+// WriteText writes the report for a person: what was asked, each token's
+// claims, the checks and a one-line verdict.
+func (r *Report) WriteText(w io.Writer, o TextOptions) error {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	p := painter(o.Color)
+	b := &strings.Builder{}
+
+	fmt.Fprintf(b, "%s %s\n", p.bold("claimcheck"), p.dim("· "+r.Flow+" · "+r.Issuer))
+	if q := r.Request; q != nil {
+		rows := [][2]string{
+			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth)},
+			{"response", strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)},
+			{"scopes", strings.Join(q.Scopes, " ")},
+			{"redirect uri", q.RedirectURI},
+		}
+		for _, k := range sortedKeys(q.Endpoints) {
+			rows = append(rows, [2]string{k, q.Endpoints[k]})
+		}
+		rows = append(rows, [2]string{"authorize url", q.AuthorizeURL})
+		writeRows(b, rows, "  ")
+	}
+
+	for _, kind := range r.tokenKinds() {
+		t := r.Tokens[kind]
+		b.WriteString("\n")
+		var status string
+		switch {
+		case t.Verified:
+			status = p.green("✓ verified")
+		case t.Error != "":
+			status = p.red("✗ " + t.Error)
+		default:
+			status = p.dim("not verified")
+		}
+		title := tokenTitles[kind]
+		if title == "" {
+			title = kind
+		}
+		fmt.Fprintf(b, "%s  %s%s\n", p.bold(title), status, headerSummary(t.Header))
+		if t.Note != "" {
+			fmt.Fprintf(b, "  %s\n", p.dim(t.Note))
+		}
+		writeRows(b, claimRows(t.Claims, now()), "  ")
+		if t.Raw != "" {
+			fmt.Fprintf(b, "  %s %s\n", p.dim("raw"), t.Raw)
+		}
+	}
+
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(b, "%s %s\n", p.dim("note:"), n)
+		}
+	}
+
+	if len(r.Checks) > 0 {
+		fmt.Fprintf(b, "\n%s\n", p.bold("Checks"))
+		width := 0
+		for _, c := range r.Checks {
+			width = max(width, len([]rune(c.Name)))
+		}
+		for _, c := range r.Checks {
+			mark := p.green("✓")
+			if !c.OK {
+				mark = p.red("✗")
+			}
+			fmt.Fprintf(b, "  %s %-*s  %s\n", mark, width, c.Name, c.Detail)
+		}
+	}
+
+	b.WriteString("\n")
+	b.WriteString(r.verdict(p))
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func clientAuthSuffix(auth string) string {
+	if auth == "" {
+		return ""
+	}
+	return " (" + auth + ")"
+}
+
+func headerSummary(h map[string]any) string {
+	var parts []string
+	if alg, ok := h["alg"].(string); ok {
+		parts = append(parts, alg)
+	}
+	if kid, ok := h["kid"].(string); ok {
+		parts = append(parts, "kid "+kid)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func (r *Report) verdict(p painter) string {
+	if r.Error != nil {
+		return p.red(fmt.Sprintf("FAIL (%s, exit %d): %s", r.Error.Class, r.ExitCode, r.Error.Message))
+	}
+	if n := r.failedChecks(); n > 0 {
+		return p.red(fmt.Sprintf("FAIL (expectation, exit %d): %d of %d checks failed", r.ExitCode, n, len(r.Checks)))
+	}
+	return p.green(fmt.Sprintf("PASS: tokens verified, %d of %d checks passed", len(r.Checks), len(r.Checks)))
+}
+
+// tokenKinds lists the report's tokens, the usual kinds first.
+func (r *Report) tokenKinds() []string {
+	var kinds []string
+	seen := map[string]bool{}
+	for _, k := range tokenOrder {
+		if _, ok := r.Tokens[k]; ok {
+			kinds = append(kinds, k)
+			seen[k] = true
+		}
+	}
+	for _, k := range sortedKeys(r.Tokens) {
+		if !seen[k] {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
+
+func claimRows(claims map[string]any, now time.Time) [][2]string {
+	var rows [][2]string
+	done := map[string]bool{}
+	add := func(k string) {
+		rows = append(rows, [2]string{sanitize(k), formatClaim(k, claims[k], now)})
+		done[k] = true
+	}
+	for _, k := range claimOrder {
+		if _, ok := claims[k]; ok {
+			add(k)
+		}
+	}
+	for _, k := range sortedKeys(claims) {
+		if !done[k] {
+			add(k)
+		}
+	}
+	return rows
+}
+
+func formatClaim(name string, v any, now time.Time) string {
+	if timeClaims[name] {
+		if f, ok := v.(float64); ok {
+			t := time.Unix(int64(f), 0).UTC()
+			return t.Format("2006-01-02 15:04:05 UTC") + " (" + relative(t, now) + ")"
+		}
+		if n, ok := v.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				t := time.Unix(i, 0).UTC()
+				return t.Format("2006-01-02 15:04:05 UTC") + " (" + relative(t, now) + ")"
+			}
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return sanitize(x)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = formatClaim("", e, now)
+		}
+		return strings.Join(parts, ", ")
+	case nil:
+		return "null"
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return sanitize(string(j))
+}
+
+func relative(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d >= 0 {
+		return "in " + shortDuration(d)
+	}
+	return shortDuration(-d) + " ago"
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm%02ds", d/time.Minute, (d%time.Minute)/time.Second)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// sanitize keeps a provider's strings from moving the cursor or recolouring
+// the terminal.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '�'
+		}
+		return r
+	}, s)
+}
+
+func writeRows(b *strings.Builder, rows [][2]string, indent string) {
+	width := 0
+	for _, r := range rows {
+		if r[1] != "" {
+			width = max(width, len([]rune(r[0])))
+		}
+	}
+	for _, r := range rows {
+		if r[1] == "" {
+			continue
+		}
+		fmt.Fprintf(b, "%s%-*s  %s\n", indent, width, r[0], r[1])
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkNames is used by JUnit too, so both renderings name a check alike.
+func checkName(c verify.Check) string {
+	if c.Source == "" {
+		return c.Name
+	}
+	return c.Name + " [" + c.Source + "]"
+}

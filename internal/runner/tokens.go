@@ -1,0 +1,149 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// unverifiedClaims decodes a JWT's payload without verifying it, so that a
+// report can show what a rejected or foreign token claimed. It returns nil
+// for anything that is not a compact JWT with a JSON object payload.
+func unverifiedClaims(raw string) map[string]any {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 || len(raw) > 64<<10 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&claims); err != nil {
+		return nil
+	}
+	return claims
+}
+
+
+// VerifyTokens verifies tokens given by hand (claimcheck verify) against the
+// issuer's keys and evaluates the expectations on them. No nonce was sent for
+// them, so none is compared; everything else is checked as in a run.
+func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
+	r := report.New(c.Issuer, "verify")
+	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	var sources []verify.Source
+	var firstErr error
+	count := map[string]int{}
+	for _, raw := range tokens {
+		k := kind
+		if k == "" || k == "auto" {
+			k = guessKind(raw, c.ClientID)
+		}
+		count[k]++
+		key := k
+		if count[k] > 1 {
+			key = fmt.Sprintf("%s#%d", k, count[k])
+		}
+		t := &report.Token{Raw: raw}
+		var tok *verify.Token
+		var err error
+		if k == report.IDToken {
+			tok, err = p.VerifyIDToken(ctx, raw, verify.IDTokenOptions{ClientID: c.ClientID, NoNonce: true, ClockSkew: c.ClockSkew, Now: c.Now})
+		} else {
+			tok, err = p.VerifyAccessToken(ctx, raw, verify.AccessTokenOptions{Audience: c.Audience, ClockSkew: c.ClockSkew, Now: c.Now})
+		}
+		var nv *verify.NotVerifiableError
+		switch {
+		case err == nil:
+			t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
+			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
+			r.AddCheck(verify.Check{Name: key + " verified", OK: true, Source: k, Detail: verifiedDetail(tok, nil)})
+		case errors.As(err, &nv):
+			t.Note = "not verifiable locally: " + nv.Error()
+			t.Claims = unverifiedClaims(raw)
+			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: t.Note})
+			// Asked to verify it and could not: that is a verification
+			// failure here, though in a run it is only a note.
+			if firstErr == nil {
+				firstErr = failure.New(failure.Verification, key, "%w", err)
+			}
+		default:
+			t.Error = err.Error()
+			t.Claims = unverifiedClaims(raw)
+			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: err.Error()})
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		r.Tokens[key] = t
+	}
+	if firstErr != nil {
+		return finish(r, firstErr, c)
+	}
+	for _, ch := range c.Expect.Evaluate(sources) {
+		r.AddCheck(ch)
+	}
+	return finish(r, nil, c)
+}
+
+// guessKind tells an ID token from an access token by what each carries:
+// a nonce or an aud naming the client marks an ID token, a scope or an
+// at+jwt type an access token. --kind settles it when the guess is wrong.
+func guessKind(raw, clientID string) string {
+	claims := unverifiedClaims(raw)
+	if claims == nil {
+		return report.AccessToken
+	}
+	if _, ok := claims["nonce"]; ok {
+		return report.IDToken
+	}
+	_, scope := claims["scope"]
+	_, scp := claims["scp"]
+	if scope || scp || strings.EqualFold(headerType(raw), "at+jwt") {
+		return report.AccessToken
+	}
+	switch aud := claims["aud"].(type) {
+	case string:
+		if aud == clientID {
+			return report.IDToken
+		}
+	case []any:
+		for _, a := range aud {
+			if a == clientID {
+				return report.IDToken
+			}
+		}
+	}
+	return report.AccessToken
+}
+
+func headerType(raw string) string {
+	h, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return ""
+	}
+	var hdr struct {
+		Typ string `json:"typ"`
+	}
+	if json.Unmarshal(b, &hdr) != nil {
+		return ""
+	}
+	return hdr.Typ
+}

@@ -1,0 +1,386 @@
+// Package verify turns what an authorization server returned into verified
+// claims and checks: discovery, JWKS verification of ID tokens and JWT
+// access tokens, userinfo, and the group expectations of a run.
+//
+// Signatures and the standard checks go through coreos/go-oidc; this
+// package adds what go-oidc leaves to its callers (nonce, iat, sub, azp,
+// at_hash, c_hash, exp with a clock-skew allowance, JWK use and alg, compact
+// serialization only) and a key set that refetches a JWKS at most once per
+// unknown key and interval and tells an unreachable JWKS (a provider
+// failure) from a bad signature (a verification failure).
+//
+// Every error carries a class from package failure, is one line, names the
+// endpoint or claim at fault, and never contains a response body or a token.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/httpclient"
+)
+
+// Metadata is the part of an OpenID Provider's discovery document (or an
+// RFC 8414 authorization server's metadata) that claimcheck uses.
+type Metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint                              string   `json:"token_endpoint,omitempty"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURI                                    string   `json:"jwks_uri,omitempty"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint,omitempty"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint,omitempty"`
+	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
+	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	ClaimsSupported                            []string `json:"claims_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+}
+
+// extraMetadata holds discovery fields that only this package needs.
+type extraMetadata struct {
+	UserinfoSigningAlgValuesSupported []string `json:"userinfo_signing_alg_values_supported"`
+}
+
+// Provider is a discovered authorization server: its metadata and its key
+// set. A Provider is meant to live for one run; the key set's refetch
+// allowance ("once per unknown key, then at most once per interval") is
+// counted per Provider. It is safe for concurrent use.
+type Provider struct {
+	meta   Metadata
+	client *http.Client
+	// keys is nil when the metadata has no jwks_uri (RFC 8414 servers need
+	// not publish one).
+	keys *keySet
+	// idAlgs are the algorithms accepted on ID tokens: the advertised ones
+	// that are asymmetric, or RS256 when nothing is advertised.
+	idAlgs []string
+	// userinfoAlgs are the algorithms accepted on signed userinfo
+	// responses, from userinfoAlgsField (userinfo_signing_alg_values_supported,
+	// or the ID token's list when that is absent) advertising
+	// userinfoAdvertised.
+	userinfoAlgs, userinfoAdvertised []string
+	userinfoAlgsField                string
+}
+
+// defaultTimeout bounds each request when Discover is given no client.
+const defaultTimeout = 10 * time.Second
+
+// Discover fetches the metadata of issuer from
+// {issuer}/.well-known/openid-configuration and, only when that answers 404,
+// from the RFC 8414 location /.well-known/oauth-authorization-server (and,
+// for an issuer with a path, {issuer}/.well-known/oauth-authorization-server
+// as many servers publish it there).
+//
+// client is used for every later request of the Provider too (JWKS,
+// userinfo); pass one from internal/httpclient so that each request has a
+// deadline and a body cap. A nil client gets one with a 10s timeout.
+//
+// A malformed issuer is a failure.Usage error; a document whose issuer
+// differs from the one asked for is a failure.Verification error that wraps
+// *oidc.IssuerMismatchError; an unreachable endpoint, a non-2xx status or a
+// body that is not a metadata document is a failure.Provider error.
+func Discover(ctx context.Context, issuer string, client *http.Client) (*Provider, error) {
+	const op = "discovery"
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, failure.New(failure.Usage, op, "issuer %s is not an http(s) URL without query or fragment", quote(issuer))
+	}
+	if client == nil {
+		client, err = httpclient.New(httpclient.Options{Timeout: defaultTimeout})
+		if err != nil {
+			return nil, failure.Wrap(failure.Usage, op, err)
+		}
+	}
+
+	var body []byte
+	var from string
+	var notFound []string
+	for _, candidate := range discoveryURLs(u) {
+		res, err := get(ctx, client, candidate, map[string]string{"Accept": "application/json"})
+		if err != nil {
+			return nil, fetchFailure(ctx, op, candidate, err)
+		}
+		if res.status == http.StatusNotFound {
+			notFound = append(notFound, displayURL(candidate))
+			continue
+		}
+		if err := res.wantJSON(); err != nil {
+			return nil, failure.New(failure.Provider, op, "%s: %w", displayURL(candidate), err)
+		}
+		body, from = res.body, candidate
+		break
+	}
+	if body == nil {
+		return nil, failure.New(failure.Provider, op, "status 404 at %s", strings.Join(notFound, " and "))
+	}
+
+	var meta Metadata
+	if err := json.Unmarshal(body, &meta); err != nil {
+		return nil, failure.New(failure.Provider, op, "%s: %w", displayURL(from), jsonProblem("metadata document", err))
+	}
+	var extra extraMetadata
+	// The extra fields are optional; a malformed one is ignored rather than
+	// failing a document whose required fields are fine.
+	_ = json.Unmarshal(body, &extra)
+
+	if meta.Issuer != issuer {
+		return nil, failure.Wrap(failure.Verification, op, &issuerMismatch{
+			from: displayURL(from),
+			err:  &oidc.IssuerMismatchError{Provided: issuer, Discovered: meta.Issuer},
+		})
+	}
+	for _, endpoint := range []struct{ name, url string }{
+		{"jwks_uri", meta.JWKSURI},
+		{"userinfo_endpoint", meta.UserinfoEndpoint},
+	} {
+		if endpoint.url == "" {
+			continue
+		}
+		if e, err := url.Parse(endpoint.url); err != nil || (e.Scheme != "https" && e.Scheme != "http") || e.Host == "" {
+			return nil, failure.New(failure.Verification, op, "%s in the document at %s is not an http(s) URL", endpoint.name, displayURL(from))
+		}
+	}
+
+	p := &Provider{
+		meta:   meta,
+		client: client,
+		idAlgs: acceptedAlgs(meta.IDTokenSigningAlgValuesSupported),
+	}
+	// Signed userinfo is rare; without its own list, the ID token's
+	// algorithms are the best statement of what the provider signs with.
+	p.userinfoAlgs, p.userinfoAdvertised, p.userinfoAlgsField = p.idAlgs, meta.IDTokenSigningAlgValuesSupported, "id_token_signing_alg_values_supported"
+	if len(extra.UserinfoSigningAlgValuesSupported) > 0 {
+		p.userinfoAlgs = acceptedAlgs(extra.UserinfoSigningAlgValuesSupported)
+		p.userinfoAdvertised, p.userinfoAlgsField = extra.UserinfoSigningAlgValuesSupported, "userinfo_signing_alg_values_supported"
+	}
+	if meta.JWKSURI != "" {
+		p.keys = newKeySet(meta.JWKSURI, client)
+	}
+	return p, nil
+}
+
+// Metadata returns the discovered metadata.
+func (p *Provider) Metadata() Metadata {
+	return p.meta
+}
+
+// discoveryURLs lists where the metadata may be, in the order tried.
+func discoveryURLs(issuer *url.URL) []string {
+	trimmed := strings.TrimSuffix(issuer.String(), "/")
+	urls := []string{trimmed + "/.well-known/openid-configuration"}
+	path := strings.TrimSuffix(issuer.EscapedPath(), "/")
+	// RFC 8414 section 3.1 inserts the well-known segment between host and
+	// path; OpenID Discovery appends it. Many OAuth servers with a path in
+	// their issuer serve the appended form too, so it is tried last.
+	rfc8414 := issuer.Scheme + "://" + issuer.Host + "/.well-known/oauth-authorization-server" + path
+	urls = append(urls, rfc8414)
+	if path != "" {
+		urls = append(urls, trimmed+"/.well-known/oauth-authorization-server")
+	}
+	return urls
+}
+
+// issuerMismatch words the mismatch for a person while keeping go-oidc's
+// typed error inspectable with errors.As.
+type issuerMismatch struct {
+	from string
+	err  *oidc.IssuerMismatchError
+}
+
+func (m *issuerMismatch) Error() string {
+	msg := fmt.Sprintf("the document at %s names issuer %s, not %s", m.from, quote(m.err.Discovered), quote(m.err.Provided))
+	if strings.TrimSuffix(m.err.Discovered, "/") == strings.TrimSuffix(m.err.Provided, "/") {
+		msg += " (they differ in a trailing slash; the issuer must match exactly)"
+	}
+	return msg
+}
+
+func (m *issuerMismatch) Unwrap() error { return m.err }
+
+// acceptedAlgs keeps the advertised algorithms that are asymmetric
+// signatures go-oidc can verify. "none" and the HS* MACs are never kept: a
+// MAC keyed with a shared secret proves nothing about the issuer to a
+// client that holds the secret itself, and HS256 with a public key as the
+// secret is the classic algorithm-confusion attack.
+func acceptedAlgs(advertised []string) []string {
+	if len(advertised) == 0 {
+		return []string{oidc.RS256}
+	}
+	var out []string
+	for _, a := range advertised {
+		if slices.Contains(asymmetricNames, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// asymmetricNames are the signature algorithms go-oidc verifies.
+var asymmetricNames = []string{
+	oidc.RS256, oidc.RS384, oidc.RS512,
+	oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512,
+	oidc.EdDSA,
+}
+
+// response is a fetched HTTP response with its (capped) body.
+type response struct {
+	status int
+	ctype  string
+	header http.Header
+	body   []byte
+}
+
+// maxBody caps every body read here, also when the caller's client has no
+// cap of its own.
+const maxBody = httpclient.DefaultMaxBody
+
+// errTooLarge reports a body over maxBody (or over the client's own cap).
+var errTooLarge = errors.New("response body is too large")
+
+// get performs a GET and reads the body of a 2xx response. Its errors hold
+// no URL (StripURL) so the caller can name the endpoint in its own words.
+func get(ctx context.Context, client *http.Client, rawURL string, header map[string]string) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, httpclient.StripURL(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var tooLarge *httpclient.BodyTooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("%w (over %d bytes)", errTooLarge, tooLarge.Limit)
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			return nil, fmt.Errorf("timed out: %w", httpclient.StripURL(err))
+		}
+		return nil, httpclient.StripURL(err)
+	}
+	defer resp.Body.Close()
+	res := &response{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), header: resp.Header}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return res, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		var tooLarge *httpclient.BodyTooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("%w (over %d bytes)", errTooLarge, tooLarge.Limit)
+		}
+		return nil, fmt.Errorf("reading the body: %w", httpclient.StripURL(err))
+	}
+	if len(body) > maxBody {
+		return nil, fmt.Errorf("%w (over %d bytes)", errTooLarge, maxBody)
+	}
+	res.body = body
+	return res, nil
+}
+
+// wantJSON accepts a 200 whose body looks like a JSON object. The checks
+// come before decoding so that an HTML error page or a login page served
+// with status 200 is named as such rather than as a JSON syntax error.
+func (r *response) wantJSON() error {
+	if r.status != http.StatusOK {
+		return fmt.Errorf("status %d", r.status)
+	}
+	if r.isHTML() {
+		return errors.New("status 200 with an HTML page, not JSON")
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("{")) {
+		return errors.New("status 200 with a body that is not a JSON object")
+	}
+	return nil
+}
+
+func (r *response) mediaType() string {
+	mt, _, err := mime.ParseMediaType(r.ctype)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(mt)
+}
+
+func (r *response) isHTML() bool {
+	mt := r.mediaType()
+	if mt == "text/html" || mt == "application/xhtml+xml" {
+		return true
+	}
+	return bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("<"))
+}
+
+// jsonProblem describes a decoding error without quoting the input: a
+// syntax error's text is safe, a type error is reduced to the field name.
+func jsonProblem(what string, err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "the top level"
+		}
+		return fmt.Errorf("the %s is malformed: %s has the wrong JSON type (%s)", what, field, typeErr.Value)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Errorf("the %s is not valid JSON (at byte %d)", what, syntaxErr.Offset)
+	}
+	return fmt.Errorf("the %s is not valid JSON", what)
+}
+
+// fetchFailure classifies a failed request: Ctrl-C is an interruption,
+// anything else means the provider could not be used.
+func fetchFailure(ctx context.Context, op, rawURL string, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return failure.New(failure.Interrupted, op, "%s: %w", displayURL(rawURL), context.Canceled)
+	}
+	return failure.New(failure.Provider, op, "%s: %w", displayURL(rawURL), err)
+}
+
+// displayURL is an endpoint as shown in messages: without user info, query
+// or fragment, where a token or secret could sit.
+func displayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(malformed URL)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.ForceQuery = false
+	u.Fragment = ""
+	u.RawFragment = ""
+	return u.String()
+}
+
+// quote makes a value from the provider or a token safe to put in a
+// one-line message: control characters escaped, length bounded.
+func quote(s string) string {
+	const max = 100
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,291 @@
+package verify
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Names of the sources of claims, as used in Source.Name,
+// Expectations.GroupsFrom, GroupsClaimBySource and Check.Source.
+const (
+	SourceIDToken     = "id_token"
+	SourceAccessToken = "access_token"
+	SourceUserinfo    = "userinfo"
+)
+
+// DefaultGroupsClaim is the claim that holds groups when
+// Expectations.GroupsClaim is empty.
+const DefaultGroupsClaim = "groups"
+
+// Source is one place claims came from in a run.
+type Source struct {
+	// Name is SourceIDToken, SourceAccessToken or SourceUserinfo.
+	Name   string
+	Claims map[string]any
+	// Verified is true only for claims whose integrity was established: a
+	// verified token, or userinfo fetched with a token of this run and
+	// whose sub matched. Unverified sources never satisfy an expectation.
+	Verified bool
+}
+
+// Expectations are what a run asserts about the groups it got.
+type Expectations struct {
+	// ExpectGroups must each be present in a consulted source.
+	ExpectGroups []string
+	// ForbidGroups must each be absent from every consulted source.
+	ForbidGroups []string
+	// ExactGroups forbids any group beyond ExpectGroups.
+	ExactGroups bool
+	// GroupsClaim names the claim; empty means DefaultGroupsClaim.
+	GroupsClaim string
+	// GroupsClaimBySource overrides GroupsClaim per source name, for a
+	// custom authorization server whose access-token claim is named
+	// differently from the ID token's.
+	GroupsClaimBySource map[string]string
+	// GroupsFrom restricts the sources consulted; empty means every
+	// verified source.
+	GroupsFrom []string
+}
+
+// Check is one verdict for the report.
+type Check struct {
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Source lists, comma separated, the sources the verdict rests on:
+	// where an expected group was found, where a forbidden or unexpected
+	// one was present.
+	Source string `json:"source"`
+	Detail string `json:"detail"`
+}
+
+// groupView is a source as the evaluation sees it.
+type groupView struct {
+	name, claim string
+	// has: the claim is present; malformed: present but neither a string
+	// nor an array of strings and numbers.
+	has, malformed bool
+	groups         []string
+}
+
+func (e Expectations) claimFor(source string) string {
+	if c := e.GroupsClaimBySource[source]; c != "" {
+		return c
+	}
+	if e.GroupsClaim != "" {
+		return e.GroupsClaim
+	}
+	return DefaultGroupsClaim
+}
+
+// views splits the sources GroupsFrom allows into the verified ones, which
+// are consulted, and the others, which are only mentioned.
+func (e Expectations) views(sources []Source) (consulted, unverified []groupView) {
+	for _, s := range sources {
+		if len(e.GroupsFrom) > 0 && !slices.Contains(e.GroupsFrom, s.Name) {
+			continue
+		}
+		v := groupView{name: s.Name, claim: e.claimFor(s.Name)}
+		raw, has := s.Claims[v.claim]
+		v.has = has && raw != nil
+		if v.has {
+			v.groups, v.malformed = groupsOf(raw)
+		}
+		if s.Verified {
+			consulted = append(consulted, v)
+		} else {
+			unverified = append(unverified, v)
+		}
+	}
+	return consulted, unverified
+}
+
+// groupsOf reads a groups claim: an array (of strings, or of numbers as some
+// providers use numeric group IDs) or a single string naming one group.
+func groupsOf(v any) (groups []string, malformed bool) {
+	switch x := v.(type) {
+	case string:
+		return []string{x}, false
+	case []string:
+		return uniq(x), false
+	case []any:
+		for _, item := range x {
+			switch g := item.(type) {
+			case string:
+				groups = append(groups, g)
+			case float64:
+				groups = append(groups, strconv.FormatFloat(g, 'f', -1, 64))
+			default:
+				return nil, true
+			}
+		}
+		return uniq(groups), false
+	}
+	return nil, true
+}
+
+// Evaluate returns one check per expected group, one per forbidden group
+// and, with ExactGroups, one for the exact set. Groups compare exactly,
+// case included, as providers treat them.
+func (e Expectations) Evaluate(sources []Source) []Check {
+	consulted, unverified := e.views(sources)
+	summary := present(consulted)
+	var checks []Check
+
+	expected := clean(e.ExpectGroups)
+	for _, g := range expected {
+		in := withGroup(consulted, g)
+		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
+		if c.OK {
+			c.Detail = "found in " + strings.Join(in, ", ")
+		} else {
+			c.Detail = "missing everywhere; " + summary
+			if u := withGroup(unverified, g); len(u) > 0 {
+				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
+			}
+		}
+		checks = append(checks, c)
+	}
+
+	for _, g := range clean(e.ForbidGroups) {
+		in := withGroup(consulted, g)
+		c := Check{Name: "forbidden group " + g, OK: len(in) == 0, Source: strings.Join(in, ",")}
+		if c.OK {
+			c.Detail = "absent; " + summary
+		} else {
+			c.Detail = "present in " + strings.Join(in, ", ")
+		}
+		checks = append(checks, c)
+	}
+
+	if e.ExactGroups {
+		checks = append(checks, exactCheck(consulted, expected, summary))
+	}
+	return checks
+}
+
+// exactCheck fails on any group beyond the expected ones. Missing expected
+// groups have their own checks.
+func exactCheck(consulted []groupView, expected []string, summary string) Check {
+	var extras []string
+	where := map[string][]string{}
+	var sources []string
+	for _, v := range consulted {
+		for _, g := range v.groups {
+			if slices.Contains(expected, g) {
+				continue
+			}
+			if where[g] == nil {
+				extras = append(extras, g)
+			}
+			where[g] = append(where[g], v.name)
+			if !slices.Contains(sources, v.name) {
+				sources = append(sources, v.name)
+			}
+		}
+	}
+	c := Check{Name: "exact groups", OK: len(extras) == 0, Source: strings.Join(sources, ",")}
+	if c.OK {
+		c.Detail = "nothing beyond " + showList(expected) + "; " + summary
+		return c
+	}
+	parts := make([]string, len(extras))
+	for i, g := range extras {
+		parts[i] = show(g) + " (" + strings.Join(where[g], ", ") + ")"
+	}
+	c.Detail = "unexpected: " + strings.Join(parts, ", ")
+	return c
+}
+
+// WantsUserinfo reports whether the userinfo endpoint should be read for
+// groups: GroupsFrom names userinfo, or (GroupsFrom empty) no verified
+// source carries the groups claim. It is false once sources hold a
+// userinfo source.
+func (e Expectations) WantsUserinfo(sources []Source) bool {
+	for _, s := range sources {
+		if s.Name == SourceUserinfo {
+			return false
+		}
+	}
+	if len(e.GroupsFrom) > 0 {
+		return slices.Contains(e.GroupsFrom, SourceUserinfo)
+	}
+	consulted, _ := e.views(sources)
+	for _, v := range consulted {
+		if v.has {
+			return false
+		}
+	}
+	return true
+}
+
+func withGroup(views []groupView, g string) []string {
+	var names []string
+	for _, v := range views {
+		if slices.Contains(v.groups, g) {
+			names = append(names, v.name)
+		}
+	}
+	return names
+}
+
+// present lists what each consulted source holds, so that a failing check
+// shows the groups that were there instead.
+func present(consulted []groupView) string {
+	if len(consulted) == 0 {
+		return "no verified source to look in"
+	}
+	parts := make([]string, len(consulted))
+	for i, v := range consulted {
+		label := v.name + "." + show(v.claim)
+		switch {
+		case !v.has:
+			parts[i] = label + " absent"
+		case v.malformed:
+			parts[i] = label + " is neither a string nor an array"
+		default:
+			parts[i] = label + " " + showList(v.groups)
+		}
+	}
+	return "present: " + strings.Join(parts, "; ")
+}
+
+// clean trims the configured group names and drops empty and repeated ones,
+// as "IT, Everyone," on a command line means two groups.
+func clean(groups []string) []string {
+	var out []string
+	for _, g := range groups {
+		if g = strings.TrimSpace(g); g != "" && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func uniq(groups []string) []string {
+	var out []string
+	for _, g := range groups {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func showList(groups []string) string {
+	shown := make([]string, len(groups))
+	for i, g := range groups {
+		shown[i] = show(g)
+	}
+	return "[" + strings.Join(shown, ", ") + "]"
+}
+
+// show prints a group or claim name plainly unless it could break the
+// one-line report (control characters, separators, length).
+func show(s string) string {
+	if s == "" || len(s) > 100 || strings.ContainsAny(s, ",;[]\"") || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return quote(s)
+	}
+	return s
+}
