@@ -39,6 +39,11 @@ func TooManyGroups(description string) bool {
 // TooManyGroupsNote explains Okta's refusal.
 const TooManyGroupsNote = "Okta puts at most 100 groups in a groups claim and refuses the implicit flow when the claim's filter matches more for this user; narrow the filter (a regex or a Groups.startsWith/contains expression with a limit), split the groups over several claims, or use the code flow, where the claim is left out instead"
 
+// AuthorizeRefusedNote explains an error page from Okta's authorize
+// endpoint, which Okta shows instead of redirecting when it cannot trust
+// the redirect URI.
+const AuthorizeRefusedNote = "Okta answers the authorize request with an error page instead of a redirect when the client_id is unknown or the redirect_uri is not one of the app's sign-in redirect URIs exactly (scheme, host, port and path): register --redirect-uri in the app's General settings"
+
 // Explain returns the diagnosis for verify.Expectations.Explain at an Okta
 // server: why the group is missing when the claims themselves show no
 // cause. Each reason that fits the request and the evidence is given.

@@ -7,6 +7,9 @@ import (
 	"unicode"
 )
 
+// maxClose bounds the close matches named.
+const maxClose = 3
+
 // notGroups are claims whose values are lists of strings but never groups.
 var notGroups = []string{"aud", "amr", "scp", "scope", "acr", "azp", "iss", "sub", "jti", "cid", "uid", "idp"}
 
@@ -68,6 +71,9 @@ func (e Expectations) diagnose(group string, sources []Source) string {
 			}
 		}
 	}
+	if len(close) > maxClose {
+		close = append(close[:maxClose], "…")
+	}
 	if len(close) > 0 {
 		return "close match " + strings.Join(close, ", ") + ": groups compare exactly"
 	}
@@ -122,10 +128,18 @@ func closeMatch(want, got string) string {
 		return "differs in case"
 	case strings.Join(strings.Fields(want), " ") == strings.Join(strings.Fields(got), " "):
 		return "differs in spaces"
-	case len([]rune(want)) >= 5 && editDistance(strings.ToLower(want), strings.ToLower(got)) <= 2:
+	case len([]rune(want)) >= 5 && editDistance(strings.ToLower(want), strings.ToLower(got)) <= maxEdits(want):
 		return "differs by a letter or two"
 	}
 	return ""
+}
+
+// maxEdits allows one edit in a short name, two in a long one.
+func maxEdits(s string) int {
+	if len([]rune(s)) >= 10 {
+		return 2
+	}
+	return 1
 }
 
 // editDistance is the Levenshtein distance, by runes.

@@ -48,9 +48,9 @@ type Expectations struct {
 	// verified source.
 	GroupsFrom []string
 	// Explain, when set, is asked why an expected group is missing from
-	// every consulted source, after the claims themselves had nothing to
-	// say; a provider-specific diagnosis (see package okta) goes here. Its
-	// answer, when not empty, ends the check's detail.
+	// every consulted source, after what the claims themselves show; a
+	// provider-specific diagnosis (see package okta) goes here. Its answer,
+	// when not empty, ends the check's detail.
 	Explain func(group string, sources []Source) string
 }
 
@@ -151,7 +151,8 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 			}
 			if why := e.diagnose(g, sources); why != "" {
 				c.Detail += "; " + why
-			} else if e.Explain != nil {
+			}
+			if e.Explain != nil {
 				if why := e.Explain(g, sources); why != "" {
 					c.Detail += "; " + why
 				}

@@ -45,6 +45,9 @@ type Config struct {
 	OpenerError func(error)
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
+	// Okta, when set, is the Okta authorization server of the run (see
+	// OktaConfig); an issuer on Okta's own domains is recognised without.
+	Okta *OktaConfig
 }
 
 // ResponseType resolves the response_type a run asks for.
@@ -98,23 +101,32 @@ func Run(ctx context.Context, c Config) *report.Report {
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
+	if err := c.oktaSignIn(ctx, &fc); err != nil {
+		return finish(r, err, c)
+	}
 	res, err := flow.Run(ctx, fc, flow.RunOptions{
 		Opener:  c.Opener,
 		Timeout: c.Timeout,
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
+			authorizeURL = redactSessionToken(authorizeURL)
 			r.Request.AuthorizeURL = authorizeURL
 			if c.OnListening != nil {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
 		},
-		OpenerError:    c.OpenerError,
+		OpenerError:    c.openerError(),
 		BeforeExchange: v.frontChannel,
 	})
 	if err != nil {
+		c.oktaFlowNote(r, err)
 		return finish(r, err, c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
+		return finish(r, err, c)
+	}
+	v.orgAccessTokenNote()
+	if err := v.introspect(ctx); err != nil {
 		return finish(r, err, c)
 	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
@@ -434,7 +446,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
 		}
 	}
-	for _, c := range exp.Evaluate(v.sources()) {
+	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {
 		v.r.AddCheck(c)
 	}
 	return nil
