@@ -149,6 +149,22 @@ func TestDemoJUnit(t *testing.T) {
 	}
 }
 
+func TestBrowserCommandFailureEndsRun(t *testing.T) {
+	start := time.Now()
+	code, stdout, stderr := runMain(t, nil, "demo", "-o", "json", "--timeout", "1m", "--browser-command", "false")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeReport(t, stdout)
+	if r.Error == nil || !strings.Contains(r.Error.Message, "browser command") {
+		t.Fatalf("error %+v does not name the browser command", r.Error)
+	}
+	// Not a timing assertion: the run must not have waited out its 1m timeout.
+	if time.Since(start) > 50*time.Second {
+		t.Fatal("a failed browser command waited out the timeout")
+	}
+}
+
 func TestShowTokens(t *testing.T) {
 	code, stdout, _ := runMain(t, nil, "demo", "--no-browser", "-o", "json", "--show-tokens")
 	if code != 0 {
