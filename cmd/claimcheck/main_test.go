@@ -246,3 +246,22 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, stdout)
 	}
 }
+
+func TestSecretFlagWarns(t *testing.T) {
+	for _, args := range [][]string{
+		{"--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "-o", "yaml"},
+		{"run", "--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "--timeout", "0s"},
+	} {
+		_, _, stderr := runMain(t, nil, args...)
+		if args[0] == "run" && !strings.Contains(stderr, "CLAIMCHECK_CLIENT_SECRET") {
+			t.Errorf("%v: no warning naming CLAIMCHECK_CLIENT_SECRET: %s", args, stderr)
+		}
+		if strings.Contains(stderr, "s3cret") {
+			t.Errorf("%v: the secret is printed: %s", args, stderr)
+		}
+	}
+	_, _, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": "s3cret"}, "run", "--issuer", "https://example.com", "--client-id", "x", "--timeout", "0s")
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("warning for a secret from the environment: %s", stderr)
+	}
+}

@@ -234,6 +234,8 @@ type RunOptions struct {
 	FlowOptions
 	CheckOptions
 	OutputOptions
+	// fs is the flag set the command was parsed with, to tell a flag given
+	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
 }
 
@@ -242,9 +244,6 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
-	if o.fs == nil {
-		o.fs = fs
-	}
 }
 
 // config turns the options into a runner configuration; every error is a
