@@ -67,6 +67,13 @@ func Explain(f Facts, e verify.Expectations) func(group string, sources []verify
 			if s.Name == verify.SourceIDToken {
 				idToken = true
 			}
+			for name, v := range s.Claims {
+				if _, list := v.([]any); list && s.Verified && strings.Contains(strings.ToLower(name), "group") {
+					// Under another name: the claims diagnosis says so, and
+					// neither the claim's definition nor the limit is in doubt.
+					anyClaim = true
+				}
+			}
 		}
 		org := f.Server.IsOrg()
 		if org && !slices.Contains(f.Scopes, "groups") {
