@@ -381,7 +381,7 @@ func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error
 		// Not a failure: an opaque token, or one meant for another
 		// resource server, is simply not ours to verify. Its claims are
 		// never shown as if they were.
-		t.Note = "not verifiable locally: " + nv.Error()
+		t.Note = nv.Error() // "not verifiable locally: " and why
 		t.Claims = unverifiedClaims(v.rawAT)
 	default:
 		t.Error = err.Error()
