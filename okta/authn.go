@@ -35,7 +35,7 @@ func (e *StatusError) Error() string {
 	if why == "" {
 		why = "headless sign-in needs status SUCCESS"
 	}
-	return fmt.Sprintf("Okta's Authentication API answered status %s for %q: %s", e.Status, e.Username, why)
+	return fmt.Sprintf("status %s for %q: %s", e.Status, e.Username, why)
 }
 
 // Authenticate signs username in with password through Okta's
