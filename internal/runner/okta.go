@@ -159,3 +159,4 @@ func (c *Config) openerError() func(error) {
 	}
 	return c.OpenerError
 }
+

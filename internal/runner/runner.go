@@ -81,6 +81,10 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if flowName == "" {
 		flowName = "code"
 	}
+	if c.ResponseType != "" && rtErr == nil {
+		// --response-type decides the flow: "token" is implicit whatever --flow says.
+		flowName = flowOf(rt)
+	}
 	r := report.New(c.Issuer, flowName)
 	if rtErr != nil {
 		return finish(r, rtErr, c)
