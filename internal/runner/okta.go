@@ -159,4 +159,3 @@ func (c *Config) openerError() func(error) {
 	}
 	return c.OpenerError
 }
-
