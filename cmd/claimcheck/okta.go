@@ -24,10 +24,16 @@ type OktaOptions struct {
 }
 
 func (o *OktaOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Domain, "okta-domain", "", "your Okta domain, e.g. example.okta.com (instead of --issuer)")
-	fs.StringVar(&o.AuthorizationServer, "authorization-server", "", `with --okta-domain: "org" for the org authorization server, or a custom authorization server's id (default "default")`)
+	o.addServerFlags(fs)
 	fs.StringVar(&o.Username, "username", "", "with --okta-domain: sign in as this user through Okta's Authentication API, no browser (password from CLAIMCHECK_PASSWORD or --password-stdin)")
 	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the --username password from the first line of stdin")
+}
+
+// addServerFlags are the flags that name the server, for commands that
+// sign no one in.
+func (o *OktaOptions) addServerFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Domain, "okta-domain", "", "your Okta domain, e.g. example.okta.com (instead of --issuer)")
+	fs.StringVar(&o.AuthorizationServer, "authorization-server", "", `with --okta-domain: "org" for the org authorization server, or a custom authorization server's id (default "default")`)
 }
 
 // apply turns the Okta flags into the issuer, the default audience and the

@@ -241,6 +241,16 @@ func TestOktaRedirectURIMismatch(t *testing.T) {
 	}
 }
 
+// claimcheck url takes the Okta server flags too.
+func TestOktaURL(t *testing.T) {
+	e := newOktaEnv(t)
+	code, stdout, stderr := runMain(t, nil, "url", "--okta-domain", e.p.Domain(), "--authorization-server", "org",
+		"--client-id", oktaprovider.PublicClientID, "--redirect-uri", e.redirect)
+	if code != 0 || !strings.HasPrefix(stdout, e.p.OrgIssuer()+"/oauth2/v1/authorize?") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
 func TestOktaUsageErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -258,6 +268,7 @@ func TestOktaUsageErrors(t *testing.T) {
 		{"username with no-browser", map[string]string{"CLAIMCHECK_PASSWORD": "p"}, []string{"--okta-domain", "x.okta.com", "--username", "a", "--no-browser", "--client-id", "c"}, "drop --browser-command and --no-browser"},
 		{"groups-claim unknown kind", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "cookie:x", "--client-id", "c"}, "unknown token kind"},
 		{"groups-claim empty name", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "access_token:", "--client-id", "c"}, "claim name is empty"},
+		{"password and secret both on stdin", nil, []string{"--okta-domain", "x.okta.com", "--username", "a", "--password-stdin", "--client-secret", "-", "--client-id", "c"}, "stdin cannot carry both"},
 		{"groups-claim twice", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "a,b", "--client-id", "c"}, "two claims"},
 	}
 	for _, tt := range tests {
