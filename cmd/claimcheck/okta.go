@@ -40,6 +40,11 @@ func (o *OktaOptions) addServerFlags(fs *pflag.FlagSet) {
 // run's Okta configuration; nil when no Okta flag is set.
 func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions, ios *IOStreams) (*runner.OktaConfig, error) {
 	if o.Domain == "" {
+		// An issuer on Okta's own domain gets the default server's audience
+		// all the same.
+		if s, ok := okta.ServerOf(p.Issuer); ok && okta.Hosted(p.Issuer) && c.Audience == "" {
+			c.Audience = s.Audience()
+		}
 		switch {
 		case o.AuthorizationServer != "":
 			return nil, failure.New(failure.Usage, "--authorization-server", "needs --okta-domain")
@@ -87,7 +92,9 @@ func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions, ios *IOStreams)
 
 // headless is the browser stand-in that follows the authorize request with
 // a sessionToken to the redirect, delivering it to the listener.
-func headless(f *FlowOptions) (*standin.Browser, error) {
+// It uses the run's client (deadline per request, body cap, --ca-file)
+// with a cookie jar of its own.
+func headless(f *FlowOptions, client *http.Client) (*standin.Browser, error) {
 	if f.BrowserCommand != "" || f.NoBrowser {
 		return nil, failure.New(failure.Usage, "--username", "signs in without a browser: drop --browser-command and --no-browser")
 	}
@@ -95,7 +102,9 @@ func headless(f *FlowOptions) (*standin.Browser, error) {
 	if err != nil {
 		return nil, failure.Wrap(failure.Usage, "--username", err)
 	}
-	return &standin.Browser{Client: &http.Client{Jar: jar, Timeout: f.Timeout}}, nil
+	c := *client
+	c.Jar = jar
+	return &standin.Browser{Client: &c}, nil
 }
 
 // groupsClaims parses --groups-claim: NAME for every token, or a comma

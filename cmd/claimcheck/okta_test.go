@@ -280,3 +280,33 @@ func TestOktaUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// The audience follows from the server: api://default at the default
+// server, by --okta-domain or an issuer on Okta's domain; nothing elsewhere;
+// --audience wins.
+func TestOktaAudienceDefault(t *testing.T) {
+	tests := []struct {
+		domain, server, issuer, audience, want string
+	}{
+		{domain: "x.okta.com", want: "api://default"},
+		{domain: "x.okta.com", server: "default", want: "api://default"},
+		{domain: "x.okta.com", server: "org", want: ""},
+		{domain: "x.okta.com", server: "aus123", want: ""},
+		{domain: "x.okta.com", audience: "api://mine", want: "api://mine"},
+		{issuer: "https://x.okta.com/oauth2/default", want: "api://default"},
+		{issuer: "https://x.example.com/oauth2/default", want: ""},
+		{issuer: "https://x.okta.com", want: ""},
+	}
+	for _, tt := range tests {
+		o := &OktaOptions{Domain: tt.domain, AuthorizationServer: tt.server}
+		p := &ProviderOptions{Issuer: tt.issuer}
+		c := &CheckOptions{Audience: tt.audience}
+		ios, _, _ := testIO("", nil)
+		if _, err := o.apply(p, c, ios); err != nil {
+			t.Fatalf("%+v: %v", tt, err)
+		}
+		if c.Audience != tt.want {
+			t.Errorf("%+v: audience %q, want %q", tt, c.Audience, tt.want)
+		}
+	}
+}

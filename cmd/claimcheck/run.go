@@ -291,7 +291,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
 	}
 	if oc != nil && oc.Username != "" {
-		b, err := headless(&o.FlowOptions)
+		b, err := headless(&o.FlowOptions, client)
 		if err != nil {
 			return runner.Config{}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -296,7 +297,7 @@ func (h *signIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "This sign-in request is unknown or expired.", http.StatusBadRequest)
 		return
 	}
-	callback := s.issuer + strings.TrimPrefix(s.authorizeBase(), "") + "/authorize/callback?id=" + id
+	callback := s.issuer + s.authorizeBase() + "/authorize/callback?id=" + url.QueryEscape(id)
 	page := struct{ AS, ID, Error string }{AS: s.id, ID: id}
 	switch {
 	case ar.done:

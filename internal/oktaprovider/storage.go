@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -584,7 +585,7 @@ func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit}
 }
 func (c *client) LoginURL(id string) string {
-	return signInPath + "?as=" + c.srv.id + "&id=" + id
+	return signInPath + "?" + url.Values{"as": {c.srv.id}, "id": {id}}.Encode()
 }
 func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
 func (c *client) IDTokenLifetime() time.Duration       { return tokenLifetime }
