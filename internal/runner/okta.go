@@ -13,9 +13,6 @@ import (
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// Introspection is the key of Report.Tokens for an introspection response.
-const Introspection = "introspection"
-
 // OktaConfig says that a run talks to an Okta authorization server.
 type OktaConfig struct {
 	Server okta.Server
@@ -99,14 +96,14 @@ func (v *tokenVerifier) introspect(ctx context.Context) error {
 	}
 	claims, err := v.p.Introspect(ctx, v.rawAT, verify.IntrospectOptions{ClientID: v.cfg.ClientID, ClientSecret: v.cfg.ClientSecret, AuthMethod: method})
 	if err != nil {
-		v.r.Tokens[Introspection] = &report.Token{Error: err.Error()}
-		v.r.AddCheck(verify.Check{Name: "access_token introspected", OK: false, Source: Introspection, Detail: err.Error()})
+		v.r.Tokens[report.Introspection] = &report.Token{Error: err.Error()}
+		v.r.AddCheck(verify.Check{Name: "access_token introspected", OK: false, Source: report.Introspection, Detail: err.Error()})
 		return err
 	}
 	active, _ := claims["active"].(bool)
-	v.r.Tokens[Introspection] = &report.Token{Verified: active, Claims: claims,
+	v.r.Tokens[report.Introspection] = &report.Token{Verified: active, Claims: claims,
 		Note: "the provider's answer about the access token (RFC 7662), asked with the client secret"}
-	c := verify.Check{Name: "access_token introspected", OK: active, Source: Introspection, Detail: "active: the provider vouches for the token"}
+	c := verify.Check{Name: "access_token introspected", OK: active, Source: report.Introspection, Detail: "active: the provider vouches for the token"}
 	if !active {
 		c.Detail = "not active: the provider does not know the token, or it has expired or been revoked"
 	}
