@@ -310,3 +310,26 @@ func TestOktaAudienceDefault(t *testing.T) {
 		}
 	}
 }
+
+// claimcheck verify takes the Okta server flags: the guide's "paste the
+// token into a decoder" step, with the issuer, the audience and the claim
+// name following from them.
+func TestOktaVerifyCommand(t *testing.T) {
+	e := newOktaEnv(t)
+	code, r, stderr := e.run(t, "alice", "--client-id", oktaprovider.PublicClientID, "--response-type", "token",
+		"--groups-claim", "access_token:GroupsClaim", "--show-tokens")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	at := r.Tokens["access_token"].Raw
+	code, stdout, stderr := runMain(t, nil, "verify", "--okta-domain", e.p.Domain(), "--kind", "access_token",
+		"--groups-claim", "access_token:GroupsClaim", "--expect-groups", "IT,Everyone", "-o", "json", at)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = runMain(t, nil, "verify", "--okta-domain", e.p.Domain(), "--kind", "access_token",
+		"--audience", "api://other", at)
+	if code != 4 {
+		t.Fatalf("wrong audience: exit %d %s", code, stderr)
+	}
+}
