@@ -234,6 +234,7 @@ type RunOptions struct {
 	FlowOptions
 	CheckOptions
 	OutputOptions
+	GrantOptions
 	fs *pflag.FlagSet
 }
 
@@ -242,6 +243,7 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
+	o.GrantOptions.addFlags(fs)
 	if o.fs == nil {
 		o.fs = fs
 	}
@@ -253,6 +255,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err := o.OutputOptions.validate(); err != nil {
 		return runner.Config{}, err
 	}
+	secretStdin := o.ClientSecret == "-"
 	if err := o.ProviderOptions.resolve(fs, ios); err != nil {
 		return runner.Config{}, err
 	}
@@ -274,13 +277,17 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
-	return runner.Config{
+	cfg := runner.Config{
 		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens,
-	}, nil
+	}
+	if err := o.GrantOptions.apply(&cfg, &o.FlowOptions, ios, secretStdin); err != nil {
+		return runner.Config{}, err
+	}
+	return cfg, nil
 }
 
 func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {

@@ -15,6 +15,13 @@
 //     a "groups" array in the ID token, the access token and userinfo.
 //   - access tokens are JWTs signed, like ID tokens, with an RSA-2048 key
 //     (RS256) generated at Start; their aud is the client id.
+//   - grants authorization_code, implicit, refresh_token (rotated on use),
+//     client_credentials (confidential client; an access token about the
+//     client, without groups), the device authorization grant of RFC 8628
+//     (verification page at /device; ApproveDevice drives it over HTTP), and
+//     the resource owner password grant, which op lacks: the provider
+//     answers grant_type=password in front of op's token endpoint and has op
+//     mint the tokens, so they are signed and shaped like every other.
 //   - no RFC 9207 iss parameter in authorization responses (op sends none), so
 //     authorization_response_iss_parameter_supported is not advertised.
 //
