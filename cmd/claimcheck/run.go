@@ -235,6 +235,7 @@ type RunOptions struct {
 	CheckOptions
 	OutputOptions
 	GrantOptions
+	DriftOptions
 	fs *pflag.FlagSet
 }
 
@@ -244,6 +245,7 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
 	o.GrantOptions.addFlags(fs)
+	o.DriftOptions.addFlags(fs)
 	if o.fs == nil {
 		o.fs = fs
 	}
@@ -287,6 +289,9 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err := o.GrantOptions.apply(&cfg, &o.FlowOptions, ios, secretStdin); err != nil {
 		return runner.Config{}, err
 	}
+	if err := o.DriftOptions.load(); err != nil {
+		return runner.Config{}, err
+	}
 	return cfg, nil
 }
 
@@ -299,6 +304,7 @@ func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 	done := attachProgress(&cfg, ios)
 	r := runner.Run(ctx, cfg)
 	done()
+	o.DriftOptions.apply(r, ios)
 	return emit(ios, &o.OutputOptions, r, started)
 }
 
