@@ -73,7 +73,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 	}
 	runOpts.addFlags(runCmd.Flags())
 
-	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newVersionCmd(ios))
+	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newTestCmd(ios, code), newVersionCmd(ios))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }
