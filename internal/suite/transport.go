@@ -30,8 +30,8 @@ type issuerTransport struct {
 	// timeout bounds each attempt from sending to the end of the body
 	// (the http.Client's own Timeout would also count the waits).
 	timeout time.Duration
-	sleep    func(ctx context.Context, d time.Duration) error
-	now      func() time.Time
+	sleep   func(ctx context.Context, d time.Duration) error
+	now     func() time.Time
 
 	mu       sync.Mutex
 	nextSlot time.Time
