@@ -35,16 +35,16 @@ func (o *GrantOptions) apply(cfg *runner.Config, fl *FlowOptions, ios *IOStreams
 			fmt.Fprintf(ios.ErrOut, "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): %s\n", rt)
 		}
 	}
+	// --username alone is ignored (a configuration file may set it for
+	// the profiles that use the password grant); --password-stdin would
+	// leave stdin unread, so it is refused.
+	if o.Grant != flow.GrantPassword && o.PasswordStdin {
+		return failure.New(failure.Usage, "--password-stdin", "only with --grant password")
+	}
 	if o.Grant == "" {
-		if o.Username != "" || o.PasswordStdin {
-			return failure.New(failure.Usage, "--username", "only with --grant password")
-		}
 		return nil
 	}
 	g := runner.GrantConfig{Type: o.Grant}
-	if o.Grant != flow.GrantPassword && (o.Username != "" || o.PasswordStdin) {
-		return failure.New(failure.Usage, "--username", "only with --grant password")
-	}
 	switch o.Grant {
 	case flow.GrantRefreshToken:
 		g.RefreshToken = ios.Getenv("CLAIMCHECK_REFRESH_TOKEN")

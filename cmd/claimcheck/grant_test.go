@@ -47,7 +47,7 @@ func TestGrantCommand(t *testing.T) {
 		{"password stdin", "bob-demo\n", nil, append(base, "--grant", "password", "--username", "bob", "--password-stdin", "--expect-groups", "IT"), 1, ""},
 		{"password missing", "", nil, append(base, "--grant", "password", "--username", "bob"), 2, "CLAIMCHECK_PASSWORD"},
 		{"password no username", "", map[string]string{"CLAIMCHECK_PASSWORD": "x"}, append(base, "--grant", "password"), 2, "--username"},
-		{"username without password grant", "", nil, append(base, "--username", "bob"), 2, "only with --grant password"},
+		{"password-stdin without password grant", "", nil, append(base, "--password-stdin"), 2, "only with --grant password"},
 		{"client credentials", "", secret, append(conf, "--grant", "client_credentials"), 0, ""},
 		{"client credentials without secret", "", nil, append(conf, "--grant", "client_credentials"), 2, "client secret"},
 		{"refresh from stdin, unknown", "bogus\n", nil, append(base, "--grant", "refresh_token"), 3, "invalid_grant"},

@@ -58,8 +58,12 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		return failure.New(failure.Usage, "", "%s (see '%s --help')", err, c.CommandPath())
 	})
 	runOpts.addFlags(root.Flags())
+	addConfigFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		return applyEnv(cmd.Flags(), ios.Getenv)
+		if err := applyEnv(cmd.Flags(), ios.Getenv); err != nil {
+			return err
+		}
+		return applyConfig(cmd, ios)
 	}
 
 	runCmd := &cobra.Command{
