@@ -111,6 +111,9 @@ type Options struct {
 	// TokenLifetime is the lifetime of ID and access tokens;
 	// DefaultTokenLifetime when zero.
 	TokenLifetime time.Duration
+	// Wrap, when set, wraps the provider's handler: a test or benchmark
+	// counts or delays requests with it.
+	Wrap func(http.Handler) http.Handler
 }
 
 // DefaultUsers returns the demo accounts: alice (password "alice-demo",
@@ -200,6 +203,9 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		_ = ln.Close()
 		return nil, failure.Wrap(failure.Provider, what, err)
+	}
+	if o.Wrap != nil {
+		handler = o.Wrap(handler)
 	}
 	p := &Provider{
 		issuer: issuer,
