@@ -166,6 +166,7 @@ func endpoints(md verify.Metadata) map[string]string {
 	for k, v := range map[string]string{
 		"authorization": md.AuthorizationEndpoint, "token": md.TokenEndpoint, "userinfo": md.UserinfoEndpoint,
 		"jwks": md.JWKSURI, "introspection": md.IntrospectionEndpoint,
+		"device_authorization": md.DeviceAuthorizationEndpoint,
 	} {
 		if v != "" {
 			m[k] = v
