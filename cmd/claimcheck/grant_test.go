@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +81,10 @@ func TestGrantCommand(t *testing.T) {
 // environment.
 func TestGrantRefreshRoundTrip(t *testing.T) {
 	issuer := startDemo(t)
-	// The browser command approves the device through the demo's form.
-	approve := "sh -c 'curl -fsS -o /dev/null --data-urlencode user_code=\"${0#*user_code=}\" -d username=alice -d password=alice-demo -d action=approve \"${0%%\\?*}\"'"
+	// The browser command is this test binary, which approves the device
+	// through the demo's form (TestHelperApproveDevice).
+	t.Setenv("CLAIMCHECK_TEST_APPROVE_DEVICE", "1")
+	approve := os.Args[0] + " -test.run=^TestHelperApproveDevice$"
 	code, stdout, stderr := runMainStdin(t, "", nil, "--issuer", issuer, "--client-id", demoprovider.PublicClientID,
 		"--scopes", "openid,groups,offline_access", "--grant", "device_code", "--browser-command", approve,
 		"--print-refresh-token", "--expect-groups", "IT", "-o", "json", "--timeout", "20s")
@@ -101,5 +106,25 @@ func TestGrantRefreshRoundTrip(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, rt) {
 		t.Errorf("refresh token printed without being asked")
+	}
+}
+
+// TestHelperApproveDevice is not a test: run as --browser-command by
+// TestGrantRefreshRoundTrip, it approves the device whose complete
+// verification URI is its last argument, as alice.
+func TestHelperApproveDevice(t *testing.T) {
+	if os.Getenv("CLAIMCHECK_TEST_APPROVE_DEVICE") != "1" {
+		return
+	}
+	u, err := url.Parse(os.Args[len(os.Args)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := u.Query().Get("user_code")
+	u.RawQuery = ""
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := demoprovider.ApproveDevice(ctx, http.DefaultClient, u.String(), code, "alice", "alice-demo", false); err != nil {
+		t.Fatal(err)
 	}
 }

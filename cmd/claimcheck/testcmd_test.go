@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -119,5 +120,25 @@ func TestTestCommandBadInput(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tt.want) || stdout != "" || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d stderr %q stdout %q, want 2 and one line with %q", tt.args, code, stderr, stdout, tt.want)
 		}
+	}
+}
+
+// TestTestCommandProgress: on a terminal a live line counts the cases and
+// is cleared before the summary.
+func TestTestCommandProgress(t *testing.T) {
+	issuer := startDemo(t)
+	file := filepath.Join(t.TempDir(), "claimcheck.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf("defaults: {issuer: %s, client_id: claimcheck-public, scopes: [openid, groups]}\ncases:\n  - {name: a, user: alice, password_env: P, expect_groups: IT}\n  - {name: b, user: alice, password_env: P}\n", issuer)), 0o644)
+	ios, out, errOut := testIO("", map[string]string{"P": "alice-demo"})
+	ios.ErrTTY = true
+	if code := Main(context.Background(), ios, []string{"test", file, "--parallel", "1"}); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	e := errOut.String()
+	if !strings.Contains(e, "\r\x1b[K1/2 cases done, 0 not passed") || !strings.Contains(e, "2/2 cases done") || !strings.HasSuffix(e, "\r\x1b[K") {
+		t.Errorf("progress line %q", e)
+	}
+	if !strings.Contains(out.String(), "2 cases: 2 passed, 0 failed, 0 errored") {
+		t.Errorf("summary %q", out)
 	}
 }

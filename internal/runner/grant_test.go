@@ -11,6 +11,7 @@ import (
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/demoprovider"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -140,5 +141,27 @@ func TestGrantSharedProvider(t *testing.T) {
 	c.Issuer = "http://127.0.0.1:1" // never asked: the shared provider is used
 	if r := Run(context.Background(), c); r.ExitCode != 0 {
 		t.Fatalf("exit %d, error %+v", r.ExitCode, r.Error)
+	}
+}
+
+// TestCodeFlowRefreshToken: an interactive run with offline_access hands
+// its refresh token to OnRefreshToken (--print-refresh-token), and the
+// refresh grant accepts it.
+func TestCodeFlowRefreshToken(t *testing.T) {
+	p := startDemo(t)
+	var rt string
+	c := Config{
+		Issuer: p.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
+		Scopes: []string{"openid", "groups", "offline_access"}, Expect: verify.Expectations{ExpectGroups: []string{"IT"}},
+		ClockSkew: time.Minute, HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 20 * time.Second,
+		Opener:         &standin.Browser{Username: "alice", Password: "alice-demo"},
+		OnRefreshToken: func(s string) { rt = s },
+	}
+	if r := Run(context.Background(), c); r.ExitCode != 0 || rt == "" {
+		t.Fatalf("code flow: exit %d, refresh token %t, error %+v", r.ExitCode, rt != "", r.Error)
+	}
+	r := Run(context.Background(), grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantRefreshToken, RefreshToken: rt}, false, "IT", "Everyone"))
+	if r.ExitCode != 0 {
+		t.Fatalf("refresh: exit %d, error %+v", r.ExitCode, r.Error)
 	}
 }
