@@ -236,6 +236,8 @@ type RunOptions struct {
 	OutputOptions
 	GrantOptions
 	DriftOptions
+	// fs is the flag set the command was parsed with, to tell a flag given
+	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
 }
 
@@ -246,9 +248,6 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.OutputOptions.addFlags(fs)
 	o.GrantOptions.addFlags(fs)
 	o.DriftOptions.addFlags(fs)
-	if o.fs == nil {
-		o.fs = fs
-	}
 }
 
 // config turns the options into a runner configuration; every error is a
@@ -332,18 +331,28 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
 	}
+	// Only a system browser that fails to open is worth waiting on: the
+	// person can open the URL by hand. A browser command or a stand-in that
+	// fails has ended the flow, and waiting out the timeout would hide that.
+	if _, ok := cfg.Opener.(*flow.SystemBrowser); !ok {
+		return stopLive(&mu, &stop, &finished)
+	}
 	cfg.OpenerError = func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(ios.ErrOut, "\nwarning: could not open a browser (%s); open this URL yourself:\n  %s\n", oneLine(err.Error()), authorizeURL)
 	}
+	return stopLive(&mu, &stop, &finished)
+}
+
+func stopLive(mu *sync.Mutex, stop, finished *chan struct{}) func() {
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if stop != nil {
-			close(stop)
-			<-finished
-			stop = nil
+		if *stop != nil {
+			close(*stop)
+			<-*finished
+			*stop = nil
 		}
 	}
 }

@@ -15,18 +15,6 @@ import (
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-func startDemo(t *testing.T) *demoprovider.Provider {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
-
 func grantConfig(issuer string, g GrantConfig, confidential bool, expect ...string) Config {
 	c := Config{
 		Issuer: issuer, ClientID: demoprovider.PublicClientID,
