@@ -183,11 +183,25 @@ func Run(ctx context.Context, s *Suite, o Options) (*Result, error) {
 			}
 		}()
 	}
+feed:
 	for i := range cases {
-		next <- i
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	// Cases never started because the run was interrupted say so.
+	for i, cr := range res.Cases {
+		if cr == nil {
+			r := report.New(cases[i].Issuer, cases[i].Grant)
+			r.Fail(failure.New(failure.Interrupted, cases[i].Name, "not run: %v", context.Cause(ctx)))
+			r.Finish()
+			res.Cases[i] = &CaseResult{Name: cases[i].Name, ExitCode: r.ExitCode, Class: r.Class(), Report: r}
+		}
+	}
 
 	for _, cr := range res.Cases {
 		switch {

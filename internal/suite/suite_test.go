@@ -389,3 +389,31 @@ func TestTransportRate(t *testing.T) {
 		t.Errorf("waits %v", waits)
 	}
 }
+
+// TestRunInterrupted: a canceled run starts no more cases, and every case
+// is reported (interrupted, exit 130) — nothing hangs.
+func TestRunInterrupted(t *testing.T) {
+	p := startDemo(t)
+	s, err := Load(writeSuite(t, fmt.Sprintf(mixedSuite, p.Issuer())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(ctx, s, Options{Parallel: 1, Getenv: getenv, HTTPTimeout: time.Second, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cases) != 5 || res.ExitCode != 130 {
+		t.Fatalf("cases %d exit %d", len(res.Cases), res.ExitCode)
+	}
+	for _, c := range res.Cases {
+		if c == nil || c.Report == nil || c.OK {
+			t.Errorf("case %+v", c)
+		}
+	}
+	var b bytes.Buffer
+	if err := res.WriteJUnit(&b); err != nil {
+		t.Fatal(err)
+	}
+}
