@@ -56,6 +56,9 @@ profiles:
 	if code, stdout, _ = runMain(t, map[string]string{"CLAIMCHECK_PASSWORD": "bob-demo"}, "--profile", "bob"); code != 1 || !strings.Contains(stdout, `"group IT"`) {
 		t.Errorf("profile bob: exit %d\n%s", code, stdout)
 	}
+	if code, _, _ = runMain(t, map[string]string{"CLAIMCHECK_PASSWORD": "bob-demo", "CLAIMCHECK_PROFILE": "bob"}); code != 1 {
+		t.Errorf("CLAIMCHECK_PROFILE=bob: exit %d", code)
+	}
 	code, stdout, stderr = runMain(t, map[string]string{"DEMO_SECRET": "claimcheck-demo-secret"}, "--profile", "conf")
 	if code != 0 {
 		t.Errorf("profile conf: exit %d\n%s\n%s", code, stdout, stderr)
