@@ -201,7 +201,7 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	}
 	body, oerr, err := postForm(ctx, client, c, style, deviceOp, o.Endpoint, form)
 	if err != nil {
-		return nil, err
+		return nil, deviceWaitError(ctx, err, nil)
 	}
 	if oerr != nil {
 		return nil, oerr.failure(deviceOp)
@@ -276,8 +276,11 @@ func deviceWaitError(ctx context.Context, err error, da *DeviceAuthorization) er
 	if ctx.Err() == nil {
 		return err
 	}
-	if context.Cause(ctx) == context.Canceled || ctx.Err() == context.Canceled {
+	if ctx.Err() == context.Canceled {
 		return failure.New(failure.Interrupted, "device authorization", "interrupted")
+	}
+	if da == nil {
+		return failure.New(failure.Provider, deviceOp, "no answer before the deadline")
 	}
 	return failure.New(failure.Flow, "device authorization", "timed out waiting for the user to approve code %s at %s", da.UserCode, da.VerificationURI)
 }

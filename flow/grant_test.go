@@ -121,8 +121,8 @@ func TestDeviceCodeDeadline(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = DeviceCode(ctx, c, DeviceOptions{Endpoint: srv.URL + "/device"})
-	if err == nil {
-		t.Fatal("canceled context: no error")
+	if failure.ClassOf(err) != failure.Interrupted {
+		t.Fatalf("canceled context: %v (class %v), want interrupted", err, failure.ClassOf(err))
 	}
 }
 

@@ -69,7 +69,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	case flow.GrantRefreshToken:
 		// A refresh request asks for no scope unless told to: the scope
 		// first granted is kept (RFC 6749 §6).
-		fc.Scopes = c.Grant.refreshScopes(c.Scopes)
+		fc.Scopes = refreshScopes(c.Scopes)
 		t, err = flow.Refresh(ctx, fc, g.RefreshToken)
 	case flow.GrantPassword:
 		t, err = flow.Password(ctx, fc, g.Username, g.Password)
@@ -95,7 +95,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 
 // refreshScopes drops the default "openid"-only scope so that a refresh
 // keeps what was first granted; scopes given on purpose are sent.
-func (g GrantConfig) refreshScopes(scopes []string) []string {
+func refreshScopes(scopes []string) []string {
 	if len(scopes) == 1 && scopes[0] == "openid" {
 		return nil
 	}
