@@ -417,3 +417,43 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRun429 puts a rate-limiting front in front of the demo provider: the
+// first two token requests are answered 429 with Retry-After: 0, and the
+// case passes after sending its request again, and says so.
+func TestRun429(t *testing.T) {
+	var tokenRequests atomic.Int32
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/oauth/token" && tokenRequests.Add(1) <= 2 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, err := Parse("s.yaml", []byte(fmt.Sprintf("defaults: {issuer: %s, client_id: claimcheck-public, scopes: [openid, groups]}\ncases:\n  - {name: a, user: alice, password_env: ALICE_PASSWORD, expect_groups: IT}\n", p.Issuer())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, Options{Parallel: 1, Rate: 1000, Getenv: getenv, HTTPTimeout: 5 * time.Second, Timeout: 10 * time.Second, ClockSkew: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Cases[0]
+	if !c.OK || c.Retried429 != 2 || res.Issuers[0].Retried429 != 2 || !strings.Contains(strings.Join(c.Report.Notes, " "), "429") {
+		t.Fatalf("ok %v retried %d/%d notes %q error %+v", c.OK, c.Retried429, res.Issuers[0].Retried429, c.Report.Notes, c.Report.Error)
+	}
+	var text bytes.Buffer
+	res.WriteText(&text)
+	if !strings.Contains(text.String(), "2 sent again after 429 Too Many Requests") {
+		t.Errorf("summary:\n%s", text.String())
+	}
+}
