@@ -74,10 +74,25 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		Endpoint:     oauth2.Endpoint{TokenURL: c.TokenEndpoint, AuthStyle: style},
 		RedirectURL:  req.RedirectURI,
 	}
-	base := c.HTTPClient
+	client, rec, err := recordingClient(c.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), code, oauth2.VerifierOption(req.CodeVerifier))
+	if err != nil {
+		return nil, tokenError(ctx, err, rec)
+	}
+	return tokensOf(tok), nil
+}
+
+// recordingClient returns a copy of base (or of a default client with a
+// deadline and a body cap when base is nil) whose transport records the
+// token endpoint's status for tokenError.
+func recordingClient(base *http.Client) (*http.Client, *recorder, error) {
 	if base == nil {
+		var err error
 		if base, err = httpclient.New(httpclient.Options{Timeout: defaultTokenTimeout}); err != nil {
-			return nil, failure.Wrap(failure.Usage, tokenOp, err)
+			return nil, nil, failure.Wrap(failure.Usage, tokenOp, err)
 		}
 	}
 	rec := &recorder{}
@@ -87,10 +102,11 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		rec.next = http.DefaultTransport
 	}
 	client.Transport = rec
-	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, &client), code, oauth2.VerifierOption(req.CodeVerifier))
-	if err != nil {
-		return nil, tokenError(ctx, err, rec)
-	}
+	return &client, rec, nil
+}
+
+// tokensOf turns x/oauth2's token response into Tokens.
+func tokensOf(tok *oauth2.Token) *Tokens {
 	t := &Tokens{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
@@ -102,7 +118,7 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 	if t.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		t.ExpiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
 	}
-	return t, nil
+	return t
 }
 
 func tokenError(ctx context.Context, err error, rec *recorder) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/okta"
@@ -19,37 +20,26 @@ import (
 type OktaOptions struct {
 	Domain              string
 	AuthorizationServer string
-	Username            string
-	PasswordStdin       bool
 }
 
-func (o *OktaOptions) addFlags(fs *pflag.FlagSet) {
-	o.addServerFlags(fs)
-	fs.StringVar(&o.Username, "username", "", "with --okta-domain: sign in as this user through Okta's Authentication API, no browser (password from CLAIMCHECK_PASSWORD or --password-stdin)")
-	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the --username password from the first line of stdin")
-}
-
-// addServerFlags are the flags that name the server, for commands that
-// sign no one in.
+// addServerFlags are the flags that name the server.
 func (o *OktaOptions) addServerFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Domain, "okta-domain", "", "your Okta domain, e.g. example.okta.com (instead of --issuer)")
 	fs.StringVar(&o.AuthorizationServer, "authorization-server", "", `with --okta-domain: "org" for the org authorization server, or a custom authorization server's id (default "default")`)
 }
 
 // apply turns the Okta flags into the issuer, the default audience and the
-// run's Okta configuration; nil when no Okta flag is set.
-func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions, ios *IOStreams) (*runner.OktaConfig, error) {
+// run's Okta configuration; nil when no Okta flag is set. The sign-in user,
+// if any, is added by the caller.
+func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions) (*runner.OktaConfig, error) {
 	if o.Domain == "" {
 		// An issuer on Okta's own domain gets the default server's audience
 		// all the same.
 		if s, ok := okta.ServerOf(p.Issuer); ok && okta.Hosted(p.Issuer) && c.Audience == "" {
 			c.Audience = s.Audience()
 		}
-		switch {
-		case o.AuthorizationServer != "":
+		if o.AuthorizationServer != "" {
 			return nil, failure.New(failure.Usage, "--authorization-server", "needs --okta-domain")
-		case o.Username != "" || o.PasswordStdin:
-			return nil, failure.New(failure.Usage, "--username", "headless sign-in is Okta's: it needs --okta-domain")
 		}
 		return nil, nil
 	}
@@ -64,30 +54,56 @@ func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions, ios *IOStreams)
 	if c.Audience == "" {
 		c.Audience = s.Audience()
 	}
-	oc := &runner.OktaConfig{Server: s}
-	if o.PasswordStdin && o.Username == "" {
-		return nil, failure.New(failure.Usage, "--password-stdin", "needs --username")
-	}
-	if o.Username == "" {
-		return oc, nil
-	}
-	oc.Username = o.Username
+	return &runner.OktaConfig{Server: s}, nil
+}
+
+// UserOptions name a user signed in without a browser: by the password
+// grant, or by Okta's Authentication API. The password never comes from a
+// flag.
+type UserOptions struct {
+	Username      string
+	PasswordStdin bool
+}
+
+func (o *UserOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Username, "username", "", "sign in as this user without a browser: with --grant password, or with --okta-domain through Okta's Authentication API (password from CLAIMCHECK_PASSWORD or --password-stdin)")
+	fs.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the --username password from the first line of stdin")
+}
+
+// validate refuses a user that nothing would sign in. --username alone with
+// another grant is allowed: a configuration file may set it for the
+// profiles that use the password grant.
+func (o *UserOptions) validate(grant, oktaDomain string, secretStdin bool) error {
 	switch {
-	case o.PasswordStdin && p.ClientSecret == "-":
-		return nil, failure.New(failure.Usage, "--password-stdin", "stdin cannot carry both the password and the client secret; set CLAIMCHECK_CLIENT_SECRET")
-	case o.PasswordStdin:
+	case o.PasswordStdin && secretStdin:
+		return failure.New(failure.Usage, "--password-stdin", "stdin cannot carry both the password and the client secret; set CLAIMCHECK_CLIENT_SECRET")
+	case o.PasswordStdin && o.Username == "":
+		return failure.New(failure.Usage, "--password-stdin", "needs --username")
+	case o.PasswordStdin && grant != "" && grant != flow.GrantPassword:
+		return failure.New(failure.Usage, "--password-stdin", "only with --grant password or --okta-domain")
+	case o.Username != "" && grant == "" && oktaDomain == "":
+		return failure.New(failure.Usage, "--username", "signs in without a browser: it needs --grant password, or --okta-domain for Okta's Authentication API")
+	}
+	return nil
+}
+
+// password reads the user's password from stdin (--password-stdin) or
+// CLAIMCHECK_PASSWORD. stdinUsed says that stdin carried the client secret.
+func (o *UserOptions) password(ios *IOStreams, stdinUsed bool) (string, error) {
+	if o.PasswordStdin {
+		if stdinUsed {
+			return "", failure.New(failure.Usage, "--password-stdin", "stdin cannot carry both the password and the client secret; set CLAIMCHECK_CLIENT_SECRET")
+		}
 		pw, err := readLine(ios.In)
 		if err != nil {
-			return nil, failure.New(failure.Usage, "--password-stdin", "reading the password from stdin: %w", err)
+			return "", failure.New(failure.Usage, "--password-stdin", "reading the password from stdin: %w", err)
 		}
-		oc.Password = pw
-	default:
-		oc.Password = ios.Getenv("CLAIMCHECK_PASSWORD")
+		return pw, nil
 	}
-	if oc.Password == "" {
-		return nil, failure.New(failure.Usage, "--username", "no password: set CLAIMCHECK_PASSWORD or pass --password-stdin")
+	if pw := ios.Getenv("CLAIMCHECK_PASSWORD"); pw != "" {
+		return pw, nil
 	}
-	return oc, nil
+	return "", failure.New(failure.Usage, "--username", "no password: set CLAIMCHECK_PASSWORD or pass --password-stdin")
 }
 
 // headless is the browser stand-in that follows the authorize request with

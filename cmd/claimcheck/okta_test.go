@@ -262,7 +262,7 @@ func TestOktaUsageErrors(t *testing.T) {
 		{"server without domain", nil, []string{"--issuer", "https://x.okta.com", "--authorization-server", "org", "--client-id", "c"}, "needs --okta-domain"},
 		{"http off loopback", nil, []string{"--okta-domain", "http://x.okta.com", "--client-id", "c"}, "plain http"},
 		{"bad server id", nil, []string{"--okta-domain", "x.okta.com", "--authorization-server", "a/b", "--client-id", "c"}, "neither org nor"},
-		{"username without domain", nil, []string{"--issuer", "https://x.example", "--username", "a", "--client-id", "c"}, "needs --okta-domain"},
+		{"username without domain", nil, []string{"--issuer", "https://x.example", "--username", "a", "--client-id", "c"}, "or --okta-domain for Okta's Authentication API"},
 		{"username without password", nil, []string{"--okta-domain", "x.okta.com", "--username", "a", "--client-id", "c"}, "CLAIMCHECK_PASSWORD"},
 		{"password-stdin without username", nil, []string{"--okta-domain", "x.okta.com", "--password-stdin", "--client-id", "c"}, "needs --username"},
 		{"username with no-browser", map[string]string{"CLAIMCHECK_PASSWORD": "p"}, []string{"--okta-domain", "x.okta.com", "--username", "a", "--no-browser", "--client-id", "c"}, "drop --browser-command and --no-browser"},
@@ -301,8 +301,7 @@ func TestOktaAudienceDefault(t *testing.T) {
 		o := &OktaOptions{Domain: tt.domain, AuthorizationServer: tt.server}
 		p := &ProviderOptions{Issuer: tt.issuer}
 		c := &CheckOptions{Audience: tt.audience}
-		ios, _, _ := testIO("", nil)
-		if _, err := o.apply(p, c, ios); err != nil {
+		if _, err := o.apply(p, c); err != nil {
 			t.Fatalf("%+v: %v", tt, err)
 		}
 		if c.Audience != tt.want {

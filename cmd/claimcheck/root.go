@@ -59,8 +59,12 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		return failure.New(failure.Usage, "", "%s (see '%s --help')", err, c.CommandPath())
 	})
 	runOpts.addFlags(root.Flags())
+	addConfigFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		return applyEnv(cmd.Flags(), ios.Getenv)
+		if err := applyEnv(cmd.Flags(), ios.Getenv); err != nil {
+			return err
+		}
+		return applyConfig(cmd, ios)
 	}
 
 	runCmd := &cobra.Command{
@@ -75,7 +79,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 	}
 	runOpts.addFlags(runCmd.Flags())
 
-	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newVersionCmd(ios))
+	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newTestCmd(ios, code), newVersionCmd(ios))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }

@@ -239,6 +239,9 @@ type RunOptions struct {
 	CheckOptions
 	OutputOptions
 	OktaOptions
+	UserOptions
+	GrantOptions
+	DriftOptions
 	// fs is the flag set the command was parsed with, to tell a flag given
 	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
@@ -246,10 +249,13 @@ type RunOptions struct {
 
 func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.ProviderOptions.addFlags(fs)
-	o.OktaOptions.addFlags(fs)
+	o.OktaOptions.addServerFlags(fs)
+	o.UserOptions.addFlags(fs)
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
+	o.GrantOptions.addFlags(fs)
+	o.DriftOptions.addFlags(fs)
 }
 
 // config turns the options into a runner configuration; every error is a
@@ -258,7 +264,11 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err := o.OutputOptions.validate(); err != nil {
 		return runner.Config{}, err
 	}
-	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions, ios)
+	secretStdin := o.ClientSecret == "-"
+	if err := o.UserOptions.validate(o.Grant, o.Domain, secretStdin); err != nil {
+		return runner.Config{}, err
+	}
+	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions)
 	if err != nil {
 		return runner.Config{}, err
 	}
@@ -290,12 +300,25 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
 	}
-	if oc != nil && oc.Username != "" {
+	if oc != nil && o.Grant == "" && o.Username != "" {
+		// Okta's Authentication API signs the user in; the stand-in
+		// browser then follows the authorize request to the listener.
+		pw, err := o.UserOptions.password(ios, secretStdin)
+		if err != nil {
+			return runner.Config{}, err
+		}
+		oc.Username, oc.Password = o.Username, pw
 		b, err := headless(&o.FlowOptions, client)
 		if err != nil {
 			return runner.Config{}, err
 		}
 		cfg.Opener = b
+	}
+	if err := o.GrantOptions.apply(&cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin); err != nil {
+		return runner.Config{}, err
+	}
+	if err := o.DriftOptions.load(); err != nil {
+		return runner.Config{}, err
 	}
 	return cfg, nil
 }
@@ -309,6 +332,7 @@ func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 	done := attachProgress(&cfg, ios)
 	r := runner.Run(ctx, cfg)
 	done()
+	o.DriftOptions.apply(r, ios)
 	return emit(ios, &o.OutputOptions, r, started)
 }
 

@@ -65,7 +65,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if o.Kind != report.AccessToken && o.ClientID == "" {
 		return fail(failure.New(failure.Usage, "--client-id", "required to verify ID tokens (their aud); use --kind access_token for access tokens alone"))
 	}
-	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions, ios); err != nil {
+	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
 		return fail(err)
 	}
 	if err := o.ProviderOptions.resolve(cmd.Flags(), ios); err != nil {

@@ -55,9 +55,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 
 	fmt.Fprintf(b, "%s %s\n", p.bold("claimcheck"), p.dim("· "+r.Flow+" · "+r.Issuer))
 	if q := r.Request; q != nil {
+		response := "" // none for the non-interactive grants
+		if q.ResponseType != "" {
+			response = strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)
+		}
 		rows := [][2]string{
 			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth)},
-			{"response", strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)},
+			{"response", response},
 			{"scopes", strings.Join(q.Scopes, " ")},
 			{"redirect uri", q.RedirectURI},
 		}

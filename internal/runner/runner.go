@@ -48,6 +48,22 @@ type Config struct {
 	// Okta, when set, is the Okta authorization server of the run (see
 	// OktaConfig); an issuer on Okta's own domains is recognised without.
 	Okta *OktaConfig
+
+	// Grant, when set, obtains tokens without a redirect (see RunGrant).
+	Grant GrantConfig
+	// Provider, when set, is used instead of discovering c.Issuer, so that
+	// many runs share one discovery document and one key set.
+	Provider *verify.Provider
+	// OnRefreshToken, when set, receives the refresh token a run got.
+	OnRefreshToken func(string)
+}
+
+// discover returns c.Provider or discovers c.Issuer.
+func (c *Config) discover(ctx context.Context) (*verify.Provider, error) {
+	if c.Provider != nil {
+		return c.Provider, nil
+	}
+	return verify.Discover(ctx, c.Issuer, c.HTTPClient)
 }
 
 // ResponseType resolves the response_type a run asks for.
@@ -81,6 +97,9 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if flowName == "" {
 		flowName = "code"
 	}
+	if c.Grant.Type != "" {
+		return runGrant(ctx, c)
+	}
 	if c.ResponseType != "" && rtErr == nil {
 		// --response-type decides the flow: "token" is implicit whatever --flow says.
 		flowName = flowOf(rt)
@@ -89,7 +108,7 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if rtErr != nil {
 		return finish(r, rtErr, c)
 	}
-	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
+	p, err := c.discover(ctx)
 	if err != nil {
 		return finish(r, err, c)
 	}
@@ -163,6 +182,7 @@ func endpoints(md verify.Metadata) map[string]string {
 	for k, v := range map[string]string{
 		"authorization": md.AuthorizationEndpoint, "token": md.TokenEndpoint, "userinfo": md.UserinfoEndpoint,
 		"jwks": md.JWKSURI, "introspection": md.IntrospectionEndpoint,
+		"device_authorization": md.DeviceAuthorizationEndpoint,
 	} {
 		if v != "" {
 			m[k] = v
@@ -274,13 +294,18 @@ type tokenVerifier struct {
 	p   *verify.Provider
 	r   *report.Report
 
-	nonce    string
-	frontID  *verify.Token
-	idToken  *verify.Token
-	access   *verify.Token
-	rawAT    string
-	accessOK bool
-	userinfo map[string]any
+	nonce string
+	// noNonce: no authorization request was made (a non-interactive
+	// grant), so no nonce is compared.
+	noNonce bool
+	// noUserinfo: the tokens are about no user (client_credentials).
+	noUserinfo bool
+	frontID    *verify.Token
+	idToken    *verify.Token
+	access     *verify.Token
+	rawAT      string
+	accessOK   bool
+	userinfo   map[string]any
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -354,12 +379,23 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // backChannel redeems nothing itself (flow did); it verifies what the token
 // endpoint returned.
 func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error {
-	if t := res.Tokens; t != nil {
+	return v.tokenResponse(ctx, res.Tokens)
+}
+
+// tokenResponse verifies a token endpoint's answer, whichever grant got it:
+// the ID token (nonce compared unless v.noNonce), then the access token.
+func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) error {
+	if t := resp; t != nil {
+		if t.RefreshToken != "" && v.cfg.OnRefreshToken != nil {
+			v.cfg.OnRefreshToken(t.RefreshToken)
+		}
 		if t.AccessToken != "" {
 			v.rawAT = t.AccessToken
 		}
 		if t.IDToken != "" {
-			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, v.idOptions(v.nonce, t.AccessToken, "", false, false))
+			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
+			o.NoNonce = v.noNonce
+			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
 			if err == nil && v.frontID != nil {
 				err = sameSubject(v.frontID, tok)
 			}
@@ -427,7 +463,9 @@ func (v *tokenVerifier) sources() []verify.Source {
 
 func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 	exp := v.cfg.Expect
-	if exp.WantsUserinfo(v.sources()) {
+	if v.noUserinfo && exp.WantsUserinfo(v.sources()) {
+		v.r.Notes = append(v.r.Notes, "no token carries the groups claim; a client_credentials token is about no user, so userinfo was not asked")
+	} else if exp.WantsUserinfo(v.sources()) {
 		switch {
 		case v.p.Metadata().UserinfoEndpoint == "":
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim and the provider has no userinfo endpoint")
