@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,6 +132,10 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 		}
 		return failure.New(failure.Provider, tokenOp, "%s, and no OAuth error in the response", status)
 	}
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
@@ -161,12 +166,30 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// x/oauth2 reads at most 1 MiB and parses what it got, so a larger
+	// body would fail as "not a token response" (truncated JSON) rather
+	// than as what it is. Read it here, capped, and say so.
+	body, readErr := io.ReadAll(io.LimitReader(&recordedBody{ReadCloser: resp.Body, r: r}, maxTokenResponse+1))
+	resp.Body.Close()
+	if readErr == nil && len(body) > maxTokenResponse {
+		readErr = fmt.Errorf("response body is larger than %d bytes", maxTokenResponse)
+		body = nil
+	}
 	r.mu.Lock()
-	r.status, r.seen, r.readErr = statusText(resp), true, nil
+	r.status, r.seen = statusText(resp), true
+	if r.readErr == nil {
+		r.readErr = readErr
+	}
 	r.mu.Unlock()
-	resp.Body = &recordedBody{ReadCloser: resp.Body, r: r}
+	if readErr != nil {
+		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", statusText(resp), httpclient.StripURL(readErr))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
+
+// maxTokenResponse is the largest token response read: x/oauth2's own cap.
+const maxTokenResponse = 1 << 20
 
 func (r *recorder) result() (status string, readErr error, ok bool) {
 	r.mu.Lock()

@@ -171,6 +171,12 @@ func TestExchangeErrors(t *testing.T) {
 			}
 			return c
 		}, failure.Provider, []string{"token endpoint", "larger than 1024 bytes"}},
+		// x/oauth2 stops reading at 1 MiB: a 2 MiB body must still be
+		// reported as too large, not as truncated JSON.
+		{"oversized beyond 1 MiB", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"access_token":"` + strings.Repeat("a", 2<<20) + `"}`))
+		}, nil, failure.Provider, []string{"token endpoint", "larger than 1048576 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
