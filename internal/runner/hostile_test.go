@@ -296,7 +296,7 @@ func hostileCases() []hostileCase {
 		hostileCase{name: "state different", ref: "RFC 9700 4.7.1 / RFC 6749 10.12", responseType: "code",
 			opts: response(func(q url.Values) { q.Set("state", "forged") }), wantClass: fl, wantMsg: "state", noBackChannel: true},
 		hostileCase{name: "error with a wrong state", ref: "RFC 9700 4.7.1 (error responses are untrusted without state)", responseType: "code",
-			opts: response(func(q url.Values) { providerError("access_denied")(q); q.Set("state", "forged") }),
+			opts:      response(func(q url.Values) { providerError("access_denied")(q); q.Set("state", "forged") }),
 			wantClass: fl, wantMsg: "foreign state", noBackChannel: true},
 		hostileCase{name: "error=access_denied", ref: "RFC 6749 4.1.2.1 / OpenID Core 3.1.2.6", responseType: "code",
 			opts: response(providerError("access_denied")), wantClass: fl, wantMsg: "access_denied", noBackChannel: true},
@@ -311,10 +311,10 @@ func hostileCases() []hostileCase {
 		hostileCase{name: "iss parameter differs (mix-up)", ref: "RFC 9207 2.4 / RFC 9700 4.4", responseType: "code",
 			opts: response(func(q url.Values) { q.Set("iss", "https://evil.example") }), wantClass: fl, wantMsg: "iss", noBackChannel: true},
 		hostileCase{name: "iss missing where the metadata promises it", ref: "RFC 9207 2.4 / RFC 9207 3", responseType: "code",
-			opts: hostile.Options{Discovery: func(d map[string]any) { d["authorization_response_iss_parameter_supported"] = true }},
+			opts:      hostile.Options{Discovery: func(d map[string]any) { d["authorization_response_iss_parameter_supported"] = true }},
 			wantClass: fl, wantMsg: "no iss", noBackChannel: true},
 		hostileCase{name: "token endpoint invalid_grant", ref: "RFC 6749 5.2", responseType: "code",
-			opts: hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.InvalidGrant}},
+			opts:      hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.InvalidGrant}},
 			wantClass: fl, wantMsg: "invalid_grant"},
 		hostileCase{name: "sign-in never finishes (--timeout)", ref: "RFC 8252 7.3", responseType: "code",
 			opener: never{}, flowTimeout: 300 * time.Millisecond, wantClass: fl, wantMsg: "timed out", noBackChannel: true},
@@ -410,9 +410,9 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 	r := runner.Run(ctx, runner.Config{
 		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
-		Scopes: []string{"openid", "groups"},
-		Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},
-		ClockSkew:  2 * time.Minute, HTTPClient: client, Timeout: flowTimeout, Opener: opener,
+		Scopes:    []string{"openid", "groups"},
+		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},
+		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: flowTimeout, Opener: opener,
 		OnListening: func(string, string, time.Time) { o.listening = true },
 	})
 	base.CloseIdleConnections()
@@ -588,5 +588,3 @@ func TestHostileTLS(t *testing.T) {
 	s.Close()
 	before.Check(t, 5*time.Second)
 }
-
-
