@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/leakcheck"
+)
+
+// countingIssuer is a provider address that records whether anything was
+// sent to it: usage errors must be found before that.
+func countingIssuer(t *testing.T) (string, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+// TestUsageNothingSent: configuration errors are usage (2), in one line,
+// and are found before any request reaches the provider (RFC 8252 §7.3 and
+// §8.3 for the redirect URI; DESIGN's exit classes).
+func TestUsageNothingSent(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	base := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed issuer", []string{"--issuer", "http://[::1", "--client-id", "x"}, "--issuer"},
+		{"issuer with a query", []string{"--issuer", issuer + "?tenant=1", "--client-id", "x"}, "--issuer"},
+		{"redirect URI off loopback", append(base, "--redirect-uri", "http://example.com:8765/callback"), "loopback"},
+		{"redirect URI on all interfaces", append(base, "--redirect-uri", "http://0.0.0.0:8765/callback"), "loopback"},
+		{"https redirect URI", append(base, "--redirect-uri", "https://127.0.0.1:8765/callback"), "http"},
+		{"custom scheme redirect URI", append(base, "--redirect-uri", "com.example.app:/callback"), "redirect"},
+		{"redirect URI with user info", append(base, "--redirect-uri", "http://127.0.0.1:80@evil.example/callback"), "redirect"},
+		{"unknown flow", append(base, "--flow", "device"), "--flow"},
+		{"unknown response type word", append(base, "--response-type", "code bogus"), "bogus"},
+		{"unknown response mode", append(base, "--response-mode", "web_message"), "web_message"},
+		{"unreadable CA file", append(base, "--ca-file", "/nonexistent/ca.pem"), "CA file"},
+		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sent.Store(0)
+			code, stdout, stderr := runMain(t, nil, tt.args...)
+			msg := strings.TrimSpace(stderr)
+			if msg == "" {
+				msg = failLine(stdout)
+			}
+			t.Logf("CASE usage: %s | want usage (2) | got %d | %s", tt.name, code, msg)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("message lacks %q: %s", tt.want, msg)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if n := sent.Load(); n != 0 {
+				t.Errorf("%d request(s) reached the provider before the usage error", n)
+			}
+		})
+	}
+}
+
+// failLine is the text report's FAIL line.
+func failLine(report string) string {
+	for _, l := range strings.Split(report, "\n") {
+		if strings.Contains(l, "FAIL") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// TestPortInUse: a redirect URI whose port another program holds is a
+// usage error naming the port, with no silent fallback to another port
+// (RFC 8252 §7.3: the redirect URI is registered exactly).
+func TestPortInUse(t *testing.T) {
+	before := leakcheck.Take()
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	held, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	port := held.Addr().(*net.TCPAddr).Port
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+		"--redirect-uri", "http://127.0.0.1:"+itoa(port)+"/callback", "--no-browser", "--timeout", "5s")
+	msg := failLine(stdout) + strings.TrimSpace(stderr)
+	t.Logf("CASE usage: port already in use | want usage (2) | got %d | %s", code, msg)
+	if code != 2 || !strings.Contains(msg, itoa(port)) || !strings.Contains(msg, "in use") {
+		t.Fatalf("exit %d, %q; want 2 naming port %d", code, msg, port)
+	}
+	held.Close()
+	p.Close()
+	before.Check(t, 5*time.Second)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSecretFlagWarning: a client secret given as a flag value is visible
+// in the process list; claimcheck warns and names the environment variable,
+// and never prints the secret itself (RFC 8252 §8.5: native apps' secrets
+// are not secret, but a CI's are).
+func TestSecretFlagWarning(t *testing.T) {
+	const secret = "s3cr3t-from-the-flag"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantWarn bool
+	}{
+		{"flag", nil, []string{"--client-secret", secret}, true},
+		{"environment", map[string]string{"CLAIMCHECK_CLIENT_SECRET": secret}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A usage error after the secret is read keeps the run offline.
+			args := append([]string{"--issuer", "https://idp.example", "--client-id", "x", "--timeout", "0s"}, tt.args...)
+			_, stdout, stderr := runMain(t, tt.env, args...)
+			warned := strings.Contains(stderr, "CLAIMCHECK_CLIENT_SECRET")
+			if warned != tt.wantWarn {
+				t.Errorf("warning naming CLAIMCHECK_CLIENT_SECRET: %v, want %v\n%s", warned, tt.wantWarn, stderr)
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("the secret was printed:\n%s\n%s", stdout, stderr)
+			}
+		})
+	}
+}
