@@ -80,6 +80,9 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		if base, err = httpclient.New(httpclient.Options{Timeout: defaultTokenTimeout}); err != nil {
 			return nil, failure.Wrap(failure.Usage, tokenOp, err)
 		}
+		// This call's own client: its kept-alive connection must not
+		// outlive it.
+		defer base.CloseIdleConnections()
 	}
 	rec := &recorder{}
 	client := *base
