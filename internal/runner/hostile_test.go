@@ -519,6 +519,20 @@ func TestHostileProvider(t *testing.T) {
 			if c.check != nil {
 				c.check(t, s, r)
 			}
+			for _, p := range o.pages {
+				for _, h := range []string{"Cache-Control:[no-store]", "Referrer-Policy:[no-referrer]", "Content-Security-Policy:[default-src 'none'"} {
+					if !strings.Contains(p, h) {
+						t.Errorf("a listener page lacks %s", h)
+					}
+				}
+			}
+			// RFC 9700 4.2.4 / 4.3.2: after capture the address bar and
+			// history hold the callback path only, not the code.
+			if want == "" && c.responseType == "code" {
+				if n := len(o.pages); n == 0 || !strings.Contains(o.pages[n-1], `history.replaceState(null, "", location.pathname)`) {
+					t.Errorf("the page after a query response does not drop the code from the URL")
+				}
+			}
 			portFree(t, r)
 			noSecrets(t, s, o)
 			before.Check(t, 5*time.Second)
