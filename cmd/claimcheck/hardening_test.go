@@ -48,6 +48,7 @@ func TestUsageNothingSent(t *testing.T) {
 		{"unknown flow", append(base, "--flow", "device"), "--flow"},
 		{"unknown response type word", append(base, "--response-type", "code bogus"), "bogus"},
 		{"unknown response mode", append(base, "--response-mode", "web_message"), "web_message"},
+		{"JUnit file in a missing directory", append(base, "--junit", "/nonexistent/dir/report.xml"), "--junit"},
 		{"unreadable CA file", append(base, "--ca-file", "/nonexistent/ca.pem"), "CA file"},
 		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
 	}

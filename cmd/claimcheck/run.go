@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -173,6 +174,13 @@ func (o *OutputOptions) addFlags(fs *pflag.FlagSet) {
 func (o *OutputOptions) validate() error {
 	if o.Output != "text" && o.Output != "json" {
 		return failure.New(failure.Usage, "--output", "unknown format %q (want text or json)", o.Output)
+	}
+	// The report file is written after the run: a directory that is not
+	// there must be a usage error before anything is sent, not after.
+	if o.JUnit != "" {
+		if fi, err := os.Stat(filepath.Dir(o.JUnit)); err != nil || !fi.IsDir() {
+			return failure.New(failure.Usage, "--junit", "cannot write %s: its directory does not exist", o.JUnit)
+		}
 	}
 	return nil
 }
