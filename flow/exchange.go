@@ -141,6 +141,9 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return failure.New(failure.Provider, tokenOp, "timed out: %v", httpclient.StripURL(err))
+		}
 		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
 	}
 	if status, readErr, ok := rec.result(); ok {
@@ -175,7 +178,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, readErr := io.ReadAll(io.LimitReader(&recordedBody{ReadCloser: resp.Body, r: r}, maxTokenResponse+1))
 	resp.Body.Close()
 	if readErr == nil && len(body) > maxTokenResponse {
-		readErr = fmt.Errorf("response body is larger than %d bytes", maxTokenResponse)
+		readErr = fmt.Errorf("response body is too large (over %d bytes)", maxTokenResponse)
 		body = nil
 	}
 	r.mu.Lock()
