@@ -143,6 +143,14 @@ func wantCount(e hostile.Endpoint, n int64) func(*testing.T, *hostile.Server, *r
 	}
 }
 
+func wantInMessage(words string) func(*testing.T, *hostile.Server, *report.Report) {
+	return func(t *testing.T, _ *hostile.Server, r *report.Report) {
+		if r.Error == nil || !strings.Contains(r.Error.Message, words) {
+			t.Errorf("message does not say %q: %+v", words, r.Error)
+		}
+	}
+}
+
 func response(edit func(q url.Values)) hostile.Options {
 	return hostile.Options{Response: edit}
 }
@@ -338,6 +346,10 @@ func hostileCases() []hostileCase {
 			}
 			if b.b == hostile.Hang {
 				hc.httpTimeout = 300 * time.Millisecond
+				hc.check = wantInMessage("timed out")
+			}
+			if b.b == hostile.Oversized {
+				hc.check = wantInMessage(" large")
 			}
 			cases = append(cases, hc)
 		}
