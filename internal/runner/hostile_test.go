@@ -221,8 +221,13 @@ func hostileCases() []hostileCase {
 			opts:      hostile.Options{IDToken: c.id, IDTokenWire: c.wire},
 			wantClass: v, wantMsg: c.msg, noBackChannel: true,
 		}
-		if c.name == "kid not in the JWKS after a refetch" {
+		switch c.name {
+		case "kid not in the JWKS after a refetch":
 			hc.check = wantCount(hostile.JWKSEndpoint, 2)
+		case "bad signature":
+			// A known key that does not verify is no reason to refetch
+			// (go-oidc's RemoteKeySet refetches on every failure).
+			hc.check = wantCount(hostile.JWKSEndpoint, 1)
 		}
 		cases = append(cases, hc)
 	}
@@ -247,6 +252,33 @@ func hostileCases() []hostileCase {
 			responseType: "code", groupsFrom: []string{"userinfo"},
 			opts:      hostile.Options{UserInfo: func(m map[string]any) { m["sub"] = "user-mallory" }},
 			wantClass: v, wantMsg: "sub",
+		},
+		hostileCase{
+			name: "hybrid: token endpoint ID token for another sub", ref: "OpenID Core 3.3.3.6 (iss and sub MUST be identical)",
+			responseType: "code id_token", opts: hostile.Options{HybridSubject: "user-bob"},
+			wantClass: v, wantMsg: "sub",
+		},
+		hostileCase{
+			// Not a failure by design: an access token that cannot be
+			// verified locally is reported as such (the verified ID token's
+			// at_hash still binds it), and never shown as verified.
+			name: "access token alg none: reported unverifiable", ref: "RFC 9068 4 / RFC 8725 3.1 / OpenID Core 3.2.2.9",
+			responseType: idtt, opts: hostile.Options{AccessToken: header("alg", "none")},
+			check: func(t *testing.T, _ *hostile.Server, r *report.Report) {
+				if at := r.Tokens[report.AccessToken]; at == nil || at.Verified || !strings.Contains(at.Note, "unsigned") {
+					t.Errorf("unsigned access token: %+v, want unverified with a note", at)
+				}
+			},
+		},
+		hostileCase{
+			name: "access token expired", ref: "RFC 9068 4 (exp)",
+			responseType: idtt, opts: hostile.Options{AccessToken: claim("exp", in(-time.Hour))},
+			wantClass: v, wantMsg: "expired",
+		},
+		hostileCase{
+			name: "access token with a wrong iss", ref: "RFC 9068 4 (iss)",
+			responseType: idtt, opts: hostile.Options{AccessToken: claim("iss", "https://evil.example")},
+			wantClass: v, wantMsg: "iss",
 		},
 		hostileCase{
 			name: "discovery issuer differs", ref: "OpenID Discovery 4.3 / RP Config rp-discovery-issuer-not-matching-config",
