@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/hostile"
 	"github.com/claimcheck/claimcheck/internal/leakcheck"
 )
 
@@ -145,5 +148,57 @@ func TestSecretFlagWarning(t *testing.T) {
 				t.Errorf("the secret was printed:\n%s\n%s", stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestTLSFlags: an https issuer with a certificate no system CA signed is a
+// provider failure (5) naming the certificate problem; --ca-file makes the
+// same command pass; nothing retries without verification. RFC 9700 §4.1.1
+// (TLS for every request), OpenID Core §16.17.
+func TestTLSFlags(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, err := hostile.New(p.Issuer(), hostile.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, s.Certificate(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"url", "--issuer", s.Issuer(), "--client-id", demoprovider.PublicClientID}
+	code, stdout, stderr := runMain(t, nil, args...)
+	t.Logf("CASE provider: https self-signed via the CLI | want provider (5) | got %d | %s", code, strings.TrimSpace(stderr))
+	if code != 5 || !strings.Contains(stderr, "certificate") {
+		t.Errorf("self-signed: exit %d, %q", code, stderr)
+	}
+	if n := s.Count(hostile.DiscoveryEndpoint); n != 0 {
+		t.Errorf("%d discovery request(s) got through without a trusted certificate", n)
+	}
+	code, stdout, stderr = runMain(t, nil, append(args, "--ca-file", ca)...)
+	t.Logf("CASE pass: https with --ca-file via the CLI | want pass (0) | got %d", code)
+	if code != 0 || !strings.Contains(stdout, s.Issuer()+"/authorize?") {
+		t.Errorf("with --ca-file: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// TestSignInTimeout: --timeout bounds the wait for the redirect; the
+// message names the redirect URI to register (RFC 8252 §7.3).
+func TestSignInTimeout(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+		"--redirect-uri", "http://127.0.0.1:0/callback", "--no-browser", "--timeout", "300ms")
+	msg := failLine(stdout)
+	t.Logf("CASE flow: --timeout expires via the CLI | want flow (3) | got %d | %s", code, msg)
+	if code != 3 || !strings.Contains(msg, "timed out") || !strings.Contains(msg, "registered exactly") {
+		t.Errorf("exit %d, %q\n%s", code, msg, stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/verify"
 )
 
 // URLOptions are the options of claimcheck url.
@@ -19,6 +20,8 @@ type URLOptions struct {
 
 func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 	o := &URLOptions{}
+	// url has no check flags; the shared config still validates them.
+	o.GroupsClaim = verify.DefaultGroupsClaim
 	cmd := &cobra.Command{
 		Use:   "url",
 		Short: "Print the authorize URL (with -o json also its state, nonce and PKCE verifier) without running anything",
