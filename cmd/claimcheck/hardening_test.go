@@ -171,7 +171,7 @@ func TestTLSFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"url", "--issuer", s.Issuer(), "--client-id", demoprovider.PublicClientID}
-	code, stdout, stderr := runMain(t, nil, args...)
+	code, _, stderr := runMain(t, nil, args...)
 	t.Logf("CASE provider: https self-signed via the CLI | want provider (5) | got %d | %s", code, strings.TrimSpace(stderr))
 	if code != 5 || !strings.Contains(stderr, "certificate") {
 		t.Errorf("self-signed: exit %d, %q", code, stderr)
@@ -179,7 +179,7 @@ func TestTLSFlags(t *testing.T) {
 	if n := s.Count(hostile.DiscoveryEndpoint); n != 0 {
 		t.Errorf("%d discovery request(s) got through without a trusted certificate", n)
 	}
-	code, stdout, stderr = runMain(t, nil, append(args, "--ca-file", ca)...)
+	code, stdout, stderr := runMain(t, nil, append(args, "--ca-file", ca)...)
 	t.Logf("CASE pass: https with --ca-file via the CLI | want pass (0) | got %d", code)
 	if code != 0 || !strings.Contains(stdout, s.Issuer()+"/authorize?") {
 		t.Errorf("with --ca-file: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
