@@ -128,14 +128,17 @@ type Options struct {
 
 // Server is a running misbehaving provider.
 type Server struct {
-	opts   Options
-	demo   string
-	srv    *httptest.Server
-	proxy  *httputil.ReverseProxy
-	dead   string
-	closed chan struct{}
-	keys   []*rsa.PrivateKey
-	signer atomic.Int32
+	opts  Options
+	demo  string
+	srv   *httptest.Server
+	proxy *httputil.ReverseProxy
+	// transport carries the requests to the demo provider; Close closes
+	// its connections.
+	transport *http.Transport
+	dead      string
+	closed    chan struct{}
+	keys      []*rsa.PrivateKey
+	signer    atomic.Int32
 
 	counts sync.Map // Endpoint -> *atomic.Int64
 
@@ -182,13 +185,14 @@ func New(demoIssuer string, o Options) (*Server, error) {
 		closed: make(chan struct{}), keys: testKeys(),
 		tokens: map[string]string{}, hybrid: map[string]hybridReq{},
 	}
+	s.transport = http.DefaultTransport.(*http.Transport).Clone()
 	s.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Header.Del("Accept-Encoding")
 		},
 		ModifyResponse: s.modifyResponse,
-		ErrorLog:       nil,
+		Transport:      s.transport,
 	}
 	if o.TLS {
 		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
@@ -295,6 +299,7 @@ func (s *Server) Close() {
 	}
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	s.transport.CloseIdleConnections()
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -403,7 +408,7 @@ func (s *Server) demoDiscovery(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: s.transport, Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +535,7 @@ func (s *Server) frontChannel(u *url.URL) string {
 		q.Set("access_token", at)
 	}
 	if id := q.Get("id_token"); id != "" {
-		q.Set("id_token", s.resignID(id, at, ""))
+		q.Set("id_token", s.resignID(id, at))
 	}
 	s.mu.Lock()
 	h, hybrid := s.hybrid[q.Get("state")]
@@ -568,7 +573,7 @@ func (s *Server) tokenResponse(body []byte) []byte {
 		m["access_token"] = at
 	}
 	if id, _ := m["id_token"].(string); id != "" {
-		m["id_token"] = s.resignID(id, at, "")
+		m["id_token"] = s.resignID(id, at)
 	}
 	out, _ := json.Marshal(m)
 	return out
@@ -615,7 +620,7 @@ func (s *Server) resignAccess(orig string) string {
 	return out
 }
 
-func (s *Server) resignID(orig, accessToken, code string) string {
+func (s *Server) resignID(orig, accessToken string) string {
 	claims := payload(orig)
 	if claims == nil {
 		return orig
@@ -624,9 +629,6 @@ func (s *Server) resignID(orig, accessToken, code string) string {
 	claims["iss"] = s.srv.URL
 	if accessToken != "" {
 		claims["at_hash"] = HalfHash(accessToken)
-	}
-	if code != "" {
-		claims["c_hash"] = HalfHash(code)
 	}
 	return s.finishID(claims)
 }
