@@ -202,3 +202,40 @@ func TestSignInTimeout(t *testing.T) {
 		t.Errorf("exit %d, %q\n%s", code, msg, stderr)
 	}
 }
+
+// TestVerifyBadTokens: tokens given to verify that are not three base64url
+// segments, in JSON serialization, or 1 MB long (as an argument or on
+// stdin) are usage errors found before discovery (RFC 7519 §7.2).
+func TestVerifyBadTokens(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	huge := strings.Repeat("a", 1<<20) + ".b.c"
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"two segments", "", []string{"abc.def"}},
+		{"four segments", "", []string{"a.b.c.d"}},
+		{"not base64url", "", []string{"a.b!.c"}},
+		{"JWS JSON serialization", "", []string{`{"protected":"e30","payload":"e30","signature":""}`}},
+		{"1 MB argument", "", []string{huge}},
+		{"1 MB on stdin", huge + "\n", []string{"-"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sent.Store(0)
+			ios, _, errOut := testIO(tt.stdin, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			code := Main(ctx, ios, append([]string{"verify", "--issuer", issuer, "--client-id", "x"}, tt.args...))
+			msg := strings.TrimSpace(errOut.String())
+			t.Logf("CASE usage: verify %s | want usage (2) | got %d | %.120s", tt.name, code, msg)
+			if code != 2 || strings.Contains(msg, "\n") || len(msg) > 300 {
+				t.Errorf("exit %d, message %.300q", code, msg)
+			}
+			if n := sent.Load(); n != 0 {
+				t.Errorf("%d request(s) sent", n)
+			}
+		})
+	}
+}
