@@ -622,6 +622,9 @@ func TestHostileTLS(t *testing.T) {
 	if o.r.Error == nil || o.r.Error.Class != failure.Provider || !strings.Contains(o.r.Error.Message, "certificate") {
 		t.Errorf("self-signed: %+v, want a provider error about the certificate", o.r.Error)
 	}
+	if o.r.Error == nil {
+		t.Fatalf("self-signed: no error, exit %d", o.r.ExitCode)
+	}
 	t.Logf("CASE https self-signed | want provider (5) | got %s (%d) | %s", o.r.Error.Class, o.r.ExitCode, o.r.Error.Message)
 	if n := s.Count(hostile.DiscoveryEndpoint); n != 0 {
 		t.Errorf("%d discovery request(s) completed over an untrusted TLS connection (insecure retry?)", n)
@@ -640,9 +643,51 @@ func TestHostileTLS(t *testing.T) {
 	if r.Error == nil || r.Error.Class != failure.Provider || !strings.Contains(r.Error.Message, "localhost") {
 		t.Errorf("wrong host: %+v, want a provider error naming the host", r.Error)
 	}
+	if r.Error == nil {
+		t.Fatalf("wrong host: no error, exit %d", r.ExitCode)
+	}
 	t.Logf("CASE https wrong host | want provider (5) | got %s (%d) | %s", r.Error.Class, r.ExitCode, r.Error.Message)
 	trusting.CloseIdleConnections()
 	plain.CloseIdleConnections()
+	s.Close()
+	before.Check(t, 5*time.Second)
+}
+
+// interrupter is a browser that, once the listener serves, has the person
+// press Ctrl-C (cancels the run's context) and waits.
+type interrupter struct{ cancel context.CancelFunc }
+
+func (i interrupter) Open(ctx context.Context, _ string) error {
+	i.cancel()
+	<-ctx.Done()
+	return nil
+}
+
+// TestInterruptInProcess: a run canceled while it waits for the redirect
+// ends as interrupted (130) with the listener closed, its port free and no
+// goroutine left (RFC 8252 §7.3).
+func TestInterruptInProcess(t *testing.T) {
+	before := leakcheck.Take()
+	s, err := hostile.New(demoIssuer, hostile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	runCtx, interrupt := context.WithCancel(ctx)
+	o := runHostile(runCtx, t, s, hostileCase{responseType: "code", opener: interrupter{interrupt}}, nil)
+	if o.r.Error == nil {
+		t.Fatalf("no error, exit %d; want interrupted", o.r.ExitCode)
+	}
+	t.Logf("CASE interrupted: context canceled while waiting | want interrupted (130) | got %s (%d)", o.r.Error.Class, o.r.ExitCode)
+	if o.r.Error.Class != failure.Interrupted || o.r.ExitCode != 130 {
+		t.Fatalf("%+v exit %d, want interrupted and 130", o.r.Error, o.r.ExitCode)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the run outlived its deadline")
+	}
+	portFree(t, o.r)
 	s.Close()
 	before.Check(t, 5*time.Second)
 }
