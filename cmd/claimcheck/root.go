@@ -50,6 +50,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			runOpts.fs = cmd.Flags()
 			*code = runRun(cmd.Context(), runOpts, ios)
 			return nil
 		},
@@ -67,6 +68,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		Short: "Run a flow, verify the tokens, check the expectations (the default command)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			runOpts.fs = cmd.Flags()
 			*code = runRun(cmd.Context(), runOpts, ios)
 			return nil
 		},
@@ -105,4 +107,3 @@ func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
 }
-

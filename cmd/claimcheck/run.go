@@ -242,6 +242,8 @@ type RunOptions struct {
 	FlowOptions
 	CheckOptions
 	OutputOptions
+	// fs is the flag set the command was parsed with, to tell a flag given
+	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
 }
 
@@ -250,9 +252,6 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
-	if o.fs == nil {
-		o.fs = fs
-	}
 }
 
 // config turns the options into a runner configuration; every error is a
@@ -327,18 +326,28 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
 	}
+	// Only a system browser that fails to open is worth waiting on: the
+	// person can open the URL by hand. A browser command or a stand-in that
+	// fails has ended the flow, and waiting out the timeout would hide that.
+	if _, ok := cfg.Opener.(*flow.SystemBrowser); !ok {
+		return stopLive(&mu, &stop, &finished)
+	}
 	cfg.OpenerError = func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(ios.ErrOut, "\nwarning: could not open a browser (%s); open this URL yourself:\n  %s\n", oneLine(err.Error()), authorizeURL)
 	}
+	return stopLive(&mu, &stop, &finished)
+}
+
+func stopLive(mu *sync.Mutex, stop, finished *chan struct{}) func() {
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if stop != nil {
-			close(stop)
-			<-finished
-			stop = nil
+		if *stop != nil {
+			close(*stop)
+			<-*finished
+			*stop = nil
 		}
 	}
 }

@@ -129,4 +129,3 @@ func checkCompact(t string) error {
 	}
 	return nil
 }
-

@@ -124,10 +124,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 }
 
 func clientAuthSuffix(auth string) string {
-	if auth == "" {
+	switch auth {
+	case "":
 		return ""
+	case "none":
+		return " (public client, PKCE S256)"
 	}
-	return " (" + auth + ")"
+	return " (" + auth + ", PKCE S256)"
 }
 
 func headerSummary(h map[string]any) string {

@@ -34,7 +34,6 @@ func unverifiedClaims(raw string) map[string]any {
 	return claims
 }
 
-
 // VerifyTokens verifies tokens given by hand (claimcheck verify) against the
 // issuer's keys and evaluates the expectations on them. No nonce was sent for
 // them, so none is compared; everything else is checked as in a run.
