@@ -121,6 +121,10 @@ type Options struct {
 	// HybridSubject is the sub of the emulated hybrid ID token; "user-alice"
 	// when empty.
 	HybridSubject string
+	// HoldToken, when set, makes token requests wait until it is closed
+	// (or the request ends), so that a test can act while a flow is
+	// between its authorization response and the code exchange.
+	HoldToken <-chan struct{}
 	// TLS serves the provider over https with httptest's self-signed
 	// certificate.
 	TLS bool
@@ -323,6 +327,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if e == TokenEndpoint {
 			s.recordTokenRequest(r)
+			if s.opts.HoldToken != nil {
+				select {
+				case <-s.opts.HoldToken:
+				case <-r.Context().Done():
+					return
+				case <-s.closed:
+					return
+				}
+			}
 		}
 		s.proxy.ServeHTTP(w, r)
 	}

@@ -151,6 +151,18 @@ func wantInMessage(words string) func(*testing.T, *hostile.Server, *report.Repor
 	}
 }
 
+// shownAndCut: the provider's error_description and error_uri are shown,
+// without control characters (checked for every case) and truncated.
+func shownAndCut(t *testing.T, _ *hostile.Server, r *report.Report) {
+	msg := r.Error.Message
+	if !strings.Contains(msg, `error_description="The user`) || !strings.Contains(msg, `error_uri="https://idp.example/help"`) {
+		t.Errorf("description or uri not shown: %q", msg)
+	}
+	if strings.Contains(msg, strings.Repeat("x", 400)) {
+		t.Errorf("description not truncated (%d bytes)", len(msg))
+	}
+}
+
 func response(edit func(q url.Values)) hostile.Options {
 	return hostile.Options{Response: edit}
 }
@@ -339,11 +351,11 @@ func hostileCases() []hostileCase {
 			opts:      response(func(q url.Values) { providerError("access_denied")(q); q.Set("state", "forged") }),
 			wantClass: fl, wantMsg: "foreign state", noBackChannel: true},
 		hostileCase{name: "error=access_denied", ref: "RFC 6749 4.1.2.1 / OpenID Core 3.1.2.6", responseType: "code",
-			opts: response(providerError("access_denied")), wantClass: fl, wantMsg: "access_denied", noBackChannel: true},
+			opts: response(providerError("access_denied")), wantClass: fl, wantMsg: "access_denied", noBackChannel: true, check: shownAndCut},
 		hostileCase{name: "error=invalid_scope", ref: "RFC 6749 4.1.2.1", responseType: "code",
-			opts: response(providerError("invalid_scope")), wantClass: fl, wantMsg: "invalid_scope", noBackChannel: true},
+			opts: response(providerError("invalid_scope")), wantClass: fl, wantMsg: "invalid_scope", noBackChannel: true, check: shownAndCut},
 		hostileCase{name: "error=login_required", ref: "OpenID Core 3.1.2.6", responseType: idtt,
-			opts: response(providerError("login_required")), wantClass: fl, wantMsg: "login_required", noBackChannel: true},
+			opts: response(providerError("login_required")), wantClass: fl, wantMsg: "login_required", noBackChannel: true, check: shownAndCut},
 		hostileCase{name: "code and error together", ref: "RFC 9700 4.7 / RFC 6749 4.1.2", responseType: "code",
 			opts: response(func(q url.Values) { q.Set("error", "access_denied") }), wantClass: fl, wantMsg: "both", noBackChannel: true},
 		hostileCase{name: "repeated parameter", ref: "RFC 6749 3.1 (parameters MUST NOT be repeated)", responseType: "code",
@@ -688,6 +700,81 @@ func TestInterruptInProcess(t *testing.T) {
 		t.Fatal("the run outlived its deadline")
 	}
 	portFree(t, o.r)
+	s.Close()
+	before.Check(t, 5*time.Second)
+}
+
+// replayer is a transport for the stand-in browser that, once the listener
+// has answered the authorization response, sends it again with another
+// code — a second callback — and then lets the token request through.
+type replayer struct {
+	next   http.RoundTripper
+	gate   chan struct{}
+	once   sync.Once
+	status int
+}
+
+func (r *replayer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || req.URL.Path != callbackPath || !req.URL.Query().Has("code") {
+		return resp, err
+	}
+	r.once.Do(func() {
+		defer close(r.gate)
+		u := *req.URL
+		q := u.Query()
+		q.Set("code", "second-code")
+		u.RawQuery = q.Encode()
+		second, err := http.NewRequestWithContext(req.Context(), http.MethodGet, u.String(), nil)
+		if err != nil {
+			return
+		}
+		if sr, err := r.next.RoundTrip(second); err == nil {
+			r.status = sr.StatusCode
+			sr.Body.Close()
+		}
+	})
+	return resp, err
+}
+
+// TestSecondCallback: a second authorization response after the first is
+// answered 409 and changes nothing; the first result stands (RFC 9700
+// 4.5 and 4.7, RFC 6749 10.5: a code is used once).
+func TestSecondCallback(t *testing.T) {
+	before := leakcheck.Take()
+	gate := make(chan struct{})
+	s, err := hostile.New(demoIssuer, hostile.Options{HoldToken: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	rp := &replayer{next: base, gate: gate}
+	client, err := httpclient.New(httpclient.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r := runner.Run(ctx, runner.Config{
+		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
+		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
+		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
+		Opener: &standin.Browser{Client: &http.Client{Transport: rp}, Username: "alice", Password: "alice-demo"},
+	})
+	base.CloseIdleConnections()
+	client.CloseIdleConnections()
+	t.Logf("CASE second callback after the first | want pass (0), second answered 409 | got exit %d, second answered %d", r.ExitCode, rp.status)
+	if r.ExitCode != 0 {
+		t.Errorf("exit %d: %+v", r.ExitCode, r.Error)
+	}
+	if rp.status != http.StatusConflict {
+		t.Errorf("second callback answered %d, want 409", rp.status)
+	}
+	if n := s.Count(hostile.TokenEndpoint); n != 1 {
+		t.Errorf("%d token requests, want 1 (the first code only)", n)
+	}
+	portFree(t, r)
 	s.Close()
 	before.Check(t, 5*time.Second)
 }
