@@ -53,6 +53,9 @@ func TestUsageNothingSent(t *testing.T) {
 		{"unknown response mode", append(base, "--response-mode", "web_message"), "web_message"},
 		{"JUnit file in a missing directory", append(base, "--junit", "/nonexistent/dir/report.xml"), "--junit"},
 		{"unreadable CA file", append(base, "--ca-file", "/nonexistent/ca.pem"), "CA file"},
+		{"zero --http-timeout (no deadline at all)", append(base, "--http-timeout", "0s"), "--http-timeout"},
+		{"negative --http-timeout", append(base, "--http-timeout", "-1s"), "--http-timeout"},
+		{"negative --clock-skew", append(base, "--clock-skew", "-5m"), "--clock-skew"},
 		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
 	}
 	for _, tt := range tests {

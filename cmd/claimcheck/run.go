@@ -58,6 +58,13 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
 	}
+	// Zero would mean no deadline at all for requests to the provider.
+	if o.HTTPTimeout <= 0 {
+		return failure.New(failure.Usage, "--http-timeout", "must be positive (got %s)", o.HTTPTimeout)
+	}
+	if o.ClockSkew < 0 {
+		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", o.ClockSkew)
+	}
 	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
 		o.secretFromFlag = true
 		fmt.Fprintln(ios.ErrOut, "warning: --client-secret on the command line is visible in the process list; set CLAIMCHECK_CLIENT_SECRET or pass --client-secret - and the secret on stdin")
