@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -240,5 +242,59 @@ func TestVerifyBadTokens(t *testing.T) {
 				t.Errorf("%d request(s) sent", n)
 			}
 		})
+	}
+}
+
+// blockingReader is a stdin nobody types into; it says when it is first
+// read.
+type blockingReader struct {
+	reading chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (b *blockingReader) Read([]byte) (int, error) {
+	b.once.Do(func() { close(b.reading) })
+	<-b.release
+	return 0, io.EOF
+}
+
+// TestVerifyStdin: reading tokens from stdin stops at 1,000 tokens (an
+// endless input must not grow memory without end), and Ctrl-C while
+// claimcheck waits for input ends it as interrupted (130) at once.
+func TestVerifyStdin(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	args := []string{"verify", "--issuer", issuer, "--client-id", "x", "-"}
+
+	many := strings.Repeat("eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n", 1001)
+	ios, _, errOut := testIO(many, nil)
+	code := Main(context.Background(), ios, args)
+	t.Logf("CASE usage: 1,001 tokens on stdin | want usage (2) | got %d | %s", code, strings.TrimSpace(errOut.String()))
+	if code != 2 || !strings.Contains(errOut.String(), "more than 1000 tokens") {
+		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+
+	in := &blockingReader{reading: make(chan struct{}), release: make(chan struct{})}
+	defer close(in.release)
+	ios, _, errOut = testIO("", nil)
+	ios.In = in
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-in.reading
+		cancel()
+	}()
+	exited := make(chan int, 1)
+	go func() { exited <- Main(ctx, ios, args) }()
+	select {
+	case code = <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("verify - did not end within 10s of Ctrl-C")
+	}
+	t.Logf("CASE interrupted: Ctrl-C while verify reads stdin | want interrupted (130) | got %d | %s", code, strings.TrimSpace(errOut.String()))
+	if code != 130 {
+		t.Errorf("exit %d, want 130: %s", code, errOut.String())
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d request(s) sent", n)
 	}
 }
