@@ -287,13 +287,6 @@ func (s *Server) PublicJWK(i int, use string) map[string]any {
 	return k
 }
 
-// PublicKeyPEM is key i's public key in PEM, the bytes an HS256 key
-// confusion attack uses as the MAC secret.
-func (s *Server) PublicKeyPEM(i int) []byte {
-	der, _ := x509.MarshalPKIXPublicKey(&s.keys[i].PublicKey)
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
 // Close stops the server; hanging handlers return.
 func (s *Server) Close() {
 	select {
