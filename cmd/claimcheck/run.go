@@ -130,7 +130,7 @@ func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
 	fs.StringSliceVar(&o.ExpectGroups, "expect-groups", defaultGroups, "groups that must all be present (comma separated)")
 	fs.StringSliceVar(&o.ForbidGroups, "forbid-groups", nil, "groups none of which may be present")
 	fs.BoolVar(&o.ExactGroups, "exact-groups", false, "the groups claim must hold exactly the expected groups")
-	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim")
+	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim; KIND:NAME for one token kind, e.g. access_token:GroupsClaim (comma separated)")
 	fs.StringSliceVar(&o.GroupsFrom, "groups-from", nil, "where to look: id_token,access_token,userinfo (default: every verified token, and userinfo when none carries the claim)")
 	fs.StringVar(&o.Audience, "audience", "", "expected aud of JWT access tokens")
 }
@@ -149,9 +149,13 @@ func (o *CheckOptions) expectations() (verify.Expectations, error) {
 	if o.GroupsClaim == "" {
 		return verify.Expectations{}, failure.New(failure.Usage, "--groups-claim", "must not be empty")
 	}
+	claim, bySource, err := groupsClaims(o.GroupsClaim)
+	if err != nil {
+		return verify.Expectations{}, err
+	}
 	return verify.Expectations{
 		ExpectGroups: trimAll(o.ExpectGroups), ForbidGroups: trimAll(o.ForbidGroups), ExactGroups: o.ExactGroups,
-		GroupsClaim: o.GroupsClaim, GroupsFrom: o.GroupsFrom,
+		GroupsClaim: claim, GroupsClaimBySource: bySource, GroupsFrom: o.GroupsFrom,
 	}, nil
 }
 
@@ -249,6 +253,7 @@ type RunOptions struct {
 	FlowOptions
 	CheckOptions
 	OutputOptions
+	OktaOptions
 	// fs is the flag set the command was parsed with, to tell a flag given
 	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
@@ -256,6 +261,7 @@ type RunOptions struct {
 
 func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.ProviderOptions.addFlags(fs)
+	o.OktaOptions.addFlags(fs)
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
@@ -265,6 +271,10 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 // usage error found before anything is sent.
 func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
 	if err := o.OutputOptions.validate(); err != nil {
+		return runner.Config{}, err
+	}
+	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions, ios)
+	if err != nil {
 		return runner.Config{}, err
 	}
 	if err := o.ProviderOptions.resolve(fs, ios); err != nil {
@@ -288,13 +298,21 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
-	return runner.Config{
+	cfg := runner.Config{
 		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
-		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens,
-	}, nil
+		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
+	}
+	if oc != nil && oc.Username != "" {
+		b, err := headless(&o.FlowOptions, client)
+		if err != nil {
+			return runner.Config{}, err
+		}
+		cfg.Opener = b
+	}
+	return cfg, nil
 }
 
 func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {

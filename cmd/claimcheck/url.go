@@ -10,7 +10,6 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/runner"
-	"github.com/claimcheck/claimcheck/verify"
 )
 
 // URLOptions are the options of claimcheck url.
@@ -20,8 +19,9 @@ type URLOptions struct {
 
 func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 	o := &URLOptions{}
-	// url has no check flags; the shared config still validates them.
-	o.GroupsClaim = verify.DefaultGroupsClaim
+	// url registers no check flags; the expectations it never evaluates
+	// must still be valid.
+	o.GroupsClaim = "groups"
 	cmd := &cobra.Command{
 		Use:   "url",
 		Short: "Print the authorize URL (with -o json also its state, nonce and PKCE verifier) without running anything",
@@ -32,6 +32,7 @@ func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 		},
 	}
 	o.ProviderOptions.addFlags(cmd.Flags())
+	o.OktaOptions.addServerFlags(cmd.Flags())
 	o.FlowOptions.addFlags(cmd.Flags(), "http://127.0.0.1:8765/callback")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "text (the URL alone) or json")
 	o.fs = cmd.Flags()

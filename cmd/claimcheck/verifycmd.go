@@ -23,6 +23,7 @@ type VerifyOptions struct {
 	ProviderOptions
 	CheckOptions
 	OutputOptions
+	OktaOptions
 	Kind   string
 	Tokens []string
 }
@@ -40,6 +41,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	o.ProviderOptions.addFlags(fs)
+	o.OktaOptions.addServerFlags(fs)
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
 	fs.StringVar(&o.Kind, "kind", "auto", "what the tokens are: id_token, access_token, or auto (an ID token names the client in aud)")
@@ -63,6 +65,9 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	}
 	if o.Kind != report.AccessToken && o.ClientID == "" {
 		return fail(failure.New(failure.Usage, "--client-id", "required to verify ID tokens (their aud); use --kind access_token for access tokens alone"))
+	}
+	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions, ios); err != nil {
+		return fail(err)
 	}
 	if err := o.ProviderOptions.resolve(cmd.Flags(), ios); err != nil {
 		return fail(err)

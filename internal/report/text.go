@@ -28,7 +28,7 @@ var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_ti
 
 var tokenOrder = []string{IDToken, AccessToken, UserInfo}
 
-var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo"}
+var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection"}
 
 type painter bool
 

@@ -45,6 +45,9 @@ type Config struct {
 	OpenerError func(error)
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
+	// Okta, when set, is the Okta authorization server of the run (see
+	// OktaConfig); an issuer on Okta's own domains is recognised without.
+	Okta *OktaConfig
 }
 
 // ResponseType resolves the response_type a run asks for.
@@ -78,6 +81,10 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if flowName == "" {
 		flowName = "code"
 	}
+	if c.ResponseType != "" && rtErr == nil {
+		// --response-type decides the flow: "token" is implicit whatever --flow says.
+		flowName = flowOf(rt)
+	}
 	r := report.New(c.Issuer, flowName)
 	if rtErr != nil {
 		return finish(r, rtErr, c)
@@ -101,23 +108,32 @@ func Run(ctx context.Context, c Config) *report.Report {
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
+	if err := c.oktaSignIn(ctx, &fc); err != nil {
+		return finish(r, err, c)
+	}
 	res, err := flow.Run(ctx, fc, flow.RunOptions{
 		Opener:  c.Opener,
 		Timeout: c.Timeout,
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
+			authorizeURL = redactSessionToken(authorizeURL)
 			r.Request.AuthorizeURL = authorizeURL
 			if c.OnListening != nil {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
 		},
-		OpenerError:    c.OpenerError,
+		OpenerError:    c.openerError(),
 		BeforeExchange: v.frontChannel,
 	})
 	if err != nil {
+		c.oktaFlowNote(r, err)
 		return finish(r, err, c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
+		return finish(r, err, c)
+	}
+	v.orgAccessTokenNote()
+	if err := v.introspect(ctx); err != nil {
 		return finish(r, err, c)
 	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
@@ -392,7 +408,7 @@ func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error
 		// Not a failure: an opaque token, or one meant for another
 		// resource server, is simply not ours to verify. Its claims are
 		// never shown as if they were.
-		t.Note = "not verifiable locally: " + nv.Error()
+		t.Note = nv.Error() // "not verifiable locally: " and why
 		t.Claims = unverifiedClaims(v.rawAT)
 	default:
 		t.Error = err.Error()
@@ -457,7 +473,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
 		}
 	}
-	for _, c := range exp.Evaluate(v.sources()) {
+	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {
 		v.r.AddCheck(c)
 	}
 	return nil
