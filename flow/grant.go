@@ -67,10 +67,11 @@ func Refresh(ctx context.Context, c Config, refreshToken string) (*Tokens, error
 	if err != nil {
 		return nil, err
 	}
-	client, rec, err := recordingClient(c.HTTPClient)
+	client, rec, done, err := recordingClient(c.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
 	// An expired access token makes the source refresh at once.
 	src := oauthConfig(c, style).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
@@ -94,10 +95,11 @@ func Password(ctx context.Context, c Config, username, password string) (*Tokens
 	if err != nil {
 		return nil, err
 	}
-	client, rec, err := recordingClient(c.HTTPClient)
+	client, rec, done, err := recordingClient(c.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	tok, err := oauthConfig(c, style).PasswordCredentialsToken(context.WithValue(ctx, oauth2.HTTPClient, client), username, password)
 	if err != nil {
 		return nil, tokenError(ctx, err, rec)
@@ -115,10 +117,11 @@ func ClientCredentials(ctx context.Context, c Config) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, rec, err := recordingClient(c.HTTPClient)
+	client, rec, done, err := recordingClient(c.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	cc := clientcredentials.Config{
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenEndpoint,
 		Scopes: c.Scopes, AuthStyle: style,
@@ -180,10 +183,11 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	if err != nil {
 		return nil, err
 	}
-	client, _, err := recordingClient(c.HTTPClient)
+	client, _, done, err := recordingClient(c.HTTPClient)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,13 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
+	}
+	// Zero would mean no deadline at all for requests to the provider.
+	if o.HTTPTimeout <= 0 {
+		return failure.New(failure.Usage, "--http-timeout", "must be positive (got %s)", o.HTTPTimeout)
+	}
+	if o.ClockSkew < 0 {
+		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", o.ClockSkew)
 	}
 	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
 		o.secretFromFlag = true
@@ -177,6 +185,13 @@ func (o *OutputOptions) addFlags(fs *pflag.FlagSet) {
 func (o *OutputOptions) validate() error {
 	if o.Output != "text" && o.Output != "json" {
 		return failure.New(failure.Usage, "--output", "unknown format %q (want text or json)", o.Output)
+	}
+	// The report file is written after the run: a directory that is not
+	// there must be a usage error before anything is sent, not after.
+	if o.JUnit != "" {
+		if fi, err := os.Stat(filepath.Dir(o.JUnit)); err != nil || !fi.IsDir() {
+			return failure.New(failure.Usage, "--junit", "cannot write %s: its directory does not exist", o.JUnit)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	default:
 		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
-	tokens, err := readTokens(o.Tokens, ios)
+	tokens, err := readTokens(ctx, o.Tokens, ios)
 	if err != nil {
 		return fail(err)
 	}
@@ -89,18 +90,30 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 
 // readTokens takes the tokens from the arguments, or from stdin for "-",
 // and rejects anything that is not a compact JWS before any request is made.
-func readTokens(args []string, ios *IOStreams) ([]string, error) {
+// Reading stdin ends when ctx does (Ctrl-C while claimcheck waits for
+// input), and stops after maxStdinTokens tokens.
+func readTokens(ctx context.Context, args []string, ios *IOStreams) ([]string, error) {
 	var tokens []string
 	if len(args) == 1 && args[0] == "-" {
-		sc := bufio.NewScanner(ios.In)
-		sc.Buffer(make([]byte, 0, 64<<10), maxTokenLen+1)
-		for sc.Scan() {
-			if t := strings.TrimSpace(sc.Text()); t != "" {
-				tokens = append(tokens, t)
-			}
+		type read struct {
+			tokens []string
+			err    error
 		}
-		if err := sc.Err(); err != nil {
-			return nil, failure.New(failure.Usage, "stdin", "reading tokens: %w (a token may be at most %d bytes)", err, maxTokenLen)
+		done := make(chan read, 1)
+		go func() {
+			t, err := scanTokens(ios.In)
+			done <- read{t, err}
+		}()
+		select {
+		case r := <-done:
+			if r.err != nil {
+				return nil, r.err
+			}
+			tokens = r.tokens
+		case <-ctx.Done():
+			// The reading goroutine stays blocked on stdin; the process
+			// is about to exit.
+			return nil, failure.New(failure.Interrupted, "stdin", "interrupted while reading tokens: %w", ctx.Err())
 		}
 	} else {
 		tokens = args
@@ -112,6 +125,28 @@ func readTokens(args []string, ios *IOStreams) ([]string, error) {
 		if err := checkCompact(t); err != nil {
 			return nil, failure.New(failure.Usage, "verify", "token %d: %w", i+1, err)
 		}
+	}
+	return tokens, nil
+}
+
+// maxStdinTokens bounds how many tokens verify reads from stdin, so that
+// an endless input cannot grow memory without end.
+const maxStdinTokens = 1000
+
+func scanTokens(in io.Reader) ([]string, error) {
+	var tokens []string
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), maxTokenLen+1)
+	for sc.Scan() {
+		if t := strings.TrimSpace(sc.Text()); t != "" {
+			if len(tokens) == maxStdinTokens {
+				return nil, failure.New(failure.Usage, "stdin", "more than %d tokens", maxStdinTokens)
+			}
+			tokens = append(tokens, t)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, failure.New(failure.Usage, "stdin", "reading tokens: %w (a token may be at most %d bytes)", err, maxTokenLen)
 	}
 	return tokens, nil
 }

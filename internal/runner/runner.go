@@ -108,6 +108,9 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if rtErr != nil {
 		return finish(r, rtErr, c)
 	}
+	if err := preflight(c, rt); err != nil {
+		return finish(r, err, c)
+	}
 	p, err := c.discover(ctx)
 	if err != nil {
 		return finish(r, err, c)
@@ -198,11 +201,31 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 	if err != nil {
 		return flow.Config{}, err
 	}
+	if err := preflight(c, rt); err != nil {
+		return flow.Config{}, err
+	}
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
 	if err != nil {
 		return flow.Config{}, err
 	}
 	return flowConfig(c, p.Metadata(), rt)
+}
+
+// preflight checks what does not depend on the provider's metadata (the
+// redirect URI, response type and mode, scopes, client authentication)
+// before discovery, so that a usage error sends nothing at all. The
+// endpoints are stand-ins; flowConfig checks the real ones.
+func preflight(c Config, rt string) error {
+	if _, err := authMethod(c, nil); err != nil {
+		return err
+	}
+	const standIn = "https://endpoint.invalid/"
+	return flow.Config{
+		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.AuthMethod,
+		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
+		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
+	}.Validate()
 }
 
 // flowConfig checks the request against what the provider advertises, so
