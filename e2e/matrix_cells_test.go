@@ -62,6 +62,34 @@ func wantResponseMode(mode string) func(t *testing.T, u harness.User, r ccRun) {
 	}
 }
 
+// wantArrivedAs asserts that the report notes the response arriving in
+// another mode than the one asked for (and asked is still what the request
+// says).
+func wantArrivedAs(asked, arrived string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		wantResponseMode(asked)(t, u, r)
+		want := "response_mode " + asked + " was asked for; the provider answered with " + arrived + " instead"
+		for _, n := range r.Report.Notes {
+			if n == want {
+				return
+			}
+		}
+		t.Errorf("the report's notes %q lack %q", r.Report.Notes, want)
+	}
+}
+
+// wantNoModeNote asserts that a response that came as asked has no note
+// about its mode.
+func wantNoModeNote(t *testing.T, _ harness.User, r ccRun) {
+	t.Helper()
+	for _, n := range r.Report.Notes {
+		if strings.Contains(n, "response_mode") {
+			t.Errorf("unexpected note: %q", n)
+		}
+	}
+}
+
 // wantMissingAtHash is Dex's "id_token token" (and "code id_token token"):
 // its front-channel ID token has no at_hash, which OpenID Core 3.2.2.10
 // (3.3.2.11 for the hybrid flow) requires: exit 4 for either user, naming
@@ -80,8 +108,8 @@ var dexCases = []matrixCase{
 	{cell: cell{name: "implicit_id_token_token", client: harness.PublicClient, args: implicit("id_token token")}, check: wantMissingAtHash},
 	// Dex ignores response_mode: the form_post request is answered in the
 	// fragment, which the listener takes too.
-	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}},
-	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}},
+	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: wantArrivedAs("form_post", "fragment")},
+	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}, then: wantArrivedAs("form_post", "query")},
 	{cell: cell{name: "hybrid_code_id_token", client: harness.PublicClient, args: hybrid("code id_token")}, tokens: []string{"id_token"}},
 	{cell: cell{name: "hybrid_code_token", client: harness.PublicClient, args: hybrid("code token")}, tokens: []string{"id_token"}},
 	{cell: cell{name: "hybrid_code_id_token_token", client: harness.PublicClient, args: hybrid("code id_token token")}, check: wantMissingAtHash},
@@ -95,8 +123,8 @@ var oidcProviderCases = []matrixCase{
 	{cell: cell{name: "code_post", client: harness.PostClient, args: post}, tokens: []string{"id_token"}},
 	{cell: cell{name: "implicit_id_token", client: harness.PublicClient, args: implicit("id_token")}, tokens: []string{"id_token"}},
 	{cell: cell{name: "implicit_id_token_token", client: harness.PublicClient, args: implicit("id_token token")}, tokens: []string{"id_token"}, then: wantClaim("id_token", "at_hash")},
-	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}, then: wantResponseMode("form_post")},
-	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: wantResponseMode("form_post")},
+	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}, then: both(wantResponseMode("form_post"), wantNoModeNote)},
+	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: both(wantResponseMode("form_post"), wantNoModeNote)},
 	{cell: cell{name: "implicit_id_token_token_form_post", client: harness.PublicClient, args: implicit("id_token token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: wantClaim("id_token", "at_hash")},
 	{cell: cell{name: "hybrid_code_id_token", client: harness.PublicClient, args: hybrid("code id_token")}, tokens: []string{"id_token"}},
 	{cell: cell{name: "hybrid_code_token", client: harness.PublicClient, args: hybrid("code token")}, tokens: []string{"id_token"}},
@@ -154,6 +182,14 @@ func wantGroupsFromUserinfo(t *testing.T, u harness.User, r ccRun) {
 		if c.Name == "group Everyone" && !strings.Contains(c.Source, "userinfo") {
 			t.Errorf("group Everyone was not found in userinfo: %+v", c)
 		}
+	}
+}
+
+func both(a, b func(t *testing.T, u harness.User, r ccRun)) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		a(t, u, r)
+		b(t, u, r)
 	}
 }
 
