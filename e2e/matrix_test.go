@@ -84,6 +84,11 @@ type cell struct {
 	scopes string
 	// browser are extra ccbrowser arguments.
 	browser []string
+	// grant, when set, is claimcheck's --grant: no browser is run.
+	grant string
+	// env is added to claimcheck's environment (CLAIMCHECK_REFRESH_TOKEN,
+	// CLAIMCHECK_PASSWORD).
+	env []string
 }
 
 // claimcheck runs the claimcheck binary against p as u through ccbrowser,
@@ -106,9 +111,13 @@ func claimcheck(t *testing.T, p *harness.Provider, port int, u harness.User, c c
 		"--redirect-uri", harness.RedirectURI(port),
 		"--scopes", scopes,
 		"--expect-groups", "IT,Everyone",
-		"--browser-command", browser,
 		"--timeout", "90s",
 		"-o", "json",
+	}
+	if c.grant != "" {
+		args = append(args, "--grant", c.grant)
+	} else {
+		args = append(args, "--browser-command", browser)
 	}
 	args = append(args, c.args...)
 
@@ -127,6 +136,7 @@ func claimcheck(t *testing.T, p *harness.Provider, port int, u harness.User, c c
 	if c.client.Secret != "" {
 		env = append(env, "CLAIMCHECK_CLIENT_SECRET="+c.client.Secret)
 	}
+	env = append(env, c.env...)
 	cmd.Env = env
 	cmd.Dir = t.TempDir() // no .claimcheck.yaml from the working directory
 	var stdout, stderr bytes.Buffer
