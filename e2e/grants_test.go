@@ -105,3 +105,32 @@ func TestGrantPasswordDex(t *testing.T) {
 		}
 	})
 }
+
+// client_credentials at oidc-provider (feature clientCredentials, granted to
+// the confidential clients): a token about no user, so no groups are
+// expected, no ID token comes, and userinfo is not asked.
+func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, 1)
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	for _, cl := range []harness.Client{harness.BasicClient, harness.PostClient} {
+		t.Run(cl.ID, func(t *testing.T) {
+			t.Parallel()
+			c := cell{name: "client_credentials", client: cl, grant: "client_credentials", scopes: "openid", noExpect: true,
+				args: []string{"--client-auth", cl.AuthMethod}}
+			r := claimcheck(t, op, ps[0], harness.Alice, c)
+			wantPass(t, r)
+			if _, ok := r.Report.Tokens["id_token"]; ok {
+				t.Errorf("client_credentials brought an ID token")
+			}
+			at, ok := r.Report.Tokens["access_token"]
+			if !ok {
+				t.Fatalf("no access token in the report: %v", keys(r.Report.Tokens))
+			}
+			t.Logf("access_token: verified %v, note %q", at.Verified, at.Note)
+			if !strings.Contains(strings.Join(r.Report.Notes, "\n"), "userinfo was not asked") {
+				t.Errorf("the report does not say why userinfo was not asked: %q", r.Report.Notes)
+			}
+		})
+	}
+}
