@@ -112,6 +112,7 @@ func newStorage(users []User, clients []Client, key *signingKey, lifetime time.D
 			public:          c.Secret == "",
 			secretDigest:    sha256.Sum256([]byte(c.Secret)),
 			idTokenLifetime: lifetime,
+			opaque:          c.OpaqueAccessTokens,
 		}
 	}
 	return s, nil
@@ -530,11 +531,16 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 	if !ok || copied.subject != subject || time.Now().After(copied.expiration) || !slices.Contains(copied.audience, clientID) {
 		return errors.New("token not active for this client")
 	}
-	ui := new(oidc.UserInfo)
-	if err := s.setUserinfo(ui, subject, copied.scopes); err != nil {
-		return err
+	if copied.subject == copied.clientID {
+		// A client_credentials token is about the client, not a user.
+		resp.Subject = subject
+	} else {
+		ui := new(oidc.UserInfo)
+		if err := s.setUserinfo(ui, subject, copied.scopes); err != nil {
+			return err
+		}
+		resp.SetUserInfo(ui)
 	}
-	resp.SetUserInfo(ui)
 	resp.Scope = copied.scopes
 	resp.ClientID = copied.clientID
 	resp.TokenType = oidc.BearerToken
@@ -625,6 +631,7 @@ type client struct {
 	public          bool
 	secretDigest    [sha256.Size]byte
 	idTokenLifetime time.Duration
+	opaque          bool
 }
 
 func (c *client) GetID() string { return c.id }
@@ -667,7 +674,13 @@ func (c *client) LoginURL(authRequestID string) string {
 	return loginPath + "?id=" + url.QueryEscape(authRequestID)
 }
 
-func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.opaque {
+		return op.AccessTokenTypeBearer
+	}
+	return op.AccessTokenTypeJWT
+}
+
 func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenLifetime }
 func (c *client) DevMode() bool                        { return false }
 func (c *client) ClockSkew() time.Duration             { return 0 }
