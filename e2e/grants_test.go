@@ -108,7 +108,8 @@ func TestGrantPasswordDex(t *testing.T) {
 
 // client_credentials at oidc-provider (feature clientCredentials, granted to
 // the confidential clients): a token about no user, so no groups are
-// expected, no ID token comes, and userinfo is not asked.
+// expected, no ID token comes, and userinfo is not asked; the opaque access
+// token is introspected.
 func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
 	t.Parallel()
 	ps, uris := ports(t, 1)
@@ -127,7 +128,15 @@ func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
 			if !ok {
 				t.Fatalf("no access token in the report: %v", keys(r.Report.Tokens))
 			}
-			t.Logf("access_token: verified %v, note %q", at.Verified, at.Note)
+			// Opaque: introspected with the client secret (the provider
+			// vouches for it), as after a browser flow.
+			if at.Verified || !strings.Contains(at.Note, "opaque") {
+				t.Errorf("want an opaque access token, got verified %v, note %q", at.Verified, at.Note)
+			}
+			in, ok := r.Report.Tokens["introspection"]
+			if !ok || !in.Verified || in.Claims["active"] != true {
+				t.Errorf("the access token was not introspected: %+v", in)
+			}
 			if !strings.Contains(strings.Join(r.Report.Notes, "\n"), "userinfo was not asked") {
 				t.Errorf("the report does not say why userinfo was not asked: %q", r.Report.Notes)
 			}
