@@ -309,7 +309,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 		return runner.Config{}, err
 	}
 	cfg := runner.Config{
-		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
+		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,

@@ -81,7 +81,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 		return fail(err)
 	}
 	cfg := runner.Config{
-		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
+		Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
 	}
 	r := runner.VerifyTokens(ctx, cfg, o.Kind, tokens)

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// discoveryOnly serves a discovery document whose issuer is the server's
+// URL plus suffix, and nothing else.
+func discoveryOnly(t *testing.T, suffix string) string {
+	t.Helper()
+	var issuer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"issuer":                   issuer,
+			"authorization_endpoint":   issuer + "authorize",
+			"token_endpoint":           issuer + "token",
+			"jwks_uri":                 issuer + "jwks",
+			"response_types_supported": []string{"code"},
+		})
+	}))
+	t.Cleanup(srv.Close)
+	issuer = srv.URL + suffix
+	return issuer
+}
+
+// TestIssuerKeptAsGiven: an issuer that ends in a slash (Auth0's do) is
+// used exactly as given; only the discovery URL is built without it.
+func TestIssuerKeptAsGiven(t *testing.T) {
+	issuer := discoveryOnly(t, "/")
+	tests := []struct {
+		name   string
+		issuer string
+		want   int
+	}{
+		{"with the trailing slash", issuer, 0},
+		{"without it", strings.TrimSuffix(issuer, "/"), 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(t, nil, "url", "--issuer", tt.issuer, "--client-id", "c")
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
