@@ -187,6 +187,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no issuer", nil, []string{"--client-id", "x"}, "--issuer"},
 		{"bad issuer", nil, []string{"--issuer", "ftp://x", "--client-id", "x"}, "--issuer"},
 		{"http issuer off loopback", nil, []string{"--issuer", "http://example.com", "--client-id", "x"}, "https"},
+		{"http issuer looking like loopback", nil, []string{"--issuer", "http://127.evil.example", "--client-id", "x"}, "https"},
 		{"no client", nil, []string{"--issuer", "https://example.com"}, "--client-id"},
 		{"bad output", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "-o", "yaml"}, "--output"},
 		{"bad groups-from", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--groups-from", "cookie"}, "--groups-from"},

@@ -17,6 +17,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/loopback"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/verify"
@@ -55,7 +56,7 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return failure.New(failure.Usage, "--issuer", "%q is not an http(s) URL without query or fragment", o.Issuer)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
 		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
 	}
 	// Zero would mean no deadline at all for requests to the provider.
@@ -85,10 +86,6 @@ func (o *ProviderOptions) httpClient() (*http.Client, error) {
 		return nil, failure.Wrap(failure.Usage, "--ca-file", err)
 	}
 	return c, nil
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
 }
 
 func readLine(r io.Reader) (string, error) {
