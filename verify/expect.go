@@ -132,10 +132,15 @@ func groupsOf(v any) (groups []string, malformed bool) {
 
 // Evaluate returns one check per expected group, one per forbidden group
 // and, with ExactGroups, one for the exact set. Groups compare exactly,
-// case included, as providers treat them.
+// case included, as providers treat them. A forbid or exact check fails
+// when no consulted source carries the groups claim (as a string or an
+// array): a missing claim does not show that a group is absent.
 func (e Expectations) Evaluate(sources []Source) []Check {
 	consulted, unverified := e.views(sources)
 	summary := present(consulted)
+	// Absence is proved only by a consulted source that carries the claim:
+	// a source without it may simply not have been given the groups.
+	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
 	var checks []Check
 
 	expected := clean(e.ExpectGroups)
@@ -163,20 +168,31 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 
 	for _, g := range clean(e.ForbidGroups) {
 		in := withGroup(consulted, g)
-		c := Check{Name: "forbidden group " + g, OK: len(in) == 0, Source: strings.Join(in, ",")}
-		if c.OK {
+		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
+		switch {
+		case !carried:
+			c.Detail = noProof + summary
+		case c.OK:
 			c.Detail = "absent; " + summary
-		} else {
+		default:
 			c.Detail = "present in " + strings.Join(in, ", ")
 		}
 		checks = append(checks, c)
 	}
 
 	if e.ExactGroups {
-		checks = append(checks, exactCheck(consulted, expected, summary))
+		c := exactCheck(consulted, expected, summary)
+		if !carried {
+			c.OK, c.Detail = false, noProof+summary
+		}
+		checks = append(checks, c)
 	}
 	return checks
 }
+
+// noProof begins the detail of a forbid or exact check that cannot pass
+// because no consulted source carries the groups claim.
+const noProof = "the groups claim is absent everywhere; cannot prove absence; "
 
 // exactCheck fails on any group beyond the expected ones. Missing expected
 // groups have their own checks.

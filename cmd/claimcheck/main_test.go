@@ -64,6 +64,8 @@ func TestDemo(t *testing.T) {
 		{"forbid", []string{"--forbid-groups", "IT"}, 1, "IT", nil},
 		{"exact passes", []string{"--exact-groups"}, 0, "", nil},
 		{"exact fails", []string{"--exact-groups", "--expect-groups", "IT"}, 1, "exact", nil},
+		{"forbid without the groups claim", []string{"--scopes", "openid", "--expect-groups", "", "--forbid-groups", "Admins"}, 1, "Admins", nil},
+		{"exact without the groups claim", []string{"--scopes", "openid", "--exact-groups"}, 1, "exact", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
