@@ -402,6 +402,15 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // backChannel redeems nothing itself (flow did); it verifies what the token
 // endpoint returned.
 func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error {
+	// OpenID Core 3.1.3.3 (and 3.3.3.3 for the hybrid flow): the token
+	// response to an authentication request, one with openid in scope,
+	// carries an ID token. Without it the sign-in is not proved.
+	if res.Tokens != nil && res.Tokens.IDToken == "" && slices.Contains(v.cfg.Scopes, "openid") {
+		err := failure.New(failure.Verification, "token endpoint",
+			"the token response has no id_token, though openid was in scope (OpenID Connect Core 3.1.3.3)")
+		v.r.AddCheck(verify.Check{Name: "id_token in the token response", OK: false, Source: report.IDToken, Detail: err.Error()})
+		return err
+	}
 	return v.tokenResponse(ctx, res.Tokens)
 }
 

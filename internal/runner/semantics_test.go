@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/report"
+)
+
+// startEditedDemo starts the demo provider with its token endpoint's JSON
+// answers passed through edit, so that a test can see what claimcheck makes
+// of a real provider's response with one member changed.
+func startEditedDemo(tb testing.TB, edit func(map[string]any)) *demoprovider.Provider {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || !strings.Contains(r.URL.Path, "token") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var body map[string]any
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
+				return
+			}
+			edit(body)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(body)
+		})
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestCodeFlowRequiresIDToken: OpenID Core 3.1.3.3 — the token response to
+// an authentication request (openid in scope) carries an ID token.
+func TestCodeFlowRequiresIDToken(t *testing.T) {
+	p := startEditedDemo(t, func(body map[string]any) { delete(body, "id_token") })
+	tests := []struct {
+		name      string
+		scopes    []string
+		wantClass failure.Class
+	}{
+		{"openid asked: a verification failure", []string{"openid", "groups"}, failure.Verification},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := baseConfig(p, "alice")
+			c.Scopes = tt.scopes
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r := Run(ctx, c)
+			if got := r.Class(); got != tt.wantClass {
+				t.Fatalf("class %q, want %q; error %+v; checks %+v", got, tt.wantClass, r.Error, r.Checks)
+			}
+			if tt.wantClass == failure.Verification && !strings.Contains(r.Error.Message, "no id_token") {
+				t.Errorf("error %q does not say the ID token is missing", r.Error.Message)
+			}
+			if _, ok := r.Tokens[report.IDToken]; ok {
+				t.Errorf("an ID token is reported though none came: %+v", r.Tokens[report.IDToken])
+			}
+		})
+	}
+}
