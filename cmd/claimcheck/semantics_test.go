@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/claimcheck/claimcheck/internal/oktaprovider"
 )
 
 // discoveryOnly serves a discovery document whose issuer is the server's
@@ -49,6 +51,37 @@ func TestIssuerKeptAsGiven(t *testing.T) {
 			code, stdout, stderr := runMain(t, nil, "url", "--issuer", tt.issuer, "--client-id", "c")
 			if code != tt.want {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestNothingVerifiedFails: exit 0 means "tokens verified". At Okta's org
+// server an implicit "token" flow yields only an access token that cannot
+// be verified locally; without introspection nothing was verified.
+func TestNothingVerifiedFails(t *testing.T) {
+	e := newOktaEnv(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantMsg  []string
+	}{
+		{"org token flow, public client", []string{"--client-id", oktaprovider.PublicClientID, "--expect-groups", ""}, 4,
+			[]string{"no token was verified", "client secret"}},
+		{"org token flow, introspected", []string{"--client-id", oktaprovider.WebClientID, "--client-secret", oktaprovider.WebClientSecret, "--expect-groups", ""}, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--authorization-server", "org", "--response-type", "token", "--scopes", "openid"}, tt.args...)
+			code, r, stderr := e.run(t, "alice", args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s %+v", code, tt.wantCode, stderr, r.Error)
+			}
+			for _, m := range tt.wantMsg {
+				if r.Error == nil || r.Error.Class != "verification" || !strings.Contains(r.Error.Message, m) {
+					t.Errorf("error %+v lacks %q", r.Error, m)
+				}
 			}
 		})
 	}

@@ -155,10 +155,52 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if err := v.introspect(ctx); err != nil {
 		return finish(r, err, c)
 	}
+	if err := v.requireVerified(); err != nil {
+		return finish(r, err, c)
+	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
 		return finish(r, err, c)
 	}
 	return finish(r, nil, c)
+}
+
+// requireVerified fails the run when no token was verified: exit 0 means
+// "tokens verified", and checks on claims nobody vouched for prove nothing.
+// An access token the issuer's introspection endpoint calls active counts.
+// The message says what would give a verifiable token.
+func (v *tokenVerifier) requireVerified() error {
+	if v.idToken != nil || v.access != nil {
+		return nil
+	}
+	if t := v.r.Tokens[report.Introspection]; t != nil && t.Verified {
+		return nil
+	}
+	var what []string
+	if v.rawAT != "" {
+		what = append(what, "the access token could not be verified locally")
+	}
+	var hints []string
+	if !slices.Contains(v.cfg.Scopes, "openid") {
+		hints = append(hints, "add openid to --scopes for an ID token")
+	} else if v.r.Request != nil && v.r.Request.ResponseType != "" && !strings.Contains(v.r.Request.ResponseType, "id_token") && !strings.Contains(v.r.Request.ResponseType, "code") {
+		hints = append(hints, `ask for an ID token too (--response-type "id_token token", or the code flow)`)
+	}
+	if v.rawAT != "" {
+		switch {
+		case v.cfg.ClientSecret == "":
+			hints = append(hints, "give the client secret (CLAIMCHECK_CLIENT_SECRET) so that the provider can be asked to introspect the access token")
+		case v.p.Metadata().IntrospectionEndpoint == "":
+			hints = append(hints, "the provider advertises no introspection endpoint to ask about the access token")
+		}
+	}
+	msg := "no token was verified"
+	if len(what) > 0 {
+		msg += ": " + strings.Join(what, "; ")
+	}
+	if len(hints) > 0 {
+		msg += "; " + strings.Join(hints, ", or ")
+	}
+	return failure.New(failure.Verification, "tokens", "%s", msg)
 }
 
 func finish(r *report.Report, err error, c Config) *report.Report {
