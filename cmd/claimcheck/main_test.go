@@ -78,6 +78,9 @@ func TestDemo(t *testing.T) {
 			if r.ExitCode != code || r.OK != (code == 0) {
 				t.Fatalf("report says ok=%v exit_code=%d, process %d", r.OK, r.ExitCode, code)
 			}
+			if (r.Error == nil) != (code == 0) {
+				t.Fatalf("error %+v with exit %d", r.Error, code)
+			}
 			for _, k := range tt.tokens {
 				if tok := r.Tokens[k]; tok == nil || !tok.Verified {
 					t.Errorf("token %s not verified: %+v", k, tok)
@@ -93,8 +96,8 @@ func TestDemo(t *testing.T) {
 				if !found {
 					t.Fatalf("no failed check naming %q: %+v", tt.wantFail, r.Checks)
 				}
-				if r.Error != nil {
-					t.Fatalf("an expectation failure must not be an error: %+v", r.Error)
+				if r.Error == nil || r.Error.Class != "expectation" || !strings.Contains(r.Error.Message, tt.wantFail) {
+					t.Fatalf("an expectation failure must be an expectation error naming the check: %+v", r.Error)
 				}
 			}
 			for _, tok := range r.Tokens {

@@ -93,6 +93,10 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			fmt.Fprintf(b, "  %s\n", p.dim(t.Note))
 		}
 		writeRows(b, claimRows(t.Claims, now()), "  ")
+		if t.Claims == nil && len(t.UnverifiedClaims) > 0 {
+			fmt.Fprintf(b, "  %s\n", p.dim("unverified claims (as the token says; nothing vouches for them):"))
+			writeRows(b, claimRows(t.UnverifiedClaims, now()), "    ")
+		}
 		if t.Raw != "" {
 			fmt.Fprintf(b, "  %s %s\n", p.dim("raw"), t.Raw)
 		}
@@ -152,11 +156,8 @@ func headerSummary(h map[string]any) string {
 }
 
 func (r *Report) verdict(p painter) string {
-	if r.Error != nil {
-		return p.red(fmt.Sprintf("FAIL (%s, exit %d): %s", r.Error.Class, r.ExitCode, r.Error.Message))
-	}
-	if n := r.failedChecks(); n > 0 {
-		return p.red(fmt.Sprintf("FAIL (expectation, exit %d): %d of %d checks failed", r.ExitCode, n, len(r.Checks)))
+	if e := r.Outcome(); e != nil {
+		return p.red(fmt.Sprintf("FAIL (%s, exit %d): %s", e.Class, r.ExitCode, e.Message))
 	}
 	if !r.anyVerified() {
 		return p.green(fmt.Sprintf("PASS: %d of %d checks passed", len(r.Checks), len(r.Checks)))

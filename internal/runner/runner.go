@@ -419,15 +419,18 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 
 func (v *tokenVerifier) recordID(raw string, tok *verify.Token, err error) {
 	t := &report.Token{Raw: raw, Verified: err == nil}
-	if tok != nil {
+	switch {
+	case err == nil:
 		t.Claims, t.Header = tok.Claims, tok.Header
+	case tok != nil:
+		// Verified, then rejected (a hybrid flow's two ID tokens about
+		// different users): still not claims to rely on.
+		t.UnverifiedClaims, t.Header = tok.Claims, tok.Header
+	default:
+		t.UnverifiedClaims = unverifiedClaims(raw)
 	}
 	if err != nil {
 		t.Error = err.Error()
-		if t.Claims == nil {
-			t.Claims = unverifiedClaims(raw)
-			t.Note = "claims shown unverified"
-		}
 	}
 	v.r.Tokens[report.IDToken] = t
 	v.r.AddCheck(verify.Check{Name: "id_token verified", OK: err == nil, Source: report.IDToken, Detail: verifiedDetail(tok, err)})
@@ -496,10 +499,10 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 		// resource server, is simply not ours to verify. Its claims are
 		// never shown as if they were.
 		t.Note = nv.Error() // "not verifiable locally: " and why
-		t.Claims = unverifiedClaims(v.rawAT)
+		t.UnverifiedClaims, t.Header = nv.Claims, nv.Header
 	default:
 		t.Error = err.Error()
-		t.Claims = unverifiedClaims(v.rawAT)
+		t.UnverifiedClaims = unverifiedClaims(v.rawAT)
 		v.r.Tokens[report.AccessToken] = t
 		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: false, Source: report.AccessToken, Detail: err.Error()})
 		return err

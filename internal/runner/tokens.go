@@ -72,7 +72,7 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 			r.AddCheck(verify.Check{Name: key + " verified", OK: true, Source: k, Detail: verifiedDetail(tok, nil)})
 		case errors.As(err, &nv):
 			t.Note = nv.Error() // "not verifiable locally: " and why
-			t.Claims = unverifiedClaims(raw)
+			t.UnverifiedClaims, t.Header = nv.Claims, nv.Header
 			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: t.Note})
 			// Asked to verify it and could not: that is a verification
 			// failure here, though in a run it is only a note.
@@ -81,7 +81,7 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 			}
 		default:
 			t.Error = err.Error()
-			t.Claims = unverifiedClaims(raw)
+			t.UnverifiedClaims = unverifiedClaims(raw)
 			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: err.Error()})
 			if firstErr == nil {
 				firstErr = err
