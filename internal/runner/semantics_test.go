@@ -80,3 +80,43 @@ func TestCodeFlowRequiresIDToken(t *testing.T) {
 		})
 	}
 }
+
+// TestRejectedTokenClaimsUnverified: what a rejected token says is kept
+// apart from verified claims, so that .claims.groups cannot mislead.
+func TestRejectedTokenClaimsUnverified(t *testing.T) {
+	p := startDemo(t)
+	c := baseConfig(p, "alice")
+	c.ShowTokens = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := Run(ctx, c)
+	if run.Class() != "" {
+		t.Fatalf("run failed: %+v", run.Error)
+	}
+	id := run.Tokens[report.IDToken].Raw
+	tests := []struct {
+		name     string
+		token    string
+		verified bool
+	}{
+		{"verified", id, true},
+		{"tampered signature", id[:len(id)-4] + "AAAA", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vc := c
+			vc.ShowTokens = false
+			r := VerifyTokens(ctx, vc, report.IDToken, []string{tt.token})
+			tok := r.Tokens[report.IDToken]
+			if tok == nil || tok.Verified != tt.verified {
+				t.Fatalf("token %+v", tok)
+			}
+			if tt.verified && (tok.Claims["groups"] == nil || tok.UnverifiedClaims != nil) {
+				t.Errorf("verified token: claims %v, unverified %v", tok.Claims, tok.UnverifiedClaims)
+			}
+			if !tt.verified && (tok.Claims != nil || tok.UnverifiedClaims["groups"] == nil || tok.Error == "") {
+				t.Errorf("rejected token: claims %v, unverified %v, error %q", tok.Claims, tok.UnverifiedClaims, tok.Error)
+			}
+		})
+	}
+}
