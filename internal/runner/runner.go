@@ -365,12 +365,12 @@ type tokenVerifier struct {
 	noNonce bool
 	// noUserinfo: the tokens are about no user (client_credentials).
 	noUserinfo bool
-	frontID    *verify.Token
-	idToken    *verify.Token
-	access     *verify.Token
-	rawAT      string
-	accessOK   bool
-	userinfo   map[string]any
+	// frontID, idToken and access are set only once verified.
+	frontID  *verify.Token
+	idToken  *verify.Token
+	access   *verify.Token
+	rawAT    string
+	userinfo map[string]any
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -485,7 +485,7 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	switch {
 	case err == nil:
 		t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
-		v.access, v.accessOK = tok, true
+		v.access = tok
 		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: true, Source: report.AccessToken, Detail: verifiedDetail(tok, nil)})
 	case errors.As(err, &nv):
 		// Not a failure: an opaque token, or one meant for another
@@ -523,7 +523,7 @@ func (v *tokenVerifier) sources() []verify.Source {
 		s = append(s, verify.Source{Name: report.IDToken, Claims: v.idToken.Claims, Verified: true})
 	}
 	if v.access != nil {
-		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: v.accessOK})
+		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
 	}
 	if v.userinfo != nil {
 		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: true})
