@@ -86,3 +86,37 @@ func TestNothingVerifiedFails(t *testing.T) {
 		})
 	}
 }
+
+// TestURLJSON: url -o json prints flow.Request, which carries what a script
+// needs to finish the flow itself.
+func TestURLJSON(t *testing.T) {
+	issuer := discoveryOnly(t, "/")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"code", nil, []string{"url", "state", "nonce", "code_verifier", "code_challenge", "redirect_uri", "response_type", "response_mode", "issuer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"url", "--issuer", issuer, "--client-id", "c", "-o", "json"}, tt.args...)
+			code, stdout, stderr := runMain(t, nil, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+				t.Fatalf("%v: %s", err, stdout)
+			}
+			for _, k := range tt.want {
+				if v, _ := m[k].(string); v == "" {
+					t.Errorf("%s missing or empty in %s", k, stdout)
+				}
+			}
+			if !strings.HasPrefix(m["url"].(string), issuer+"authorize?") {
+				t.Errorf("url %v", m["url"])
+			}
+		})
+	}
+}

@@ -14,11 +14,12 @@ import (
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// Token kinds, as used for the keys of Report.Tokens and the sources of checks.
+// Token kinds, as used for the keys of Report.Tokens and the sources of
+// checks: verify's source names, and introspection.
 const (
-	IDToken     = "id_token"
-	AccessToken = "access_token"
-	UserInfo    = "userinfo"
+	IDToken     = verify.SourceIDToken
+	AccessToken = verify.SourceAccessToken
+	UserInfo    = verify.SourceUserinfo
 	// Introspection is the provider's RFC 7662 answer about the access token.
 	Introspection = "introspection"
 )
