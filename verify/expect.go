@@ -228,10 +228,14 @@ func exactCheck(consulted []groupView, expected []string, summary string) Check 
 }
 
 // WantsUserinfo reports whether the userinfo endpoint should be read for
-// groups: GroupsFrom names userinfo, or (GroupsFrom empty) no verified
-// source carries the groups claim. It is false once sources hold a
-// userinfo source.
+// groups: there is a group expectation (expected, forbidden or exact) and
+// GroupsFrom names userinfo, or (GroupsFrom empty) no verified source
+// carries the groups claim. It is false once sources hold a userinfo
+// source.
 func (e Expectations) WantsUserinfo(sources []Source) bool {
+	if len(clean(e.ExpectGroups)) == 0 && len(clean(e.ForbidGroups)) == 0 && !e.ExactGroups {
+		return false
+	}
 	for _, s := range sources {
 		if s.Name == SourceUserinfo {
 			return false

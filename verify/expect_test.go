@@ -232,19 +232,23 @@ func TestWantsUserinfo(t *testing.T) {
 	thin := Source{Name: SourceIDToken, Claims: map[string]any{"sub": "alice"}, Verified: true}
 	unverifiedAT := Source{Name: SourceAccessToken, Claims: map[string]any{"groups": []any{"IT"}}, Verified: false}
 	userinfo := Source{Name: SourceUserinfo, Claims: map[string]any{"sub": "alice"}, Verified: true}
+	it := []string{"IT"}
 	tests := []struct {
 		name    string
 		e       Expectations
 		sources []Source
 		want    bool
 	}{
-		{"a verified token carries the claim", Expectations{}, []Source{withGroups}, false},
-		{"thin ID token", Expectations{}, []Source{thin}, true},
-		{"only an unverified token carries it", Expectations{}, []Source{thin, unverifiedAT}, true},
-		{"claim under another name", Expectations{GroupsClaim: "roles"}, []Source{withGroups}, true},
-		{"GroupsFrom names userinfo", Expectations{GroupsFrom: []string{SourceIDToken, SourceUserinfo}}, []Source{withGroups}, true},
-		{"GroupsFrom excludes userinfo", Expectations{GroupsFrom: []string{SourceIDToken}}, []Source{thin}, false},
-		{"userinfo already read", Expectations{}, []Source{thin, userinfo}, false},
+		{"a verified token carries the claim", Expectations{ExpectGroups: it}, []Source{withGroups}, false},
+		{"thin ID token", Expectations{ExpectGroups: it}, []Source{thin}, true},
+		{"thin ID token, only forbidden groups", Expectations{ForbidGroups: it}, []Source{thin}, true},
+		{"thin ID token, nothing expected", Expectations{}, []Source{thin}, false},
+		{"GroupsFrom names userinfo, nothing expected", Expectations{GroupsFrom: []string{SourceUserinfo}}, []Source{thin}, false},
+		{"only an unverified token carries it", Expectations{ExpectGroups: it}, []Source{thin, unverifiedAT}, true},
+		{"claim under another name", Expectations{ExpectGroups: it, GroupsClaim: "roles"}, []Source{withGroups}, true},
+		{"GroupsFrom names userinfo", Expectations{ExpectGroups: it, GroupsFrom: []string{SourceIDToken, SourceUserinfo}}, []Source{withGroups}, true},
+		{"GroupsFrom excludes userinfo", Expectations{ExpectGroups: it, GroupsFrom: []string{SourceIDToken}}, []Source{thin}, false},
+		{"userinfo already read", Expectations{ExpectGroups: it}, []Source{thin, userinfo}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
