@@ -26,7 +26,10 @@ type Source struct {
 	Claims map[string]any
 	// Verified is true only for claims whose integrity was established: a
 	// verified token, or userinfo fetched with a token of this run and
-	// whose sub matched. Unverified sources never satisfy an expectation.
+	// whose sub was compared with, and matched, the run's verified ID
+	// token. Userinfo read without an ID token to compare with is not
+	// verified. Unverified sources never satisfy an expectation (nor prove
+	// a group absent).
 	Verified bool
 }
 

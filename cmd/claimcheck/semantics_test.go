@@ -120,3 +120,42 @@ func TestURLJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestUserinfoVerifiedOnlyWithSubCompared: userinfo counts only when its
+// sub was compared with a verified ID token's (OpenID Core 5.3.4).
+func TestUserinfoVerifiedOnlyWithSubCompared(t *testing.T) {
+	e := newOktaEnv(t)
+	tests := []struct {
+		name         string
+		responseType string
+		wantVerified bool
+		wantCode     int
+	}{
+		{"code flow: sub compared", "code", true, 0},
+		{"token only: no ID token to compare with", "token", false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The org server: groups come from userinfo; its access token
+			// is introspected, so that the run has a verified token.
+			code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--response-type", tt.responseType,
+				"--client-id", oktaprovider.WebClientID, "--client-secret", oktaprovider.WebClientSecret,
+				"--scopes", "openid,groups", "--groups-from", "userinfo", "--expect-groups", "IT")
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d: %s %+v %s", code, tt.wantCode, stderr, r.Error, failedDetails(r))
+			}
+			ui := r.Tokens["userinfo"]
+			if ui == nil || ui.Verified != tt.wantVerified {
+				t.Fatalf("userinfo %+v", ui)
+			}
+			if !tt.wantVerified {
+				if ui.Claims != nil || ui.UnverifiedClaims["groups"] == nil || !strings.Contains(ui.Note, "sub not compared") {
+					t.Errorf("unverified userinfo %+v", ui)
+				}
+				if d := failedDetails(r); !strings.Contains(d, "unverified userinfo") {
+					t.Errorf("failed checks %s", d)
+				}
+			}
+		})
+	}
+}

@@ -371,6 +371,8 @@ type tokenVerifier struct {
 	access   *verify.Token
 	rawAT    string
 	userinfo map[string]any
+	// userinfoOK: userinfo's sub was compared with the ID token's.
+	userinfoOK bool
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -526,7 +528,7 @@ func (v *tokenVerifier) sources() []verify.Source {
 		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
 	}
 	if v.userinfo != nil {
-		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: true})
+		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: v.userinfoOK})
 	}
 	return s
 }
@@ -547,14 +549,20 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 				sub, _ = v.idToken.Claims["sub"].(string)
 			}
 			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
-			t := &report.Token{Claims: claims, Verified: err == nil}
 			if err != nil {
-				t.Error = err.Error()
-				v.r.Tokens[report.UserInfo] = t
+				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
 				return err
 			}
+			// Verified only when its sub was compared with the ID
+			// token's (OpenID Core 5.3.4); without an ID token nothing
+			// ties the answer to a signed-in user.
+			t := &report.Token{Claims: claims, Verified: true}
+			if sub == "" {
+				t = &report.Token{UnverifiedClaims: claims,
+					Note: "sub not compared: no ID token in this run, so these claims do not count for the checks"}
+			}
 			v.r.Tokens[report.UserInfo] = t
-			v.userinfo = claims
+			v.userinfo, v.userinfoOK = claims, sub != ""
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
 		}
 	}

@@ -120,3 +120,4 @@ func TestRejectedTokenClaimsUnverified(t *testing.T) {
 		})
 	}
 }
+
