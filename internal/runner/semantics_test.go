@@ -120,4 +120,3 @@ func TestRejectedTokenClaimsUnverified(t *testing.T) {
 		})
 	}
 }
-
