@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,6 +262,9 @@ func preflight(c Config, rt string) error {
 	if _, err := authMethod(c, nil); err != nil {
 		return err
 	}
+	if _, err := c.maxAge(); err != nil {
+		return err
+	}
 	const standIn = "https://endpoint.invalid/"
 	return flow.Config{
 		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
@@ -268,6 +272,21 @@ func preflight(c Config, rt string) error {
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
 	}.Validate()
+}
+
+// maxAge is the max_age of the authorization request (--param max_age=N),
+// nil when none is sent; the ID tokens' auth_time is checked against it.
+func (c *Config) maxAge() (*time.Duration, error) {
+	v, ok := c.ExtraParams["max_age"]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(strings.Join(v, ","), 10, 32)
+	if err != nil || n < 0 {
+		return nil, failure.New(failure.Usage, "--param", "max_age must be a whole number of seconds, 0 or more (got %q)", strings.Join(v, ","))
+	}
+	d := time.Duration(n) * time.Second
+	return &d, nil
 }
 
 // flowConfig checks the request against what the provider advertises, so
@@ -376,8 +395,9 @@ type tokenVerifier struct {
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
+	maxAge, _ := v.cfg.maxAge() // checked by preflight
 	return verify.IDTokenOptions{
-		ClientID: v.cfg.ClientID, Nonce: nonce,
+		ClientID: v.cfg.ClientID, Nonce: nonce, MaxAge: maxAge,
 		AccessToken: accessToken, RequireAtHash: requireAt,
 		Code: code, RequireCHash: requireC,
 		ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now,
@@ -467,6 +487,9 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 		if t.IDToken != "" {
 			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
 			o.NoNonce = v.noNonce
+			if v.noNonce {
+				o.MaxAge = nil // no authorization request carried it
+			}
 			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
 			if err == nil && v.frontID != nil {
 				err = sameSubject(v.frontID, tok)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,36 @@ func TestRejectedTokenClaimsUnverified(t *testing.T) {
 			}
 			if !tt.verified && (tok.Claims != nil || tok.UnverifiedClaims["groups"] == nil || tok.Error == "") {
 				t.Errorf("rejected token: claims %v, unverified %v, error %q", tok.Claims, tok.UnverifiedClaims, tok.Error)
+			}
+		})
+	}
+}
+
+// TestMaxAge: a max_age sent with --param makes auth_time required and
+// checked (OpenID Core 3.1.3.7 item 13).
+func TestMaxAge(t *testing.T) {
+	p := startDemo(t)
+	tests := []struct {
+		name      string
+		maxAge    string
+		wantClass failure.Class
+	}{
+		{"recent sign-in", "300", ""},
+		{"not a number", "soon", failure.Usage},
+		{"negative", "-1", failure.Usage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := baseConfig(p, "alice")
+			c.ExtraParams = url.Values{"max_age": {tt.maxAge}}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r := Run(ctx, c)
+			if got := r.Class(); got != tt.wantClass {
+				t.Fatalf("class %q, want %q; error %+v; checks %+v", got, tt.wantClass, r.Error, r.Checks)
+			}
+			if tt.wantClass == "" && r.Tokens[report.IDToken].Claims["auth_time"] == nil {
+				t.Error("the ID token has no auth_time, yet passed")
 			}
 		})
 	}
