@@ -92,6 +92,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := o.FlowOptions.validate(); err != nil {
+		return fail(err)
+	}
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
 		return fail(err)

@@ -204,6 +204,9 @@ func TestUsageErrors(t *testing.T) {
 		{"verify not a jwt", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", "abc.def"}, "3"},
 		{"verify huge", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", strings.Repeat("a", 1<<20) + ".b.c"}, "bytes"},
 		{"unknown command args", nil, []string{"version", "extra"}, "unknown command"},
+		{"unknown flow", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--flow", "hybrid"}, "--flow"},
+		{"unknown response type word", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--response-type", "code idtoken"}, "idtoken"},
+		{"demo unknown flow", nil, []string{"demo", "--flow", "hybrid"}, "--flow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,6 +219,9 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if n := strings.Count(strings.TrimSpace(stderr), "\n"); n > 0 {
 				t.Fatalf("error is not one line: %q", stderr)
+			}
+			if stdout != "" {
+				t.Fatalf("a usage error wrote to stdout: %q", stdout)
 			}
 		})
 	}

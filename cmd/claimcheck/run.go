@@ -294,6 +294,9 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
+	if err := o.FlowOptions.validate(); err != nil {
+		return runner.Config{}, err
+	}
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
 		return runner.Config{}, err
@@ -414,12 +417,17 @@ func liveLine(w io.Writer, redirectURI string, deadline time.Time, stop <-chan s
 }
 
 // emit writes the report in the chosen format (and JUnit when asked) and
-// returns the exit status.
+// returns the exit status. In text, a usage error found only during the
+// run (a response type the provider does not offer) is the same one line
+// on stderr as one found before it.
 func emit(ios *IOStreams, o *OutputOptions, r *report.Report, started time.Time) int {
 	var err error
-	if o.Output == "json" {
+	switch {
+	case o.Output == "json":
 		err = r.WriteJSON(ios.Out)
-	} else {
+	case r.Class() == failure.Usage:
+		fmt.Fprintf(ios.ErrOut, "claimcheck: %s\n", oneLine(r.Error.Message))
+	default:
 		err = r.WriteText(ios.Out, report.TextOptions{Color: ios.color()})
 	}
 	if err != nil {

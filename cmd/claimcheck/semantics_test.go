@@ -159,3 +159,34 @@ func TestUserinfoVerifiedOnlyWithSubCompared(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageErrorFoundDuringRun: a usage error found only once the
+// provider's metadata is read is, in text, the same one claimcheck: line
+// on stderr as any other, and nothing on stdout.
+func TestUsageErrorFoundDuringRun(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"response type not offered", []string{"--response-type", "code id_token"}, `does not offer response_type "code id_token"`},
+		{"response mode not offered", []string{"--response-mode", "web_message"}, "web_message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(t, nil, append([]string{"demo", "--no-browser"}, tt.args...)...)
+			if code != 2 || stdout != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if strings.HasPrefix(l, "claimcheck: ") {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Fatalf("stderr %q, want one claimcheck: line with %q", stderr, tt.want)
+			}
+		})
+	}
+}
