@@ -26,6 +26,8 @@ type DemoOptions struct {
 	OutputOptions
 	User   string
 	Client string
+	// flowSet: --flow was given, not left at its default.
+	flowSet bool
 }
 
 func newDemoCmd(ios *IOStreams, code *int) *cobra.Command {
@@ -47,6 +49,7 @@ can be opened, claimcheck signs in by itself through the provider's sign-in form
   claimcheck demo --response-mode form_post`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.flowSet = given(cmd.Flags(), ios, "flow")
 			*code = runDemo(cmd.Context(), o, ios)
 			return nil
 		},
@@ -92,7 +95,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := o.FlowOptions.validate(); err != nil {
+	if err := o.FlowOptions.validate(o.flowSet); err != nil {
 		return fail(err)
 	}
 	extra, err := o.FlowOptions.extraParams()

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
 
 // validate checks --flow and the words of --response-type before anything
 // is sent, so that a mistyped one is the same one-line usage error as any
-// other bad flag.
-func (o *FlowOptions) validate() error {
+// other bad flag. flowSet says --flow was given, on the command line or
+// in the environment, rather than left at its default.
+func (o *FlowOptions) validate(flowSet bool) error {
 	switch o.Flow {
 	case "code", "implicit":
 	default:
@@ -29,5 +33,22 @@ func (o *FlowOptions) validate() error {
 			return failure.New(failure.Usage, "--response-type", "unknown word %q in %q (want code, id_token and token, e.g. \"code\", \"id_token token\", \"code id_token\")", w, o.ResponseType)
 		}
 	}
+	// --response-type decides the flow; a --flow given as well must not
+	// say otherwise, or the run would silently be another flow.
+	if flowSet {
+		hasCode := slices.Contains(words, "code")
+		if (o.Flow == "implicit" && hasCode) || (o.Flow == "code" && !hasCode) {
+			return failure.New(failure.Usage, "--flow", "--flow %s contradicts --response-type %q: give only --response-type", o.Flow, o.ResponseType)
+		}
+	}
 	return nil
+}
+
+// given says whether the flag name was set on the command line or from
+// CLAIMCHECK_<NAME> (applyEnv leaves such a flag unchanged).
+func given(fs *pflag.FlagSet, ios *IOStreams, name string) bool {
+	if f := fs.Lookup(name); f != nil && f.Changed {
+		return true
+	}
+	return ios.Getenv(envName(name)) != ""
 }

@@ -204,8 +204,12 @@ func TestUsageErrors(t *testing.T) {
 		{"verify not a jwt", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", "abc.def"}, "3"},
 		{"verify huge", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", strings.Repeat("a", 1<<20) + ".b.c"}, "bytes"},
 		{"unknown command args", nil, []string{"version", "extra"}, "unknown command"},
-		{"unknown flow", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--flow", "hybrid"}, "--flow"},
-		{"unknown response type word", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--response-type", "code idtoken"}, "idtoken"},
+		{"unknown flow", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "hybrid"}, "--flow"},
+		{"implicit flow with a code response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "implicit", "--response-type", "code"}, "contradicts"},
+		{"code flow with an implicit response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "code", "--response-type", "id_token token"}, "contradicts"},
+		{"code flow from the environment, implicit response type", map[string]string{"CLAIMCHECK_FLOW": "code"}, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--response-type", "id_token"}, "contradicts"},
+		{"demo implicit flow with a code response type", nil, []string{"demo", "--flow", "implicit", "--response-type", "code"}, "contradicts"},
+		{"unknown response type word", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--response-type", "code idtoken"}, "idtoken"},
 		{"demo unknown flow", nil, []string{"demo", "--flow", "hybrid"}, "--flow"},
 	}
 	for _, tt := range tests {

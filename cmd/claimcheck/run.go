@@ -294,7 +294,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
-	if err := o.FlowOptions.validate(); err != nil {
+	if err := o.FlowOptions.validate(given(fs, ios, "flow")); err != nil {
 		return runner.Config{}, err
 	}
 	extra, err := o.FlowOptions.extraParams()
