@@ -151,3 +151,30 @@ func TestMaxAge(t *testing.T) {
 		})
 	}
 }
+
+// TestBadSignatureMessage: a bad signature reads the same for every kind
+// of token, in claimcheck's words, not go-oidc's.
+func TestBadSignatureMessage(t *testing.T) {
+	p := startDemo(t)
+	c := baseConfig(p, "alice")
+	c.ShowTokens = true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := Run(ctx, c)
+	if run.Class() != "" {
+		t.Fatalf("run failed: %+v", run.Error)
+	}
+	for _, kind := range []string{report.IDToken, report.AccessToken} {
+		t.Run(kind, func(t *testing.T) {
+			raw := run.Tokens[kind].Raw
+			r := VerifyTokens(ctx, c, kind, []string{raw[:len(raw)-6] + "AAAAAA"})
+			if r.Class() != failure.Verification {
+				t.Fatalf("class %q: %+v", r.Class(), r.Error)
+			}
+			msg := r.Error.Message
+			if !strings.Contains(msg, "signature does not verify with key") || strings.Contains(msg, "failed to verify") {
+				t.Errorf("message %q", msg)
+			}
+		})
+	}
+}
