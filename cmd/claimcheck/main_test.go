@@ -154,19 +154,17 @@ func TestDemoJUnit(t *testing.T) {
 	}
 }
 
+// A failed browser command ends the run at once. The run's --timeout is far
+// beyond runMain's own deadline: had the run waited it out, that deadline
+// would interrupt it (exit 130) and the test would fail on the exit status.
 func TestBrowserCommandFailureEndsRun(t *testing.T) {
-	start := time.Now()
-	code, stdout, stderr := runMain(t, nil, "demo", "-o", "json", "--timeout", "1m", "--browser-command", "false")
+	code, stdout, stderr := runMain(t, nil, "demo", "-o", "json", "--timeout", "1h", "--browser-command", "false")
 	if code != 3 {
 		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeReport(t, stdout)
 	if r.Error == nil || !strings.Contains(r.Error.Message, "browser command") {
 		t.Fatalf("error %+v does not name the browser command", r.Error)
-	}
-	// Not a timing assertion: the run must not have waited out its 1m timeout.
-	if time.Since(start) > 50*time.Second {
-		t.Fatal("a failed browser command waited out the timeout")
 	}
 }
 
