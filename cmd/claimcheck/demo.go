@@ -15,9 +15,14 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/internal/standin"
 )
+
+// demoHTTPTimeout bounds each request to the embedded provider, as
+// --http-timeout's default does for a real one.
+const demoHTTPTimeout = 10 * time.Second
 
 // DemoOptions are the options of claimcheck demo.
 type DemoOptions struct {
@@ -109,12 +114,17 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	}
 	defer p.Close()
 
-	client := &http.Client{Timeout: 10 * time.Second}
+	// The same client as a run against a real provider: a deadline on
+	// each request and a cap on each body.
+	client, err := httpclient.New(httpclient.Options{Timeout: demoHTTPTimeout})
+	if err != nil {
+		return fail(failure.Wrap(failure.Usage, "http client", err))
+	}
 	cfg := runner.Config{
 		Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
-		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: o.Timeout,
+		ClockSkew: defaultClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
 	}
 	done := attachProgress(&cfg, ios)

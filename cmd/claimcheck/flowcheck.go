@@ -14,6 +14,10 @@ import (
 // other bad flag. flowSet says --flow was given, on the command line or
 // in the environment, rather than left at its default.
 func (o *FlowOptions) validate(flowSet bool) error {
+	// Zero would not mean "no deadline" but, deeper down, a default.
+	if o.Timeout <= 0 {
+		return failure.New(failure.Usage, "--timeout", "must be positive (got %s)", o.Timeout)
+	}
 	switch o.Flow {
 	case "code", "implicit":
 	default:

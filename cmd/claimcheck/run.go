@@ -37,13 +37,16 @@ type ProviderOptions struct {
 	secretFromFlag bool
 }
 
+// defaultClockSkew is --clock-skew's default, and the demo's allowance.
+const defaultClockSkew = 2 * time.Minute
+
 func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
 	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
-	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 }
 
@@ -300,9 +303,6 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
 		return runner.Config{}, err
-	}
-	if o.Timeout <= 0 {
-		return runner.Config{}, failure.New(failure.Usage, "--timeout", "must be positive")
 	}
 	client, err := o.ProviderOptions.httpClient()
 	if err != nil {
