@@ -205,6 +205,7 @@ func TestUsageErrors(t *testing.T) {
 		{"demo zero timeout", nil, []string{"demo", "--timeout", "0s"}, "--timeout"},
 		{"zero timeout", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s"}, "--timeout"},
 		{"url zero timeout", nil, []string{"url", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s"}, "--timeout"},
+		{"verify stdin twice", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--client-secret", "-", "-"}, "CLAIMCHECK_CLIENT_SECRET"},
 		{"unknown flow", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "hybrid"}, "--flow"},
 		{"implicit flow with a code response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "implicit", "--response-type", "code"}, "contradicts"},
 		{"code flow with an implicit response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "code", "--response-type", "id_token token"}, "contradicts"},

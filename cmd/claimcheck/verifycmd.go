@@ -59,6 +59,11 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	default:
 		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
+	// stdin can carry the tokens or the secret, not both: the first read
+	// would take what the other expects.
+	if len(o.Tokens) == 1 && o.Tokens[0] == "-" && o.ClientSecret == "-" {
+		return fail(failure.New(failure.Usage, "--client-secret -", "stdin carries the tokens (verify -); set the secret in CLAIMCHECK_CLIENT_SECRET instead"))
+	}
 	tokens, err := readTokens(ctx, o.Tokens, ios)
 	if err != nil {
 		return fail(err)
