@@ -206,6 +206,8 @@ func TestUsageErrors(t *testing.T) {
 		{"zero timeout", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s"}, "--timeout"},
 		{"url zero timeout", nil, []string{"url", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s"}, "--timeout"},
 		{"verify stdin twice", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--client-secret", "-", "-"}, "CLAIMCHECK_CLIENT_SECRET"},
+		{"verify opaque without --kind", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "opaque-token"}, "--kind access_token"},
+		{"verify access token with bad characters", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--kind", "access_token", "tok\x1b[31m"}, "not a bearer token"},
 		{"unknown flow", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "hybrid"}, "--flow"},
 		{"implicit flow with a code response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "implicit", "--response-type", "code"}, "contradicts"},
 		{"code flow with an implicit response type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--flow", "code", "--response-type", "id_token token"}, "contradicts"},

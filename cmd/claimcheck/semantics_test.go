@@ -190,3 +190,50 @@ func TestUsageErrorFoundDuringRun(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyIntrospects: claimcheck verify --kind access_token takes an
+// access token its keys cannot verify (an Okta org server's, or an opaque
+// one) and, given the client secret, asks the provider about it.
+func TestVerifyIntrospects(t *testing.T) {
+	e := newOktaEnv(t)
+	code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaprovider.WebClientID,
+		"--client-secret", oktaprovider.WebClientSecret, "--scopes", "openid,groups", "--expect-groups", "", "--show-tokens")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %+v", code, stderr, r.Error)
+	}
+	orgAT := r.Tokens["access_token"].Raw
+	tests := []struct {
+		name     string
+		env      map[string]string
+		token    string
+		wantCode int
+		want     string // in the error message, or the introspection note
+	}{
+		{"org access token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaprovider.WebClientSecret}, orgAT, 0, "RFC 7662"},
+		{"org access token without the secret", nil, orgAT, 4, "CLAIMCHECK_CLIENT_SECRET"},
+		{"opaque unknown token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaprovider.WebClientSecret}, "opaque-unknown_token~1", 4, "not active"},
+		{"wrong secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": "wrong"}, orgAT, 3, "the client was refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(t, tt.env, "verify", "--okta-domain", e.p.Domain(), "--authorization-server", "org",
+				"--client-id", oktaprovider.WebClientID, "--kind", "access_token", "-o", "json", tt.token)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, stdout, stderr)
+			}
+			r := decodeReport(t, stdout)
+			got := ""
+			if r.Error != nil {
+				got = r.Error.Message
+			} else if in := r.Tokens["introspection"]; in != nil && in.Verified {
+				got = in.Note
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q; report %+v", got, tt.want, r)
+			}
+			if strings.Contains(stdout+stderr, oktaprovider.WebClientSecret) {
+				t.Error("the client secret was printed")
+			}
+		})
+	}
+}
