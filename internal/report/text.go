@@ -304,7 +304,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// checkNames is used by JUnit too, so both renderings name a check alike.
+// checkName names a check with its sources, for JUnit test cases and the
+// expectation error's list of failed checks, where no detail column says
+// where a group was found. The text report shows the detail instead.
 func checkName(c verify.Check) string {
 	if c.Source == "" {
 		return c.Name
