@@ -247,7 +247,11 @@ func formatClaim(name string, v any, now time.Time) string {
 }
 
 func relative(t, now time.Time) string {
-	d := t.Sub(now).Round(time.Second)
+	raw := t.Sub(now)
+	if raw > -time.Second && raw < time.Second {
+		return "now"
+	}
+	d := raw.Round(time.Second)
 	if d >= 0 {
 		return "in " + shortDuration(d)
 	}
