@@ -237,3 +237,31 @@ func TestVerifyIntrospects(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoIgnoresProviderEnvironment: the variables meant for a real
+// provider do not change the demo; its own and the presentation ones do.
+func TestDemoIgnoresProviderEnvironment(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+	}{
+		{"a real provider's expectations and scopes", map[string]string{
+			"CLAIMCHECK_EXPECT_GROUPS": "Admins", "CLAIMCHECK_SCOPES": "openid", "CLAIMCHECK_REDIRECT_URI": "http://127.0.0.1:1/cb",
+			"CLAIMCHECK_FLOW": "implicit", "CLAIMCHECK_RESPONSE_TYPE": "code", "CLAIMCHECK_OUTPUT": "json"}, nil, 0},
+		{"the demo's own user", map[string]string{"CLAIMCHECK_USER": "bob", "CLAIMCHECK_OUTPUT": "json"}, nil, 1},
+		{"--profile", map[string]string{"CLAIMCHECK_OUTPUT": "json"}, []string{"--profile", "x"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(t, tt.env, append([]string{"demo", "--no-browser"}, tt.args...)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, stdout, stderr)
+			}
+			if tt.wantCode != 2 {
+				decodeReport(t, stdout)
+			}
+		})
+	}
+}
