@@ -191,16 +191,16 @@ func TestUsageErrors(t *testing.T) {
 		{"bad issuer", nil, []string{"--issuer", "ftp://x", "--client-id", "x"}, "--issuer"},
 		{"http issuer off loopback", nil, []string{"--issuer", "http://example.com", "--client-id", "x"}, "https"},
 		{"http issuer looking like loopback", nil, []string{"--issuer", "http://127.evil.example", "--client-id", "x"}, "https"},
-		{"no client", nil, []string{"--issuer", "https://example.com"}, "--client-id"},
-		{"bad output", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "-o", "yaml"}, "--output"},
-		{"bad groups-from", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--groups-from", "cookie"}, "--groups-from"},
-		{"bad env duration", map[string]string{"CLAIMCHECK_TIMEOUT": "soon"}, []string{"--issuer", "https://example.com", "--client-id", "x"}, "CLAIMCHECK_TIMEOUT"},
-		{"reserved param", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--param", "state=1"}, "state"},
-		{"unreadable ca file", nil, []string{"--issuer", "https://example.com", "--client-id", "x", "--ca-file", "/nonexistent.pem"}, "CA file"},
+		{"no client", nil, []string{"--issuer", "https://127.0.0.1:9"}, "--client-id"},
+		{"bad output", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "-o", "yaml"}, "--output"},
+		{"bad groups-from", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--groups-from", "cookie"}, "--groups-from"},
+		{"bad env duration", map[string]string{"CLAIMCHECK_TIMEOUT": "soon"}, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x"}, "CLAIMCHECK_TIMEOUT"},
+		{"reserved param", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--param", "state=1"}, "state"},
+		{"unreadable ca file", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--ca-file", "/nonexistent.pem"}, "CA file"},
 		{"demo unknown user", nil, []string{"demo", "--user", "mallory"}, "mallory"},
-		{"verify no token", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x"}, "no token"},
-		{"verify not a jwt", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", "abc.def"}, "3"},
-		{"verify huge", nil, []string{"verify", "--issuer", "https://example.com", "--client-id", "x", strings.Repeat("a", 1<<20) + ".b.c"}, "bytes"},
+		{"verify no token", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x"}, "no token"},
+		{"verify not a jwt", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "abc.def"}, "3"},
+		{"verify huge", nil, []string{"verify", "--issuer", "https://127.0.0.1:9", "--client-id", "x", strings.Repeat("a", 1<<20) + ".b.c"}, "bytes"},
 		{"unknown command args", nil, []string{"version", "extra"}, "unknown command"},
 		{"demo zero timeout", nil, []string{"demo", "--timeout", "0s"}, "--timeout"},
 		{"zero timeout", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s"}, "--timeout"},
@@ -269,8 +269,8 @@ func TestVersion(t *testing.T) {
 
 func TestSecretFlagWarns(t *testing.T) {
 	for _, args := range [][]string{
-		{"--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "-o", "yaml"},
-		{"run", "--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "--timeout", "0s"},
+		{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--client-secret", "s3cret", "-o", "yaml"},
+		{"run", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--client-secret", "s3cret", "--timeout", "0s"},
 	} {
 		_, _, stderr := runMain(t, nil, args...)
 		if args[0] == "run" && !strings.Contains(stderr, "CLAIMCHECK_CLIENT_SECRET") {
@@ -280,7 +280,7 @@ func TestSecretFlagWarns(t *testing.T) {
 			t.Errorf("%v: the secret is printed: %s", args, stderr)
 		}
 	}
-	_, _, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": "s3cret"}, "run", "--issuer", "https://example.com", "--client-id", "x", "--timeout", "0s")
+	_, _, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": "s3cret"}, "run", "--issuer", "https://127.0.0.1:9", "--client-id", "x", "--timeout", "0s")
 	if strings.Contains(stderr, "warning") {
 		t.Errorf("warning for a secret from the environment: %s", stderr)
 	}
