@@ -159,17 +159,17 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if ue.Timeout() {
-			return failure.New(failure.Provider, tokenOp, "timed out: %v", httpclient.StripURL(err))
+			return failure.New(failure.Provider, tokenOp, "timed out: %w", httpclient.StripURL(err))
 		}
-		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+		return failure.New(failure.Provider, tokenOp, "%w", httpclient.StripURL(err))
 	}
 	if status, readErr, ok := rec.result(); ok {
 		if readErr != nil {
-			return failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", status, httpclient.StripURL(readErr))
+			return failure.New(failure.Provider, tokenOp, "%s: reading the response: %w", status, httpclient.StripURL(readErr))
 		}
 		return failure.New(failure.Provider, tokenOp, "%s, but the response is not a token response (JSON with an access_token)", status)
 	}
-	return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+	return failure.New(failure.Provider, tokenOp, "%w", httpclient.StripURL(err))
 }
 
 // recorder remembers the token endpoint's status and any error reading its
@@ -205,7 +205,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.mu.Unlock()
 	if readErr != nil {
-		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", statusText(resp), httpclient.StripURL(readErr))
+		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %w", statusText(resp), httpclient.StripURL(readErr))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil

@@ -3,6 +3,8 @@ package flow
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -260,6 +262,11 @@ func TestExchangeTimeout(t *testing.T) {
 	}
 	_, err = Exchange(testContext(t), c, req, "the-code")
 	checkExchangeError(t, err, failure.Provider, []string{"token endpoint", "timed out"}, req)
+	// The cause stays inspectable (%w), with the request URL stripped.
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("%v: no net.Error with Timeout() in the chain", err)
+	}
 }
 
 func TestExchangeNeedsVerifier(t *testing.T) {

@@ -233,7 +233,7 @@ func listenError(t *loopbackURI, ip string, err error) error {
 	if addrInUse(err) {
 		return failure.New(failure.Usage, listenOp, "port %d is already in use on %s (another program listens there); stop it, or register and use another redirect URI", t.port, ip)
 	}
-	return failure.New(failure.Usage, listenOp, "cannot listen on %s port %d: %v", ip, t.port, cause(err))
+	return failure.New(failure.Usage, listenOp, "cannot listen on %s port %d: %w", ip, t.port, cause(err))
 }
 
 // Windows reports socket errors as WSA codes, which syscall's portable

@@ -51,7 +51,7 @@ func (s *SystemBrowser) Open(ctx context.Context, url string) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return failure.New(failure.Flow, "system browser", "could not be opened: %v", err)
+			return failure.New(failure.Flow, "system browser", "could not be opened: %w", err)
 		}
 		return nil
 	case <-ctx.Done():
@@ -80,7 +80,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 	const op = "browser command"
 	args, err := splitCommand(b.Command)
 	if err != nil {
-		return failure.New(failure.Usage, op, "%v", err)
+		return failure.New(failure.Usage, op, "%w", err)
 	}
 	if len(args) == 0 {
 		return failure.New(failure.Usage, op, "empty")
@@ -95,7 +95,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 	}
 	cmd.WaitDelay = commandStopDelay
 	if err := cmd.Start(); err != nil {
-		return failure.New(failure.Usage, op, "%s could not be started: %v", name, cause(err))
+		return failure.New(failure.Usage, op, "%s could not be started: %w", name, cause(err))
 	}
 	err = cmd.Wait()
 	if ctx.Err() != nil {
@@ -107,7 +107,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 		return failure.New(failure.Flow, op, "%s ended with %s", name, ee.ProcessState.String())
 	}
 	if err != nil {
-		return failure.New(failure.Flow, op, "%s: %v", name, err)
+		return failure.New(failure.Flow, op, "%s: %w", name, err)
 	}
 	return nil
 }
@@ -182,7 +182,7 @@ func (p *PrintURL) Open(_ context.Context, url string) error {
 		return failure.New(failure.Usage, "print URL", "no writer")
 	}
 	if _, err := fmt.Fprintf(p.W, "Open this URL in a browser to sign in:\n\n  %s\n\n", url); err != nil {
-		return failure.New(failure.Flow, "print URL", "%v", err)
+		return failure.New(failure.Flow, "print URL", "%w", err)
 	}
 	return nil
 }
