@@ -124,8 +124,14 @@ func TestNewRequestRefusesPortZero(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("port 0 is valid for Run: %v", err)
 	}
-	if _, err := NewRequest(c); failure.ClassOf(err) != failure.Usage {
+	_, err := NewRequest(c)
+	if failure.ClassOf(err) != failure.Usage {
 		t.Fatalf("NewRequest with port 0: %v, want a usage error", err)
+	}
+	for _, want := range []string{"http://127.0.0.1:0/callback", "needs a fixed port", "must know the exact redirect URI"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
 	}
 }
 
