@@ -61,7 +61,9 @@ func (s *SystemBrowser) Open(ctx context.Context, url string) error {
 
 // CommandBrowser runs Command with the URL as its last argument, as
 // --browser-command does. Command is split into words like a shell would
-// (quotes and backslashes), but no shell runs it.
+// (quotes and backslashes), but no shell runs it. The authorize URL (with
+// the request's state and nonce, never a token or the PKCE verifier) is
+// then in the process's argument list, which other local users can read.
 type CommandBrowser struct {
 	Command string
 	// Stdout and Stderr receive the command's output; nil discards it.
