@@ -276,3 +276,29 @@ func TestExchangeNeedsVerifier(t *testing.T) {
 		t.Fatalf("%v, want a usage error", err)
 	}
 }
+
+func TestTokensBearer(t *testing.T) {
+	for _, tt := range []struct {
+		typ, access string
+		ok          bool
+		note        string
+	}{
+		{"Bearer", "at", true, ""},
+		{"bearer", "at", true, ""},
+		{"BEARER", "at", true, ""},
+		{"", "at", true, "no token_type"},
+		{"DPoP", "at", false, `token_type "DPoP" is not Bearer`},
+		{"N_A", "at", false, `token_type "N_A" is not Bearer`},
+		{"Bearer ", "at", false, "is not Bearer"},
+		{"mac\x1b[31m\n", "at", false, `token_type "mac[31m" is not Bearer`},
+		{"Bearer", "", false, ""},
+	} {
+		ok, note := Tokens{AccessToken: tt.access, TokenType: tt.typ}.Bearer()
+		if ok != tt.ok || (tt.note == "") != (note == "") || !strings.Contains(note, tt.note) {
+			t.Errorf("token_type %q: %v %q, want %v and a note containing %q", tt.typ, ok, note, tt.ok, tt.note)
+		}
+		if strings.ContainsAny(note, "\n\x1b") {
+			t.Errorf("token_type %q: note not clean: %q", tt.typ, note)
+		}
+	}
+}
