@@ -311,9 +311,12 @@ func (l *Listener) Wait(ctx context.Context, req *Request) (*Response, error) {
 		case <-l.captured:
 		default:
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				ignored := l.ignoredSummary()
+				if ignored := l.ignoredSummary(); ignored != "" {
+					return nil, failure.New(failure.Flow, listenOp,
+						"timed out waiting for the authorization response at %s: no response carried this run's state, so none could end the wait%s", l.redirectURI, ignored)
+				}
 				return nil, failure.New(failure.Flow, listenOp,
-					"timed out waiting for the authorization response at %s: the provider never redirected there; this redirect URI must be registered exactly (scheme, host, port and path) at the provider, and sign-in must finish in time%s", l.redirectURI, ignored)
+					"timed out waiting for the authorization response at %s: the provider never redirected there; this redirect URI must be registered exactly (scheme, host, port and path) at the provider, and sign-in must finish in time", l.redirectURI)
 			}
 			return nil, failure.New(failure.Interrupted, listenOp, "interrupted while waiting for the authorization response: %w", ctx.Err())
 		}

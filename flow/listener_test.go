@@ -505,7 +505,7 @@ func TestListenerTimeoutCountsIgnored(t *testing.T) {
 	if failure.ClassOf(err) != failure.Flow {
 		t.Fatalf("%v, want a flow error", err)
 	}
-	for _, want := range []string{"timed out", "4 responses were ignored", "2 with a state that is not this run's",
+	for _, want := range []string{"timed out", l.RedirectURI(), "no response carried this run's state", "4 responses were ignored", "2 with a state that is not this run's",
 		"1 without a state (the last one said, untrusted: error=invalid_request error_description=\"state dropped\")", "1 form POST"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not say %q", err, want)
