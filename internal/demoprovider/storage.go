@@ -47,9 +47,9 @@ type storage struct {
 	// a wrong username costs the same time as a wrong password.
 	dummyDigest [sha256.Size]byte
 
+	requests *opstore.Requests[*authRequest]
+
 	mu            sync.Mutex
-	authRequests  map[string]*authRequest
-	codes         map[string]string // code -> auth request id
 	accessTokens  map[string]*accessToken
 	refreshTokens map[string]*refreshToken
 	devices       map[string]*deviceRecord // by device code
@@ -68,8 +68,7 @@ func newStorage(users []User, clients []Client, key *opstore.SigningKey, lifetim
 		users:         make(map[string]*userRecord),
 		subjects:      make(map[string]*userRecord),
 		clients:       make(map[string]*client),
-		authRequests:  make(map[string]*authRequest),
-		codes:         make(map[string]string),
+		requests:      opstore.NewRequests[*authRequest](authRequestLifetime, codeLifetime),
 		accessTokens:  make(map[string]*accessToken),
 		refreshTokens: make(map[string]*refreshToken),
 		devices:       make(map[string]*deviceRecord),
@@ -125,11 +124,6 @@ func (s *storage) checkPassword(username, password string) (*userRecord, bool) {
 // sweep drops what has expired, so a long-running demo does not grow.
 // Called with mu held.
 func (s *storage) sweep(now time.Time) {
-	for id, ar := range s.authRequests {
-		if now.After(ar.Created.Add(authRequestLifetime)) {
-			s.deleteAuthRequest(id)
-		}
-	}
 	for id, at := range s.accessTokens {
 		if now.After(at.expiration) {
 			delete(s.accessTokens, id)
@@ -142,30 +136,9 @@ func (s *storage) sweep(now time.Time) {
 	}
 }
 
-// Called with mu held.
-func (s *storage) deleteAuthRequest(id string) {
-	delete(s.authRequests, id)
-	for code, reqID := range s.codes {
-		if reqID == id {
-			delete(s.codes, code)
-		}
-	}
-}
-
-// Called with mu held.
-func (s *storage) liveAuthRequest(id string) (*authRequest, bool) {
-	ar, ok := s.authRequests[id]
-	if !ok || ar.Expired(authRequestLifetime) {
-		return nil, false
-	}
-	return ar, true
-}
-
 // loginRequest returns what the sign-in page shows for a pending request.
 func (s *storage) loginRequest(id string) (clientID, loginHint string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
+	ar, ok := s.requests.Get(id)
 	if !ok || ar.SignedIn {
 		return "", "", false
 	}
@@ -174,14 +147,7 @@ func (s *storage) loginRequest(id string) (clientID, loginHint string, ok bool) 
 
 // completeLogin marks a pending request as signed in by the user.
 func (s *storage) completeLogin(id string, u *userRecord) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || ar.SignedIn {
-		return false
-	}
-	ar.SignIn(u.Subject)
-	return true
+	return s.requests.SignIn(id, u.Subject)
 }
 
 // --- op.AuthStorage ---
@@ -191,57 +157,37 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 	if err != nil {
 		return nil, err
 	}
-	ar := &authRequest{AuthRequest: base, loginHint: req.LoginHint}
+	ar := s.requests.Add(&authRequest{AuthRequest: base, loginHint: req.LoginHint})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(ar.Created)
-	s.authRequests[ar.ID] = ar
-	return ar.clone(), nil
+	return ar, nil
 }
 
 func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok {
-		return nil, fmt.Errorf("auth request: %w", opstore.ErrUnknown)
+	ar, err := s.requests.Lookup(id)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
 	}
-	return ar.clone(), nil
+	return ar, nil
 }
 
 // AuthRequestByCode consumes the code: a second redemption fails even while
 // the first is still being answered.
 func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.codes[code]
-	if !ok {
-		return nil, fmt.Errorf("code: %w", opstore.ErrUnknown)
+	ar, err := s.requests.ByCode(code)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
 	}
-	delete(s.codes, code)
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || !ar.SignedIn || time.Now().After(ar.codeIssued.Add(codeLifetime)) {
-		return nil, fmt.Errorf("code: %w", opstore.ErrUnknown)
-	}
-	return ar.clone(), nil
+	return ar, nil
 }
 
 func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || !ar.SignedIn {
-		return fmt.Errorf("auth request: %w", opstore.ErrUnknown)
-	}
-	ar.codeIssued = time.Now()
-	s.codes[code] = id
-	return nil
+	return s.requests.SaveCode(id, code)
 }
 
 func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deleteAuthRequest(id)
+	s.requests.Delete(id)
 	return nil
 }
 
@@ -602,11 +548,11 @@ func newClient(c Client, idTokenLifetime time.Duration) *client {
 // sign-in page can complete the stored one under the storage's lock.
 type authRequest struct {
 	opstore.AuthRequest
-	loginHint  string
-	codeIssued time.Time
+	loginHint string
 }
 
-func (a *authRequest) clone() *authRequest {
+// Clone is a deep copy.
+func (a *authRequest) Clone() *authRequest {
 	c := *a
 	c.AuthRequest = a.AuthRequest.Copy()
 	return &c

@@ -20,7 +20,6 @@ import (
 
 const (
 	authRequestLifetime = 10 * time.Minute
-	codeLifetime        = 5 * time.Minute
 	tokenLifetime       = time.Hour
 	// sessionTokenLifetime: a sessionToken is one-time and short-lived.
 	sessionTokenLifetime = 5 * time.Minute
@@ -147,10 +146,10 @@ type server struct {
 	// published.
 	accessKey *opstore.SigningKey
 
-	mu           sync.Mutex
-	authRequests map[string]*authRequest
-	codes        map[string]string
-	tokens       map[string]*accessToken
+	requests *opstore.Requests[*authRequest]
+
+	mu     sync.Mutex
+	tokens map[string]*accessToken
 }
 
 func (s *server) org() bool { return s.id == "" }
@@ -170,11 +169,19 @@ type authRequest struct {
 	mint      *mint
 }
 
-func (a *authRequest) clone(m *mint) *authRequest {
+// Clone is a deep copy without the mint: each handler sets its own.
+func (a *authRequest) Clone() *authRequest {
 	c := *a
 	c.AuthRequest = a.AuthRequest.Copy()
-	c.mint = m
+	c.accessAud = slices.Clone(a.accessAud)
+	c.mint = nil
 	return &c
+}
+
+// minting is the request with the mint of the handler of ctx.
+func (a *authRequest) minting(ctx context.Context) *authRequest {
+	a.mint = mintOf(ctx)
+	return a
 }
 
 // GetAudience is the access token's audience while op mints one, the
@@ -189,14 +196,6 @@ func (a *authRequest) GetAudience() []string {
 // implicit: the tokens travel through the browser.
 func (a *authRequest) implicit() bool { return a.ResponseType != oidc.ResponseTypeCode }
 
-func (s *server) live(id string) (*authRequest, bool) {
-	ar, ok := s.authRequests[id]
-	if !ok || ar.Expired(authRequestLifetime) {
-		return nil, false
-	}
-	return ar, true
-}
-
 func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	base, err := opstore.NewAuthRequest(req)
 	if err != nil {
@@ -210,75 +209,32 @@ func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 			ar.SignIn(sub)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.authRequests[ar.ID] = ar
-	return ar.clone(mintOf(ctx)), nil
+	return s.requests.Add(ar).minting(ctx), nil
 }
 
 func (s *server) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok {
-		return nil, fmt.Errorf("auth request: %w", opstore.ErrUnknown)
+	ar, err := s.requests.Lookup(id)
+	if err != nil {
+		return nil, err
 	}
-	return ar.clone(mintOf(ctx)), nil
+	return ar.minting(ctx), nil
 }
 
 func (s *server) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.codes[code]
-	delete(s.codes, code)
-	if !ok {
-		return nil, fmt.Errorf("code: %w", opstore.ErrUnknown)
+	ar, err := s.requests.ByCode(code)
+	if err != nil {
+		return nil, err
 	}
-	ar, ok := s.live(id)
-	if !ok || !ar.SignedIn {
-		return nil, fmt.Errorf("code: %w", opstore.ErrUnknown)
-	}
-	return ar.clone(mintOf(ctx)), nil
+	return ar.minting(ctx), nil
 }
 
 func (s *server) SaveAuthCode(_ context.Context, id, code string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ar, ok := s.live(id); !ok || !ar.SignedIn {
-		return fmt.Errorf("auth request: %w", opstore.ErrUnknown)
-	}
-	s.codes[code] = id
-	return nil
+	return s.requests.SaveCode(id, code)
 }
 
 func (s *server) DeleteAuthRequest(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.authRequests, id)
+	s.requests.Delete(id)
 	return nil
-}
-
-// signIn completes a pending request for the user.
-func (s *server) signIn(id string, u *User) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok || ar.SignedIn {
-		return false
-	}
-	ar.SignIn(u.Subject)
-	return true
-}
-
-// pending returns a copy of a live request.
-func (s *server) pending(id string) (*authRequest, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok {
-		return nil, false
-	}
-	return ar.clone(nil), true
 }
 
 func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {

@@ -26,6 +26,8 @@ type AuthRequest struct {
 	SignedIn bool
 	Subject  string
 	AuthTime time.Time
+	// CodeIssued is when the last code was issued for the request.
+	CodeIssued time.Time
 }
 
 // NewAuthRequest records req under a fresh id, created now.

@@ -1,0 +1,151 @@
+package opstore
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Request is a provider's own authorization request type: a pointer to a
+// struct that embeds AuthRequest (Base returns it) and copies itself deeply
+// (Clone), so that op is only ever handed copies.
+type Request[R any] interface {
+	Base() *AuthRequest
+	Clone() R
+}
+
+// Base is the embedded AuthRequest itself.
+func (a *AuthRequest) Base() *AuthRequest { return a }
+
+// Requests keeps the authorization requests of one provider and the codes
+// issued for them, and answers the auth-request part of op.AuthStorage.
+// It is safe for concurrent use.
+type Requests[R Request[R]] struct {
+	lifetime     time.Duration
+	codeLifetime time.Duration
+
+	mu    sync.Mutex
+	byID  map[string]R
+	codes map[string]string // code -> request id
+}
+
+// NewRequests keeps each request for lifetime after it was created; a code
+// can be redeemed for codeLifetime after it was issued, or, when
+// codeLifetime is 0, as long as its request lives.
+func NewRequests[R Request[R]](lifetime, codeLifetime time.Duration) *Requests[R] {
+	return &Requests[R]{
+		lifetime:     lifetime,
+		codeLifetime: codeLifetime,
+		byID:         make(map[string]R),
+		codes:        make(map[string]string),
+	}
+}
+
+// Add stores r under its id and drops the expired requests, so that a
+// long-running provider does not grow. It returns a clone of r.
+func (s *Requests[R]) Add(r R) R {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, old := range s.byID {
+		if old.Base().Expired(s.lifetime) {
+			s.delete(id)
+		}
+	}
+	s.byID[r.Base().ID] = r
+	return r.Clone()
+}
+
+// Get returns a clone of the live request id.
+func (s *Requests[R]) Get(id string) (R, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.live(id)
+	if !ok {
+		var zero R
+		return zero, false
+	}
+	return r.Clone(), true
+}
+
+// Lookup is Get for op: an unknown or expired request wraps ErrUnknown.
+func (s *Requests[R]) Lookup(id string) (R, error) {
+	r, ok := s.Get(id)
+	if !ok {
+		return r, fmt.Errorf("auth request: %w", ErrUnknown)
+	}
+	return r, nil
+}
+
+// SignIn marks the live request id as signed in by subject; false when it
+// is unknown, expired or already signed in.
+func (s *Requests[R]) SignIn(id, subject string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.live(id)
+	if !ok || r.Base().SignedIn {
+		return false
+	}
+	r.Base().SignIn(subject)
+	return true
+}
+
+// SaveCode records code for the signed-in request id.
+func (s *Requests[R]) SaveCode(id, code string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.live(id)
+	if !ok || !r.Base().SignedIn {
+		return fmt.Errorf("auth request: %w", ErrUnknown)
+	}
+	r.Base().CodeIssued = time.Now()
+	s.codes[code] = id
+	return nil
+}
+
+// ByCode consumes code and returns a clone of its request: a second
+// redemption fails even while the first is still being answered.
+func (s *Requests[R]) ByCode(code string) (R, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero R
+	id, ok := s.codes[code]
+	if !ok {
+		return zero, fmt.Errorf("code: %w", ErrUnknown)
+	}
+	delete(s.codes, code)
+	r, ok := s.live(id)
+	if !ok || !r.Base().SignedIn {
+		return zero, fmt.Errorf("code: %w", ErrUnknown)
+	}
+	if s.codeLifetime > 0 && time.Now().After(r.Base().CodeIssued.Add(s.codeLifetime)) {
+		return zero, fmt.Errorf("code: %w", ErrUnknown)
+	}
+	return r.Clone(), nil
+}
+
+// Delete drops the request id and its codes.
+func (s *Requests[R]) Delete(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delete(id)
+}
+
+// Called with mu held.
+func (s *Requests[R]) delete(id string) {
+	delete(s.byID, id)
+	for code, reqID := range s.codes {
+		if reqID == id {
+			delete(s.codes, code)
+		}
+	}
+}
+
+// Called with mu held.
+func (s *Requests[R]) live(id string) (R, bool) {
+	r, ok := s.byID[id]
+	if !ok || r.Base().Expired(s.lifetime) {
+		var zero R
+		return zero, false
+	}
+	return r, true
+}
