@@ -64,9 +64,9 @@ func (a AuthRequest) Copy() AuthRequest {
 	return a
 }
 
-// Expired says whether the request is older than lifetime.
-func (a *AuthRequest) Expired(lifetime time.Duration) bool {
-	return time.Now().After(a.Created.Add(lifetime))
+// expired says whether the request is older than lifetime at now.
+func (a *AuthRequest) expired(now time.Time, lifetime time.Duration) bool {
+	return now.After(a.Created.Add(lifetime))
 }
 
 // SignIn marks the request as signed in by subject, now.

@@ -23,6 +23,7 @@ func (a *AuthRequest) Base() *AuthRequest { return a }
 type Requests[R Request[R]] struct {
 	lifetime     time.Duration
 	codeLifetime time.Duration
+	now          func() time.Time
 
 	mu    sync.Mutex
 	byID  map[string]R
@@ -36,6 +37,7 @@ func NewRequests[R Request[R]](lifetime, codeLifetime time.Duration) *Requests[R
 	return &Requests[R]{
 		lifetime:     lifetime,
 		codeLifetime: codeLifetime,
+		now:          time.Now,
 		byID:         make(map[string]R),
 		codes:        make(map[string]string),
 	}
@@ -47,7 +49,7 @@ func (s *Requests[R]) Add(r R) R {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, old := range s.byID {
-		if old.Base().Expired(s.lifetime) {
+		if old.Base().expired(s.now(), s.lifetime) {
 			s.delete(id)
 		}
 	}
@@ -97,7 +99,7 @@ func (s *Requests[R]) SaveCode(id, code string) error {
 	if !ok || !r.Base().SignedIn {
 		return fmt.Errorf("auth request: %w", ErrUnknown)
 	}
-	r.Base().CodeIssued = time.Now()
+	r.Base().CodeIssued = s.now()
 	s.codes[code] = id
 	return nil
 }
@@ -117,7 +119,7 @@ func (s *Requests[R]) ByCode(code string) (R, error) {
 	if !ok || !r.Base().SignedIn {
 		return zero, fmt.Errorf("code: %w", ErrUnknown)
 	}
-	if s.codeLifetime > 0 && time.Now().After(r.Base().CodeIssued.Add(s.codeLifetime)) {
+	if s.codeLifetime > 0 && s.now().After(r.Base().CodeIssued.Add(s.codeLifetime)) {
 		return zero, fmt.Errorf("code: %w", ErrUnknown)
 	}
 	return r.Clone(), nil
@@ -143,7 +145,7 @@ func (s *Requests[R]) delete(id string) {
 // Called with mu held.
 func (s *Requests[R]) live(id string) (R, bool) {
 	r, ok := s.byID[id]
-	if !ok || r.Base().Expired(s.lifetime) {
+	if !ok || r.Base().expired(s.now(), s.lifetime) {
 		var zero R
 		return zero, false
 	}
