@@ -47,7 +47,8 @@ type storage struct {
 	// a wrong username costs the same time as a wrong password.
 	dummyDigest [sha256.Size]byte
 
-	requests *opstore.Requests[*authRequest]
+	// Requests answers op for the auth requests and their codes.
+	*opstore.Requests[*authRequest]
 
 	mu            sync.Mutex
 	accessTokens  map[string]*accessToken
@@ -68,7 +69,7 @@ func newStorage(users []User, clients []Client, key *opstore.SigningKey, lifetim
 		users:         make(map[string]*userRecord),
 		subjects:      make(map[string]*userRecord),
 		clients:       make(map[string]*client),
-		requests:      opstore.NewRequests[*authRequest](authRequestLifetime, codeLifetime),
+		Requests:      opstore.NewRequests[*authRequest](authRequestLifetime, codeLifetime, nil),
 		accessTokens:  make(map[string]*accessToken),
 		refreshTokens: make(map[string]*refreshToken),
 		devices:       make(map[string]*deviceRecord),
@@ -138,7 +139,7 @@ func (s *storage) sweep(now time.Time) {
 
 // loginRequest returns what the sign-in page shows for a pending request.
 func (s *storage) loginRequest(id string) (clientID, loginHint string, ok bool) {
-	ar, ok := s.requests.Get(id)
+	ar, ok := s.Requests.Get(id)
 	if !ok || ar.SignedIn {
 		return "", "", false
 	}
@@ -147,48 +148,21 @@ func (s *storage) loginRequest(id string) (clientID, loginHint string, ok bool) 
 
 // completeLogin marks a pending request as signed in by the user.
 func (s *storage) completeLogin(id string, u *userRecord) bool {
-	return s.requests.SignIn(id, u.Subject)
+	return s.Requests.SignIn(id, u.Subject)
 }
 
 // --- op.AuthStorage ---
 
-func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	base, err := opstore.NewAuthRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	ar := s.requests.Add(&authRequest{AuthRequest: base, loginHint: req.LoginHint})
+	ar := s.Requests.Add(ctx, &authRequest{AuthRequest: base, loginHint: req.LoginHint})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(ar.Created)
 	return ar, nil
-}
-
-func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
-	ar, err := s.requests.Lookup(id)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return ar, nil
-}
-
-// AuthRequestByCode consumes the code: a second redemption fails even while
-// the first is still being answered.
-func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
-	ar, err := s.requests.ByCode(code)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return ar, nil
-}
-
-func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
-	return s.requests.SaveCode(id, code)
-}
-
-func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
-	s.requests.Delete(id)
-	return nil
 }
 
 // grant is what a token request carries over from the sign-in: op hands back

@@ -140,7 +140,7 @@ func mount(mux *http.ServeMux, dir *directory, id, issuer, accessAud string, cla
 	s := &server{
 		dir: dir, id: id, issuer: issuer, claims: claims, accessAudience: accessAud,
 		idKey: idKey, accessKey: accessKey,
-		requests: opstore.NewRequests[*authRequest](authRequestLifetime, 0),
+		Requests: opstore.NewRequests[*authRequest](authRequestLifetime, 0, minting),
 		tokens:   map[string]*accessToken{},
 	}
 	var cryptoKey [32]byte
@@ -231,7 +231,7 @@ type tokenOnly struct {
 }
 
 func (t *tokenOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ar, ok := t.a.srv.requests.Get(r.URL.Query().Get("id"))
+	ar, ok := t.a.srv.Requests.Get(r.URL.Query().Get("id"))
 	if !ok || ar.ResponseType != responseTypeToken || !ar.SignedIn {
 		t.next.ServeHTTP(w, r)
 		return
@@ -294,7 +294,7 @@ func (h *signIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	var ar *authRequest
 	if ok {
-		ar, ok = s.requests.Get(id)
+		ar, ok = s.Requests.Get(id)
 	}
 	if !ok {
 		http.Error(w, "This sign-in request is unknown or expired.", http.StatusBadRequest)
@@ -308,7 +308,7 @@ func (h *signIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.Method == http.MethodPost:
 		u, ok := h.dir.checkPassword(r.PostForm.Get("username"), r.PostForm.Get("password"))
-		if ok && (u.Status == "" || u.Status == StatusSuccess) && s.requests.SignIn(id, u.Subject) {
+		if ok && (u.Status == "" || u.Status == StatusSuccess) && s.Requests.SignIn(id, u.Subject) {
 			http.Redirect(w, r, callback, http.StatusSeeOther)
 			return
 		}

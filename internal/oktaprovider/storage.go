@@ -146,7 +146,9 @@ type server struct {
 	// published.
 	accessKey *opstore.SigningKey
 
-	requests *opstore.Requests[*authRequest]
+	// Requests answers op for the auth requests and their codes; each copy
+	// handed to op carries the mint of its request.
+	*opstore.Requests[*authRequest]
 
 	mu     sync.Mutex
 	tokens map[string]*accessToken
@@ -178,11 +180,8 @@ func (a *authRequest) Clone() *authRequest {
 	return &c
 }
 
-// minting is the request with the mint of the handler of ctx.
-func (a *authRequest) minting(ctx context.Context) *authRequest {
-	a.mint = mintOf(ctx)
-	return a
-}
+// minting gives a copy handed to op the mint of the handler of ctx.
+func minting(ctx context.Context, a *authRequest) { a.mint = mintOf(ctx) }
 
 // GetAudience is the access token's audience while op mints one, the
 // client otherwise.
@@ -209,32 +208,7 @@ func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 			ar.SignIn(sub)
 		}
 	}
-	return s.requests.Add(ar).minting(ctx), nil
-}
-
-func (s *server) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	ar, err := s.requests.Lookup(id)
-	if err != nil {
-		return nil, err
-	}
-	return ar.minting(ctx), nil
-}
-
-func (s *server) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	ar, err := s.requests.ByCode(code)
-	if err != nil {
-		return nil, err
-	}
-	return ar.minting(ctx), nil
-}
-
-func (s *server) SaveAuthCode(_ context.Context, id, code string) error {
-	return s.requests.SaveCode(id, code)
-}
-
-func (s *server) DeleteAuthRequest(_ context.Context, id string) error {
-	s.requests.Delete(id)
-	return nil
+	return s.Requests.Add(ctx, ar), nil
 }
 
 func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {

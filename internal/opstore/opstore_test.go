@@ -18,13 +18,15 @@ import (
 // req is a provider's request type as the providers build theirs.
 type req struct {
 	AuthRequest
-	extra []string
+	extra    []string
+	prepared bool
 }
 
 func (r *req) Clone() *req {
 	c := *r
 	c.AuthRequest = r.AuthRequest.Copy()
 	c.extra = slices.Clone(r.extra)
+	c.prepared = false
 	return &c
 }
 
@@ -38,7 +40,7 @@ func (c *clock) now() time.Time { return c.t }
 func newTestRequests(t *testing.T, codeLifetime time.Duration) (*Requests[*req], *clock, *req) {
 	t.Helper()
 	c := &clock{t: time.Now()}
-	s := NewRequests[*req](10*time.Minute, codeLifetime)
+	s := NewRequests[*req](10*time.Minute, codeLifetime, func(_ context.Context, r *req) { r.prepared = true })
 	s.now = c.now
 	base, err := NewAuthRequest(&oidc.AuthRequest{
 		ClientID: "app", RedirectURI: "http://127.0.0.1/cb", State: "st", Nonce: "n",
@@ -49,7 +51,7 @@ func newTestRequests(t *testing.T, codeLifetime time.Duration) (*Requests[*req],
 		t.Fatal(err)
 	}
 	base.Created = c.t
-	return s, c, s.Add(&req{AuthRequest: base, extra: []string{"x"}})
+	return s, c, s.Add(context.Background(), &req{AuthRequest: base, extra: []string{"x"}})
 }
 
 func TestNewAuthRequest(t *testing.T) {
@@ -157,7 +159,7 @@ func TestRequestsExpiry(t *testing.T) {
 	s, c, old := newTestRequests(t, 0)
 	c.t = c.t.Add(11 * time.Minute)
 	fresh := &req{AuthRequest: AuthRequest{ID: "fresh", Created: c.t}}
-	s.Add(fresh)
+	s.Add(context.Background(), fresh)
 	if _, ok := s.byID[old.GetID()]; ok {
 		t.Error("an expired request survived Add")
 	}
@@ -244,5 +246,45 @@ func TestStorage(t *testing.T) {
 	}
 	if s.Health(ctx) != nil || s.SetUserinfoFromScopes(ctx, nil, "", "", nil) != nil {
 		t.Error("health or userinfo-from-scopes fails")
+	}
+}
+
+// TestAuthStorage: op's methods hand out prepared clones, and a failed
+// lookup is a nil interface, not a typed nil.
+func TestAuthStorage(t *testing.T) {
+	ctx := context.Background()
+	s, _, r := newTestRequests(t, time.Minute)
+	if !r.prepared {
+		t.Error("Add returned an unprepared request")
+	}
+	got, err := s.AuthRequestByID(ctx, r.GetID())
+	if err != nil || !got.(*req).prepared {
+		t.Fatalf("by id: %+v (%v), want a prepared clone", got, err)
+	}
+	if got.(*req) == r {
+		t.Error("by id returned the stored request")
+	}
+	if got, err := s.AuthRequestByID(ctx, "nope"); got != nil || !errors.Is(err, ErrUnknown) {
+		t.Errorf("unknown id: %#v (%v), want nil and ErrUnknown", got, err)
+	}
+	if got, err := s.AuthRequestByCode(ctx, "nope"); got != nil || !errors.Is(err, ErrUnknown) {
+		t.Errorf("unknown code: %#v (%v), want nil and ErrUnknown", got, err)
+	}
+	if err := s.SaveAuthCode(ctx, r.GetID(), "c"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("code before sign-in: %v", err)
+	}
+	s.SignIn(r.GetID(), "alice")
+	if err := s.SaveAuthCode(ctx, r.GetID(), "c"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.AuthRequestByCode(ctx, "c")
+	if err != nil || !got.(*req).prepared || got.GetSubject() != "alice" {
+		t.Fatalf("by code: %+v (%v)", got, err)
+	}
+	if err := s.DeleteAuthRequest(ctx, r.GetID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AuthRequestByID(ctx, r.GetID()); !errors.Is(err, ErrUnknown) {
+		t.Errorf("deleted: %v", err)
 	}
 }

@@ -1,15 +1,19 @@
 package opstore
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // Request is a provider's own authorization request type: a pointer to a
 // struct that embeds AuthRequest (Base returns it) and copies itself deeply
 // (Clone), so that op is only ever handed copies.
 type Request[R any] interface {
+	op.AuthRequest
 	Base() *AuthRequest
 	Clone() R
 }
@@ -18,11 +22,14 @@ type Request[R any] interface {
 func (a *AuthRequest) Base() *AuthRequest { return a }
 
 // Requests keeps the authorization requests of one provider and the codes
-// issued for them, and answers the auth-request part of op.AuthStorage.
+// issued for them, and answers the auth-request part of op.AuthStorage
+// (all of it but CreateAuthRequest, which builds the provider's own type
+// and hands it to Add). A provider's storage embeds it.
 // It is safe for concurrent use.
 type Requests[R Request[R]] struct {
 	lifetime     time.Duration
 	codeLifetime time.Duration
+	prepare      func(context.Context, R)
 	now          func() time.Time
 
 	mu    sync.Mutex
@@ -32,11 +39,14 @@ type Requests[R Request[R]] struct {
 
 // NewRequests keeps each request for lifetime after it was created; a code
 // can be redeemed for codeLifetime after it was issued, or, when
-// codeLifetime is 0, as long as its request lives.
-func NewRequests[R Request[R]](lifetime, codeLifetime time.Duration) *Requests[R] {
+// codeLifetime is 0, as long as its request lives. prepare, when not nil,
+// is the hook for what differs per provider: it is called with the
+// context of op's call on every copy handed to op.
+func NewRequests[R Request[R]](lifetime, codeLifetime time.Duration, prepare func(context.Context, R)) *Requests[R] {
 	return &Requests[R]{
 		lifetime:     lifetime,
 		codeLifetime: codeLifetime,
+		prepare:      prepare,
 		now:          time.Now,
 		byID:         make(map[string]R),
 		codes:        make(map[string]string),
@@ -44,8 +54,9 @@ func NewRequests[R Request[R]](lifetime, codeLifetime time.Duration) *Requests[R
 }
 
 // Add stores r under its id and drops the expired requests, so that a
-// long-running provider does not grow. It returns a clone of r.
-func (s *Requests[R]) Add(r R) R {
+// long-running provider does not grow. It returns a clone of r for op,
+// prepared for ctx: what CreateAuthRequest returns.
+func (s *Requests[R]) Add(ctx context.Context, r R) R {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, old := range s.byID {
@@ -54,7 +65,43 @@ func (s *Requests[R]) Add(r R) R {
 		}
 	}
 	s.byID[r.Base().ID] = r
-	return r.Clone()
+	return s.hand(ctx, r.Clone())
+}
+
+// AuthRequestByID is op.AuthStorage's: a prepared clone of the live request.
+func (s *Requests[R]) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.Lookup(id)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return s.hand(ctx, r), nil
+}
+
+// AuthRequestByCode is op.AuthStorage's: see ByCode.
+func (s *Requests[R]) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	r, err := s.ByCode(code)
+	if err != nil {
+		return nil, err
+	}
+	return s.hand(ctx, r), nil
+}
+
+// SaveAuthCode is op.AuthStorage's: see SaveCode.
+func (s *Requests[R]) SaveAuthCode(_ context.Context, id, code string) error {
+	return s.SaveCode(id, code)
+}
+
+// DeleteAuthRequest is op.AuthStorage's: see Delete.
+func (s *Requests[R]) DeleteAuthRequest(_ context.Context, id string) error {
+	s.Delete(id)
+	return nil
+}
+
+func (s *Requests[R]) hand(ctx context.Context, r R) R {
+	if s.prepare != nil {
+		s.prepare(ctx, r)
+	}
+	return r
 }
 
 // Get returns a clone of the live request id.
