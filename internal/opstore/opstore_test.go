@@ -22,12 +22,9 @@ type req struct {
 	prepared bool
 }
 
+// Clone drops prepared: only the copies handed out are prepared.
 func (r *req) Clone() *req {
-	c := *r
-	c.AuthRequest = r.AuthRequest.Copy()
-	c.extra = slices.Clone(r.extra)
-	c.prepared = false
-	return &c
+	return &req{AuthRequest: r.AuthRequest.Copy(), extra: slices.Clone(r.extra)}
 }
 
 var _ op.AuthRequest = (*req)(nil)

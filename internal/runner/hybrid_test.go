@@ -34,42 +34,15 @@ func TestHybridFlows(t *testing.T) {
 		{name: "code id_token: good c_hash", responseType: "code id_token", backChannel: true, check: frontAndBackID},
 		{name: "code token", responseType: "code token", backChannel: true},
 		{name: "code id_token token: good c_hash and at_hash", responseType: "code id_token token", backChannel: true, check: frontAndBackID},
-		{
-			name: "code id_token: wrong c_hash", responseType: "code id_token",
-			opts:      hostile.Options{IDToken: claim("c_hash", badHash)},
-			wantClass: v, wantMsg: "c_hash",
-		},
-		{
-			name: "code id_token: c_hash missing", responseType: "code id_token",
-			opts:      hostile.Options{IDToken: drop("c_hash")},
-			wantClass: v, wantMsg: "c_hash",
-		},
-		{
-			name: "code id_token token: c_hash missing", responseType: "code id_token token",
-			opts:      hostile.Options{IDToken: drop("c_hash")},
-			wantClass: v, wantMsg: "c_hash",
-		},
-		{
-			name: "code id_token token: wrong at_hash", responseType: "code id_token token",
-			opts:      hostile.Options{IDToken: claim("at_hash", badHash)},
-			wantClass: v, wantMsg: "at_hash",
-		},
-		{
-			name: "code id_token token: at_hash missing", responseType: "code id_token token",
-			opts:      hostile.Options{IDToken: drop("at_hash")},
-			wantClass: v, wantMsg: "at_hash",
-		},
-		{
-			// OpenID Core 3.3.3.6: iss and sub of both ID tokens MUST match.
-			name: "code id_token: back-channel sub differs", responseType: "code id_token",
-			opts:      hostile.Options{HybridSubject: "user-bob"},
-			wantClass: v, wantMsg: "sub", backChannel: true,
-		},
-		{
-			name: "code id_token token: back-channel sub differs", responseType: "code id_token token",
-			opts:      hostile.Options{HybridSubject: "user-bob"},
-			wantClass: v, wantMsg: "sub", backChannel: true,
-		},
+		// A bad front channel: no token request.
+		{name: "code id_token: wrong c_hash", responseType: "code id_token", opts: idClaim("c_hash", badHash), wantClass: v, wantMsg: "c_hash"},
+		{name: "code id_token: c_hash missing", responseType: "code id_token", opts: idClaim("c_hash", nil), wantClass: v, wantMsg: "c_hash"},
+		{name: "code id_token token: c_hash missing", responseType: "code id_token token", opts: idClaim("c_hash", nil), wantClass: v, wantMsg: "c_hash"},
+		{name: "code id_token token: wrong at_hash", responseType: "code id_token token", opts: idClaim("at_hash", badHash), wantClass: v, wantMsg: "at_hash"},
+		{name: "code id_token token: at_hash missing", responseType: "code id_token token", opts: idClaim("at_hash", nil), wantClass: v, wantMsg: "at_hash"},
+		// OpenID Core 3.3.3.6: iss and sub of both ID tokens MUST match.
+		{name: "code id_token: back-channel sub differs", responseType: "code id_token", opts: hostile.Options{HybridSubject: "user-bob"}, wantClass: v, wantMsg: "sub", backChannel: true},
+		{name: "code id_token token: back-channel sub differs", responseType: "code id_token token", opts: hostile.Options{HybridSubject: "user-bob"}, wantClass: v, wantMsg: "sub", backChannel: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,6 +95,14 @@ func TestHybridFlows(t *testing.T) {
 			before.Check(t, 5*time.Second)
 		})
 	}
+}
+
+// idClaim sets (or, with nil, drops) a claim of every ID token.
+func idClaim(name string, v any) hostile.Options {
+	if v == nil {
+		return hostile.Options{IDToken: drop(name)}
+	}
+	return hostile.Options{IDToken: claim(name, v)}
 }
 
 // frontAndBackID: a passing hybrid run reports a verified ID token and a
