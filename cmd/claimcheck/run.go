@@ -216,7 +216,7 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
-	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser")
+	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser (no shell); the authorize URL is an argument, so other local users can see it in the process list")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the authorize URL instead of opening a browser")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long to wait for the redirect")
 }
