@@ -375,6 +375,11 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
 	}
+	cfg.OnIgnored = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.ErrOut, "\nwarning: %s\n", oneLine(err.Error()))
+	}
 	// Only a system browser that fails to open is worth waiting on: the
 	// person can open the URL by hand. A browser command or a stand-in that
 	// fails has ended the flow, and waiting out the timeout would hide that.

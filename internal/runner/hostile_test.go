@@ -850,11 +850,18 @@ func TestForgedResponsesBeforeReal(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	var mu sync.Mutex
+	var warnings []string
 	r := runner.Run(ctx, runner.Config{
 		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
 		Opener: &standin.Browser{Client: &http.Client{Transport: f}, Username: "alice", Password: "alice-demo"},
+		OnIgnored: func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			warnings = append(warnings, err.Error())
+		},
 	})
 	base.CloseIdleConnections()
 	client.CloseIdleConnections()
@@ -873,6 +880,16 @@ func TestForgedResponsesBeforeReal(t *testing.T) {
 	if n := s.Count(hostile.TokenEndpoint); n != 1 {
 		t.Errorf("%d token requests, want 1 (the real code only)", n)
 	}
+	mu.Lock()
+	if len(warnings) != 4 {
+		t.Errorf("%d warnings for 4 ignored responses: %q", len(warnings), warnings)
+	}
+	for _, w := range warnings {
+		if strings.ContainsAny(w, "\r\n") {
+			t.Errorf("warning is not one line: %q", w)
+		}
+	}
+	mu.Unlock()
 	portFree(t, r)
 	s.Close()
 	before.Check(t, 5*time.Second)
