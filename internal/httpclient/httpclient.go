@@ -75,6 +75,11 @@ func New(o Options) (*http.Client, error) {
 			if len(via) >= 5 {
 				return errors.New("stopped after 5 redirects")
 			}
+			// A redirect must not drop TLS: the keys and metadata fetched
+			// over https would then come from whoever is on the path.
+			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("refused a redirect from https to %s", req.URL.Scheme)
+			}
 			return nil
 		},
 	}, nil
