@@ -80,6 +80,13 @@ func New(o Options) (*http.Client, error) {
 			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
 				return fmt.Errorf("refused a redirect from https to %s", req.URL.Scheme)
 			}
+			// A 307 or 308 resends a POST body (a code, a PKCE verifier,
+			// a client secret) to wherever it points: only to the origin
+			// it was meant for.
+			if req.Method != http.MethodGet && req.Method != http.MethodHead &&
+				(req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host) {
+				return fmt.Errorf("refused to resend a %s to another origin (%s)", req.Method, req.URL.Host)
+			}
 			return nil
 		},
 	}, nil

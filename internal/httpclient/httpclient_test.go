@@ -162,6 +162,52 @@ func TestNoTLSDowngrade(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestNoPostToAnotherOrigin: a 307 or 308 answer to a POST (a token
+// request: code, PKCE verifier, maybe the client secret in the body) is not
+// followed to another origin; a 303 (which turns into a GET) and a
+// same-origin 307 are (RFC 9700 4.11, open redirectors).
+func TestNoPostToAnotherOrigin(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		io.WriteString(w, "{}")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/307-away":
+			http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+		case "/308-away":
+			http.Redirect(w, r, other.URL+"/token", http.StatusPermanentRedirect)
+		case "/307-here":
+			http.Redirect(w, r, "/token", http.StatusTemporaryRedirect)
+		default:
+			io.Copy(io.Discard, r.Body)
+			io.WriteString(w, "{}")
+		}
+	}))
+	defer srv.Close()
+	c, err := New(Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	body := "grant_type=authorization_code&code=c&client_secret=s"
+	for _, path := range []string{"/307-away", "/308-away"} {
+		if _, err := c.Post(srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(body)); err == nil || !strings.Contains(err.Error(), "another origin") {
+			t.Errorf("%s: %v, want a refusal", path, err)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d POST(s) resent to another origin", n)
+	}
+	resp, err := c.Post(srv.URL+"/307-here", "application/x-www-form-urlencoded", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("same-origin 307: %v", err)
+	}
+	resp.Body.Close()
+}
+
 // TestCloseIdleConnections: http.Client.CloseIdleConnections reaches the
 // transport under the body cap, so a kept-alive connection (and its two
 // goroutines) ends when the caller is done.
