@@ -120,6 +120,48 @@ func TestCAFile(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestNoTLSDowngrade: a redirect from https to plain http is refused, so a
+// discovery document or JWKS asked for over TLS never arrives without it
+// (RFC 9700 4.1.1, OpenID Core 16.17); https to https is followed.
+func TestNoTLSDowngrade(t *testing.T) {
+	var plainHits atomic.Int64
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainHits.Add(1)
+		io.WriteString(w, `{"keys":[]}`)
+	}))
+	defer plain.Close()
+	var secure *httptest.Server
+	secure = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/down":
+			http.Redirect(w, r, plain.URL+"/jwks", http.StatusFound)
+		case "/same":
+			http.Redirect(w, r, secure.URL+"/ok", http.StatusFound)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	defer secure.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	writeCertPEM(t, ca, secure)
+	c, err := New(Options{Timeout: 5 * time.Second, CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.Get(secure.URL + "/down"); err == nil || !strings.Contains(err.Error(), "https to http") {
+		t.Errorf("https->http redirect: %v, want a refusal", err)
+	}
+	if n := plainHits.Load(); n != 0 {
+		t.Errorf("%d request(s) reached the plain http server", n)
+	}
+	resp, err := c.Get(secure.URL + "/same")
+	if err != nil {
+		t.Fatalf("https->https redirect: %v", err)
+	}
+	resp.Body.Close()
+}
+
 // TestCloseIdleConnections: http.Client.CloseIdleConnections reaches the
 // transport under the body cap, so a kept-alive connection (and its two
 // goroutines) ends when the caller is done.
