@@ -216,7 +216,7 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
-	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser")
+	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser (no shell); the authorize URL is an argument, so other local users can see it in the process list")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the authorize URL instead of opening a browser")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long to wait for the redirect")
 }
@@ -374,6 +374,11 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			defer close(finished)
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
+	}
+	cfg.OnIgnored = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.ErrOut, "\nwarning: %s\n", oneLine(err.Error()))
 	}
 	// Only a system browser that fails to open is worth waiting on: the
 	// person can open the URL by hand. A browser command or a stand-in that

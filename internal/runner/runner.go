@@ -44,6 +44,9 @@ type Config struct {
 	// OnListening and OpenerError are passed to flow.Run.
 	OnListening func(redirectURI, authorizeURL string, deadline time.Time)
 	OpenerError func(error)
+	// OnIgnored receives a warning for each response the listener ignored
+	// because it could not be tied to this run (see flow.RunOptions).
+	OnIgnored func(error)
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
 	// Okta, when set, is the Okta authorization server of the run (see
@@ -143,6 +146,7 @@ func Run(ctx context.Context, c Config) *report.Report {
 			}
 		},
 		OpenerError:    c.openerError(),
+		OnIgnored:      c.OnIgnored,
 		BeforeExchange: v.frontChannel,
 	})
 	if err != nil {
