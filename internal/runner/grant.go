@@ -87,6 +87,12 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if err := v.tokenResponse(ctx, t); err != nil {
 		return finish(r, err, c)
 	}
+	if err := v.introspect(ctx); err != nil {
+		return finish(r, err, c)
+	}
+	if err := v.requireVerified(); err != nil {
+		return finish(r, err, c)
+	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
 		return finish(r, err, c)
 	}

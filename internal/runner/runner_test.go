@@ -67,7 +67,7 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 		{"implicit id_token", "alice", func(c *Config) { c.Flow = "implicit" }, "", []string{"id_token"}, ""},
 		{"implicit id_token token", "alice", func(c *Config) { c.ResponseType = "token id_token" }, "", []string{"id_token", "access_token"}, ""},
 		{"implicit form_post bob", "bob", func(c *Config) { c.Flow, c.ResponseMode = "implicit", "form_post" }, failure.Expectation, []string{"id_token"}, ""},
-		{"groups only in userinfo", "alice", func(c *Config) {
+		{"no groups scope: userinfo asked, groups nowhere", "alice", func(c *Config) {
 			// Without the groups scope no token carries the claim; the
 			// userinfo endpoint does not either, so the check fails and
 			// says where it looked.
