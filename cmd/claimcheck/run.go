@@ -228,11 +228,10 @@ func (o *FlowOptions) extraParams() (url.Values, error) {
 		if !ok || k == "" {
 			return nil, failure.New(failure.Usage, "--param", "%q is not NAME=VALUE", p)
 		}
-		switch k {
-		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "response_mode", "scope":
-			return nil, failure.New(failure.Usage, "--param", "%s is set by claimcheck itself (use its own flag)", k)
-		}
 		v.Add(k, val)
+	}
+	if err := flow.CheckExtraParams(v); err != nil {
+		return nil, failure.Wrap(failure.Usage, "--param", err)
 	}
 	return v, nil
 }

@@ -73,7 +73,7 @@ func (c *Config) discover(ctx context.Context) (*verify.Provider, error) {
 // ResponseType resolves the response_type a run asks for.
 func (c *Config) responseType() (string, error) {
 	if c.ResponseType != "" {
-		return normalizeResponseType(c.ResponseType), nil
+		return flow.NormalizeResponseType(c.ResponseType)
 	}
 	switch c.Flow {
 	case "", "code":
@@ -82,16 +82,6 @@ func (c *Config) responseType() (string, error) {
 		return "id_token", nil
 	}
 	return "", failure.New(failure.Usage, "--flow", "unknown flow %q (want code or implicit)", c.Flow)
-}
-
-// normalizeResponseType puts the words of a response type in the order the
-// specifications write them, so "token id_token" and "id_token token" are
-// one thing.
-func normalizeResponseType(rt string) string {
-	words := strings.Fields(strings.ReplaceAll(rt, ",", " "))
-	rank := map[string]int{"code": 0, "id_token": 1, "token": 2}
-	slices.SortFunc(words, func(a, b string) int { return rank[a] - rank[b] })
-	return strings.Join(slices.Compact(words), " ")
 }
 
 // Run performs one whole run and returns its report; it never returns nil.
@@ -337,7 +327,8 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
 
 func containsResponseType(supported []string, rt string) bool {
 	for _, s := range supported {
-		if normalizeResponseType(s) == rt {
+		// An entry claimcheck cannot ask for (OAuth's "none") matches nothing.
+		if n, err := flow.NormalizeResponseType(s); err == nil && n == rt {
 			return true
 		}
 	}
@@ -389,10 +380,12 @@ type tokenVerifier struct {
 	// noUserinfo: the tokens are about no user (client_credentials).
 	noUserinfo bool
 	// frontID, idToken and access are set only once verified.
-	frontID  *verify.Token
-	idToken  *verify.Token
-	access   *verify.Token
-	rawAT    string
+	frontID *verify.Token
+	idToken *verify.Token
+	access  *verify.Token
+	rawAT   string
+	// atType is the token_type the access token came with.
+	atType   string
 	userinfo map[string]any
 	// userinfoOK: userinfo's sub was compared with the ID token's.
 	userinfoOK bool
@@ -418,7 +411,7 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
 	if has("token") {
-		v.rawAT = resp.Get("access_token")
+		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
 	}
 	if !has("id_token") {
 		return nil
@@ -486,7 +479,7 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 			v.cfg.OnRefreshToken(t.RefreshToken)
 		}
 		if t.AccessToken != "" {
-			v.rawAT = t.AccessToken
+			v.rawAT, v.atType = t.AccessToken, t.TokenType
 		}
 		if t.IDToken != "" {
 			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
@@ -560,6 +553,16 @@ func (v *tokenVerifier) sources() []verify.Source {
 	return s
 }
 
+// bearer says whether the access token may go to userinfo as a bearer token
+// (RFC 6750), noting in the report why not, or that token_type was missing.
+func (v *tokenVerifier) bearer() bool {
+	ok, note := flow.Tokens{AccessToken: v.rawAT, TokenType: v.atType}.Bearer()
+	if note != "" {
+		v.r.Notes = append(v.r.Notes, note)
+	}
+	return ok
+}
+
 func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 	exp := v.cfg.Expect
 	if v.noUserinfo && exp.WantsUserinfo(v.sources()) {
@@ -570,6 +573,9 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim and the provider has no userinfo endpoint")
 		case v.rawAT == "":
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim, and without an access token the userinfo endpoint cannot be asked")
+		case !v.bearer():
+			// The note says why: a DPoP-bound token sent as a bearer
+			// token would be refused, or worse, accepted.
 		default:
 			sub := ""
 			if v.idToken != nil {
