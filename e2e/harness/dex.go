@@ -37,6 +37,10 @@ type DexOptions struct {
 	RedirectURIs []string
 	// SkipApprovalScreen leaves out Dex's "Grant Access" page.
 	SkipApprovalScreen bool
+	// PasswordGrant enables the resource owner password grant against the
+	// static passwords (oauth2.passwordConnector: local); the username is
+	// the e-mail.
+	PasswordGrant bool
 }
 
 // Provider is a running provider.
@@ -173,6 +177,9 @@ func DexConfig(issuer, addr string, opts DexOptions) ([]byte, error) {
 		"enablePasswordDB": true,
 		"staticPasswords":  passwords,
 		"staticClients":    clients,
+	}
+	if opts.PasswordGrant {
+		config["oauth2"].(map[string]any)["passwordConnector"] = "local"
 	}
 	return json.MarshalIndent(config, "", "  ")
 }

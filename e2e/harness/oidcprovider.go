@@ -91,6 +91,7 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 		}
 		if cl.Secret != "" {
 			m["client_secret"] = cl.Secret
+			m["grant_types"] = []string{"authorization_code", "implicit", "refresh_token", "client_credentials"}
 		}
 		c.Clients = append(c.Clients, m)
 	}

@@ -163,6 +163,7 @@ function buildConfiguration(config, jwks) {
     ],
     features: {
       devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },

@@ -94,6 +94,9 @@ type Client struct {
 	// authenticates with "none"; otherwise the client authenticates with
 	// client_secret_basic or client_secret_post.
 	Secret string
+	// OpaqueAccessTokens makes its access tokens opaque (not JWTs), as many
+	// providers' are: only introspection can vouch for them.
+	OpaqueAccessTokens bool
 }
 
 // Options configures Start. The zero value serves the default users and

@@ -405,11 +405,16 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 	if !ok || copied.subject != subject || time.Now().After(copied.expiration) || !slices.Contains(copied.audience, clientID) {
 		return errors.New("token not active for this client")
 	}
-	ui := new(oidc.UserInfo)
-	if err := s.setUserinfo(ui, subject, copied.scopes); err != nil {
-		return err
+	if copied.subject == copied.clientID {
+		// A client_credentials token is about the client, not a user.
+		resp.Subject = subject
+	} else {
+		ui := new(oidc.UserInfo)
+		if err := s.setUserinfo(ui, subject, copied.scopes); err != nil {
+			return err
+		}
+		resp.SetUserInfo(ui)
 	}
-	resp.SetUserInfo(ui)
 	resp.Scope = copied.scopes
 	resp.ClientID = copied.clientID
 	resp.TokenType = oidc.BearerToken
@@ -488,6 +493,7 @@ type client struct {
 	*opstore.Client
 	public       bool
 	secretDigest [sha256.Size]byte
+	opaque       bool
 }
 
 // newClient: the confidential client's AuthMethod is basic, yet op's token
@@ -515,7 +521,17 @@ func newClient(c Client, idTokenLifetime time.Duration) *client {
 		}),
 		public:       public,
 		secretDigest: sha256.Sum256([]byte(c.Secret)),
+		opaque:       c.OpaqueAccessTokens,
 	}
+}
+
+// AccessTokenType: opaque access tokens for clients that ask for them, so
+// that tests see what many providers issue (and introspection vouches for).
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.opaque {
+		return op.AccessTokenTypeBearer
+	}
+	return op.AccessTokenTypeJWT
 }
 
 // authRequest implements op.AuthRequest. op only ever sees clones, so the

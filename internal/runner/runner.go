@@ -408,6 +408,7 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	// flow has already refused a response that lacks what the response
 	// type asks for (a code, an id_token, an access_token).
 	v.nonce = req.Nonce
+	v.noteResponseMode(req, resp)
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
 	if has("token") {
@@ -427,6 +428,15 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	v.frontID = tok
 	v.idToken = tok
 	return nil
+}
+
+// noteResponseMode tells in the report how the response arrived when that is
+// not the response_mode asked for (Dex ignores response_mode): the report's
+// request says what was asked, and the parameters were checked all the same.
+func (v *tokenVerifier) noteResponseMode(req *flow.Request, resp *flow.Response) {
+	if resp.Mode != "" && req.ResponseMode != "" && resp.Mode != req.ResponseMode {
+		v.r.Notes = append(v.r.Notes, fmt.Sprintf("response_mode %s was asked for; the provider answered with %s instead", req.ResponseMode, resp.Mode))
+	}
 }
 
 func (v *tokenVerifier) recordID(raw string, tok *verify.Token, err error) {

@@ -191,6 +191,19 @@ const probeJS = `(() => {
   return out;
 })()`
 
+// kindWhenSettled is the page's kind, except that an error page counts only
+// once the document has loaded: Dex's approval page, half parsed, has its
+// heading but not yet its form, and would pass for Dex's error page.
+func (st pageState) kindWhenSettled() string {
+	switch st.Kind {
+	case "dex-error", "op-error":
+		if st.ReadyState != "complete" {
+			return "other"
+		}
+	}
+	return st.Kind
+}
+
 const markActedJS = `window.__ccbrowserActed = true; true`
 
 type run struct {
@@ -405,7 +418,7 @@ func (r *run) drive(ctx context.Context) (string, error) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		switch st.Kind {
+		switch st.kindWhenSettled() {
 		case "login-error":
 			return "", fmt.Errorf("the provider refused the sign-in of %q at %s: %s", r.opts.user, redact(st.Href), st.Detail)
 		case "dex-error", "op-error":

@@ -100,3 +100,24 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+func TestKindWhenSettled(t *testing.T) {
+	tests := []struct {
+		kind, readyState, want string
+	}{
+		{"dex-error", "loading", "other"},
+		{"dex-error", "interactive", "other"},
+		{"dex-error", "complete", "dex-error"},
+		{"op-error", "interactive", "other"},
+		{"op-error", "complete", "op-error"},
+		{"dex-approval", "interactive", "dex-approval"},
+		{"dex-login", "complete", "dex-login"},
+		{"login-error", "interactive", "login-error"},
+	}
+	for _, tt := range tests {
+		st := pageState{Kind: tt.kind, ReadyState: tt.readyState}
+		if got := st.kindWhenSettled(); got != tt.want {
+			t.Errorf("%s while %s: got %s, want %s", tt.kind, tt.readyState, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/claimcheck/claimcheck/e2e/harness"
+)
+
+// Grants beyond the redirect flows (after the matrix): a refresh token got
+// through the browser and redeemed by a second run that shares nothing else
+// with the first (both providers), and the password grant (Dex, whose
+// static passwords serve it with oauth2.passwordConnector: local).
+
+// refreshTokenPrefix starts the stderr line of --print-refresh-token.
+const refreshTokenPrefix = "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): "
+
+// refreshCycle signs u in with offline_access and --print-refresh-token, then
+// runs --grant refresh_token with that token: Alice passes both, Bob fails
+// both on IT, and the refreshed ID token is verified.
+func refreshCycle(t *testing.T, p *harness.Provider, port int, u harness.User, c cell) {
+	t.Helper()
+	first := c
+	first.name += "/sign-in"
+	first.args = append(append([]string{}, c.args...), "--print-refresh-token")
+	r := claimcheck(t, p, port, u, first)
+	verdict(t, u, r, "id_token")
+	var rt string
+	for _, line := range strings.Split(r.Stderr, "\n") {
+		if s, ok := strings.CutPrefix(line, refreshTokenPrefix); ok {
+			rt = strings.TrimSpace(s)
+		}
+	}
+	if rt == "" {
+		t.Fatalf("no refresh token on stderr (scopes %s)", c.scopes)
+	}
+	second := cell{name: c.name + "/refresh", client: c.client, scopes: c.scopes, grant: "refresh_token", env: []string{"CLAIMCHECK_REFRESH_TOKEN=" + rt}}
+	r = claimcheck(t, p, port, u, second)
+	verdict(t, u, r, "id_token")
+	if strings.Contains(r.Stdout, rt) {
+		t.Errorf("the refresh token is in the report")
+	}
+}
+
+// verdict is the default: Alice exit 0, Bob exit 1 naming IT.
+func verdict(t *testing.T, u harness.User, r ccRun, tokens ...string) {
+	t.Helper()
+	if u.Login == harness.Alice.Login {
+		wantPass(t, r, tokens...)
+	} else {
+		wantMissingIT(t, r, tokens...)
+	}
+}
+
+func TestGrantRefreshTokenDex(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, len(harness.Users))
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris})
+	for i, u := range harness.Users {
+		t.Run(u.Login, func(t *testing.T) {
+			t.Parallel()
+			refreshCycle(t, dex, ps[i], u, cell{name: "refresh_token", client: harness.PublicClient, scopes: "openid,groups,offline_access"})
+		})
+	}
+}
+
+func TestGrantRefreshTokenOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, len(harness.Users))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	for i, u := range harness.Users {
+		t.Run(u.Login, func(t *testing.T) {
+			t.Parallel()
+			// oidc-provider grants offline_access only with prompt=consent.
+			refreshCycle(t, op, ps[i], u, cell{name: "refresh_token", client: harness.PublicClient, scopes: "openid,groups,offline_access", args: []string{"--param", "prompt=consent"}})
+		})
+	}
+}
+
+func TestGrantPasswordDex(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, 1)
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, PasswordGrant: true})
+	for _, u := range harness.Users {
+		t.Run(u.Login, func(t *testing.T) {
+			t.Parallel()
+			c := cell{name: "password", client: harness.BasicClient, grant: "password",
+				args: []string{"--username", u.Email, "--client-auth", "client_secret_basic"},
+				env:  []string{"CLAIMCHECK_PASSWORD=" + u.Password}}
+			r := claimcheck(t, dex, ps[0], u, c)
+			verdict(t, u, r, "id_token")
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		t.Parallel()
+		c := cell{name: "password", client: harness.BasicClient, grant: "password",
+			args: []string{"--username", harness.Alice.Email, "--client-auth", "client_secret_basic"},
+			env:  []string{"CLAIMCHECK_PASSWORD=not-the-password"}}
+		r := claimcheck(t, dex, ps[0], harness.Alice, c)
+		// Dex answers 401 access_denied: the grant was refused, a flow
+		// failure, with Dex's description shown.
+		wantError(t, r, 3, "flow", "access_denied", "Invalid username or password")
+		if len(r.Report.Tokens) != 0 {
+			t.Errorf("a refused grant has tokens: %v", keys(r.Report.Tokens))
+		}
+	})
+}
+
+// client_credentials at oidc-provider (feature clientCredentials, granted to
+// the confidential clients): a token about no user, so no groups are
+// expected, no ID token comes, and userinfo is not asked; the opaque access
+// token is introspected.
+func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, 1)
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	for _, cl := range []harness.Client{harness.BasicClient, harness.PostClient} {
+		t.Run(cl.ID, func(t *testing.T) {
+			t.Parallel()
+			c := cell{name: "client_credentials", client: cl, grant: "client_credentials", scopes: "openid", noExpect: true,
+				args: []string{"--client-auth", cl.AuthMethod}}
+			r := claimcheck(t, op, ps[0], harness.Alice, c)
+			wantPass(t, r)
+			if _, ok := r.Report.Tokens["id_token"]; ok {
+				t.Errorf("client_credentials brought an ID token")
+			}
+			at, ok := r.Report.Tokens["access_token"]
+			if !ok {
+				t.Fatalf("no access token in the report: %v", keys(r.Report.Tokens))
+			}
+			// Opaque: introspected with the client secret (the provider
+			// vouches for it), as after a browser flow.
+			if at.Verified || !strings.Contains(at.Note, "opaque") {
+				t.Errorf("want an opaque access token, got verified %v, note %q", at.Verified, at.Note)
+			}
+			in, ok := r.Report.Tokens["introspection"]
+			if !ok || !in.Verified || in.Claims["active"] != true {
+				t.Errorf("the access token was not introspected: %+v", in)
+			}
+			if !strings.Contains(strings.Join(r.Report.Notes, "\n"), "userinfo was not asked") {
+				t.Errorf("the report does not say why userinfo was not asked: %q", r.Report.Notes)
+			}
+		})
+	}
+}

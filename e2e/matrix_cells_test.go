@@ -1,0 +1,296 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/claimcheck/claimcheck/e2e/harness"
+)
+
+// matrixCase is a flow run once as Alice and once as Bob.
+type matrixCase struct {
+	cell
+	// tokens must be in the report, verified, whenever the run gets that
+	// far.
+	tokens []string
+	// check replaces the default verdicts (Alice: exit 0; Bob: exit 1
+	// naming IT).
+	check func(t *testing.T, u harness.User, r ccRun)
+	// then runs after the verdict (extra assertions, either user).
+	then func(t *testing.T, u harness.User, r ccRun)
+	// users replaces Alice and Bob.
+	users []harness.User
+}
+
+func (mc matrixCase) runUsers() []harness.User {
+	if mc.users != nil {
+		return mc.users
+	}
+	return harness.Users
+}
+
+// runCount is the number of runs (and redirect ports) of cases.
+func runCount(cases []matrixCase) int {
+	n := 0
+	for _, mc := range cases {
+		n += len(mc.runUsers())
+	}
+	return n
+}
+
+func implicit(responseType string, more ...string) []string {
+	return append([]string{"--flow", "implicit", "--response-type", responseType}, more...)
+}
+
+func hybrid(responseType string, more ...string) []string {
+	return append([]string{"--flow", "code", "--response-type", responseType}, more...)
+}
+
+var (
+	basic = []string{"--client-auth", "client_secret_basic"}
+	post  = []string{"--client-auth", "client_secret_post"}
+)
+
+// wantResponseMode asserts how the report says the response arrived.
+func wantResponseMode(mode string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		if r.Report.Request.ResponseMode != mode {
+			t.Errorf("the report's response_mode is %q, want %q", r.Report.Request.ResponseMode, mode)
+		}
+	}
+}
+
+// wantArrivedAs asserts that the report notes the response arriving in
+// another mode than the one asked for (and asked is still what the request
+// says).
+func wantArrivedAs(asked, arrived string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		wantResponseMode(asked)(t, u, r)
+		want := "response_mode " + asked + " was asked for; the provider answered with " + arrived + " instead"
+		for _, n := range r.Report.Notes {
+			if n == want {
+				return
+			}
+		}
+		t.Errorf("the report's notes %q lack %q", r.Report.Notes, want)
+	}
+}
+
+// wantNoModeNote asserts that a response that came as asked has no note
+// about its mode.
+func wantNoModeNote(t *testing.T, _ harness.User, r ccRun) {
+	t.Helper()
+	for _, n := range r.Report.Notes {
+		if strings.Contains(n, "response_mode") {
+			t.Errorf("unexpected note: %q", n)
+		}
+	}
+}
+
+// wantMissingAtHash is Dex's "id_token token" (and "code id_token token"):
+// its front-channel ID token has no at_hash, which OpenID Core 3.2.2.10
+// (3.3.2.11 for the hybrid flow) requires: exit 4 for either user, naming
+// at_hash.
+func wantMissingAtHash(t *testing.T, _ harness.User, r ccRun) {
+	t.Helper()
+	wantError(t, r, 4, "verification", "at_hash")
+}
+
+// dexCases are the flows Dex supports.
+var dexCases = []matrixCase{
+	{cell: cell{name: "code_pkce_public", client: harness.PublicClient}, tokens: []string{"id_token"}},
+	{cell: cell{name: "code_basic", client: harness.BasicClient, args: basic}, tokens: []string{"id_token"}},
+	{cell: cell{name: "code_post", client: harness.PostClient, args: post}, tokens: []string{"id_token"}},
+	{cell: cell{name: "implicit_id_token", client: harness.PublicClient, args: implicit("id_token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "implicit_id_token_token", client: harness.PublicClient, args: implicit("id_token token")}, check: wantMissingAtHash},
+	// Dex ignores response_mode: the form_post request is answered in the
+	// fragment, which the listener takes too.
+	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: wantArrivedAs("form_post", "fragment")},
+	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}, then: wantArrivedAs("form_post", "query")},
+	{cell: cell{name: "hybrid_code_id_token", client: harness.PublicClient, args: hybrid("code id_token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "hybrid_code_token", client: harness.PublicClient, args: hybrid("code token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "hybrid_code_id_token_token", client: harness.PublicClient, args: hybrid("code id_token token")}, check: wantMissingAtHash},
+}
+
+// oidcProviderCases are the flows oidc-provider supports, on one provider
+// start.
+var oidcProviderCases = []matrixCase{
+	{cell: cell{name: "code_pkce_public", client: harness.PublicClient}, tokens: []string{"id_token"}},
+	{cell: cell{name: "code_basic", client: harness.BasicClient, args: basic}, tokens: []string{"id_token"}},
+	{cell: cell{name: "code_post", client: harness.PostClient, args: post}, tokens: []string{"id_token"}},
+	{cell: cell{name: "implicit_id_token", client: harness.PublicClient, args: implicit("id_token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "implicit_id_token_token", client: harness.PublicClient, args: implicit("id_token token")}, tokens: []string{"id_token"}, then: wantClaim("id_token", "at_hash")},
+	{cell: cell{name: "code_form_post", client: harness.PublicClient, args: []string{"--response-mode", "form_post"}}, tokens: []string{"id_token"}, then: both(wantResponseMode("form_post"), wantNoModeNote)},
+	{cell: cell{name: "implicit_id_token_form_post", client: harness.PublicClient, args: implicit("id_token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: both(wantResponseMode("form_post"), wantNoModeNote)},
+	{cell: cell{name: "implicit_id_token_token_form_post", client: harness.PublicClient, args: implicit("id_token token", "--response-mode", "form_post")}, tokens: []string{"id_token"}, then: wantClaim("id_token", "at_hash")},
+	{cell: cell{name: "hybrid_code_id_token", client: harness.PublicClient, args: hybrid("code id_token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "hybrid_code_token", client: harness.PublicClient, args: hybrid("code token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "hybrid_code_id_token_token", client: harness.PublicClient, args: hybrid("code id_token token")}, tokens: []string{"id_token"}},
+	{cell: cell{name: "hybrid_code_id_token_form_post", client: harness.BasicClient, args: hybrid("code id_token", append([]string{"--response-mode", "form_post"}, basic...)...)}, tokens: []string{"id_token"}},
+	// The access token is a JWT for api://claimcheck with the groups in
+	// GroupsClaim: verified with that audience, groups read from there.
+	{
+		cell: cell{
+			name: "api_access_token_groups_claim", client: harness.APIClient,
+			scopes: "openid,groups," + harness.APIScope,
+			args:   []string{"--groups-claim", "access_token:" + harness.APIGroupsClaim, "--audience", harness.APIResource},
+		},
+		tokens: []string{"id_token", "access_token"},
+		then:   wantAccessTokenGroupsClaim,
+	},
+	// "[ Cancel ]" on the consent page: oidc-provider redirects with
+	// error=access_denied, which ends the run as a flow failure (exit 3)
+	// that shows the provider's error.
+	{
+		cell:  cell{name: "consent_cancelled", client: harness.PublicClient, browser: []string{"--consent", "cancel"}},
+		users: []harness.User{harness.Alice},
+		check: func(t *testing.T, _ harness.User, r ccRun) {
+			t.Helper()
+			wantError(t, r, 3, "flow", "access_denied")
+			if len(r.Report.Tokens) != 0 {
+				t.Errorf("a refused authorization has tokens: %v", keys(r.Report.Tokens))
+			}
+		},
+	},
+}
+
+// conformCases run at an oidc-provider with conformIdTokenClaims on: the
+// code flow's ID token has no groups, so claimcheck asks userinfo and says
+// so.
+var conformCases = []matrixCase{
+	{cell: cell{name: "code_pkce_public_userinfo", client: harness.PublicClient}, tokens: []string{"id_token"}, then: wantGroupsFromUserinfo},
+}
+
+func wantGroupsFromUserinfo(t *testing.T, u harness.User, r ccRun) {
+	t.Helper()
+	if _, ok := r.Report.Tokens["id_token"].Claims["groups"]; ok {
+		t.Errorf("the ID token has groups although conformIdTokenClaims is on")
+	}
+	noted := false
+	for _, n := range r.Report.Notes {
+		if strings.Contains(n, "userinfo endpoint was asked") {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Errorf("the report does not note that userinfo was asked: %q", r.Report.Notes)
+	}
+	for _, c := range r.Report.Checks {
+		if c.Name == "group Everyone" && !strings.Contains(c.Source, "userinfo") {
+			t.Errorf("group Everyone was not found in userinfo: %+v", c)
+		}
+	}
+}
+
+func both(a, b func(t *testing.T, u harness.User, r ccRun)) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		a(t, u, r)
+		b(t, u, r)
+	}
+}
+
+// wantClaim asserts that the token kind carries the claim.
+func wantClaim(kind, claim string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		if _, ok := r.Report.Tokens[kind].Claims[claim]; !ok {
+			t.Errorf("the %s has no %s", kind, claim)
+		}
+	}
+}
+
+func wantAccessTokenGroupsClaim(t *testing.T, u harness.User, r ccRun) {
+	t.Helper()
+	at := r.Report.Tokens["access_token"]
+	if _, ok := at.Claims[harness.APIGroupsClaim]; !ok {
+		t.Errorf("the access token has no %s: %v", harness.APIGroupsClaim, at.Claims)
+	}
+	if !strings.Contains(fmt.Sprint(at.Claims["aud"]), harness.APIResource) {
+		t.Errorf("the access token's aud is %v, want %s", at.Claims["aud"], harness.APIResource)
+	}
+	found := false
+	for _, c := range r.Report.Checks {
+		if strings.Contains(c.Source, "access_token") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no check rests on the access token: %+v", r.Report.Checks)
+	}
+}
+
+// runCases runs each case as Alice and as Bob, in parallel, each run with
+// its own redirect port (uris, in the order cases × users, registered at p).
+func runCases(t *testing.T, p *harness.Provider, cases []matrixCase, ps []int) {
+	i := 0
+	for _, mc := range cases {
+		for _, u := range mc.runUsers() {
+			mc, u, port := mc, u, ps[i]
+			i++
+			t.Run(mc.name+"/"+u.Login, func(t *testing.T) {
+				t.Parallel()
+				r := claimcheck(t, p, port, u, mc.cell)
+				switch {
+				case mc.check != nil:
+					mc.check(t, u, r)
+				case u.Login == harness.Alice.Login:
+					wantPass(t, r, mc.tokens...)
+				default:
+					wantMissingIT(t, r, mc.tokens...)
+				}
+				if mc.then != nil {
+					mc.then(t, u, r)
+				}
+			})
+		}
+	}
+}
+
+func TestMatrixDex(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(dexCases))
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris})
+	runCases(t, dex, dexCases, ps)
+}
+
+func TestMatrixOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(oidcProviderCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	runCases(t, op, oidcProviderCases, ps)
+}
+
+func TestMatrixOIDCProviderConformIDTokenClaims(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(conformCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ConformIDTokenClaims: true})
+	runCases(t, op, conformCases, ps)
+}
+
+// Key rotation: two runs that share nothing, each against its own
+// oidc-provider start with a key of its own; each verifies its ID token
+// with the key its provider published, and the second does not hold on to
+// the first's.
+func TestMatrixOIDCProviderKeyRotation(t *testing.T) {
+	t.Parallel()
+	var kids []string
+	for i := range 2 {
+		ps, uris := ports(t, 1)
+		op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+		r := claimcheck(t, op, ps[0], harness.Alice, cell{name: fmt.Sprintf("run%d", i+1), client: harness.PublicClient})
+		wantPass(t, r, "id_token")
+		kid, _ := r.Report.Tokens["id_token"].Header["kid"].(string)
+		if kid != op.Kids[0] {
+			t.Fatalf("run %d: the ID token's kid is %q, the provider's key is %q", i+1, kid, op.Kids[0])
+		}
+		kids = append(kids, kid)
+		op.Stop()
+	}
+	if kids[0] == kids[1] {
+		t.Fatalf("both runs verified with the key %s", kids[0])
+	}
+}
