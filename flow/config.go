@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
@@ -73,10 +75,16 @@ const (
 
 // reservedParams are set by NewRequest; an extra parameter of the same name
 // would make the request ambiguous or undo a protection (state, PKCE).
+// Config.Validate is the one place that refuses them.
 var reservedParams = []string{
 	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
 	"code_challenge", "code_challenge_method", "response_mode",
 }
+
+// requestObjectParams carry a request object (RFC 9101) whose parameters
+// the provider uses instead of the query's: the state, nonce, redirect URI
+// and PKCE challenge claimcheck checks would not be the ones it used.
+var requestObjectParams = []string{"request", "request_uri"}
 
 // responseType is a parsed response_type: which artifacts the front
 // channel returns.
@@ -100,9 +108,23 @@ func (rt responseType) String() string {
 // response itself.
 func (rt responseType) frontChannelTokens() bool { return rt.idToken || rt.token }
 
+// NormalizeResponseType returns the response_type s in the order the
+// specifications write it ("code id_token token"), so that "token
+// id_token" and "id_token,token" name one thing. Words are separated by
+// blanks or commas. An empty s, a word other than code, id_token and token
+// (such as OAuth's "none"), and a repeated word are failure.Usage errors.
+// Config.Validate applies the same rule to Config.ResponseType.
+func NormalizeResponseType(s string) (string, error) {
+	rt, err := parseResponseType(s)
+	if err != nil {
+		return "", err
+	}
+	return rt.String(), nil
+}
+
 func parseResponseType(s string) (responseType, error) {
 	var rt responseType
-	words := strings.Fields(s)
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 	if len(words) == 0 {
 		return rt, failure.New(failure.Usage, "response type", "empty response_type")
 	}
@@ -254,15 +276,8 @@ func (c Config) resolve() (*resolved, error) {
 			return nil, failure.New(failure.Usage, "scopes", "%q is not a valid scope (RFC 6749 §3.3: no spaces, quotes or backslashes)", clean(s, 80))
 		}
 	}
-	for k := range c.ExtraParams {
-		if k == "" {
-			return nil, failure.New(failure.Usage, "extra parameters", "a parameter has an empty name")
-		}
-		for _, res := range reservedParams {
-			if k == res {
-				return nil, failure.New(failure.Usage, "extra parameters", "%s is set by claimcheck itself", k)
-			}
-		}
+	if err := CheckExtraParams(c.ExtraParams); err != nil {
+		return nil, err
 	}
 	if r.rt.code {
 		if c.TokenEndpoint == "" {
@@ -276,6 +291,33 @@ func (c Config) resolve() (*resolved, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// CheckExtraParams checks authorize request parameters meant for
+// Config.ExtraParams: none may have an empty name, set a parameter that
+// NewRequest sets itself (response_type, client_id, redirect_uri, scope,
+// state, nonce, code_challenge, code_challenge_method, response_mode), or
+// carry a request object (request, request_uri), whose parameters would
+// replace those. Config.Validate calls it; a caller that wants the error
+// before anything is sent (before discovery) calls it first. Errors are
+// failure.Usage and name the parameter.
+func CheckExtraParams(p url.Values) error {
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		switch {
+		case k == "":
+			return failure.New(failure.Usage, "extra parameters", "a parameter has an empty name")
+		case slices.Contains(reservedParams, k):
+			return failure.New(failure.Usage, "extra parameters", "%s is set by claimcheck itself", clean(k, 40))
+		case slices.Contains(requestObjectParams, k):
+			return failure.New(failure.Usage, "extra parameters", "%s is not supported: a request object would replace the state, nonce, redirect URI and PKCE challenge that claimcheck sends and checks", k)
+		}
+	}
+	return nil
 }
 
 func (c Config) resolveAuthMethod() (string, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,26 @@ type Tokens struct {
 	// ExpiresIn is the access token's lifetime in seconds as the provider
 	// stated it; 0 when it did not.
 	ExpiresIn int64
+}
+
+// Bearer says whether the access token may be sent as a bearer token
+// (RFC 6750), to userinfo for one: when token_type is "Bearer", compared
+// case-insensitively (RFC 6749 §5.1 and §7.1). A token of another type
+// (DPoP, RFC 9449, or N_A, or anything else) may not, and note says so. A
+// response without token_type breaks RFC 6749 §4.2.2 and §5.1; it is taken
+// as Bearer, as golang.org/x/oauth2 does, with a note. Note is one line,
+// its provider-given part cleaned, and "" for a plain Bearer token or when
+// there is no access token.
+func (t Tokens) Bearer() (ok bool, note string) {
+	switch {
+	case t.AccessToken == "":
+		return false, ""
+	case strings.EqualFold(t.TokenType, "bearer"):
+		return true, ""
+	case t.TokenType == "":
+		return true, "the response has no token_type (RFC 6749 requires one); the access token was taken as a Bearer token"
+	}
+	return false, fmt.Sprintf("token_type %q is not Bearer: the access token cannot be sent as a bearer token (RFC 6750)", clean(t.TokenType, 40))
 }
 
 const tokenOp = "token endpoint"
@@ -159,17 +180,17 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if ue.Timeout() {
-			return failure.New(failure.Provider, tokenOp, "timed out: %v", httpclient.StripURL(err))
+			return failure.New(failure.Provider, tokenOp, "timed out: %w", httpclient.StripURL(err))
 		}
-		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+		return failure.New(failure.Provider, tokenOp, "%w", httpclient.StripURL(err))
 	}
 	if status, readErr, ok := rec.result(); ok {
 		if readErr != nil {
-			return failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", status, httpclient.StripURL(readErr))
+			return failure.New(failure.Provider, tokenOp, "%s: reading the response: %w", status, httpclient.StripURL(readErr))
 		}
 		return failure.New(failure.Provider, tokenOp, "%s, but the response is not a token response (JSON with an access_token)", status)
 	}
-	return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
+	return failure.New(failure.Provider, tokenOp, "%w", httpclient.StripURL(err))
 }
 
 // recorder remembers the token endpoint's status and any error reading its
@@ -205,7 +226,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.mu.Unlock()
 	if readErr != nil {
-		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", statusText(resp), httpclient.StripURL(readErr))
+		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %w", statusText(resp), httpclient.StripURL(readErr))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil

@@ -3,6 +3,8 @@ package flow
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -260,6 +262,11 @@ func TestExchangeTimeout(t *testing.T) {
 	}
 	_, err = Exchange(testContext(t), c, req, "the-code")
 	checkExchangeError(t, err, failure.Provider, []string{"token endpoint", "timed out"}, req)
+	// The cause stays inspectable (%w), with the request URL stripped.
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("%v: no net.Error with Timeout() in the chain", err)
+	}
 }
 
 func TestExchangeNeedsVerifier(t *testing.T) {
@@ -267,5 +274,31 @@ func TestExchangeNeedsVerifier(t *testing.T) {
 	_, err := Exchange(testContext(t), c, &Request{RedirectURI: c.RedirectURI}, "code")
 	if failure.ClassOf(err) != failure.Usage {
 		t.Fatalf("%v, want a usage error", err)
+	}
+}
+
+func TestTokensBearer(t *testing.T) {
+	for _, tt := range []struct {
+		typ, access string
+		ok          bool
+		note        string
+	}{
+		{"Bearer", "at", true, ""},
+		{"bearer", "at", true, ""},
+		{"BEARER", "at", true, ""},
+		{"", "at", true, "no token_type"},
+		{"DPoP", "at", false, `token_type "DPoP" is not Bearer`},
+		{"N_A", "at", false, `token_type "N_A" is not Bearer`},
+		{"Bearer ", "at", false, "is not Bearer"},
+		{"mac\x1b[31m\n", "at", false, `token_type "mac[31m" is not Bearer`},
+		{"Bearer", "", false, ""},
+	} {
+		ok, note := Tokens{AccessToken: tt.access, TokenType: tt.typ}.Bearer()
+		if ok != tt.ok || (tt.note == "") != (note == "") || !strings.Contains(note, tt.note) {
+			t.Errorf("token_type %q: %v %q, want %v and a note containing %q", tt.typ, ok, note, tt.ok, tt.note)
+		}
+		if strings.ContainsAny(note, "\n\x1b") {
+			t.Errorf("token_type %q: note not clean: %q", tt.typ, note)
+		}
 	}
 }

@@ -16,10 +16,12 @@ func fuzzListener(t testing.TB) (*Listener, *Request) {
 		t.Fatal(err)
 	}
 	req := &Request{State: "state-0123456789", Nonce: "nonce-0123456789", Issuer: "https://idp.example", ResponseType: "code", RedirectURI: target.raw}
-	return &Listener{
+	l := &Listener{
 		target: target, redirectURI: target.raw, port: 8765, secret: "relay-secret-0123",
-		closed: make(chan struct{}), captured: make(chan struct{}), req: req,
-	}, req
+		closed: make(chan struct{}), captured: make(chan struct{}), ready: make(chan struct{}),
+	}
+	l.Expect(req)
+	return l, req
 }
 
 // checkVerdictMessage: whatever the input, a refusal is one line.

@@ -334,7 +334,7 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(v.Encode()))
 	if err != nil {
-		return nil, nil, failure.New(failure.Usage, op, "%v", err)
+		return nil, nil, failure.New(failure.Usage, op, "%w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -346,7 +346,7 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return nil, nil, failure.New(failure.Provider, op, "%v", httpclient.StripURL(err))
+		return nil, nil, failure.New(failure.Provider, op, "%w", httpclient.StripURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -354,7 +354,7 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return nil, nil, failure.New(failure.Provider, op, "%s: reading the response: %v", statusText(resp), httpclient.StripURL(err))
+		return nil, nil, failure.New(failure.Provider, op, "%s: reading the response: %w", statusText(resp), httpclient.StripURL(err))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return body, nil, nil

@@ -40,6 +40,12 @@ const (
 	// closeGrace lets a handler that is answering the browser finish its
 	// page before Close tears the connections down.
 	closeGrace = 250 * time.Millisecond
+	// readyWait bounds how long a response that arrives before Wait names
+	// the request is held; it stays below writeTimeout.
+	readyWait = 10 * time.Second
+	// maxIgnoredReports is how many ignored responses are reported one by
+	// one; all of them are counted.
+	maxIgnoredReports = 5
 )
 
 const listenOp = "redirect listener"
@@ -58,6 +64,15 @@ const listenOp = "redirect listener"
 // form. Other paths get 404, other methods 405, a Host other than a
 // loopback name with the listener's port 421; none of these, nor a request
 // without any authorization response parameter, ends the wait.
+//
+// Any web page the person visits can make their browser send a GET or a
+// form POST to the listener, so only a response that carries the run's
+// state can end the wait. A response without that state (missing, or
+// another one), an error response included, and a form POST when
+// response_mode form_post was not asked for, is answered 400 and ignored:
+// it is counted, reported through OnIgnored, and the wait goes on. A query
+// response or a relayed fragment is accepted whatever mode was asked,
+// because some providers (Dex) answer a form_post request with a fragment.
 type Listener struct {
 	target      *loopbackURI
 	redirectURI string
@@ -70,14 +85,55 @@ type Listener struct {
 	closeOnce sync.Once
 	closed    chan struct{}
 	captured  chan struct{}
+	// ready is closed once the request the listener waits for is known.
+	ready chan struct{}
 
-	mu       sync.Mutex
-	req      *Request
-	got      bool
-	resp     *Response
-	parseErr error
-	checked  bool
-	verdict  error
+	mu        sync.Mutex
+	req       *Request
+	got       bool
+	resp      *Response
+	verdict   error
+	onIgnored func(error)
+	ignored   ignoredCounts
+
+	// reportMu keeps calls of onIgnored from overlapping.
+	reportMu sync.Mutex
+}
+
+// ignoredCounts counts the responses that could not be tied to the run.
+type ignoredCounts struct {
+	wrongState, noState, wrongMode int
+	// untrusted is the provider error of the last ignored response
+	// without a state, shown marked as untrusted: a provider that drops
+	// state from its error responses is otherwise a silent timeout.
+	untrusted string
+}
+
+func (c ignoredCounts) total() int { return c.wrongState + c.noState + c.wrongMode }
+
+// String is the timeout message's account of them, or "".
+func (c ignoredCounts) String() string {
+	if c.total() == 0 {
+		return ""
+	}
+	var parts []string
+	if c.wrongState > 0 {
+		parts = append(parts, fmt.Sprintf("%d with a state that is not this run's", c.wrongState))
+	}
+	if c.noState > 0 {
+		p := fmt.Sprintf("%d without a state", c.noState)
+		if c.untrusted != "" {
+			p += " (the last one said, untrusted: " + c.untrusted + ")"
+		}
+		parts = append(parts, p)
+	}
+	if c.wrongMode > 0 {
+		parts = append(parts, fmt.Sprintf("%d form POST(s) though form_post was not asked for", c.wrongMode))
+	}
+	if n := c.total(); n > 1 {
+		return fmt.Sprintf("; %d responses were ignored because they could not be tied to this run: %s", n, strings.Join(parts, ", "))
+	}
+	return "; 1 response was ignored because it could not be tied to this run: " + parts[0]
 }
 
 // Listen binds exactly the host and port of redirectURI and starts serving.
@@ -104,6 +160,7 @@ func Listen(ctx context.Context, redirectURI string) (*Listener, error) {
 		lns:         lns,
 		closed:      make(chan struct{}),
 		captured:    make(chan struct{}),
+		ready:       make(chan struct{}),
 	}
 	if target.port == 0 {
 		l.redirectURI = target.withPort(port)
@@ -176,7 +233,7 @@ func listenError(t *loopbackURI, ip string, err error) error {
 	if addrInUse(err) {
 		return failure.New(failure.Usage, listenOp, "port %d is already in use on %s (another program listens there); stop it, or register and use another redirect URI", t.port, ip)
 	}
-	return failure.New(failure.Usage, listenOp, "cannot listen on %s port %d: %v", ip, t.port, cause(err))
+	return failure.New(failure.Usage, listenOp, "cannot listen on %s port %d: %w", ip, t.port, cause(err))
 }
 
 // Windows reports socket errors as WSA codes, which syscall's portable
@@ -211,28 +268,35 @@ func noIPv6(err error) bool {
 // Listen, with the real port when port 0 was asked for.
 func (l *Listener) RedirectURI() string { return l.redirectURI }
 
-// Wait returns the first authorization response that reaches the callback
-// path, once it passes the checks that tie it to req: each parameter once,
-// state (compared in constant time, on error responses too), iss (RFC 9207,
+// OnIgnored sets f to receive a one-line error for each of the first few
+// responses the listener ignores (see Listener); the rest are only counted.
+// Calls of f do not overlap; f runs on a request's goroutine and must not
+// block. Call OnIgnored before Wait.
+func (l *Listener) OnIgnored(f func(error)) {
+	l.mu.Lock()
+	l.onIgnored = f
+	l.mu.Unlock()
+}
+
+// Wait returns the first authorization response that carries req's state,
+// once it passes the checks that tie it to req: each parameter once, state
+// (compared in constant time, on error responses too), iss (RFC 9207,
 // against req.Issuer), no code next to an error, and the artifacts that
 // req.ResponseType promises. A provider's error response is a failure.Flow
 // error that shows error, error_description and error_uri. The first
-// response ends the wait whatever its verdict; later ones get 409.
+// response with the state ends the wait whatever its verdict; later ones
+// get 409. Responses without the state do not end it (see Listener).
 //
-// When ctx expires the error (failure.Flow) names the redirect URI; when it
-// is canceled the error is failure.Interrupted. Wait does not close the
-// listener. A listener serves one request: Wait again returns the same
+// When ctx expires the error (failure.Flow) names the redirect URI and
+// counts the responses that were ignored; when it is canceled the error is
+// failure.Interrupted. Wait does not close the listener. A listener serves
+// one request, the req of the first call: Wait again returns the same
 // outcome.
 func (l *Listener) Wait(ctx context.Context, req *Request) (*Response, error) {
 	if req == nil {
 		return nil, failure.New(failure.Usage, listenOp, "Wait needs the request whose response it waits for")
 	}
-	l.mu.Lock()
-	l.req = req
-	if l.got && !l.checked {
-		l.evaluateLocked()
-	}
-	l.mu.Unlock()
+	l.Expect(req)
 
 	select {
 	case <-l.captured:
@@ -247,6 +311,10 @@ func (l *Listener) Wait(ctx context.Context, req *Request) (*Response, error) {
 		case <-l.captured:
 		default:
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if ignored := l.ignoredSummary(); ignored != "" {
+					return nil, failure.New(failure.Flow, listenOp,
+						"timed out waiting for the authorization response at %s: no response carried this run's state, so none could end the wait%s", l.redirectURI, ignored)
+				}
 				return nil, failure.New(failure.Flow, listenOp,
 					"timed out waiting for the authorization response at %s: the provider never redirected there; this redirect URI must be registered exactly (scheme, host, port and path) at the provider, and sign-in must finish in time", l.redirectURI)
 			}
@@ -259,6 +327,27 @@ func (l *Listener) Wait(ctx context.Context, req *Request) (*Response, error) {
 		return nil, l.verdict
 	}
 	return l.resp, nil
+}
+
+// ignoredSummary says how many responses were ignored and why, as the
+// tail of a message ("; 2 responses were ignored ..."), or "".
+func (l *Listener) ignoredSummary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ignored.String()
+}
+
+// Expect names the request whose response the listener waits for, so that
+// a response arriving before Wait is judged at once; without it such a
+// response is held until Wait names the request (for at most 10 s, then
+// answered 503). The first request named stays. Wait calls Expect.
+func (l *Listener) Expect(req *Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.req == nil && req != nil {
+		l.req = req
+		close(l.ready)
+	}
 }
 
 // Close stops the listener and frees its port. It lets a page being
@@ -285,36 +374,99 @@ func (l *Listener) capturedAny() bool {
 	return l.got
 }
 
-func (l *Listener) evaluateLocked() {
-	if l.parseErr != nil {
-		l.verdict = l.parseErr
-	} else {
-		l.verdict = checkResponse(l.req, l.resp)
-	}
-	l.checked = true
+// delivery is the listener's answer to one authorization response.
+type delivery struct {
+	status int
+	msg    string
 }
 
-// capture records the first response and returns the message for the
-// browser, or conflict=true when a response had already arrived.
-func (l *Listener) capture(resp *Response, parseErr error) (msg string, conflict bool) {
+// deliver judges an authorization response (raw, as it arrived in mode): it
+// is ignored unless it carries the run's state and came in a mode the run
+// accepts; otherwise it is the run's response, and its verdict ends the
+// wait. r bounds the wait for Wait to name the request.
+func (l *Listener) deliver(r *http.Request, mode, raw string) delivery {
+	t := time.NewTimer(readyWait)
+	defer t.Stop()
+	select {
+	case <-l.ready:
+	case <-l.closed:
+		return delivery{http.StatusServiceUnavailable, "claimcheck is no longer waiting for a sign-in response."}
+	case <-r.Context().Done():
+		return delivery{http.StatusServiceUnavailable, "claimcheck is not ready."}
+	case <-t.C:
+		return delivery{http.StatusServiceUnavailable, "claimcheck is not ready for a sign-in response yet."}
+	}
+
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.got {
-		return "claimcheck already received a sign-in response for this run; this one was ignored.", true
+		l.mu.Unlock()
+		return delivery{http.StatusConflict, "claimcheck already received a sign-in response for this run; this one was ignored."}
 	}
-	l.got, l.resp, l.parseErr = true, resp, parseErr
-	if l.req != nil {
-		l.evaluateLocked()
+	if why := l.untiedLocked(mode, raw); why != "" {
+		n := l.ignored.total()
+		report := l.onIgnored
+		l.mu.Unlock()
+		if report != nil && n <= maxIgnoredReports {
+			msg := "ignored a response to the redirect URI (answered 400): " + why + "; still waiting"
+			if n == maxIgnoredReports {
+				msg += " (further ones are only counted)"
+			}
+			l.reportMu.Lock()
+			report(failure.New(failure.Flow, listenOp, "%s", msg))
+			l.reportMu.Unlock()
+		}
+		return delivery{http.StatusBadRequest, "claimcheck ignored this sign-in response: " + why + ". It is still waiting for the response to the sign-in it started."}
 	}
+	defer l.mu.Unlock()
+	resp, _, err := parseParams(mode, raw)
+	if err == nil {
+		err = checkResponse(l.req, resp)
+	}
+	l.got, l.resp, l.verdict = true, resp, err
 	close(l.captured)
 	var refused *refusal
 	switch {
-	case !l.checked || l.verdict == nil:
-		return "Sign-in response received. claimcheck goes on in the terminal; you can close this tab.", false
-	case errors.As(l.verdict, &refused):
-		return "The provider refused the sign-in: " + refused.msg, false
+	case err == nil:
+		return delivery{http.StatusOK, "Sign-in response received. claimcheck goes on in the terminal; you can close this tab."}
+	case errors.As(err, &refused):
+		return delivery{http.StatusOK, "The provider refused the sign-in: " + refused.msg}
 	}
-	return "claimcheck refused this sign-in response: " + l.verdict.Error(), false
+	return delivery{http.StatusOK, "claimcheck refused this sign-in response: " + err.Error()}
+}
+
+// untiedLocked returns why a response cannot be tied to the run, counting
+// it, or "" when it can: it carries the run's state (as one of its state
+// parameters, so that a repeated one is refused as such rather than
+// ignored) and is not a form POST to a run that asked for another mode.
+// Nothing of an untied response is believed; only the error of one
+// without any state is kept, marked untrusted, for the timeout message.
+func (l *Listener) untiedLocked(mode, raw string) string {
+	if mode == modeFormPost && l.req.ResponseMode != modeFormPost {
+		l.ignored.wrongMode++
+		return fmt.Sprintf("it is a form POST, and this run asked for response_mode %s", clean(l.req.ResponseMode, 20))
+	}
+	// ParseQuery keeps the pairs it could parse; a malformed one elsewhere
+	// is refused later, once the response is known to be the run's.
+	vals, _ := url.ParseQuery(raw)
+	states := vals["state"]
+	for _, s := range states {
+		if subtle.ConstantTimeCompare([]byte(s), []byte(l.req.State)) == 1 {
+			return ""
+		}
+	}
+	if len(states) == 0 || (len(states) == 1 && states[0] == "") {
+		l.ignored.noState++
+		if e := vals.Get("error"); e != "" && len(vals["error"]) == 1 {
+			l.ignored.untrusted = "error=" + clean(e, 64)
+			if d := vals.Get("error_description"); d != "" {
+				l.ignored.untrusted += fmt.Sprintf(" error_description=%q", clean(d, 200))
+			}
+			return "it has no state parameter, so it cannot be tied to this run (it carries error=" + clean(e, 64) + ", untrusted)"
+		}
+		return "it has no state parameter, so it cannot be tied to this run"
+	}
+	l.ignored.wrongState++
+	return "its state is not this run's"
 }
 
 // serveHTTP answers the browser. Only the callback path exists; the Host
@@ -346,19 +498,18 @@ func (l *Listener) serveGet(w http.ResponseWriter, r *http.Request) {
 		l.relayPage(w)
 		return
 	}
-	resp, ok, err := parseParams(modeQuery, r.URL.RawQuery)
-	if !ok {
+	if !isResponse(r.URL.RawQuery) {
 		plainText(w, http.StatusBadRequest, "This is not an authorization response.")
 		return
 	}
-	msg, conflict := l.capture(resp, err)
-	if conflict {
-		plainText(w, http.StatusConflict, msg)
+	d := l.deliver(r, modeQuery, r.URL.RawQuery)
+	if d.status == http.StatusConflict || d.status == http.StatusServiceUnavailable {
+		plainText(w, d.status, d.msg)
 		return
 	}
 	// The page drops the query from the address bar and history, so the
 	// code does not stay there.
-	page(w, http.StatusOK, msg, pageQuery)
+	page(w, d.status, d.msg, pageQuery)
 }
 
 func (l *Listener) servePost(w http.ResponseWriter, r *http.Request) {
@@ -376,17 +527,12 @@ func (l *Listener) servePost(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		resp, isResp, err := parseParams(modeFragment, body)
-		if !isResp {
+		if !isResponse(body) {
 			plainText(w, http.StatusOK, "There is no sign-in response in this address; claimcheck is still waiting.")
 			return
 		}
-		msg, conflict := l.capture(resp, err)
-		if conflict {
-			plainText(w, http.StatusConflict, msg)
-			return
-		}
-		plainText(w, http.StatusOK, msg)
+		d := l.deliver(r, modeFragment, body)
+		plainText(w, d.status, d.msg)
 		return
 	}
 	// Without the relay header only a form_post can be meant, and that is
@@ -400,17 +546,16 @@ func (l *Listener) servePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	resp, isResp, err := parseParams(modeFormPost, body)
-	if !isResp {
+	if !isResponse(body) {
 		plainText(w, http.StatusBadRequest, "This is not an authorization response.")
 		return
 	}
-	msg, conflict := l.capture(resp, err)
-	if conflict {
-		plainText(w, http.StatusConflict, msg)
+	d := l.deliver(r, modeFormPost, body)
+	if d.status == http.StatusConflict || d.status == http.StatusServiceUnavailable {
+		plainText(w, d.status, d.msg)
 		return
 	}
-	page(w, http.StatusOK, msg, pageResult)
+	page(w, d.status, d.msg, pageResult)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func TestListenerModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, req := startListener(t, "http://127.0.0.1:0/callback", func(c *Config) { c.ResponseType = tt.responseType })
+			l, req := startListener(t, "http://127.0.0.1:0/callback", func(c *Config) { c.ResponseType, c.ResponseMode = tt.responseType, tt.mode })
 			ch := waitAsync(testContext(t), l, req)
 			p := url.Values{
 				"state": {req.State}, "code": {"the-code"}, "id_token": {"the.id.token"},
@@ -328,16 +329,187 @@ func TestListenerSecondCallback(t *testing.T) {
 	}
 }
 
-// TestListenerCaptureBeforeWait covers a browser faster than the caller.
+// TestListenerCaptureBeforeWait covers a browser faster than the caller:
+// the response is held until Wait names the request, then judged.
 func TestListenerCaptureBeforeWait(t *testing.T) {
 	l, req := startListener(t, "http://127.0.0.1:0/callback", nil)
-	r := send(t, "GET", l.RedirectURI()+"?code=c&state="+req.State, "", nil, "")
-	if r.status != 200 {
-		t.Fatalf("status %d", r.status)
-	}
+	sent := make(chan reply, 1)
+	go func() { sent <- send(t, "GET", l.RedirectURI()+"?code=c&state="+req.State, "", nil, "") }()
 	resp, err := l.Wait(testContext(t), req)
 	if err != nil || resp.Get("code") != "c" {
 		t.Fatalf("%+v, %v", resp, err)
+	}
+	if r := <-sent; r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+}
+
+// TestListenerIgnoresUntiedResponses: what any web page can make a browser
+// send to the listener (a form POST in query mode, a GET with another
+// state or none, an error response with another state) is answered 400 and
+// leaves the wait going; the real response then completes it, and only it
+// is believed.
+func TestListenerIgnoresUntiedResponses(t *testing.T) {
+	l, req := startListener(t, "http://127.0.0.1:0/callback", nil)
+	var mu sync.Mutex
+	var warnings []string
+	l.OnIgnored(func(err error) {
+		mu.Lock()
+		warnings = append(warnings, err.Error())
+		mu.Unlock()
+	})
+	ch := waitAsync(testContext(t), l, req)
+	cb := l.RedirectURI()
+	u, _ := url.Parse(cb)
+	evil := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {"http://evil.example"}}
+	forged := []struct {
+		name, method, query string
+		header              http.Header
+		body, warning       string
+	}{
+		{"form POST in query mode, right state", "POST", "", evil, "code=forged&state=" + req.State, "form POST"},
+		{"form POST in query mode, wrong state", "POST", "", formHeader, "code=forged&state=xyz", "form POST"},
+		{"GET with a wrong state", "GET", "?code=forged&state=xyz", nil, "", "state is not this run's"},
+		{"GET with a state prefix", "GET", "?code=forged&state=" + req.State[:10], nil, "", "state is not this run's"},
+		{"GET without a state", "GET", "?code=forged", nil, "", "no state"},
+		{"error with a wrong state", "GET", "?error=access_denied&error_description=click+here&state=xyz", nil, "", "state is not this run's"},
+		{"error without a state", "GET", "?error=login_required&error_description=see+here", nil, "", "error=login_required, untrusted"},
+		{"malformed, wrong state", "GET", "?code=a&code=b&state=xyz&x=%zz", nil, "", "state is not this run's"},
+	}
+	for _, f := range forged {
+		r := send(t, f.method, cb+f.query, "", f.header, f.body)
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "still waiting") {
+			t.Errorf("%s: status %d, want 400 saying it still waits: %s", f.name, r.status, r.body)
+		}
+		if strings.Contains(r.body, "click here") {
+			t.Errorf("%s: the page shows the forged error text", f.name)
+		}
+		checkSecurityHeaders(t, f.name, r.header)
+	}
+	if l.capturedAny() {
+		t.Fatal("a response that cannot be tied to the run ended the wait")
+	}
+	mu.Lock()
+	if len(warnings) != maxIgnoredReports {
+		t.Errorf("%d warnings, want the first %d of %d ignored responses", len(warnings), maxIgnoredReports, len(forged))
+	}
+	for i, w := range warnings {
+		if !strings.Contains(w, forged[i].warning) || strings.ContainsAny(w, "\r\n") || strings.Contains(w, "click here") || strings.Contains(w, req.State) {
+			t.Errorf("warning %d %q: want one line saying %q", i, w, forged[i].warning)
+		}
+	}
+	mu.Unlock()
+	real := send(t, "GET", "http://"+u.Host+u.Path+"?code=real&state="+req.State, "", nil, "")
+	if real.status != http.StatusOK || !strings.Contains(real.body, "Sign-in response received") {
+		t.Fatalf("real response: %d %s", real.status, real.body)
+	}
+	got := result(t, ch)
+	if got.err != nil || got.resp.Get("code") != "real" || got.resp.Mode != modeQuery {
+		t.Fatalf("got %+v, %v; want the real response", got.resp, got.err)
+	}
+	if r := send(t, "GET", cb+"?code=late&state=xyz", "", nil, ""); r.status != http.StatusConflict {
+		t.Errorf("after the real response: %d, want 409", r.status)
+	}
+}
+
+// TestListenerTiedResponseRefused: a response with the run's state is the
+// run's, and a broken one ends the wait (refused), unlike an untied one.
+func TestListenerTiedResponseRefused(t *testing.T) {
+	for _, tt := range []struct{ name, query, want string }{
+		{"repeated state, one ours", "?code=c&state=STATE&state=other", `"state" appears 2 times`},
+		{"repeated code", "?code=a&code=b&state=STATE", `"code" appears 2 times`},
+		{"malformed", "?code=c&state=STATE&x=%zz", "malformed"},
+		{"error", "?error=access_denied&state=STATE", "error=access_denied"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l, req := startListener(t, "http://127.0.0.1:0/callback", nil)
+			ch := waitAsync(testContext(t), l, req)
+			send(t, "GET", l.RedirectURI()+strings.ReplaceAll(tt.query, "STATE", req.State), "", nil, "")
+			got := result(t, ch)
+			if failure.ClassOf(got.err) != failure.Flow || !strings.Contains(got.err.Error(), tt.want) {
+				t.Fatalf("%v, want a flow error containing %q", got.err, tt.want)
+			}
+		})
+	}
+}
+
+// TestListenerModesAccepted: form_post is taken only when asked for; a
+// query or a relayed fragment is taken for a form_post request too (Dex
+// answers form_post requests with a fragment).
+func TestListenerModesAccepted(t *testing.T) {
+	for _, tt := range []struct {
+		name, asked, sent string
+		want              int
+	}{
+		{"form_post asked, query sent", "form_post", "query", 200},
+		{"form_post asked, fragment sent", "form_post", "fragment", 200},
+		{"form_post asked, form_post sent", "form_post", "form_post", 200},
+		{"query asked, fragment sent", "query", "fragment", 200},
+		{"query asked, form_post sent", "query", "form_post", 400},
+		{"fragment asked, form_post sent", "fragment", "form_post", 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l, req := startListener(t, "http://127.0.0.1:0/callback", func(c *Config) { c.ResponseMode = tt.asked })
+			ch := waitAsync(testContext(t), l, req)
+			p := url.Values{"code": {"c"}, "state": {req.State}}.Encode()
+			var r reply
+			switch tt.sent {
+			case "query":
+				r = send(t, "GET", l.RedirectURI()+"?"+p, "", nil, "")
+			case "fragment":
+				secret := relaySecret(t, l.RedirectURI())
+				r = send(t, "POST", l.RedirectURI(), "", relayHeaders(secret, ""), p)
+			case "form_post":
+				r = send(t, "POST", l.RedirectURI(), "", formHeader, p)
+			}
+			if r.status != tt.want {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.want, r.body)
+			}
+			if tt.want != 200 {
+				if l.capturedAny() {
+					t.Fatal("captured")
+				}
+				return
+			}
+			if got := result(t, ch); got.err != nil || got.resp.Mode != tt.sent {
+				t.Fatalf("%+v, %v", got.resp, got.err)
+			}
+		})
+	}
+}
+
+// TestListenerTimeoutCountsIgnored: the timeout message says how many
+// responses were ignored and why, and shows the error of one without a
+// state only marked untrusted.
+func TestListenerTimeoutCountsIgnored(t *testing.T) {
+	l, req := startListener(t, "http://127.0.0.1:0/callback", nil)
+	l.Expect(req)
+	cb := l.RedirectURI()
+	for _, s := range []struct{ method, query, body string }{
+		{"GET", "?code=x&state=wrong", ""},
+		{"GET", "?error=access_denied&state=wrong", ""},
+		{"GET", "?error=invalid_request&error_description=state+dropped", ""},
+		{"POST", "", "code=x&state=" + req.State},
+	} {
+		var h http.Header
+		if s.method == "POST" {
+			h = formHeader
+		}
+		if r := send(t, s.method, cb+s.query, "", h, s.body); r.status != 400 {
+			t.Fatalf("%s %s: status %d", s.method, s.query, r.status)
+		}
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := l.Wait(ctx, req)
+	if failure.ClassOf(err) != failure.Flow {
+		t.Fatalf("%v, want a flow error", err)
+	}
+	for _, want := range []string{"timed out", l.RedirectURI(), "no response carried this run's state", "4 responses were ignored", "2 with a state that is not this run's",
+		"1 without a state (the last one said, untrusted: error=invalid_request error_description=\"state dropped\")", "1 form POST"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
 	}
 }
 

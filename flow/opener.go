@@ -51,7 +51,7 @@ func (s *SystemBrowser) Open(ctx context.Context, url string) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return failure.New(failure.Flow, "system browser", "could not be opened: %v", err)
+			return failure.New(failure.Flow, "system browser", "could not be opened: %w", err)
 		}
 		return nil
 	case <-ctx.Done():
@@ -61,7 +61,9 @@ func (s *SystemBrowser) Open(ctx context.Context, url string) error {
 
 // CommandBrowser runs Command with the URL as its last argument, as
 // --browser-command does. Command is split into words like a shell would
-// (quotes and backslashes), but no shell runs it.
+// (quotes and backslashes), but no shell runs it. The authorize URL (with
+// the request's state and nonce, never a token or the PKCE verifier) is
+// then in the process's argument list, which other local users can read.
 type CommandBrowser struct {
 	Command string
 	// Stdout and Stderr receive the command's output; nil discards it.
@@ -80,7 +82,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 	const op = "browser command"
 	args, err := splitCommand(b.Command)
 	if err != nil {
-		return failure.New(failure.Usage, op, "%v", err)
+		return failure.New(failure.Usage, op, "%w", err)
 	}
 	if len(args) == 0 {
 		return failure.New(failure.Usage, op, "empty")
@@ -95,7 +97,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 	}
 	cmd.WaitDelay = commandStopDelay
 	if err := cmd.Start(); err != nil {
-		return failure.New(failure.Usage, op, "%s could not be started: %v", name, cause(err))
+		return failure.New(failure.Usage, op, "%s could not be started: %w", name, cause(err))
 	}
 	err = cmd.Wait()
 	if ctx.Err() != nil {
@@ -107,7 +109,7 @@ func (b *CommandBrowser) Open(ctx context.Context, url string) error {
 		return failure.New(failure.Flow, op, "%s ended with %s", name, ee.ProcessState.String())
 	}
 	if err != nil {
-		return failure.New(failure.Flow, op, "%s: %v", name, err)
+		return failure.New(failure.Flow, op, "%s: %w", name, err)
 	}
 	return nil
 }
@@ -182,7 +184,7 @@ func (p *PrintURL) Open(_ context.Context, url string) error {
 		return failure.New(failure.Usage, "print URL", "no writer")
 	}
 	if _, err := fmt.Fprintf(p.W, "Open this URL in a browser to sign in:\n\n  %s\n\n", url); err != nil {
-		return failure.New(failure.Flow, "print URL", "%v", err)
+		return failure.New(failure.Flow, "print URL", "%w", err)
 	}
 	return nil
 }

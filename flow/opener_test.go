@@ -3,10 +3,12 @@ package flow
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -102,6 +104,9 @@ func TestCommandBrowserNotFound(t *testing.T) {
 	err := b.Open(testContext(t), "http://127.0.0.1:1/authorize")
 	if failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "claimcheck-no-such-browser") {
 		t.Fatalf("%v, want a usage error naming the command", err)
+	}
+	if !errors.Is(err, exec.ErrNotFound) {
+		t.Errorf("%v: the cause (exec.ErrNotFound) is not wrapped", err)
 	}
 	for _, bad := range []string{"", "   ", `"unterminated`} {
 		if err := (&CommandBrowser{Command: bad}).Open(testContext(t), "x"); failure.ClassOf(err) != failure.Usage {

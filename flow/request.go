@@ -39,15 +39,15 @@ const randomBytes = 32
 // NewRequest validates c and builds a fresh request: state and nonce from
 // crypto/rand, and for response types with a code a PKCE S256 verifier and
 // challenge. The nonce is sent in every flow, the code flow included.
-// c.RedirectURI must have its real port: a port 0 is resolved by Listen,
-// whose RedirectURI goes into the Config.
+// c.RedirectURI must have a fixed port: a port 0 is resolved by Listen
+// (which Run does), whose RedirectURI goes into the Config.
 func NewRequest(c Config) (*Request, error) {
 	r, err := c.resolve()
 	if err != nil {
 		return nil, err
 	}
 	if r.redirect.port == 0 {
-		return nil, failure.New(failure.Usage, "redirect URI", "port 0 is chosen when listening: build the request with the listener's RedirectURI")
+		return nil, failure.New(failure.Usage, "redirect URI", "%q has port 0, but an authorize URL needs a fixed port: the provider must know the exact redirect URI", clean(c.RedirectURI, 200))
 	}
 	req := &Request{
 		State:                 randomString(),

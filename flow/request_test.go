@@ -124,8 +124,14 @@ func TestNewRequestRefusesPortZero(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("port 0 is valid for Run: %v", err)
 	}
-	if _, err := NewRequest(c); failure.ClassOf(err) != failure.Usage {
+	_, err := NewRequest(c)
+	if failure.ClassOf(err) != failure.Usage {
 		t.Fatalf("NewRequest with port 0: %v, want a usage error", err)
+	}
+	for _, want := range []string{"http://127.0.0.1:0/callback", "needs a fixed port", "must know the exact redirect URI"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
 	}
 }
 
@@ -199,7 +205,19 @@ func TestValidate(t *testing.T) {
 		{"id_token without openid", func(c *Config) { c.ResponseType, c.Scopes = "id_token", []string{"groups"} }, "openid"},
 		{"bad scope", func(c *Config) { c.Scopes = []string{"openid", "a b"} }, "scope"},
 		{"empty scope", func(c *Config) { c.Scopes = []string{"openid", ""} }, "scope"},
-		{"reserved extra", func(c *Config) { c.ExtraParams = url.Values{"state": {"x"}} }, "set by claimcheck"},
+		{"reserved extra", func(c *Config) { c.ExtraParams = url.Values{"state": {"x"}} }, "state is set by claimcheck"},
+		{"reserved extra nonce", func(c *Config) { c.ExtraParams = url.Values{"nonce": {"x"}} }, "nonce is set by claimcheck"},
+		{"reserved extra PKCE", func(c *Config) { c.ExtraParams = url.Values{"code_challenge_method": {"plain"}} }, "code_challenge_method is set by claimcheck"},
+		{"reserved extra mode", func(c *Config) { c.ExtraParams = url.Values{"response_mode": {"query"}} }, "response_mode is set by claimcheck"},
+		{"reserved extra redirect", func(c *Config) { c.ExtraParams = url.Values{"redirect_uri": {"https://evil.example"}} }, "redirect_uri is set by claimcheck"},
+		{"request object", func(c *Config) { c.ExtraParams = url.Values{"request": {"a.b.c"}} }, "request is not supported"},
+		{"request_uri", func(c *Config) { c.ExtraParams = url.Values{"request_uri": {"urn:x"}} }, "request_uri is not supported"},
+		{"empty extra name", func(c *Config) { c.ExtraParams = url.Values{"": {"x"}} }, "empty name"},
+		{"harmless extras", func(c *Config) {
+			c.ExtraParams = url.Values{"prompt": {"login"}, "max_age": {"0"}, "State": {"x"}, "acr_values": {"urn:x"}}
+		}, ""},
+		{"response type with commas", func(c *Config) { c.ResponseType = "id_token,token" }, ""},
+		{"response type none", func(c *Config) { c.ResponseType = "none" }, "unknown response_type"},
 		{"basic without secret", func(c *Config) { c.AuthMethod = "client_secret_basic" }, "needs a client secret"},
 		{"none with secret", func(c *Config) { c.AuthMethod, c.ClientSecret = "none", "s" }, "drop one"},
 		{"unknown auth", func(c *Config) { c.AuthMethod, c.ClientSecret = "private_key_jwt", "s" }, "unknown method"},
@@ -248,6 +266,77 @@ func TestClean(t *testing.T) {
 	for _, tt := range tests {
 		if got := clean(tt.in, tt.max); got != tt.want {
 			t.Errorf("clean(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestNormalizeResponseType(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"code", "code", ""},
+		{"token id_token", "id_token token", ""},
+		{"  id_token   code ", "code id_token", ""},
+		{"token,id_token,code", "code id_token token", ""},
+		{"id_token, token", "id_token token", ""},
+		{"token\tcode", "code token", ""},
+		{"", "", "empty response_type"},
+		{" , ", "", "empty response_type"},
+		{"none", "", "unknown response_type"},
+		{"code none", "", "unknown response_type"},
+		{"Code", "", "unknown response_type"},
+		{"id-token", "", "unknown response_type"},
+		{"code code", "", "names code twice"},
+		{"token,id_token,token", "", "names token twice"},
+		{"code\x1b[31m", "", "unknown response_type"},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeResponseType(tt.in)
+		if tt.err == "" {
+			if err != nil || got != tt.want {
+				t.Errorf("%q: %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%q: %q, %v; want a usage error containing %q", tt.in, got, err, tt.err)
+			continue
+		}
+		if strings.ContainsAny(err.Error(), "\x1b\n") {
+			t.Errorf("%q: message not clean: %q", tt.in, err)
+		}
+	}
+}
+
+// TestCheckExtraParams: the one check of extra authorize parameters, the
+// same that Validate applies.
+func TestCheckExtraParams(t *testing.T) {
+	for _, tt := range []struct {
+		p    url.Values
+		want string
+	}{
+		{nil, ""},
+		{url.Values{"prompt": {"login"}, "login_hint": {"a@example.com"}}, ""},
+		{url.Values{"scope": {"openid admin"}}, "scope is set by claimcheck"},
+		{url.Values{"client_id": {"other"}}, "client_id is set by claimcheck"},
+		{url.Values{"response_type": {"token"}}, "response_type is set by claimcheck"},
+		{url.Values{"code_challenge": {"x"}}, "code_challenge is set by claimcheck"},
+		{url.Values{"request_uri": {"urn:x"}, "prompt": {"login"}}, "request_uri is not supported"},
+	} {
+		err := CheckExtraParams(tt.p)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tt.p, err)
+			}
+			continue
+		}
+		if failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want a usage error containing %q", tt.p, err, tt.want)
+		}
+		c := baseConfig()
+		c.ExtraParams = tt.p
+		if verr := c.Validate(); verr == nil || verr.Error() != err.Error() {
+			t.Errorf("%v: Validate says %v, CheckExtraParams %v", tt.p, verr, err)
 		}
 	}
 }

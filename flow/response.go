@@ -29,6 +29,13 @@ const responseOp = "authorization response"
 // reload, a probe) is not a response and does not end the wait.
 var responseMarkers = []string{"state", "code", "error", "id_token", "access_token"}
 
+// isResponse tells whether raw has any parameter of an authorization
+// response; a request to the callback without one is not a response.
+func isResponse(raw string) bool {
+	_, ok, _ := parseParams(modeQuery, raw)
+	return ok
+}
+
 // parseParams parses an authorization response's parameters. It returns
 // ok=false for something that is not an authorization response at all, and
 // an error for a response that is malformed or ambiguous.

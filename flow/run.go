@@ -12,6 +12,12 @@ import (
 // RunOptions.Timeout is zero.
 const defaultTimeout = 2 * time.Minute
 
+// finishGrace bounds how long Run lets an Opener that delivered the
+// response finish on its own (read the result page, close) before telling
+// it to stop: a browser stand-in or command cut off mid-page reports an
+// error nobody needs to see.
+const finishGrace = time.Second
+
 // openerGrace bounds how long Run waits, on its way out, for an Opener
 // that was told to stop.
 const openerGrace = 5 * time.Second
@@ -39,6 +45,14 @@ type RunOptions struct {
 	// the run goes on waiting, for the person may open the URL by hand.
 	// When nil, an Opener's error ends the run at once.
 	OpenerError func(err error)
+	// OnIgnored, when set, receives a one-line warning (class failure.Flow,
+	// but not the run's end) for each of the first few authorization
+	// responses the listener ignored: a state that is not the run's or no
+	// state, or a form POST when form_post was not asked for. Such a
+	// response may come from any web page the person has open, so it is
+	// answered 400 and the run goes on waiting; the timeout message counts
+	// them all. Calls do not overlap and must not block.
+	OnIgnored func(err error)
 }
 
 // Result is what one run produced: what was asked and what came back.
@@ -76,6 +90,11 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Request: req}
+	if o.OnIgnored != nil {
+		l.OnIgnored(o.OnIgnored)
+	}
+	// Named before anything is shown, so that no response waits for Wait.
+	l.Expect(req)
 
 	timeout := o.Timeout
 	if timeout <= 0 {
@@ -106,6 +125,14 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 		opened <- o.Opener.Open(openCtx, req.URL)
 	}()
 	defer func() {
+		if l.capturedAny() {
+			t := time.NewTimer(finishGrace)
+			select {
+			case <-openerExited:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		cancelOpen()
 		t := time.NewTimer(openerGrace)
 		defer t.Stop()
@@ -135,6 +162,11 @@ wait:
 			}
 			cancelWait()
 			<-waited
+			// A stand-in whose response was ignored fails here rather
+			// than at the timeout: say what was ignored.
+			if ignored := l.ignoredSummary(); ignored != "" {
+				err = failure.New(failure.ClassOf(failure.Wrap(failure.Flow, "", err)), "", "%w%s", err, ignored)
+			}
 			return res, failure.Wrap(failure.Flow, "", err)
 		}
 	}

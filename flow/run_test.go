@@ -150,9 +150,6 @@ func TestRunFailures(t *testing.T) {
 		tokenCalled bool
 		opened      bool
 	}{
-		{"state mismatch", nil, func(q url.Values) (string, url.Values) {
-			return "query", url.Values{"code": {"c"}, "state": {"forged"}}
-		}, nil, failure.Flow, "state does not match", false, true},
 		{"provider error", nil, func(q url.Values) (string, url.Values) {
 			return "query", url.Values{"error": {"access_denied"}, "error_description": {"no"}, "state": {q.Get("state")}}
 		}, nil, failure.Flow, "error=access_denied", false, true},
@@ -204,6 +201,82 @@ func TestRunFailures(t *testing.T) {
 				t.Errorf("opener ran: %v, want %v", fp.opened > 0, tt.opened)
 			}
 		})
+	}
+}
+
+// forgingOpener plays a hostile web page and then the provider: before the
+// real response it makes the browser send responses that cannot be tied to
+// the run, and records the listener's answers.
+type forgingOpener struct {
+	forged   []func(redirect, state string) *http.Request
+	statuses []int
+}
+
+func (f *forgingOpener) Open(ctx context.Context, authorizeURL string) error {
+	u, err := url.Parse(authorizeURL)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	for _, build := range f.forged {
+		resp, err := testClient.Do(build(q.Get("redirect_uri"), q.Get("state")).WithContext(ctx))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		f.statuses = append(f.statuses, resp.StatusCode)
+	}
+	real := url.Values{"code": {"real-code"}, "state": {q.Get("state")}}
+	resp, err := testClient.Get(q.Get("redirect_uri") + "?" + real.Encode())
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// TestRunIgnoresForgedResponses: a forged form POST in query mode, a GET
+// with a wrong state and an error response with a wrong state do not end
+// the run; each is answered 400 and reported through OnIgnored, and the
+// real response that follows completes the run with its own code.
+func TestRunIgnoresForgedResponses(t *testing.T) {
+	var codes []string
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		codes = append(codes, r.PostFormValue("code"))
+		goodTokens(w, r)
+	})
+	c := baseConfig()
+	c.RedirectURI = "http://127.0.0.1:0/callback"
+	c.TokenEndpoint = te.URL
+	get := func(query string) func(string, string) *http.Request {
+		return func(redirect, _ string) *http.Request {
+			r, _ := http.NewRequest("GET", redirect+"?"+query, nil)
+			return r
+		}
+	}
+	o := &forgingOpener{forged: []func(string, string) *http.Request{
+		func(redirect, state string) *http.Request {
+			r, _ := http.NewRequest("POST", redirect, strings.NewReader("code=forged&state="+url.QueryEscape(state)))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Origin", "http://evil.example")
+			return r
+		},
+		get("code=forged&state=xyz"),
+		get("error=access_denied&error_description=forged&state=xyz"),
+	}}
+	var warnings []string
+	res, err := Run(testContext(t), c, RunOptions{Opener: o, OnIgnored: func(err error) { warnings = append(warnings, err.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.statuses) != 3 || o.statuses[0] != 400 || o.statuses[1] != 400 || o.statuses[2] != 400 {
+		t.Errorf("forged responses answered %v, want 400 each", o.statuses)
+	}
+	if len(warnings) != 3 || !strings.Contains(warnings[0], "form POST") || !strings.Contains(warnings[1], "state is not this run's") {
+		t.Errorf("warnings %q", warnings)
+	}
+	if res.Response.Get("code") != "real-code" || len(codes) != 1 || codes[0] != "real-code" {
+		t.Errorf("response %v, redeemed %v; want the real code only", res.Response.Params, codes)
 	}
 }
 

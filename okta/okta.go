@@ -6,12 +6,12 @@ package okta
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/loopback"
 )
 
 // OrgServer is the --authorization-server value naming the org
@@ -60,7 +60,7 @@ func NewServer(domain, server string) (Server, error) {
 	if err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return Server{}, failure.New(failure.Usage, "--okta-domain", "%q is not a domain such as example.okta.com", domain)
 	}
-	loop := loopback(u.Hostname())
+	loop := loopback.Host(u.Hostname())
 	switch {
 	case scheme == "" && loop:
 		scheme = "http"
@@ -127,14 +127,6 @@ func Hosted(issuer string) bool {
 		}
 	}
 	return false
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // String names the server for messages.

@@ -26,7 +26,10 @@ type Source struct {
 	Claims map[string]any
 	// Verified is true only for claims whose integrity was established: a
 	// verified token, or userinfo fetched with a token of this run and
-	// whose sub matched. Unverified sources never satisfy an expectation.
+	// whose sub was compared with, and matched, the run's verified ID
+	// token. Userinfo read without an ID token to compare with is not
+	// verified. Unverified sources never satisfy an expectation (nor prove
+	// a group absent).
 	Verified bool
 }
 
@@ -132,10 +135,15 @@ func groupsOf(v any) (groups []string, malformed bool) {
 
 // Evaluate returns one check per expected group, one per forbidden group
 // and, with ExactGroups, one for the exact set. Groups compare exactly,
-// case included, as providers treat them.
+// case included, as providers treat them. A forbid or exact check fails
+// when no consulted source carries the groups claim (as a string or an
+// array): a missing claim does not show that a group is absent.
 func (e Expectations) Evaluate(sources []Source) []Check {
 	consulted, unverified := e.views(sources)
 	summary := present(consulted)
+	// Absence is proved only by a consulted source that carries the claim:
+	// a source without it may simply not have been given the groups.
+	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
 	var checks []Check
 
 	expected := clean(e.ExpectGroups)
@@ -163,20 +171,31 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 
 	for _, g := range clean(e.ForbidGroups) {
 		in := withGroup(consulted, g)
-		c := Check{Name: "forbidden group " + g, OK: len(in) == 0, Source: strings.Join(in, ",")}
-		if c.OK {
+		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
+		switch {
+		case !carried:
+			c.Detail = noProof + summary
+		case c.OK:
 			c.Detail = "absent; " + summary
-		} else {
+		default:
 			c.Detail = "present in " + strings.Join(in, ", ")
 		}
 		checks = append(checks, c)
 	}
 
 	if e.ExactGroups {
-		checks = append(checks, exactCheck(consulted, expected, summary))
+		c := exactCheck(consulted, expected, summary)
+		if !carried {
+			c.OK, c.Detail = false, noProof+summary
+		}
+		checks = append(checks, c)
 	}
 	return checks
 }
+
+// noProof begins the detail of a forbid or exact check that cannot pass
+// because no consulted source carries the groups claim.
+const noProof = "the groups claim is absent everywhere; cannot prove absence; "
 
 // exactCheck fails on any group beyond the expected ones. Missing expected
 // groups have their own checks.
@@ -212,10 +231,14 @@ func exactCheck(consulted []groupView, expected []string, summary string) Check 
 }
 
 // WantsUserinfo reports whether the userinfo endpoint should be read for
-// groups: GroupsFrom names userinfo, or (GroupsFrom empty) no verified
-// source carries the groups claim. It is false once sources hold a
-// userinfo source.
+// groups: there is a group expectation (expected, forbidden or exact) and
+// GroupsFrom names userinfo, or (GroupsFrom empty) no verified source
+// carries the groups claim. It is false once sources hold a userinfo
+// source.
 func (e Expectations) WantsUserinfo(sources []Source) bool {
+	if len(clean(e.ExpectGroups)) == 0 && len(clean(e.ForbidGroups)) == 0 && !e.ExactGroups {
+		return false
+	}
 	for _, s := range sources {
 		if s.Name == SourceUserinfo {
 			return false

@@ -122,11 +122,46 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 		{
-			name:    "exact with nothing expected and no groups",
+			name:    "exact with nothing expected and no groups claim cannot pass",
 			e:       Expectations{ExactGroups: true},
 			sources: []Source{id(map[string]any{"sub": "alice"})},
+			want: []Check{{Name: "exact groups", OK: false,
+				Detail: "the groups claim is absent everywhere; cannot prove absence; present: id_token.groups absent"}},
+		},
+		{
+			name:    "exact with an empty groups claim",
+			e:       Expectations{ExactGroups: true},
+			sources: []Source{id(groups())},
 			want: []Check{{Name: "exact groups", OK: true,
-				Detail: "nothing beyond []; present: id_token.groups absent"}},
+				Detail: "nothing beyond []; present: id_token.groups []"}},
+		},
+		{
+			name:    "forbid without the groups claim anywhere cannot pass",
+			e:       Expectations{ForbidGroups: []string{"Admins"}},
+			sources: []Source{id(map[string]any{"sub": "alice"}), ui(map[string]any{"sub": "alice"})},
+			want: []Check{{Name: "forbidden group Admins", OK: false,
+				Detail: "the groups claim is absent everywhere; cannot prove absence; present: id_token.groups absent; userinfo.groups absent"}},
+		},
+		{
+			name:    "forbid with no verified source cannot pass",
+			e:       Expectations{ForbidGroups: []string{"Admins"}},
+			sources: []Source{at(groups("Everyone"), false)},
+			want: []Check{{Name: "forbidden group Admins", OK: false,
+				Detail: "the groups claim is absent everywhere; cannot prove absence; no verified source to look in"}},
+		},
+		{
+			name:    "forbid with a malformed claim cannot pass",
+			e:       Expectations{ForbidGroups: []string{"Admins"}},
+			sources: []Source{id(map[string]any{"groups": map[string]any{"Admins": true}})},
+			want: []Check{{Name: "forbidden group Admins", OK: false,
+				Detail: "the groups claim is absent everywhere; cannot prove absence; present: id_token.groups is neither a string nor an array"}},
+		},
+		{
+			name:    "forbid with the claim in one source of two",
+			e:       Expectations{ForbidGroups: []string{"Admins"}},
+			sources: []Source{id(map[string]any{"sub": "alice"}), at(groups("Everyone"), true)},
+			want: []Check{{Name: "forbidden group Admins", OK: true,
+				Detail: "absent; present: id_token.groups absent; access_token.groups [Everyone]"}},
 		},
 		{
 			name:    "numeric group IDs and duplicates",
@@ -197,19 +232,23 @@ func TestWantsUserinfo(t *testing.T) {
 	thin := Source{Name: SourceIDToken, Claims: map[string]any{"sub": "alice"}, Verified: true}
 	unverifiedAT := Source{Name: SourceAccessToken, Claims: map[string]any{"groups": []any{"IT"}}, Verified: false}
 	userinfo := Source{Name: SourceUserinfo, Claims: map[string]any{"sub": "alice"}, Verified: true}
+	it := []string{"IT"}
 	tests := []struct {
 		name    string
 		e       Expectations
 		sources []Source
 		want    bool
 	}{
-		{"a verified token carries the claim", Expectations{}, []Source{withGroups}, false},
-		{"thin ID token", Expectations{}, []Source{thin}, true},
-		{"only an unverified token carries it", Expectations{}, []Source{thin, unverifiedAT}, true},
-		{"claim under another name", Expectations{GroupsClaim: "roles"}, []Source{withGroups}, true},
-		{"GroupsFrom names userinfo", Expectations{GroupsFrom: []string{SourceIDToken, SourceUserinfo}}, []Source{withGroups}, true},
-		{"GroupsFrom excludes userinfo", Expectations{GroupsFrom: []string{SourceIDToken}}, []Source{thin}, false},
-		{"userinfo already read", Expectations{}, []Source{thin, userinfo}, false},
+		{"a verified token carries the claim", Expectations{ExpectGroups: it}, []Source{withGroups}, false},
+		{"thin ID token", Expectations{ExpectGroups: it}, []Source{thin}, true},
+		{"thin ID token, only forbidden groups", Expectations{ForbidGroups: it}, []Source{thin}, true},
+		{"thin ID token, nothing expected", Expectations{}, []Source{thin}, false},
+		{"GroupsFrom names userinfo, nothing expected", Expectations{GroupsFrom: []string{SourceUserinfo}}, []Source{thin}, false},
+		{"only an unverified token carries it", Expectations{ExpectGroups: it}, []Source{thin, unverifiedAT}, true},
+		{"claim under another name", Expectations{ExpectGroups: it, GroupsClaim: "roles"}, []Source{withGroups}, true},
+		{"GroupsFrom names userinfo", Expectations{ExpectGroups: it, GroupsFrom: []string{SourceIDToken, SourceUserinfo}}, []Source{withGroups}, true},
+		{"GroupsFrom excludes userinfo", Expectations{ExpectGroups: it, GroupsFrom: []string{SourceIDToken}}, []Source{thin}, false},
+		{"userinfo already read", Expectations{ExpectGroups: it}, []Source{thin, userinfo}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
@@ -24,8 +25,8 @@ type IntrospectOptions struct {
 // a token it cannot verify itself, such as an Okta org authorization
 // server's access token. An inactive token is not an error here: the
 // caller decides. A missing endpoint or secret is failure.Usage; a refusal
-// of the client, another status or a body that is not a JSON object with
-// a boolean active is failure.Provider.
+// of the client (401, 403) is failure.Flow; another status or a body that
+// is not a JSON object with a boolean active is failure.Provider.
 func (p *Provider) Introspect(ctx context.Context, token string, o IntrospectOptions) (map[string]any, error) {
 	const op = "introspection"
 	endpoint := p.meta.IntrospectionEndpoint
@@ -58,7 +59,7 @@ func (p *Provider) Introspect(ctx context.Context, token string, o IntrospectOpt
 	}
 	where := displayURL(endpoint)
 	if res.status == http.StatusUnauthorized || res.status == http.StatusForbidden {
-		return nil, failure.New(failure.Provider, op, "%s: status %d: the client was refused (check the client secret and the client authentication method)", where, res.status)
+		return nil, failure.New(failure.Flow, op, "%s: status %d%s: the client was refused (check the client secret and the client authentication method)", where, res.status, oauthError(res))
 	}
 	if err := res.wantJSON(); err != nil {
 		return nil, failure.New(failure.Provider, op, "%s: %w", where, err)
@@ -72,3 +73,18 @@ func (p *Provider) Introspect(ctx context.Context, token string, o IntrospectOpt
 	}
 	return claims, nil
 }
+
+// oauthError is " (CODE)" for an RFC 6749 5.2 error body or a Bearer
+// challenge, "" otherwise. Only the code is shown, never a description.
+func oauthError(res *response) string {
+	var body struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(res.body, &body) == nil && oauthErrorCode.MatchString(body.Error) {
+		return " (" + body.Error + ")"
+	}
+	return bearerError(res.header)
+}
+
+// oauthErrorCode is an error code as RFC 6749 defines them, bounded.
+var oauthErrorCode = regexp.MustCompile(`^[A-Za-z_]{1,40}$`)

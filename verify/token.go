@@ -51,8 +51,12 @@ type IDTokenOptions struct {
 	// RequireCHash makes a missing c_hash an error, as OpenID Connect
 	// requires for the front-channel ID token of "code id_token" responses.
 	RequireCHash bool
-	// ClockSkew is allowed on exp, nbf and iat. Zero allows none; the CLI
-	// passes its --clock-skew (default 2m).
+	// MaxAge, when set, is the max_age sent in the authorization request:
+	// auth_time is then required and must be no older than MaxAge, with
+	// the ClockSkew allowance (OpenID Connect Core 3.1.3.7, item 13).
+	MaxAge *time.Duration
+	// ClockSkew is allowed on exp, nbf, iat and auth_time. Zero allows
+	// none; the CLI passes its --clock-skew (default 2m).
 	ClockSkew time.Duration
 	// Now is the current time; nil means time.Now.
 	Now func() time.Time
@@ -309,6 +313,11 @@ func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions)
 	if err := checkTimes(c, now(o.Now), o.ClockSkew); err != nil {
 		return err
 	}
+	if o.MaxAge != nil {
+		if err := checkAuthTime(c, now(o.Now), *o.MaxAge, o.ClockSkew); err != nil {
+			return err
+		}
+	}
 	if sub, has, err := stringClaim(c, "sub"); err != nil {
 		return err
 	} else if !has || sub == "" {
@@ -421,6 +430,21 @@ func checkTimes(c map[string]any, now time.Time, skew time.Duration) error {
 	}
 	if iat.After(now.Add(skew)) {
 		return fmt.Errorf("iat %s is in the future (now %s, beyond the clock skew allowance of %s)", stamp(iat), stamp(now), skew)
+	}
+	return nil
+}
+
+// checkAuthTime checks auth_time against a max_age that was sent.
+func checkAuthTime(c map[string]any, now time.Time, maxAge, skew time.Duration) error {
+	at, has, err := numericDate(c, "auth_time")
+	if err != nil {
+		return err
+	}
+	if !has {
+		return errors.New("auth_time is missing, though max_age was sent")
+	}
+	if now.After(at.Add(maxAge + max(skew, 0))) {
+		return fmt.Errorf("auth_time %s is older than max_age %s allows (now %s, clock skew allowance %s)", stamp(at), maxAge, stamp(now), max(skew, 0))
 	}
 	return nil
 }

@@ -292,6 +292,65 @@ func TestVerifyIDToken(t *testing.T) {
 			},
 		},
 		{
+			name: "max_age: auth_time recent enough",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				c := idClaims(e.iss)
+				c["auth_time"] = t0.Add(-11 * time.Minute).Unix()
+				o := idOpts()
+				o.MaxAge = ptr(10 * time.Minute) // 11m is within 10m + 2m skew
+				return sign(t, k1, jose.RS256, "k1", c), o
+			},
+		},
+		{
+			name: "max_age: auth_time too old",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				c := idClaims(e.iss)
+				c["auth_time"] = t0.Add(-13 * time.Minute).Unix()
+				o := idOpts()
+				o.MaxAge = ptr(10 * time.Minute)
+				return sign(t, k1, jose.RS256, "k1", c), o
+			},
+			wantClass: failure.Verification, wantFrag: "older than max_age",
+		},
+		{
+			name: "max_age 0: a sign-in just now",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				c := idClaims(e.iss)
+				c["auth_time"] = t0.Unix()
+				o := idOpts()
+				o.MaxAge = ptr(time.Duration(0))
+				return sign(t, k1, jose.RS256, "k1", c), o
+			},
+		},
+		{
+			name: "max_age: auth_time missing",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				o := idOpts()
+				o.MaxAge = ptr(10 * time.Minute)
+				return sign(t, k1, jose.RS256, "k1", idClaims(e.iss)), o
+			},
+			wantClass: failure.Verification, wantFrag: "auth_time is missing",
+		},
+		{
+			name: "max_age: auth_time not a number",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				c := idClaims(e.iss)
+				c["auth_time"] = "yesterday"
+				o := idOpts()
+				o.MaxAge = ptr(10 * time.Minute)
+				return sign(t, k1, jose.RS256, "k1", c), o
+			},
+			wantClass: failure.Verification, wantFrag: "auth_time is not a number",
+		},
+		{
+			name: "no max_age: an old auth_time is fine",
+			token: func(t *testing.T, e env) (string, IDTokenOptions) {
+				c := idClaims(e.iss)
+				c["auth_time"] = t0.Add(-100 * time.Hour).Unix()
+				return sign(t, k1, jose.RS256, "k1", c), idOpts()
+			},
+		},
+		{
 			name: "sub missing",
 			token: func(t *testing.T, e env) (string, IDTokenOptions) {
 				c := idClaims(e.iss)
@@ -653,3 +712,5 @@ func TestVerifyIDTokenConcurrent(t *testing.T) {
 		t.Errorf("JWKS fetched %d times by concurrent verifications, want 1", hits)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -22,7 +22,8 @@ import (
 // OAuth-only response type); sub must still be present.
 //
 // A missing or differing sub or a signature that does not verify is a
-// failure.Verification error; a missing endpoint, an unreachable one, a
+// failure.Verification error; a 401 or 403 (the bearer token refused) is a
+// failure.Flow error; a missing endpoint, an unreachable one, another
 // non-200 status or a body that is not JSON is a failure.Provider error.
 func (p *Provider) UserInfo(ctx context.Context, accessToken, subject string) (map[string]any, error) {
 	const op = "userinfo"
@@ -40,6 +41,12 @@ func (p *Provider) UserInfo(ctx context.Context, accessToken, subject string) (m
 	})
 	if err != nil {
 		return nil, fetchFailure(ctx, op, endpoint, err)
+	}
+	if res.status == http.StatusUnauthorized || res.status == http.StatusForbidden {
+		// RFC 6750 3.1: the bearer token was refused (invalid_token,
+		// insufficient_scope): the run's token, not the provider, is at
+		// fault.
+		return nil, failure.New(failure.Flow, op, "%s: status %d%s: the access token was refused", where, res.status, bearerError(res.header))
 	}
 	if res.status != http.StatusOK {
 		return nil, failure.New(failure.Provider, op, "%s: status %d%s", where, res.status, bearerError(res.header))

@@ -101,7 +101,7 @@ func TestUserInfo(t *testing.T) {
 			name:      "token refused",
 			handler:   bearer(static(`{}`), "application/json"),
 			token:     "wrong-token-secret",
-			wantClass: failure.Provider, wantFrag: "userinfo: http://127.0.0.1",
+			wantClass: failure.Flow, wantFrag: "the access token was refused",
 		},
 		{
 			name: "status 500",
@@ -111,6 +111,16 @@ func TestUserInfo(t *testing.T) {
 				}
 			},
 			wantClass: failure.Provider, wantFrag: "/userinfo: status 500",
+		},
+		{
+			name: "status 403 insufficient_scope",
+			handler: func(string) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", error_description="secret-description"`)
+					http.Error(w, "secret-body", http.StatusForbidden)
+				}
+			},
+			wantClass: failure.Flow, wantFrag: "status 403 (insufficient_scope): the access token was refused",
 		},
 		{
 			name:      "HTML",
@@ -174,5 +184,5 @@ func TestUserInfoNamesBearerError(t *testing.T) {
 		}
 	})
 	_, err := ti.discover(t).UserInfo(testCtx(t), testAccessToken, "alice")
-	wantFailure(t, err, failure.Provider, "/userinfo: status 401 (invalid_token)", testAccessToken, "secret-description")
+	wantFailure(t, err, failure.Flow, "/userinfo: status 401 (invalid_token): the access token was refused", testAccessToken, "secret-description")
 }

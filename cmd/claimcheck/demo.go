@@ -15,9 +15,26 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/internal/standin"
 )
+
+// demoHTTPTimeout bounds each request to the embedded provider, as
+// --http-timeout's default does for a real one.
+const demoHTTPTimeout = 10 * time.Second
+
+// demoReads says whether demo reads the CLAIMCHECK_* variable name: its
+// own and how to present the run, none that describe a real provider or
+// its expectations.
+func demoReads(name string) bool {
+	switch name {
+	case "CLAIMCHECK_USER", "CLAIMCHECK_CLIENT", "CLAIMCHECK_OUTPUT", "CLAIMCHECK_JUNIT",
+		"CLAIMCHECK_SHOW_TOKENS", "CLAIMCHECK_NO_BROWSER", "CLAIMCHECK_BROWSER_COMMAND", "CLAIMCHECK_TIMEOUT":
+		return true
+	}
+	return false
+}
 
 // DemoOptions are the options of claimcheck demo.
 type DemoOptions struct {
@@ -26,6 +43,8 @@ type DemoOptions struct {
 	OutputOptions
 	User   string
 	Client string
+	// flowSet: --flow was given, not left at its default.
+	flowSet bool
 }
 
 func newDemoCmd(ios *IOStreams, code *int) *cobra.Command {
@@ -44,12 +63,32 @@ can be opened, claimcheck signs in by itself through the provider's sign-in form
   claimcheck demo                      # alice: passes
   claimcheck demo --user bob           # bob lacks IT: a failing check, exit 1
   claimcheck demo --flow implicit      # ID token in the fragment, relayed by the loopback page
-  claimcheck demo --response-mode form_post`,
+  claimcheck demo --response-mode form_post
+
+Of the environment, demo reads only CLAIMCHECK_USER, CLAIMCHECK_CLIENT, CLAIMCHECK_OUTPUT,
+CLAIMCHECK_JUNIT, CLAIMCHECK_SHOW_TOKENS, CLAIMCHECK_NO_BROWSER, CLAIMCHECK_BROWSER_COMMAND and
+CLAIMCHECK_TIMEOUT (and NO_COLOR), and no configuration file: the variables for a real provider,
+such as CLAIMCHECK_EXPECT_GROUPS or CLAIMCHECK_SCOPES, do not change the demo.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.flowSet = given(cmd.Flags(), ios, "flow")
 			*code = runDemo(cmd.Context(), o, ios)
 			return nil
 		},
+	}
+	// The demo has its own provider, users and defaults: the CLAIMCHECK_*
+	// variables and the configuration file meant for a real provider
+	// (expected groups, scopes, a redirect URI) must not change it.
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if f := cmd.Flags().Lookup("profile"); f != nil && f.Changed {
+			return failure.New(failure.Usage, "--profile", "demo reads no configuration file")
+		}
+		return applyEnv(cmd.Flags(), func(name string) string {
+			if demoReads(name) {
+				return ios.Getenv(name)
+			}
+			return ""
+		})
 	}
 	fs := cmd.Flags()
 	// Port 0: the demo provider accepts any loopback port (RFC 8252 §7.3),
@@ -92,6 +131,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := o.FlowOptions.validate(o.flowSet); err != nil {
+		return fail(err)
+	}
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
 		return fail(err)
@@ -103,12 +145,17 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	}
 	defer p.Close()
 
-	client := &http.Client{Timeout: 10 * time.Second}
+	// The same client as a run against a real provider: a deadline on
+	// each request and a cap on each body.
+	client, err := httpclient.New(httpclient.Options{Timeout: demoHTTPTimeout})
+	if err != nil {
+		return fail(failure.Wrap(failure.Usage, "http client", err))
+	}
 	cfg := runner.Config{
 		Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
-		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: o.Timeout,
+		ClockSkew: defaultClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
 	}
 	done := attachProgress(&cfg, ios)

@@ -173,7 +173,7 @@ func TestOktaDiagnosis(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, r, stderr := e.run(t, tt.user, append([]string{"--client-id", pub}, tt.args...)...)
-			if code != 1 || r.Error != nil {
+			if code != 1 || r.Error == nil || r.Error.Class != "expectation" {
 				t.Fatalf("exit %d, error %+v: %s", code, r.Error, stderr)
 			}
 			if d := failedDetails(r); !strings.Contains(d, tt.want) {

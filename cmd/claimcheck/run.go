@@ -17,6 +17,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/loopback"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/verify"
@@ -36,13 +37,16 @@ type ProviderOptions struct {
 	secretFromFlag bool
 }
 
+// defaultClockSkew is --clock-skew's default, and the demo's allowance.
+const defaultClockSkew = 2 * time.Minute
+
 func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
 	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
-	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 }
 
@@ -55,7 +59,7 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return failure.New(failure.Usage, "--issuer", "%q is not an http(s) URL without query or fragment", o.Issuer)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
 		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
 	}
 	// Zero would mean no deadline at all for requests to the provider.
@@ -85,10 +89,6 @@ func (o *ProviderOptions) httpClient() (*http.Client, error) {
 		return nil, failure.Wrap(failure.Usage, "--ca-file", err)
 	}
 	return c, nil
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
 }
 
 func readLine(r io.Reader) (string, error) {
@@ -216,7 +216,7 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
-	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser")
+	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser (no shell); the authorize URL is an argument, so other local users can see it in the process list")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the authorize URL instead of opening a browser")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long to wait for the redirect")
 }
@@ -228,11 +228,10 @@ func (o *FlowOptions) extraParams() (url.Values, error) {
 		if !ok || k == "" {
 			return nil, failure.New(failure.Usage, "--param", "%q is not NAME=VALUE", p)
 		}
-		switch k {
-		case "state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "response_mode", "scope":
-			return nil, failure.New(failure.Usage, "--param", "%s is set by claimcheck itself (use its own flag)", k)
-		}
 		v.Add(k, val)
+	}
+	if err := flow.CheckExtraParams(v); err != nil {
+		return nil, failure.Wrap(failure.Usage, "--param", err)
 	}
 	return v, nil
 }
@@ -297,19 +296,19 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
+	if err := o.FlowOptions.validate(given(fs, ios, "flow")); err != nil {
+		return runner.Config{}, err
+	}
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
 		return runner.Config{}, err
-	}
-	if o.Timeout <= 0 {
-		return runner.Config{}, failure.New(failure.Usage, "--timeout", "must be positive")
 	}
 	client, err := o.ProviderOptions.httpClient()
 	if err != nil {
 		return runner.Config{}, err
 	}
 	cfg := runner.Config{
-		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
+		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
@@ -375,6 +374,11 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
 	}
+	cfg.OnIgnored = func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.ErrOut, "\nwarning: %s\n", oneLine(err.Error()))
+	}
 	// Only a system browser that fails to open is worth waiting on: the
 	// person can open the URL by hand. A browser command or a stand-in that
 	// fails has ended the flow, and waiting out the timeout would hide that.
@@ -417,12 +421,17 @@ func liveLine(w io.Writer, redirectURI string, deadline time.Time, stop <-chan s
 }
 
 // emit writes the report in the chosen format (and JUnit when asked) and
-// returns the exit status.
+// returns the exit status. In text, a usage error found only during the
+// run (a response type the provider does not offer) is the same one line
+// on stderr as one found before it.
 func emit(ios *IOStreams, o *OutputOptions, r *report.Report, started time.Time) int {
 	var err error
-	if o.Output == "json" {
+	switch {
+	case o.Output == "json":
 		err = r.WriteJSON(ios.Out)
-	} else {
+	case r.Class() == failure.Usage:
+		fmt.Fprintf(ios.ErrOut, "claimcheck: %s\n", oneLine(r.Error.Message))
+	default:
 		err = r.WriteText(ios.Out, report.TextOptions{Color: ios.color()})
 	}
 	if err != nil {

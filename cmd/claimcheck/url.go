@@ -39,19 +39,6 @@ func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 	return cmd
 }
 
-// urlJSON is what claimcheck url -o json prints: enough for a script to run
-// the rest of the flow itself.
-type urlJSON struct {
-	URL           string `json:"url"`
-	State         string `json:"state"`
-	Nonce         string `json:"nonce"`
-	CodeVerifier  string `json:"code_verifier"`
-	CodeChallenge string `json:"code_challenge"`
-	RedirectURI   string `json:"redirect_uri"`
-	ResponseType  string `json:"response_type"`
-	ResponseMode  string `json:"response_mode"`
-}
-
 func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
 	cfg, err := o.config(o.fs, ios)
 	if err != nil {
@@ -69,8 +56,9 @@ func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
 		enc := json.NewEncoder(ios.Out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(urlJSON{URL: req.URL, State: req.State, Nonce: req.Nonce, CodeVerifier: req.CodeVerifier,
-			CodeChallenge: req.CodeChallenge, RedirectURI: req.RedirectURI, ResponseType: req.ResponseType, ResponseMode: req.ResponseMode}); err != nil {
+		// flow.Request is what a script needs to run the rest of the flow
+		// itself: the URL, state, nonce, PKCE verifier and the rest.
+		if err := enc.Encode(req); err != nil {
 			return failure.Provider.ExitCode()
 		}
 		return 0

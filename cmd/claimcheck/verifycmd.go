@@ -59,7 +59,12 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	default:
 		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
-	tokens, err := readTokens(ctx, o.Tokens, ios)
+	// stdin can carry the tokens or the secret, not both: the first read
+	// would take what the other expects.
+	if len(o.Tokens) == 1 && o.Tokens[0] == "-" && o.ClientSecret == "-" {
+		return fail(failure.New(failure.Usage, "--client-secret -", "stdin carries the tokens (verify -); set the secret in CLAIMCHECK_CLIENT_SECRET instead"))
+	}
+	tokens, err := readTokens(ctx, o.Tokens, ios, o.Kind == report.AccessToken)
 	if err != nil {
 		return fail(err)
 	}
@@ -81,7 +86,8 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 		return fail(err)
 	}
 	cfg := runner.Config{
-		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
+		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
+		Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
 	}
 	r := runner.VerifyTokens(ctx, cfg, o.Kind, tokens)
@@ -89,10 +95,12 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 }
 
 // readTokens takes the tokens from the arguments, or from stdin for "-",
-// and rejects anything that is not a compact JWS before any request is made.
+// and rejects anything that is not a compact JWS before any request is made;
+// with opaqueOK (--kind access_token) a bearer token of any form passes, to
+// be introspected.
 // Reading stdin ends when ctx does (Ctrl-C while claimcheck waits for
 // input), and stops after maxStdinTokens tokens.
-func readTokens(ctx context.Context, args []string, ios *IOStreams) ([]string, error) {
+func readTokens(ctx context.Context, args []string, ios *IOStreams, opaqueOK bool) ([]string, error) {
 	var tokens []string
 	if len(args) == 1 && args[0] == "-" {
 		type read struct {
@@ -122,7 +130,11 @@ func readTokens(ctx context.Context, args []string, ios *IOStreams) ([]string, e
 		return nil, failure.New(failure.Usage, "verify", "no token given (pass tokens as arguments, or - and one per line on stdin)")
 	}
 	for i, t := range tokens {
-		if err := checkCompact(t); err != nil {
+		check := checkCompact
+		if opaqueOK {
+			check = checkBearer
+		}
+		if err := check(t); err != nil {
 			return nil, failure.New(failure.Usage, "verify", "token %d: %w", i+1, err)
 		}
 	}
@@ -151,13 +163,26 @@ func scanTokens(in io.Reader) ([]string, error) {
 	return tokens, nil
 }
 
+// checkBearer accepts what RFC 6750 2.1 allows as a bearer token
+// (b64token), bounded in length.
+func checkBearer(t string) error {
+	if len(t) > maxTokenLen {
+		return fmt.Errorf("is %d bytes long; a token may be at most %d", len(t), maxTokenLen)
+	}
+	body := strings.TrimRight(t, "=")
+	if body == "" || strings.Trim(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") != "" {
+		return fmt.Errorf("is not a bearer token: only letters, digits and -._~+/ (then =) may appear")
+	}
+	return nil
+}
+
 func checkCompact(t string) error {
 	if len(t) > maxTokenLen {
 		return fmt.Errorf("is %d bytes long; a token may be at most %d", len(t), maxTokenLen)
 	}
 	parts := strings.Split(t, ".")
 	if len(parts) != 3 {
-		return fmt.Errorf("is not a JWT: %d dot-separated parts, want 3", len(parts))
+		return fmt.Errorf("is not a JWT: %d dot-separated parts, want 3 (an opaque access token needs --kind access_token)", len(parts))
 	}
 	for _, p := range parts[:2] {
 		if p == "" || strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {

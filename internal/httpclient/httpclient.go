@@ -69,15 +69,40 @@ func New(o Options) (*http.Client, error) {
 		base.TLSClientConfig.RootCAs = pool
 	}
 	return &http.Client{
-		Timeout:   o.Timeout,
-		Transport: &limitTransport{next: base, max: o.MaxBody},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			return nil
-		},
+		Timeout:       o.Timeout,
+		Transport:     &limitTransport{next: base, max: o.MaxBody},
+		CheckRedirect: checkRedirect,
 	}, nil
+}
+
+// maxRedirects is how many redirects a GET may follow.
+const maxRedirects = 5
+
+// checkRedirect follows a redirect only for a GET or HEAD, only up to
+// maxRedirects, and never from https to http. A POST (token,
+// introspection, device endpoints) carries a client secret, a code or a
+// PKCE verifier: a 307/308 would send that form to wherever the Location
+// points, and a 301/302/303 would turn it into a GET of another resource
+// whose answer is not the endpoint's. A downgrade would send the request,
+// and bring the answer, in clear text.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	if first.Method != http.MethodGet && first.Method != http.MethodHead {
+		return fmt.Errorf("refused to follow a redirect (status %d) of a %s request to %s: the endpoint must answer itself", status, first.Method, redact(req))
+	}
+	for _, v := range via {
+		if v.URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("refused to follow a redirect (status %d) from https to %s", status, redact(req))
+		}
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
 }
 
 type limitTransport struct {

@@ -4,18 +4,22 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// Token kinds, as used for the keys of Report.Tokens and the sources of checks.
+// Token kinds, as used for the keys of Report.Tokens and the sources of
+// checks: verify's source names, and introspection.
 const (
-	IDToken     = "id_token"
-	AccessToken = "access_token"
-	UserInfo    = "userinfo"
+	IDToken     = verify.SourceIDToken
+	AccessToken = verify.SourceAccessToken
+	UserInfo    = verify.SourceUserinfo
 	// Introspection is the provider's RFC 7662 answer about the access token.
 	Introspection = "introspection"
 )
@@ -31,7 +35,10 @@ type Report struct {
 	Tokens   map[string]*Token `json:"tokens"`
 	Checks   []verify.Check    `json:"checks"`
 	Notes    []string          `json:"notes,omitempty"`
-	Error    *Error            `json:"error"`
+	// Error is the failure that ended the run, nil when it got through to
+	// its checks. In JSON, "error" is the outcome instead (see Outcome):
+	// failed checks make it an expectation error.
+	Error *Error `json:"error"`
 }
 
 // Request is what was asked of the provider.
@@ -46,17 +53,59 @@ type Request struct {
 	Endpoints    map[string]string `json:"endpoints,omitempty"`
 }
 
-// Token is what became of one token (or of the userinfo response).
+// Token is what became of one token (or of the userinfo response, or the
+// provider's introspection answer).
 type Token struct {
-	Verified bool           `json:"verified"`
-	Claims   map[string]any `json:"claims"`
-	Header   map[string]any `json:"header,omitempty"`
+	Verified bool `json:"verified"`
+	// Claims are the claims of a verified token, or the provider's own
+	// answer (userinfo, introspection); nil (JSON null) for a token that
+	// was rejected or could not be verified.
+	Claims map[string]any `json:"claims"`
+	// UnverifiedClaims are what a rejected or unverifiable JWT claims,
+	// decoded for display only: never a basis for a decision.
+	UnverifiedClaims map[string]any `json:"unverified_claims,omitempty"`
+	Header           map[string]any `json:"header,omitempty"`
 	// Note explains a token that was not verified without it being an
 	// error, such as an opaque access token.
-	Note  string `json:"note,omitempty"`
-	Error string `json:"error,omitempty"`
+	Note string `json:"note,omitempty"`
+	// Error says why the token was rejected; in JSON null when it was not.
+	Error string `json:"error"`
 	// Raw is the token itself; set only with --show-tokens.
 	Raw string `json:"raw,omitempty"`
+}
+
+// MarshalJSON writes Error as null when there is none, so that
+// .tokens.KIND.error is always present.
+func (t Token) MarshalJSON() ([]byte, error) {
+	type plain Token
+	v := struct {
+		plain
+		Error *string `json:"error"`
+	}{plain: plain(t)}
+	if t.Error != "" {
+		v.Error = &t.Error
+	}
+	return marshal(v)
+}
+
+// MarshalJSON writes "error" as the outcome (see Outcome): null only when
+// the run passed.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	v := plain(r)
+	v.Error = r.Outcome()
+	return marshal(v)
+}
+
+// marshal is json.Marshal without HTML escaping, as WriteJSON writes.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Error is the failure that ended a run.
@@ -104,6 +153,26 @@ func (r *Report) Class() failure.Class {
 		return failure.Expectation
 	}
 	return ""
+}
+
+// Outcome is the error a script sees: Error when the run failed, an
+// expectation error naming the failed checks when one failed, nil when the
+// run passed.
+func (r *Report) Outcome() *Error {
+	if r.Error != nil {
+		return r.Error
+	}
+	var failed []string
+	for _, c := range r.Checks {
+		if !c.OK {
+			failed = append(failed, checkName(c))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &Error{Class: failure.Expectation,
+		Message: fmt.Sprintf("%d of %d checks failed: %s", len(failed), len(r.Checks), strings.Join(failed, ", "))}
 }
 
 func (r *Report) failedChecks() int {

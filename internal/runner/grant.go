@@ -87,9 +87,10 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if err := v.tokenResponse(ctx, t); err != nil {
 		return finish(r, err, c)
 	}
-	// An opaque access token is introspected with the client secret, as
-	// after a browser flow: otherwise nothing would vouch for it.
 	if err := v.introspect(ctx); err != nil {
+		return finish(r, err, c)
+	}
+	if err := v.requireVerified(); err != nil {
 		return finish(r, err, c)
 	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {

@@ -343,13 +343,25 @@ func hostileCases() []hostileCase {
 	// flow (3)
 	fl := failure.Flow
 	cases = append(cases,
-		hostileCase{name: "state missing", ref: "RFC 9700 4.7.1 / RFC 6749 10.12 / RP rp-response-state", responseType: "code",
-			opts: response(func(q url.Values) { q.Del("state") }), wantClass: fl, wantMsg: "state", noBackChannel: true},
-		hostileCase{name: "state different", ref: "RFC 9700 4.7.1 / RFC 6749 10.12", responseType: "code",
-			opts: response(func(q url.Values) { q.Set("state", "forged") }), wantClass: fl, wantMsg: "state", noBackChannel: true},
-		hostileCase{name: "error with a wrong state", ref: "RFC 9700 4.7.1 (error responses are untrusted without state)", responseType: "code",
-			opts:      response(func(q url.Values) { providerError("access_denied")(q); q.Set("state", "forged") }),
-			wantClass: fl, wantMsg: "foreign state", noBackChannel: true},
+		// A response that cannot be tied to the run is ignored (400) and
+		// the wait goes on: any web page could have sent it. When the
+		// provider only ever sends such a response, the run times out and
+		// the message counts what was ignored. TestForgedResponsesBeforeReal
+		// has the real response follow the forged ones.
+		hostileCase{name: "state missing: ignored, then timeout", ref: "RFC 9700 4.7.1 / RFC 6749 10.12 / RP rp-response-state", responseType: "code",
+			opts: response(func(q url.Values) { q.Del("state") }), flowTimeout: 3 * time.Second,
+			wantClass: fl, wantMsg: "1 without a state", noBackChannel: true},
+		hostileCase{name: "state different: ignored, then timeout", ref: "RFC 9700 4.7.1 / RFC 6749 10.12", responseType: "code",
+			opts: response(func(q url.Values) { q.Set("state", "forged") }), flowTimeout: 3 * time.Second,
+			wantClass: fl, wantMsg: "1 with a state that is not this run's", noBackChannel: true},
+		hostileCase{name: "error with a wrong state: ignored, then timeout", ref: "RFC 9700 4.7.1 (error responses are untrusted without state)", responseType: "code",
+			opts:        response(func(q url.Values) { providerError("access_denied")(q); q.Set("state", "forged") }),
+			flowTimeout: 3 * time.Second, wantClass: fl, wantMsg: "1 with a state that is not this run's", noBackChannel: true,
+			check: func(t *testing.T, _ *hostile.Server, r *report.Report) {
+				if strings.Contains(r.Error.Message, "access_denied") || strings.Contains(r.Error.Message, "The user") {
+					t.Errorf("the message believes an error response with a wrong state: %q", r.Error.Message)
+				}
+			}},
 		hostileCase{name: "error=access_denied", ref: "RFC 6749 4.1.2.1 / OpenID Core 3.1.2.6", responseType: "code",
 			opts: response(providerError("access_denied")), wantClass: fl, wantMsg: "access_denied", noBackChannel: true, check: shownAndCut},
 		hostileCase{name: "error=invalid_scope", ref: "RFC 6749 4.1.2.1", responseType: "code",
@@ -774,6 +786,110 @@ func TestSecondCallback(t *testing.T) {
 	if n := s.Count(hostile.TokenEndpoint); n != 1 {
 		t.Errorf("%d token requests, want 1 (the first code only)", n)
 	}
+	portFree(t, r)
+	s.Close()
+	before.Check(t, 5*time.Second)
+}
+
+// forger is a transport for the stand-in browser that, when the browser is
+// about to deliver the real authorization response, first has it send what
+// any web page could: a form POST (Origin evil.example) in a query-mode
+// run, a GET with a wrong state, an error response with a wrong state and
+// one without a state. It records the listener's answers to them.
+type forger struct {
+	next     http.RoundTripper
+	once     sync.Once
+	statuses []int
+}
+
+func (f *forger) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == callbackPath && req.URL.Query().Get("state") != "" {
+		f.once.Do(func() {
+			state := req.URL.Query().Get("state")
+			cb := *req.URL
+			cb.RawQuery = ""
+			post, _ := http.NewRequestWithContext(req.Context(), http.MethodPost, cb.String(), strings.NewReader("code=forged&state="+url.QueryEscape(state)))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			post.Header.Set("Origin", "http://evil.example")
+			forged := []*http.Request{post}
+			for _, q := range []string{"code=forged&state=xyz", "error=access_denied&state=xyz", "error=access_denied"} {
+				g, _ := http.NewRequestWithContext(req.Context(), http.MethodGet, cb.String()+"?"+q, nil)
+				forged = append(forged, g)
+			}
+			for _, fr := range forged {
+				resp, err := f.next.RoundTrip(fr)
+				if err != nil {
+					f.statuses = append(f.statuses, 0)
+					continue
+				}
+				resp.Body.Close()
+				f.statuses = append(f.statuses, resp.StatusCode)
+			}
+		})
+	}
+	return f.next.RoundTrip(req)
+}
+
+// TestForgedResponsesBeforeReal: responses that cannot be tied to the run
+// arrive before the real one (RFC 9700 4.7.1, RFC 6749 10.12: only a
+// response with the run's state is the run's). Each is answered 400 and
+// reported once; the real response then completes the run, exit 0, with one
+// token request for the real code.
+func TestForgedResponsesBeforeReal(t *testing.T) {
+	before := leakcheck.Take()
+	s, err := hostile.New(demoIssuer, hostile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	f := &forger{next: base}
+	client, err := httpclient.New(httpclient.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var warnings []string
+	r := runner.Run(ctx, runner.Config{
+		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
+		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
+		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
+		Opener: &standin.Browser{Client: &http.Client{Transport: f}, Username: "alice", Password: "alice-demo"},
+		OnIgnored: func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			warnings = append(warnings, err.Error())
+		},
+	})
+	base.CloseIdleConnections()
+	client.CloseIdleConnections()
+	t.Logf("CASE forged responses before the real one | want pass (0), forged answered 400 | got exit %d, forged answered %v", r.ExitCode, f.statuses)
+	if r.ExitCode != 0 {
+		t.Errorf("exit %d: %+v", r.ExitCode, r.Error)
+	}
+	if len(f.statuses) != 4 {
+		t.Fatalf("%d forged responses sent, want 4", len(f.statuses))
+	}
+	for i, st := range f.statuses {
+		if st != http.StatusBadRequest {
+			t.Errorf("forged response %d answered %d, want 400", i, st)
+		}
+	}
+	if n := s.Count(hostile.TokenEndpoint); n != 1 {
+		t.Errorf("%d token requests, want 1 (the real code only)", n)
+	}
+	mu.Lock()
+	if len(warnings) != 4 {
+		t.Errorf("%d warnings for 4 ignored responses: %q", len(warnings), warnings)
+	}
+	for _, w := range warnings {
+		if strings.ContainsAny(w, "\r\n") {
+			t.Errorf("warning is not one line: %q", w)
+		}
+	}
+	mu.Unlock()
 	portFree(t, r)
 	s.Close()
 	before.Check(t, 5*time.Second)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,9 @@ type Config struct {
 	// OnListening and OpenerError are passed to flow.Run.
 	OnListening func(redirectURI, authorizeURL string, deadline time.Time)
 	OpenerError func(error)
+	// OnIgnored receives a warning for each response the listener ignored
+	// because it could not be tied to this run (see flow.RunOptions).
+	OnIgnored func(error)
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
 	// Okta, when set, is the Okta authorization server of the run (see
@@ -69,7 +73,7 @@ func (c *Config) discover(ctx context.Context) (*verify.Provider, error) {
 // ResponseType resolves the response_type a run asks for.
 func (c *Config) responseType() (string, error) {
 	if c.ResponseType != "" {
-		return normalizeResponseType(c.ResponseType), nil
+		return flow.NormalizeResponseType(c.ResponseType)
 	}
 	switch c.Flow {
 	case "", "code":
@@ -78,16 +82,6 @@ func (c *Config) responseType() (string, error) {
 		return "id_token", nil
 	}
 	return "", failure.New(failure.Usage, "--flow", "unknown flow %q (want code or implicit)", c.Flow)
-}
-
-// normalizeResponseType puts the words of a response type in the order the
-// specifications write them, so "token id_token" and "id_token token" are
-// one thing.
-func normalizeResponseType(rt string) string {
-	words := strings.Fields(strings.ReplaceAll(rt, ",", " "))
-	rank := map[string]int{"code": 0, "id_token": 1, "token": 2}
-	slices.SortFunc(words, func(a, b string) int { return rank[a] - rank[b] })
-	return strings.Join(slices.Compact(words), " ")
 }
 
 // Run performs one whole run and returns its report; it never returns nil.
@@ -142,6 +136,7 @@ func Run(ctx context.Context, c Config) *report.Report {
 			}
 		},
 		OpenerError:    c.openerError(),
+		OnIgnored:      c.OnIgnored,
 		BeforeExchange: v.frontChannel,
 	})
 	if err != nil {
@@ -155,10 +150,52 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if err := v.introspect(ctx); err != nil {
 		return finish(r, err, c)
 	}
+	if err := v.requireVerified(); err != nil {
+		return finish(r, err, c)
+	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
 		return finish(r, err, c)
 	}
 	return finish(r, nil, c)
+}
+
+// requireVerified fails the run when no token was verified: exit 0 means
+// "tokens verified", and checks on claims nobody vouched for prove nothing.
+// An access token the issuer's introspection endpoint calls active counts.
+// The message says what would give a verifiable token.
+func (v *tokenVerifier) requireVerified() error {
+	if v.idToken != nil || v.access != nil {
+		return nil
+	}
+	if t := v.r.Tokens[report.Introspection]; t != nil && t.Verified {
+		return nil
+	}
+	var what []string
+	if v.rawAT != "" {
+		what = append(what, "the access token could not be verified locally")
+	}
+	var hints []string
+	if !slices.Contains(v.cfg.Scopes, "openid") {
+		hints = append(hints, "add openid to --scopes for an ID token")
+	} else if v.r.Request != nil && v.r.Request.ResponseType != "" && !strings.Contains(v.r.Request.ResponseType, "id_token") && !strings.Contains(v.r.Request.ResponseType, "code") {
+		hints = append(hints, `ask for an ID token too (--response-type "id_token token", or the code flow)`)
+	}
+	if v.rawAT != "" {
+		switch {
+		case v.cfg.ClientSecret == "":
+			hints = append(hints, "give the client secret (CLAIMCHECK_CLIENT_SECRET) so that the provider can be asked to introspect the access token")
+		case v.p.Metadata().IntrospectionEndpoint == "":
+			hints = append(hints, "the provider advertises no introspection endpoint to ask about the access token")
+		}
+	}
+	msg := "no token was verified"
+	if len(what) > 0 {
+		msg += ": " + strings.Join(what, "; ")
+	}
+	if len(hints) > 0 {
+		msg += "; " + strings.Join(hints, ", or ")
+	}
+	return failure.New(failure.Verification, "tokens", "%s", msg)
 }
 
 func finish(r *report.Report, err error, c Config) *report.Report {
@@ -219,6 +256,9 @@ func preflight(c Config, rt string) error {
 	if _, err := authMethod(c, nil); err != nil {
 		return err
 	}
+	if _, err := c.maxAge(); err != nil {
+		return err
+	}
 	const standIn = "https://endpoint.invalid/"
 	return flow.Config{
 		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
@@ -226,6 +266,21 @@ func preflight(c Config, rt string) error {
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
 	}.Validate()
+}
+
+// maxAge is the max_age of the authorization request (--param max_age=N),
+// nil when none is sent; the ID tokens' auth_time is checked against it.
+func (c *Config) maxAge() (*time.Duration, error) {
+	v, ok := c.ExtraParams["max_age"]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(strings.Join(v, ","), 10, 32)
+	if err != nil || n < 0 {
+		return nil, failure.New(failure.Usage, "--param", "max_age must be a whole number of seconds, 0 or more (got %q)", strings.Join(v, ","))
+	}
+	d := time.Duration(n) * time.Second
+	return &d, nil
 }
 
 // flowConfig checks the request against what the provider advertises, so
@@ -272,7 +327,8 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
 
 func containsResponseType(supported []string, rt string) bool {
 	for _, s := range supported {
-		if normalizeResponseType(s) == rt {
+		// An entry claimcheck cannot ask for (OAuth's "none") matches nothing.
+		if n, err := flow.NormalizeResponseType(s); err == nil && n == rt {
 			return true
 		}
 	}
@@ -323,17 +379,22 @@ type tokenVerifier struct {
 	noNonce bool
 	// noUserinfo: the tokens are about no user (client_credentials).
 	noUserinfo bool
-	frontID    *verify.Token
-	idToken    *verify.Token
-	access     *verify.Token
-	rawAT      string
-	accessOK   bool
-	userinfo   map[string]any
+	// frontID, idToken and access are set only once verified.
+	frontID *verify.Token
+	idToken *verify.Token
+	access  *verify.Token
+	rawAT   string
+	// atType is the token_type the access token came with.
+	atType   string
+	userinfo map[string]any
+	// userinfoOK: userinfo's sub was compared with the ID token's.
+	userinfoOK bool
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
+	maxAge, _ := v.cfg.maxAge() // checked by preflight
 	return verify.IDTokenOptions{
-		ClientID: v.cfg.ClientID, Nonce: nonce,
+		ClientID: v.cfg.ClientID, Nonce: nonce, MaxAge: maxAge,
 		AccessToken: accessToken, RequireAtHash: requireAt,
 		Code: code, RequireCHash: requireC,
 		ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now,
@@ -344,26 +405,19 @@ func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, re
 // before any code is redeemed: a forged front channel must not cause a
 // request to the token endpoint.
 func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, resp *flow.Response) error {
+	// flow has already refused a response that lacks what the response
+	// type asks for (a code, an id_token, an access_token).
 	v.nonce = req.Nonce
 	v.noteResponseMode(req, resp)
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
 	if has("token") {
-		v.rawAT = resp.Get("access_token")
-		if v.rawAT == "" {
-			return failure.New(failure.Flow, "authorization response", "response_type %q but no access_token in the response", req.ResponseType)
-		}
-	}
-	if has("code") && resp.Get("code") == "" {
-		return failure.New(failure.Flow, "authorization response", "response_type %q but no code in the response", req.ResponseType)
+		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
 	}
 	if !has("id_token") {
 		return nil
 	}
 	raw := resp.Get("id_token")
-	if raw == "" {
-		return failure.New(failure.Flow, "authorization response", "response_type %q but no id_token in the response", req.ResponseType)
-	}
 	// OpenID Core 3.2.2.10 and 3.3.2.11: at_hash is required when an access
 	// token comes with the ID token in the front channel, c_hash when a code does.
 	tok, err := v.p.VerifyIDToken(ctx, raw, v.idOptions(req.Nonce, v.rawAT, resp.Get("code"), has("token"), has("code")))
@@ -387,15 +441,18 @@ func (v *tokenVerifier) noteResponseMode(req *flow.Request, resp *flow.Response)
 
 func (v *tokenVerifier) recordID(raw string, tok *verify.Token, err error) {
 	t := &report.Token{Raw: raw, Verified: err == nil}
-	if tok != nil {
+	switch {
+	case err == nil:
 		t.Claims, t.Header = tok.Claims, tok.Header
+	case tok != nil:
+		// Verified, then rejected (a hybrid flow's two ID tokens about
+		// different users): still not claims to rely on.
+		t.UnverifiedClaims, t.Header = tok.Claims, tok.Header
+	default:
+		t.UnverifiedClaims = unverifiedClaims(raw)
 	}
 	if err != nil {
 		t.Error = err.Error()
-		if t.Claims == nil {
-			t.Claims = unverifiedClaims(raw)
-			t.Note = "claims shown unverified"
-		}
 	}
 	v.r.Tokens[report.IDToken] = t
 	v.r.AddCheck(verify.Check{Name: "id_token verified", OK: err == nil, Source: report.IDToken, Detail: verifiedDetail(tok, err)})
@@ -412,6 +469,15 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // backChannel redeems nothing itself (flow did); it verifies what the token
 // endpoint returned.
 func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error {
+	// OpenID Core 3.1.3.3 (and 3.3.3.3 for the hybrid flow): the token
+	// response to an authentication request, one with openid in scope,
+	// carries an ID token. Without it the sign-in is not proved.
+	if res.Tokens != nil && res.Tokens.IDToken == "" && slices.Contains(v.cfg.Scopes, "openid") {
+		err := failure.New(failure.Verification, "token endpoint",
+			"the token response has no id_token, though openid was in scope (OpenID Connect Core 3.1.3.3)")
+		v.r.AddCheck(verify.Check{Name: "id_token in the token response", OK: false, Source: report.IDToken, Detail: err.Error()})
+		return err
+	}
 	return v.tokenResponse(ctx, res.Tokens)
 }
 
@@ -423,11 +489,14 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 			v.cfg.OnRefreshToken(t.RefreshToken)
 		}
 		if t.AccessToken != "" {
-			v.rawAT = t.AccessToken
+			v.rawAT, v.atType = t.AccessToken, t.TokenType
 		}
 		if t.IDToken != "" {
 			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
 			o.NoNonce = v.noNonce
+			if v.noNonce {
+				o.MaxAge = nil // no authorization request carried it
+			}
 			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
 			if err == nil && v.frontID != nil {
 				err = sameSubject(v.frontID, tok)
@@ -448,17 +517,17 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	switch {
 	case err == nil:
 		t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
-		v.access, v.accessOK = tok, true
+		v.access = tok
 		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: true, Source: report.AccessToken, Detail: verifiedDetail(tok, nil)})
 	case errors.As(err, &nv):
 		// Not a failure: an opaque token, or one meant for another
 		// resource server, is simply not ours to verify. Its claims are
 		// never shown as if they were.
 		t.Note = nv.Error() // "not verifiable locally: " and why
-		t.Claims = unverifiedClaims(v.rawAT)
+		t.UnverifiedClaims, t.Header = nv.Claims, nv.Header
 	default:
 		t.Error = err.Error()
-		t.Claims = unverifiedClaims(v.rawAT)
+		t.UnverifiedClaims = unverifiedClaims(v.rawAT)
 		v.r.Tokens[report.AccessToken] = t
 		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: false, Source: report.AccessToken, Detail: err.Error()})
 		return err
@@ -486,12 +555,22 @@ func (v *tokenVerifier) sources() []verify.Source {
 		s = append(s, verify.Source{Name: report.IDToken, Claims: v.idToken.Claims, Verified: true})
 	}
 	if v.access != nil {
-		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: v.accessOK})
+		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
 	}
 	if v.userinfo != nil {
-		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: true})
+		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: v.userinfoOK})
 	}
 	return s
+}
+
+// bearer says whether the access token may go to userinfo as a bearer token
+// (RFC 6750), noting in the report why not, or that token_type was missing.
+func (v *tokenVerifier) bearer() bool {
+	ok, note := flow.Tokens{AccessToken: v.rawAT, TokenType: v.atType}.Bearer()
+	if note != "" {
+		v.r.Notes = append(v.r.Notes, note)
+	}
+	return ok
 }
 
 func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
@@ -504,20 +583,29 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim and the provider has no userinfo endpoint")
 		case v.rawAT == "":
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim, and without an access token the userinfo endpoint cannot be asked")
+		case !v.bearer():
+			// The note says why: a DPoP-bound token sent as a bearer
+			// token would be refused, or worse, accepted.
 		default:
 			sub := ""
 			if v.idToken != nil {
 				sub, _ = v.idToken.Claims["sub"].(string)
 			}
 			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
-			t := &report.Token{Claims: claims, Verified: err == nil}
 			if err != nil {
-				t.Error = err.Error()
-				v.r.Tokens[report.UserInfo] = t
+				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
 				return err
 			}
+			// Verified only when its sub was compared with the ID
+			// token's (OpenID Core 5.3.4); without an ID token nothing
+			// ties the answer to a signed-in user.
+			t := &report.Token{Claims: claims, Verified: true}
+			if sub == "" {
+				t = &report.Token{UnverifiedClaims: claims,
+					Note: "sub not compared: no ID token in this run, so these claims do not count for the checks"}
+			}
 			v.r.Tokens[report.UserInfo] = t
-			v.userinfo = claims
+			v.userinfo, v.userinfoOK = claims, sub != ""
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
 		}
 	}

@@ -67,7 +67,7 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 		{"implicit id_token", "alice", func(c *Config) { c.Flow = "implicit" }, "", []string{"id_token"}, ""},
 		{"implicit id_token token", "alice", func(c *Config) { c.ResponseType = "token id_token" }, "", []string{"id_token", "access_token"}, ""},
 		{"implicit form_post bob", "bob", func(c *Config) { c.Flow, c.ResponseMode = "implicit", "form_post" }, failure.Expectation, []string{"id_token"}, ""},
-		{"groups only in userinfo", "alice", func(c *Config) {
+		{"no groups scope: userinfo asked, groups nowhere", "alice", func(c *Config) {
 			// Without the groups scope no token carries the claim; the
 			// userinfo endpoint does not either, so the check fails and
 			// says where it looked.
@@ -161,17 +161,6 @@ func TestVerifyTokensFromDemo(t *testing.T) {
 	}
 }
 
-func TestNormalizeResponseType(t *testing.T) {
-	for in, want := range map[string]string{
-		"code": "code", "token id_token": "id_token token", "id_token,token": "id_token token",
-		"token code id_token": "code id_token token", " code  code ": "code",
-	} {
-		if got := normalizeResponseType(in); got != want {
-			t.Errorf("normalizeResponseType(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // BenchmarkCodeFlow measures one whole code flow in-process: discovery, the
 // authorize request, HTTP sign-in on the provider's form, the redirect to the
 // loopback listener, the code exchange, verification of both tokens and the
@@ -184,6 +173,33 @@ func BenchmarkCodeFlow(b *testing.B) {
 		r := Run(ctx, c)
 		if !r.OK {
 			b.Fatalf("flow failed: %+v %+v", r.Error, r.Checks)
+		}
+	}
+}
+
+// TestBearerGate: the access token goes to userinfo as a bearer token only
+// when token_type says Bearer (RFC 6749 §7.1, RFC 6750); a DPoP-bound one is
+// not sent, and the report says why.
+func TestBearerGate(t *testing.T) {
+	tests := []struct {
+		tokenType string
+		ok        bool
+		note      string
+	}{
+		{"Bearer", true, ""},
+		{"bearer", true, ""},
+		{"", true, "no token_type"},
+		{"DPoP", false, "not Bearer"},
+	}
+	for _, tt := range tests {
+		r := report.New("https://issuer.example", "code")
+		v := &tokenVerifier{r: r, rawAT: "at", atType: tt.tokenType}
+		if got := v.bearer(); got != tt.ok {
+			t.Errorf("%q: bearer() = %v, want %v", tt.tokenType, got, tt.ok)
+		}
+		notes := strings.Join(r.Notes, " ")
+		if (tt.note == "") != (notes == "") || !strings.Contains(notes, tt.note) {
+			t.Errorf("%q: notes %q, want %q", tt.tokenType, notes, tt.note)
 		}
 	}
 }

@@ -197,6 +197,12 @@ func strays() []stray {
 		{"relay POST from another Origin", post("text/plain", "code=forged&state=STATE", "", map[string]string{"X-Claimcheck-Relay": "SECRET", "Origin": "http://evil.example"}, 0), []int{403}},
 		{"form_post with a rebinding Host", post(form, "code=forged&state=STATE", "evil.example", nil, 0), []int{421}},
 		{"form_post that is not a response", post(form, "hello=world", "", nil, 0), []int{400}},
+		// What any web page can make the browser send: ignored (400), the
+		// wait goes on (review item 5).
+		{"forged GET with a wrong state", get("/cc-callback?code=forged&state=wrong", ""), []int{400}},
+		{"forged GET without a state", get("/cc-callback?code=forged", ""), []int{400}},
+		{"forged error with a wrong state", get("/cc-callback?error=access_denied&state=wrong", ""), []int{400}},
+		{"form POST with the run's state to a query-mode run", post(form, "code=forged&state=STATE", "", map[string]string{"Origin": "http://evil.example"}, 0), []int{400}},
 		{"huge form body", post(form, "", "", nil, 8<<20), []int{413}},
 	}
 }
@@ -213,7 +219,8 @@ func (zeros) Read(p []byte) (int, error) {
 // TestStrayTraffic: while a code flow waits, 1,500 stray requests reach the
 // listener — other paths, wrong methods, DNS-rebinding Host headers, relay
 // POSTs without the secret or from another Origin, form posts that are no
-// response, 8 MiB bodies — next to 50 half-open connections; then the real
+// response, forged responses with a wrong state or none, a form POST to a
+// query-mode run, 8 MiB bodies — next to 50 half-open connections; then the real
 // redirect. The flow completes with alice's tokens, no stray request ended
 // it or changed its result, and the heap did not grow with the traffic.
 // RFC 8252 §7.3 and §8.3, RFC 9700 §4.7 and §4.16, OpenID RP Basic.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/loopback"
 )
 
 // Browser signs in as Username with Password. It implements flow.Opener.
@@ -51,7 +52,7 @@ func (b *Browser) Open(ctx context.Context, authorizeURL string) error {
 		return failure.New(failure.Usage, op, "the authorize URL is not an absolute URL")
 	}
 	ru, err := url.Parse(au.Query().Get("redirect_uri"))
-	if err != nil || ru.Scheme != "http" || !loopback(ru.Hostname()) {
+	if err != nil || ru.Scheme != "http" || !loopback.Host(ru.Hostname()) {
 		return failure.New(failure.Usage, op, "the authorize URL has no loopback http redirect_uri")
 	}
 	client, err := b.client()
@@ -87,14 +88,6 @@ func (b *Browser) client() (*http.Client, error) {
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c, nil
-}
-
-func loopback(host string) bool {
-	switch strings.ToLower(host) {
-	case "127.0.0.1", "::1", "localhost":
-		return true
-	}
-	return false
 }
 
 // step is one navigation: a link followed, a redirect, or a form submitted.

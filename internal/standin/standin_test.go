@@ -320,6 +320,9 @@ func TestListenerRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The response arrives before Wait: the listener must know the
+	// request to tell it from a forged one.
+	l.Expect(req)
 	b := &standin.Browser{Username: user, Password: password}
 	if err := b.Open(ctx, req.URL); err != nil {
 		t.Fatal(err)

@@ -8,10 +8,10 @@ import (
 	"github.com/claimcheck/claimcheck/internal/config"
 )
 
-// TestDocExamples parses the examples of docs/suite.md, so that the
+// TestDocExamples parses the suite examples of README.md, so that the
 // documentation cannot drift from the format.
 func TestDocExamples(t *testing.T) {
-	b, err := os.ReadFile("../../docs/suite.md")
+	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -393,7 +393,7 @@ func (d Case) merge(c Case) Case {
 		}
 		return b
 	}
-	c.Issuer = strings.TrimSuffix(or(c.Issuer, d.Issuer), "/")
+	c.Issuer = or(c.Issuer, d.Issuer)
 	c.ClientID = or(c.ClientID, d.ClientID)
 	c.ClientSecretEnv = or(c.ClientSecretEnv, d.ClientSecretEnv)
 	c.ClientAuth = or(c.ClientAuth, d.ClientAuth)
