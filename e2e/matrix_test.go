@@ -194,14 +194,15 @@ func wantPass(t *testing.T, r ccRun, tokens ...string) {
 	}
 }
 
-// wantMissingIT asserts exit 1: every token verified and
-// the one failed check names the missing group IT (and not Everyone).
+// wantMissingIT asserts exit 1: error class expectation naming the failed
+// check, every token verified, and exactly one failed check, "group IT".
 func wantMissingIT(t *testing.T, r ccRun, tokens ...string) {
 	t.Helper()
-	// An unmet expectation is told by the checks; error is for a failure
-	// that ended the run.
-	if r.Exit != 1 || r.Report.OK || r.Report.Error != nil {
-		t.Fatalf("want exit 1 with no error, got %d (error %+v)", r.Exit, r.Report.Error)
+	if r.Exit != 1 || r.Report.OK || r.Report.Error == nil || r.Report.Error.Class != "expectation" {
+		t.Fatalf("want exit 1 (expectation), got %d (error %+v)", r.Exit, r.Report.Error)
+	}
+	if !strings.Contains(r.Report.Error.Message, "group IT") {
+		t.Errorf("the error message %q does not name group IT", r.Report.Error.Message)
 	}
 	wantVerified(t, r, tokens...)
 	var failed []string
