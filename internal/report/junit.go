@@ -7,19 +7,21 @@ import (
 	"time"
 )
 
-// JUnit XML as the schema CI systems read it (the Jenkins/Surefire
-// dialect): one testsuite, one testcase per check.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Tests   int          `xml:"tests,attr"`
-	Fails   int          `xml:"failures,attr"`
-	Errors  int          `xml:"errors,attr"`
-	Time    string       `xml:"time,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
+// JUnitDoc is a JUnit XML document in the dialect CI systems read (the
+// Jenkins/Surefire schema). WriteJUnit fills one from reports; the suite
+// runner fills one from its cases.
+type JUnitDoc struct {
+	XMLName xml.Name         `xml:"testsuites"`
+	Name    string           `xml:"name,attr"`
+	Tests   int              `xml:"tests,attr"`
+	Fails   int              `xml:"failures,attr"`
+	Errors  int              `xml:"errors,attr"`
+	Time    string           `xml:"time,attr"`
+	Suites  []JUnitTestSuite `xml:"testsuite"`
 }
 
-type junitSuite struct {
+// JUnitTestSuite is a <testsuite>.
+type JUnitTestSuite struct {
 	Name      string      `xml:"name,attr"`
 	Tests     int         `xml:"tests,attr"`
 	Fails     int         `xml:"failures,attr"`
@@ -27,18 +29,22 @@ type junitSuite struct {
 	Skipped   int         `xml:"skipped,attr"`
 	Time      string      `xml:"time,attr"`
 	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
+	Cases     []JUnitCase `xml:"testcase"`
 }
 
-type junitCase struct {
+// JUnitCase is a <testcase>: passed, or with a failure (an unmet
+// expectation) or an error (anything else).
+type JUnitCase struct {
 	Name      string        `xml:"name,attr"`
 	ClassName string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
+	Failure   *JUnitProblem `xml:"failure,omitempty"`
+	Error     *JUnitProblem `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
-type junitProblem struct {
+// JUnitProblem is a <failure> or an <error>.
+type JUnitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
@@ -54,21 +60,21 @@ type JUnitSuite struct {
 // WriteJUnit writes suites as one JUnit XML document. A check is a test
 // case; a run that ended in an error gets a test case "run" carrying it.
 func WriteJUnit(w io.Writer, suites []JUnitSuite, started time.Time) error {
-	doc := junitSuites{Name: "claimcheck"}
+	doc := JUnitDoc{Name: "claimcheck"}
 	var total time.Duration
 	for _, s := range suites {
-		js := junitSuite{Name: s.Name, Time: seconds(s.Duration), Timestamp: started.UTC().Format("2006-01-02T15:04:05")}
+		js := JUnitTestSuite{Name: s.Name, Time: Seconds(s.Duration), Timestamp: started.UTC().Format("2006-01-02T15:04:05")}
 		for _, c := range s.Report.Checks {
-			jc := junitCase{Name: checkName(c), ClassName: s.Name, Time: "0"}
+			jc := JUnitCase{Name: checkName(c), ClassName: s.Name, Time: "0"}
 			if !c.OK {
-				jc.Failure = &junitProblem{Message: c.Detail, Type: "expectation", Text: c.Detail}
+				jc.Failure = &JUnitProblem{Message: c.Detail, Type: "expectation", Text: c.Detail}
 				js.Fails++
 			}
 			js.Cases = append(js.Cases, jc)
 		}
 		if e := s.Report.Error; e != nil {
-			js.Cases = append(js.Cases, junitCase{Name: "run", ClassName: s.Name, Time: seconds(s.Duration),
-				Error: &junitProblem{Message: e.Message, Type: string(e.Class), Text: fmt.Sprintf("%s (exit %d): %s", e.Class, e.Class.ExitCode(), e.Message)}})
+			js.Cases = append(js.Cases, JUnitCase{Name: "run", ClassName: s.Name, Time: Seconds(s.Duration),
+				Error: &JUnitProblem{Message: e.Message, Type: string(e.Class), Text: fmt.Sprintf("%s (exit %d): %s", e.Class, e.Class.ExitCode(), e.Message)}})
 			js.Errors++
 		}
 		js.Tests = len(js.Cases)
@@ -78,7 +84,12 @@ func WriteJUnit(w io.Writer, suites []JUnitSuite, started time.Time) error {
 		doc.Errors += js.Errors
 		total += s.Duration
 	}
-	doc.Time = seconds(total)
+	doc.Time = Seconds(total)
+	return doc.Write(w)
+}
+
+// Write writes the document with its XML header.
+func (doc *JUnitDoc) Write(w io.Writer) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -91,4 +102,5 @@ func WriteJUnit(w io.Writer, suites []JUnitSuite, started time.Time) error {
 	return err
 }
 
-func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+// Seconds formats a duration as JUnit's time attribute.
+func Seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -118,7 +118,7 @@ func TestJUnit(t *testing.T) {
 	if err := WriteJUnit(&buf, []JUnitSuite{{Name: "claimcheck code", Report: r, Duration: 1500 * time.Millisecond}}, time.Unix(0, 0)); err != nil {
 		t.Fatal(err)
 	}
-	var doc junitSuites
+	var doc JUnitDoc
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}

@@ -2,7 +2,6 @@ package suite
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/report"
 )
 
 // WriteText writes the summary table: one row per case, then the totals.
@@ -91,46 +91,6 @@ func (r *Result) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// JUnit XML in the dialect CI systems read (Jenkins, GitLab, GitHub
-// reporters: the Surefire/Ant schema): one testsuite, one testcase per case.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Name    string       `xml:"name,attr"`
-	Tests   int          `xml:"tests,attr"`
-	Fails   int          `xml:"failures,attr"`
-	Errors  int          `xml:"errors,attr"`
-	Time    string       `xml:"time,attr"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Fails     int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	ClassName string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
 // WriteJUnit writes one testcase per case: a failed expectation is a
 // <failure> listing every failed check, any other class an <error>.
 func (r *Result) WriteJUnit(w io.Writer) error {
@@ -138,12 +98,12 @@ func (r *Result) WriteJUnit(w io.Writer) error {
 	if r.Shard != "" {
 		name += " shard " + r.Shard
 	}
-	s := junitSuite{
+	s := report.JUnitTestSuite{
 		Name: name, Tests: r.Total, Fails: r.Failed, Errors: r.Errored,
-		Time: seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
+		Time: report.Seconds(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
 	}
 	for _, c := range r.Cases {
-		jc := junitCase{Name: xmlSafe(c.Name), ClassName: xmlSafe("claimcheck." + r.File), Time: seconds(c.duration)}
+		jc := report.JUnitCase{Name: xmlSafe(c.Name), ClassName: xmlSafe("claimcheck." + r.File), Time: report.Seconds(c.duration)}
 		var lines []string
 		if c.Report != nil {
 			for _, ch := range c.Report.Checks {
@@ -174,27 +134,18 @@ func (r *Result) WriteJUnit(w io.Writer) error {
 					failed++
 				}
 			}
-			jc.Failure = &junitProblem{Message: fmt.Sprintf("%d check(s) failed", failed), Type: string(c.Class), Text: strings.Join(lines, "\n")}
+			jc.Failure = &report.JUnitProblem{Message: fmt.Sprintf("%d check(s) failed", failed), Type: string(c.Class), Text: strings.Join(lines, "\n")}
 		default:
 			msg := ""
 			if c.Report != nil && c.Report.Error != nil {
 				msg = xmlSafe(oneLine(c.Report.Error.Message))
 			}
-			jc.Error = &junitProblem{Message: msg, Type: string(c.Class), Text: strings.Join(append(lines, msg), "\n")}
+			jc.Error = &report.JUnitProblem{Message: msg, Type: string(c.Class), Text: strings.Join(append(lines, msg), "\n")}
 		}
 		s.Cases = append(s.Cases, jc)
 	}
-	doc := junitSuites{Name: "claimcheck", Tests: s.Tests, Fails: s.Fails, Errors: s.Errors, Time: s.Time, Suites: []junitSuite{s}}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	doc := report.JUnitDoc{Name: "claimcheck", Tests: s.Tests, Fails: s.Fails, Errors: s.Errors, Time: s.Time, Suites: []report.JUnitTestSuite{s}}
+	return doc.Write(w)
 }
 
 // xmlSafe drops the characters XML 1.0 cannot carry at all (encoding/xml
