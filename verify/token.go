@@ -99,6 +99,9 @@ type compactJWT struct {
 	header        map[string]any
 	claims        map[string]any
 	alg, kid, typ string
+	// payload is the decoded payload segment; segs are the three segments.
+	payload []byte
+	segs    [3]string
 }
 
 // parseCompact accepts only the JWS compact serialization: three base64url
@@ -127,13 +130,15 @@ func parseCompact(raw string) (*compactJWT, error) {
 			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
 		}
 	}
-	t := &compactJWT{}
-	if err := decodeSegment(parts[0], &t.header); err != nil {
+	t := &compactJWT{segs: [3]string(parts)}
+	if _, err := decodeSegment(parts[0], &t.header); err != nil {
 		return nil, fmt.Errorf("the header %w", err)
 	}
-	if err := decodeSegment(parts[1], &t.claims); err != nil {
+	payload, err := decodeSegment(parts[1], &t.claims)
+	if err != nil {
 		return nil, fmt.Errorf("the payload %w", err)
 	}
+	t.payload = payload
 	var ok bool
 	if t.alg, ok = t.header["alg"].(string); !ok || t.alg == "" {
 		return nil, errors.New("the header has no alg")
@@ -156,15 +161,15 @@ func notBase64URL(r rune) bool {
 	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 }
 
-func decodeSegment(seg string, v *map[string]any) error {
+func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
-		return errors.New("is not base64url")
+		return nil, errors.New("is not base64url")
 	}
 	if err := json.Unmarshal(b, v); err != nil || *v == nil {
-		return errors.New("is not a JSON object")
+		return nil, errors.New("is not a JSON object")
 	}
-	return nil
+	return b, nil
 }
 
 // algProblem refuses algorithms before any key is touched: none and the
