@@ -52,6 +52,9 @@ func Parse(raw string) *Parsed {
 	return &Parsed{raw: raw, t: t, err: err}
 }
 
+// Err says why the token is not a compact JWS, or is nil.
+func (p *Parsed) Err() error { return p.err }
+
 // Issuer returns the token's iss claim, UNVERIFIED, or "" when it has none
 // or is not a JWT: for choosing whose keys to verify it with, nothing more.
 func (p *Parsed) Issuer() string {

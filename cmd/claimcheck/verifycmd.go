@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"strings"
@@ -22,6 +21,7 @@ type VerifyOptions struct {
 	ProviderOptions
 	CheckOptions
 	OutputOptions
+	StreamOptions
 	Kind   string
 	Tokens []string
 }
@@ -30,7 +30,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	o := &VerifyOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify [TOKEN ... | -]",
-		Short: "Verify tokens given as arguments, or one per line on stdin with -, and check them",
+		Short: "Verify tokens given as arguments, or a stream of them (one per line on stdin) with -, and check them",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Tokens = args
 			*code = runVerify(cmd.Context(), o, cmd, ios)
@@ -41,6 +41,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	o.ProviderOptions.addFlags(fs)
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
+	o.StreamOptions.addFlags(fs)
 	fs.StringVar(&o.Kind, "kind", "auto", "what the tokens are: id_token, access_token, or auto (an ID token names the client in aud)")
 	return cmd
 }
@@ -51,12 +52,18 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if err := o.OutputOptions.validate(); err != nil {
 		return fail(err)
 	}
+	if err := o.checkStreamFlags(cmd); err != nil {
+		return fail(err)
+	}
+	if o.isStream() {
+		return runVerifyStream(ctx, o, cmd, ios)
+	}
 	switch o.Kind {
 	case "auto", report.IDToken, report.AccessToken:
 	default:
 		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
-	tokens, err := readTokens(o.Tokens, ios)
+	tokens, err := readTokens(o.Tokens)
 	if err != nil {
 		return fail(err)
 	}
@@ -82,24 +89,11 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	return emit(ios, &o.OutputOptions, r, started)
 }
 
-// readTokens takes the tokens from the arguments, or from stdin for "-",
-// and rejects anything that is not a compact JWS before any request is made.
-func readTokens(args []string, ios *IOStreams) ([]string, error) {
-	var tokens []string
-	if len(args) == 1 && args[0] == "-" {
-		sc := bufio.NewScanner(ios.In)
-		sc.Buffer(make([]byte, 0, 64<<10), maxTokenLen+1)
-		for sc.Scan() {
-			if t := strings.TrimSpace(sc.Text()); t != "" {
-				tokens = append(tokens, t)
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return nil, failure.New(failure.Usage, "stdin", "reading tokens: %w (a token may be at most %d bytes)", err, maxTokenLen)
-		}
-	} else {
-		tokens = args
-	}
+// readTokens takes the tokens from the arguments and rejects anything that
+// is not a compact JWS before any request is made. (A lone "-" is a token
+// stream, handled by runVerifyStream.)
+func readTokens(args []string) ([]string, error) {
+	tokens := args
 	if len(tokens) == 0 {
 		return nil, failure.New(failure.Usage, "verify", "no token given (pass tokens as arguments, or - and one per line on stdin)")
 	}
@@ -129,4 +123,3 @@ func checkCompact(t string) error {
 	}
 	return nil
 }
-
