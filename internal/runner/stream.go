@@ -58,7 +58,7 @@ type streamLine struct {
 	Index    int             `json:"index"`
 	OK       bool            `json:"ok"`
 	ExitCode int             `json:"exit_code"`
-	Class    failure.Class   `json:"class"`
+	Class    *failure.Class  `json:"class"`
 	Kind     string          `json:"kind"`
 	Issuer   string          `json:"issuer"`
 	Claims   json.RawMessage `json:"claims"`
@@ -278,24 +278,25 @@ func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
 		l.Claims = claimsJSON(payload, tok.Claims)
 		for _, ch := range v.c.Expect.Evaluate([]verify.Source{{Name: l.Kind, Claims: tok.Claims, Verified: true}}) {
 			l.Checks = append(l.Checks, ch)
-			if !ch.OK && l.Class == "" {
-				l.Class = failure.Expectation
+			if !ch.OK && l.Error == nil {
 				l.Error = &report.Error{Class: failure.Expectation, Message: ch.Name + ": " + ch.Detail}
 			}
 		}
 	case errors.As(err, &nv):
 		// Asked to verify it and could not: a verification failure here,
 		// as in claimcheck verify with arguments.
-		l.Class = failure.Verification
-		l.Error = &report.Error{Class: l.Class, Message: oneLine(err.Error())}
+		l.Error = &report.Error{Class: failure.Verification, Message: oneLine(err.Error())}
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: false, Source: l.Kind, Detail: l.Error.Message})
 	default:
-		l.Class = failure.ClassOf(err)
-		l.Error = &report.Error{Class: l.Class, Message: oneLine(err.Error())}
+		l.Error = &report.Error{Class: failure.ClassOf(err), Message: oneLine(err.Error())}
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: false, Source: l.Kind, Detail: l.Error.Message})
 	}
-	l.OK = l.Class == ""
-	l.ExitCode = l.Class.ExitCode()
+	class := lineClass(l.Error)
+	l.OK = class == ""
+	l.ExitCode = class.ExitCode()
+	if !l.OK {
+		l.Class = &class
+	}
 	b, merr := json.Marshal(&l)
 	if merr != nil {
 		// Claims that encoding/json cannot write back: say so rather
@@ -303,7 +304,7 @@ func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
 		l.Claims = nil
 		b, _ = json.Marshal(&l)
 	}
-	return lineResult{line: append(b, '\n'), class: l.Class}
+	return lineResult{line: append(b, '\n'), class: class}
 }
 
 // verify routes raw to its issuer and verifies it there. It fills in l's
@@ -339,6 +340,14 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 		return nil, nil, err
 	}
 	return tok, parsed.Payload(), nil
+}
+
+// lineClass is the class of a result line: that of its error, or "".
+func lineClass(e *report.Error) failure.Class {
+	if e == nil {
+		return ""
+	}
+	return e.Class
 }
 
 // claimsJSON is the verified payload as it came, when it is valid UTF-8
