@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"slices"
 	"strings"
@@ -199,13 +200,12 @@ func (p *Provider) leanSignature(ctx context.Context, t *compactJWT) error {
 	// go-jose verifies the signature over the segments re-encoded from
 	// their decoded bytes; a segment with non-zero padding bits differs
 	// from its re-encoding, and so must the signing input.
-	var input []byte
+	var input signingInput
 	if canonicalBase64(t.segs[0]) && canonicalBase64(t.segs[1]) {
-		input = make([]byte, 0, len(t.segs[0])+1+len(t.segs[1]))
-		input = append(append(append(input, t.segs[0]...), '.'), t.segs[1]...)
+		input = signingInput{t.segs[0], t.segs[1]}
 	} else {
 		hdr, _ := base64.RawURLEncoding.DecodeString(t.segs[0])
-		input = []byte(base64.RawURLEncoding.EncodeToString(hdr) + "." + base64.RawURLEncoding.EncodeToString(t.payload))
+		input = signingInput{base64.RawURLEncoding.EncodeToString(hdr), base64.RawURLEncoding.EncodeToString(t.payload)}
 	}
 	// go-jose checks crit when it verifies with a key, so an unsupported
 	// one fails like a bad signature (and, without a kid, earns the same
@@ -262,8 +262,24 @@ func (s *jwks) tryLean(check func(jose.JSONWebKey) bool, alg, kid, jwksURL strin
 	return &badSignatureError{kid: kid, alg: alg}
 }
 
+// signingInput is header "." payload, kept in its two parts so that it is
+// hashed without being copied.
+type signingInput struct{ header, payload string }
+
+func (in signingInput) hash(h crypto.Hash) []byte {
+	d := h.New()
+	io.WriteString(d, in.header)
+	io.WriteString(d, ".")
+	io.WriteString(d, in.payload)
+	return d.Sum(nil)
+}
+
+func (in signingInput) bytes() []byte {
+	return []byte(in.header + "." + in.payload)
+}
+
 // verifyWithKey is go-jose's verifyPayload for the asymmetric algorithms.
-func verifyWithKey(key any, alg string, input, sig []byte) bool {
+func verifyWithKey(key any, alg string, input signingInput, sig []byte) bool {
 	var h crypto.Hash
 	switch alg {
 	case "RS256", "PS256", "ES256":
@@ -273,11 +289,7 @@ func verifyWithKey(key any, alg string, input, sig []byte) bool {
 	case "RS512", "PS512", "ES512":
 		h = crypto.SHA512
 	}
-	digest := func() []byte {
-		d := h.New()
-		d.Write(input)
-		return d.Sum(nil)
-	}
+	digest := func() []byte { return input.hash(h) }
 	switch pub := key.(type) {
 	case *rsa.PublicKey:
 		switch alg {
@@ -295,7 +307,7 @@ func verifyWithKey(key any, alg string, input, sig []byte) bool {
 		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
 		return ecdsa.Verify(pub, digest(), r, s)
 	case ed25519.PublicKey:
-		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input, sig)
+		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input.bytes(), sig)
 	}
 	return false
 }

@@ -166,7 +166,7 @@ func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, errors.New("is not base64url")
 	}
-	if err := json.Unmarshal(b, v); err != nil || *v == nil {
+	if err := decodeObject(b, v); err != nil || *v == nil {
 		return nil, errors.New("is not a JSON object")
 	}
 	return b, nil

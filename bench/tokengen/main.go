@@ -8,7 +8,7 @@
 //
 //	tokengen -n 100000 -out tokens.txt -issuer-file issuer.txt
 //
-// It serves until stdin is closed or it is killed; GET /stats returns the
+// It serves until it gets SIGTERM or SIGINT; GET /stats returns the
 // request counts as JSON.
 package main
 
@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -125,13 +124,8 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	done := make(chan struct{})
-	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	select {
-	case <-done:
-	case <-sig:
-	}
+	<-sig
 	srv.Close()
 }

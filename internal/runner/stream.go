@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -297,14 +298,7 @@ func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
 	if !l.OK {
 		l.Class = &class
 	}
-	b, merr := json.Marshal(&l)
-	if merr != nil {
-		// Claims that encoding/json cannot write back: say so rather
-		// than lose the line.
-		l.Claims = nil
-		b, _ = json.Marshal(&l)
-	}
-	return lineResult{line: append(b, '\n'), class: class}
+	return lineResult{line: l.appendJSON(make([]byte, 0, 256+len(l.Claims))), class: class}
 }
 
 // verify routes raw to its issuer and verifies it there. It fills in l's
@@ -351,9 +345,9 @@ func lineClass(e *report.Error) failure.Class {
 }
 
 // claimsJSON is the verified payload as it came, when it is valid UTF-8
-// (json.Marshal compacts it), else the decoded claims re-encoded.
+// on one line, else the decoded claims re-encoded.
 func claimsJSON(payload []byte, claims map[string]any) json.RawMessage {
-	if utf8.Valid(payload) {
+	if utf8.Valid(payload) && bytes.IndexByte(payload, '\n') < 0 && bytes.IndexByte(payload, '\r') < 0 {
 		return payload
 	}
 	b, err := json.Marshal(claims)
@@ -379,4 +373,77 @@ func TrustedIssuers(list ...string) []string {
 		}
 	}
 	return out
+}
+
+// appendJSON appends the line as encoding/json would write streamLine,
+// followed by a newline, without reflection: one line per token is the
+// stream's hot path.
+func (l *streamLine) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(l.Index), 10)
+	b = append(b, `,"ok":`...)
+	b = strconv.AppendBool(b, l.OK)
+	b = append(b, `,"exit_code":`...)
+	b = strconv.AppendInt(b, int64(l.ExitCode), 10)
+	b = append(b, `,"class":`...)
+	if l.Class == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, string(*l.Class))
+	}
+	b = append(b, `,"kind":`...)
+	b = appendString(b, l.Kind)
+	b = append(b, `,"issuer":`...)
+	b = appendString(b, l.Issuer)
+	b = append(b, `,"claims":`...)
+	if l.Claims == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, l.Claims...)
+	}
+	b = append(b, `,"checks":[`...)
+	for i, c := range l.Checks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendString(b, c.Name)
+		b = append(b, `,"ok":`...)
+		b = strconv.AppendBool(b, c.OK)
+		b = append(b, `,"source":`...)
+		b = appendString(b, c.Source)
+		b = append(b, `,"detail":`...)
+		b = appendString(b, c.Detail)
+		b = append(b, '}')
+	}
+	b = append(b, `],"error":`...)
+	if l.Error == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"class":`...)
+		b = appendString(b, string(l.Error.Class))
+		b = append(b, `,"message":`...)
+		b = appendString(b, l.Error.Message)
+		b = append(b, '}')
+	}
+	if l.Token != "" {
+		b = append(b, `,"token":`...)
+		b = appendString(b, l.Token)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendString appends s as a JSON string: printable ASCII without quote,
+// backslash or HTML-special characters as is, anything else through
+// encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

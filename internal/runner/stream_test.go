@@ -233,3 +233,23 @@ func TestVerifyStreamStopsOnWriteError(t *testing.T) {
 		t.Fatalf("err = %v, want a write error", err)
 	}
 }
+
+// TestStreamLineJSON holds the hand-written line encoding to encoding/json.
+func TestStreamLineJSON(t *testing.T) {
+	class := failure.Expectation
+	lines := []streamLine{
+		{Index: 1, OK: true, Kind: "id_token", Issuer: "https://x.example/", Claims: json.RawMessage(`{"sub":"a","groups":["IT"]}`),
+			Checks: []verify.Check{{Name: "id_token verified", OK: true, Source: "id_token", Detail: "ok"}}},
+		{Index: 7, ExitCode: 1, Class: &class, Kind: "access_token", Issuer: "é \"<tag>\" \x00\n\xff", Checks: []verify.Check{},
+			Error: &report.Error{Class: class, Message: "group IT: missing everywhere; groups present: \"x\""}, Token: "a.b.c"},
+	}
+	for _, l := range lines {
+		want, err := json.Marshal(&l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(l.appendJSON(nil)); got != string(want)+"\n" {
+			t.Errorf("appendJSON:\n%s\nencoding/json:\n%s", got, want)
+		}
+	}
+}
