@@ -476,10 +476,22 @@ func goOIDCView(t *compactJWT) (oidcView, error) {
 // plain type.
 func plainOIDCClaims(c map[string]any) bool {
 	for k := range c {
-		if len(k) > 2*len("_claim_sources") {
+		if len(k) > 3*len("_claim_sources") {
 			continue
 		}
+		// Two ASCII strings fold to each other only if equally long; a
+		// key outside ASCII may fold to a shorter one (ſ to s, K to k).
+		ascii := true
+		for i := 0; i < len(k); i++ {
+			if k[i] >= 0x80 {
+				ascii = false
+				break
+			}
+		}
 		for _, f := range oidcFields {
+			if ascii && len(k) != len(f) {
+				continue
+			}
 			if k != f && strings.EqualFold(k, f) {
 				return false
 			}

@@ -192,6 +192,7 @@ func differentialCorpus(t *testing.T, iss string) []corpusCase {
 		{name: "at_hash a number", raw: sign(t, k1, jose.RS256, "k1", with(base, map[string]any{"at_hash": 42}))},
 		{name: "iss differing in case of key", raw: rawJWT(rsHeader, strings.TrimSuffix(mustJSON(base), "}")+`,"ISS":"https://evil.example"}`, rs256(k1))},
 		{name: "sub differing in case of key, a number", raw: rawJWT(rsHeader, strings.TrimSuffix(mustJSON(base), "}")+`,"Sub":5}`, rs256(k1))},
+		{name: "sub spelled with a long s, a number", raw: rawJWT(rsHeader, strings.TrimSuffix(mustJSON(base), "}")+`,"ſub":5}`, rs256(k1))},
 		{name: "iss duplicated", raw: rawJWT(rsHeader, strings.TrimSuffix(mustJSON(base), "}")+`,"iss":"https://evil.example"}`, rs256(k1))},
 		{name: "distributed claim without source", raw: sign(t, k1, jose.RS256, "k1", with(base, map[string]any{"_claim_names": map[string]string{"groups": "src1"}}))},
 		{name: "distributed claim with source", raw: sign(t, k1, jose.RS256, "k1", with(base, map[string]any{"_claim_names": map[string]string{"groups": "src1"}, "_claim_sources": map[string]any{"src1": map[string]string{"endpoint": "https://x.example"}}})), wantOK: true},
