@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,23 +75,43 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		Endpoint:     oauth2.Endpoint{TokenURL: c.TokenEndpoint, AuthStyle: style},
 		RedirectURL:  req.RedirectURI,
 	}
-	base := c.HTTPClient
-	if base == nil {
-		if base, err = httpclient.New(httpclient.Options{Timeout: defaultTokenTimeout}); err != nil {
-			return nil, failure.Wrap(failure.Usage, tokenOp, err)
-		}
+	client, rec, done, err := recordingClient(c.HTTPClient)
+	if err != nil {
+		return nil, err
 	}
-	rec := &recorder{}
-	client := *base
-	rec.next = client.Transport
-	if rec.next == nil {
-		rec.next = http.DefaultTransport
-	}
-	client.Transport = rec
-	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, &client), code, oauth2.VerifierOption(req.CodeVerifier))
+	defer done()
+	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), code, oauth2.VerifierOption(req.CodeVerifier))
 	if err != nil {
 		return nil, tokenError(ctx, err, rec)
 	}
+	return tokensOf(tok), nil
+}
+
+// recordingClient returns a copy of base (or of a default client with a
+// deadline and a body cap when base is nil) whose transport records the
+// token endpoint's status for tokenError. The caller calls done when the
+// request is over: a client made for one call must not leave its
+// kept-alive connection behind.
+func recordingClient(base *http.Client) (client *http.Client, rec *recorder, done func(), err error) {
+	done = func() {}
+	if base == nil {
+		if base, err = httpclient.New(httpclient.Options{Timeout: defaultTokenTimeout}); err != nil {
+			return nil, nil, nil, failure.Wrap(failure.Usage, tokenOp, err)
+		}
+		done = base.CloseIdleConnections
+	}
+	rec = &recorder{}
+	c := *base
+	rec.next = c.Transport
+	if rec.next == nil {
+		rec.next = http.DefaultTransport
+	}
+	c.Transport = rec
+	return &c, rec, done, nil
+}
+
+// tokensOf turns x/oauth2's token response into Tokens.
+func tokensOf(tok *oauth2.Token) *Tokens {
 	t := &Tokens{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
@@ -102,7 +123,7 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 	if t.ExpiresIn == 0 && !tok.Expiry.IsZero() {
 		t.ExpiresIn = int64(time.Until(tok.Expiry).Round(time.Second) / time.Second)
 	}
-	return t, nil
+	return t
 }
 
 func tokenError(ctx context.Context, err error, rec *recorder) error {
@@ -131,8 +152,15 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 		}
 		return failure.New(failure.Provider, tokenOp, "%s, and no OAuth error in the response", status)
 	}
+	var fe *failure.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return failure.New(failure.Provider, tokenOp, "timed out: %v", httpclient.StripURL(err))
+		}
 		return failure.New(failure.Provider, tokenOp, "%v", httpclient.StripURL(err))
 	}
 	if status, readErr, ok := rec.result(); ok {
@@ -161,12 +189,30 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// x/oauth2 reads at most 1 MiB and parses what it got, so a larger
+	// body would fail as "not a token response" (truncated JSON) rather
+	// than as what it is. Read it here, capped, and say so.
+	body, readErr := io.ReadAll(io.LimitReader(&recordedBody{ReadCloser: resp.Body, r: r}, maxTokenResponse+1))
+	resp.Body.Close()
+	if readErr == nil && len(body) > maxTokenResponse {
+		readErr = fmt.Errorf("response body is too large (over %d bytes)", maxTokenResponse)
+		body = nil
+	}
 	r.mu.Lock()
-	r.status, r.seen, r.readErr = statusText(resp), true, nil
+	r.status, r.seen = statusText(resp), true
+	if r.readErr == nil {
+		r.readErr = readErr
+	}
 	r.mu.Unlock()
-	resp.Body = &recordedBody{ReadCloser: resp.Body, r: r}
+	if readErr != nil {
+		return nil, failure.New(failure.Provider, tokenOp, "%s: reading the response: %v", statusText(resp), httpclient.StripURL(readErr))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
+
+// maxTokenResponse is the largest token response read: x/oauth2's own cap.
+const maxTokenResponse = 1 << 20
 
 func (r *recorder) result() (status string, readErr error, ok bool) {
 	r.mu.Lock()

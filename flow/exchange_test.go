@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
@@ -171,6 +172,12 @@ func TestExchangeErrors(t *testing.T) {
 			}
 			return c
 		}, failure.Provider, []string{"token endpoint", "larger than 1024 bytes"}},
+		// x/oauth2 stops reading at 1 MiB: a 2 MiB body must still be
+		// reported as too large, not as truncated JSON.
+		{"oversized beyond 1 MiB", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"access_token":"` + strings.Repeat("a", 2<<20) + `"}`))
+		}, nil, failure.Provider, []string{"token endpoint", "larger than 1048576 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +235,31 @@ func TestExchangeNetworkError(t *testing.T) {
 	if strings.Contains(err.Error(), "tenant=x") {
 		t.Errorf("%q contains the endpoint's query", err)
 	}
+}
+
+// TestExchangeTimeout: a token endpoint that never answers ends the
+// exchange at the client's deadline with a message that says so.
+func TestExchangeTimeout(t *testing.T) {
+	release := make(chan struct{})
+	te := newTokenEndpoint(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	c := baseConfig()
+	c.TokenEndpoint = te.URL + "/token"
+	var err error
+	if c.HTTPClient, err = httpclient.New(httpclient.Options{Timeout: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := NewRequest(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Exchange(testContext(t), c, req, "the-code")
+	checkExchangeError(t, err, failure.Provider, []string{"token endpoint", "timed out"}, req)
 }
 
 func TestExchangeNeedsVerifier(t *testing.T) {

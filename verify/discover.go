@@ -269,6 +269,11 @@ func get(ctx context.Context, client *http.Client, rawURL string, header map[str
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return send(client, req)
+}
+
+// send does req and reads a 2xx body within maxBody.
+func send(client *http.Client, req *http.Request) (*response, error) {
 	resp, err := client.Do(req)
 	if err != nil {
 		var tooLarge *httpclient.BodyTooLargeError

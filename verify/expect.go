@@ -47,6 +47,11 @@ type Expectations struct {
 	// GroupsFrom restricts the sources consulted; empty means every
 	// verified source.
 	GroupsFrom []string
+	// Explain, when set, is asked why an expected group is missing from
+	// every consulted source, after what the claims themselves show; a
+	// provider-specific diagnosis (see package okta) goes here. Its answer,
+	// when not empty, ends the check's detail.
+	Explain func(group string, sources []Source) string
 }
 
 // Check is one verdict for the report.
@@ -143,6 +148,14 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 			c.Detail = "missing everywhere; " + summary
 			if u := withGroup(unverified, g); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
+			}
+			if why := e.diagnose(g, sources); why != "" {
+				c.Detail += "; " + why
+			}
+			if e.Explain != nil {
+				if why := e.Explain(g, sources); why != "" {
+					c.Detail += "; " + why
+				}
 			}
 		}
 		checks = append(checks, c)

@@ -75,7 +75,7 @@ func TestEvaluate(t *testing.T) {
 			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaim: "roles"},
 			sources: []Source{id(map[string]any{"groups": []any{"IT"}})},
 			want: []Check{{Name: "group IT", OK: false,
-				Detail: "missing everywhere; present: id_token.roles absent"}},
+				Detail: "missing everywhere; present: id_token.roles absent; the id_token has a list of groups under groups, not roles: use --groups-claim id_token:groups"}},
 		},
 		{
 			name:    "GroupsFrom restricts the sources",
@@ -149,7 +149,7 @@ func TestEvaluate(t *testing.T) {
 			e:       Expectations{ExpectGroups: []string{"it"}},
 			sources: []Source{id(groups("IT"))},
 			want: []Check{{Name: "group it", OK: false,
-				Detail: "missing everywhere; present: id_token.groups [IT]"}},
+				Detail: "missing everywhere; present: id_token.groups [IT]; close match \"IT\" (differs in case): groups compare exactly"}},
 		},
 		{
 			name:    "hostile group names stay on one line",

@@ -158,4 +158,3 @@ func (f *fallbackOpener) Open(ctx context.Context, u string) error {
 	}
 	return nil
 }
-

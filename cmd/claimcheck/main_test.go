@@ -149,6 +149,22 @@ func TestDemoJUnit(t *testing.T) {
 	}
 }
 
+func TestBrowserCommandFailureEndsRun(t *testing.T) {
+	start := time.Now()
+	code, stdout, stderr := runMain(t, nil, "demo", "-o", "json", "--timeout", "1m", "--browser-command", "false")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeReport(t, stdout)
+	if r.Error == nil || !strings.Contains(r.Error.Message, "browser command") {
+		t.Fatalf("error %+v does not name the browser command", r.Error)
+	}
+	// Not a timing assertion: the run must not have waited out its 1m timeout.
+	if time.Since(start) > 50*time.Second {
+		t.Fatal("a failed browser command waited out the timeout")
+	}
+}
+
 func TestShowTokens(t *testing.T) {
 	code, stdout, _ := runMain(t, nil, "demo", "--no-browser", "-o", "json", "--show-tokens")
 	if code != 0 {
@@ -228,5 +244,24 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ := runMain(t, nil, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "claimcheck ") {
 		t.Fatalf("exit %d, %q", code, stdout)
+	}
+}
+
+func TestSecretFlagWarns(t *testing.T) {
+	for _, args := range [][]string{
+		{"--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "-o", "yaml"},
+		{"run", "--issuer", "https://example.com", "--client-id", "x", "--client-secret", "s3cret", "--timeout", "0s"},
+	} {
+		_, _, stderr := runMain(t, nil, args...)
+		if args[0] == "run" && !strings.Contains(stderr, "CLAIMCHECK_CLIENT_SECRET") {
+			t.Errorf("%v: no warning naming CLAIMCHECK_CLIENT_SECRET: %s", args, stderr)
+		}
+		if strings.Contains(stderr, "s3cret") {
+			t.Errorf("%v: the secret is printed: %s", args, stderr)
+		}
+	}
+	_, _, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": "s3cret"}, "run", "--issuer", "https://example.com", "--client-id", "x", "--timeout", "0s")
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("warning for a secret from the environment: %s", stderr)
 	}
 }

@@ -50,6 +50,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			runOpts.fs = cmd.Flags()
 			*code = runRun(cmd.Context(), runOpts, ios)
 			return nil
 		},
@@ -58,8 +59,12 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		return failure.New(failure.Usage, "", "%s (see '%s --help')", err, c.CommandPath())
 	})
 	runOpts.addFlags(root.Flags())
+	addConfigFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		return applyEnv(cmd.Flags(), ios.Getenv)
+		if err := applyEnv(cmd.Flags(), ios.Getenv); err != nil {
+			return err
+		}
+		return applyConfig(cmd, ios)
 	}
 
 	runCmd := &cobra.Command{
@@ -67,13 +72,14 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		Short: "Run a flow, verify the tokens, check the expectations (the default command)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			runOpts.fs = cmd.Flags()
 			*code = runRun(cmd.Context(), runOpts, ios)
 			return nil
 		},
 	}
 	runOpts.addFlags(runCmd.Flags())
 
-	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newVersionCmd(ios))
+	root.AddCommand(runCmd, newURLCmd(ios, code), newVerifyCmd(ios, code), newDemoCmd(ios, code), newTestCmd(ios, code), newVersionCmd(ios))
 	root.CompletionOptions.HiddenDefaultCmd = true
 	return root
 }
@@ -105,4 +111,3 @@ func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
 }
-

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,13 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
+	}
+	// Zero would mean no deadline at all for requests to the provider.
+	if o.HTTPTimeout <= 0 {
+		return failure.New(failure.Usage, "--http-timeout", "must be positive (got %s)", o.HTTPTimeout)
+	}
+	if o.ClockSkew < 0 {
+		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", o.ClockSkew)
 	}
 	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
 		o.secretFromFlag = true
@@ -122,7 +130,7 @@ func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
 	fs.StringSliceVar(&o.ExpectGroups, "expect-groups", defaultGroups, "groups that must all be present (comma separated)")
 	fs.StringSliceVar(&o.ForbidGroups, "forbid-groups", nil, "groups none of which may be present")
 	fs.BoolVar(&o.ExactGroups, "exact-groups", false, "the groups claim must hold exactly the expected groups")
-	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim")
+	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim; KIND:NAME for one token kind, e.g. access_token:GroupsClaim (comma separated)")
 	fs.StringSliceVar(&o.GroupsFrom, "groups-from", nil, "where to look: id_token,access_token,userinfo (default: every verified token, and userinfo when none carries the claim)")
 	fs.StringVar(&o.Audience, "audience", "", "expected aud of JWT access tokens")
 }
@@ -141,9 +149,13 @@ func (o *CheckOptions) expectations() (verify.Expectations, error) {
 	if o.GroupsClaim == "" {
 		return verify.Expectations{}, failure.New(failure.Usage, "--groups-claim", "must not be empty")
 	}
+	claim, bySource, err := groupsClaims(o.GroupsClaim)
+	if err != nil {
+		return verify.Expectations{}, err
+	}
 	return verify.Expectations{
 		ExpectGroups: trimAll(o.ExpectGroups), ForbidGroups: trimAll(o.ForbidGroups), ExactGroups: o.ExactGroups,
-		GroupsClaim: o.GroupsClaim, GroupsFrom: o.GroupsFrom,
+		GroupsClaim: claim, GroupsClaimBySource: bySource, GroupsFrom: o.GroupsFrom,
 	}, nil
 }
 
@@ -173,6 +185,13 @@ func (o *OutputOptions) addFlags(fs *pflag.FlagSet) {
 func (o *OutputOptions) validate() error {
 	if o.Output != "text" && o.Output != "json" {
 		return failure.New(failure.Usage, "--output", "unknown format %q (want text or json)", o.Output)
+	}
+	// The report file is written after the run: a directory that is not
+	// there must be a usage error before anything is sent, not after.
+	if o.JUnit != "" {
+		if fi, err := os.Stat(filepath.Dir(o.JUnit)); err != nil || !fi.IsDir() {
+			return failure.New(failure.Usage, "--junit", "cannot write %s: its directory does not exist", o.JUnit)
+		}
 	}
 	return nil
 }
@@ -234,23 +253,38 @@ type RunOptions struct {
 	FlowOptions
 	CheckOptions
 	OutputOptions
+	OktaOptions
+	UserOptions
+	GrantOptions
+	DriftOptions
+	// fs is the flag set the command was parsed with, to tell a flag given
+	// on the command line from one filled from the environment.
 	fs *pflag.FlagSet
 }
 
 func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.ProviderOptions.addFlags(fs)
+	o.OktaOptions.addServerFlags(fs)
+	o.UserOptions.addFlags(fs)
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
-	if o.fs == nil {
-		o.fs = fs
-	}
+	o.GrantOptions.addFlags(fs)
+	o.DriftOptions.addFlags(fs)
 }
 
 // config turns the options into a runner configuration; every error is a
 // usage error found before anything is sent.
 func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
 	if err := o.OutputOptions.validate(); err != nil {
+		return runner.Config{}, err
+	}
+	secretStdin := o.ClientSecret == "-"
+	if err := o.UserOptions.validate(o.Grant, o.Domain, secretStdin); err != nil {
+		return runner.Config{}, err
+	}
+	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions)
+	if err != nil {
 		return runner.Config{}, err
 	}
 	if err := o.ProviderOptions.resolve(fs, ios); err != nil {
@@ -274,13 +308,34 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
-	return runner.Config{
+	cfg := runner.Config{
 		Issuer: strings.TrimSuffix(o.Issuer, "/"), ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
-		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens,
-	}, nil
+		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
+	}
+	if oc != nil && o.Grant == "" && o.Username != "" {
+		// Okta's Authentication API signs the user in; the stand-in
+		// browser then follows the authorize request to the listener.
+		pw, err := o.UserOptions.password(ios, secretStdin)
+		if err != nil {
+			return runner.Config{}, err
+		}
+		oc.Username, oc.Password = o.Username, pw
+		b, err := headless(&o.FlowOptions, client)
+		if err != nil {
+			return runner.Config{}, err
+		}
+		cfg.Opener = b
+	}
+	if err := o.GrantOptions.apply(&cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin); err != nil {
+		return runner.Config{}, err
+	}
+	if err := o.DriftOptions.load(); err != nil {
+		return runner.Config{}, err
+	}
+	return cfg, nil
 }
 
 func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
@@ -292,6 +347,7 @@ func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 	done := attachProgress(&cfg, ios)
 	r := runner.Run(ctx, cfg)
 	done()
+	o.DriftOptions.apply(r, ios)
 	return emit(ios, &o.OutputOptions, r, started)
 }
 
@@ -319,18 +375,28 @@ func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
 			liveLine(ios.ErrOut, redirectURI, deadline, stop)
 		}()
 	}
+	// Only a system browser that fails to open is worth waiting on: the
+	// person can open the URL by hand. A browser command or a stand-in that
+	// fails has ended the flow, and waiting out the timeout would hide that.
+	if _, ok := cfg.Opener.(*flow.SystemBrowser); !ok {
+		return stopLive(&mu, &stop, &finished)
+	}
 	cfg.OpenerError = func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(ios.ErrOut, "\nwarning: could not open a browser (%s); open this URL yourself:\n  %s\n", oneLine(err.Error()), authorizeURL)
 	}
+	return stopLive(&mu, &stop, &finished)
+}
+
+func stopLive(mu *sync.Mutex, stop, finished *chan struct{}) func() {
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if stop != nil {
-			close(stop)
-			<-finished
-			stop = nil
+		if *stop != nil {
+			close(*stop)
+			<-*finished
+			*stop = nil
 		}
 	}
 }

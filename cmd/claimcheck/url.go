@@ -19,6 +19,9 @@ type URLOptions struct {
 
 func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 	o := &URLOptions{}
+	// url registers no check flags; the expectations it never evaluates
+	// must still be valid.
+	o.GroupsClaim = "groups"
 	cmd := &cobra.Command{
 		Use:   "url",
 		Short: "Print the authorize URL (with -o json also its state, nonce and PKCE verifier) without running anything",
@@ -29,6 +32,7 @@ func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 		},
 	}
 	o.ProviderOptions.addFlags(cmd.Flags())
+	o.OktaOptions.addServerFlags(cmd.Flags())
 	o.FlowOptions.addFlags(cmd.Flags(), "http://127.0.0.1:8765/callback")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "text", "text (the URL alone) or json")
 	o.fs = cmd.Flags()

@@ -21,6 +21,7 @@ type VerifyOptions struct {
 	ProviderOptions
 	CheckOptions
 	OutputOptions
+	OktaOptions
 	StreamOptions
 	Kind   string
 	Tokens []string
@@ -30,7 +31,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	o := &VerifyOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify [TOKEN ... | -]",
-		Short: "Verify tokens given as arguments, or a stream of them (one per line on stdin) with -, and check them",
+		Short: "Verify tokens given as arguments, or one per line on stdin with -, and check them",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Tokens = args
 			*code = runVerify(cmd.Context(), o, cmd, ios)
@@ -39,6 +40,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	o.ProviderOptions.addFlags(fs)
+	o.OktaOptions.addServerFlags(fs)
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
 	o.StreamOptions.addFlags(fs)
@@ -52,16 +54,16 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if err := o.OutputOptions.validate(); err != nil {
 		return fail(err)
 	}
+	switch o.Kind {
+	case "auto", report.IDToken, report.AccessToken:
+	default:
+		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
+	}
 	if err := o.checkStreamFlags(cmd); err != nil {
 		return fail(err)
 	}
 	if o.isStream() {
 		return runVerifyStream(ctx, o, cmd, ios)
-	}
-	switch o.Kind {
-	case "auto", report.IDToken, report.AccessToken:
-	default:
-		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
 	tokens, err := readTokens(o.Tokens)
 	if err != nil {
@@ -69,6 +71,9 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	}
 	if o.Kind != report.AccessToken && o.ClientID == "" {
 		return fail(failure.New(failure.Usage, "--client-id", "required to verify ID tokens (their aud); use --kind access_token for access tokens alone"))
+	}
+	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
+		return fail(err)
 	}
 	if err := o.ProviderOptions.resolve(cmd.Flags(), ios); err != nil {
 		return fail(err)
@@ -91,7 +96,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 
 // readTokens takes the tokens from the arguments and rejects anything that
 // is not a compact JWS before any request is made. (A lone "-" is a token
-// stream, handled by runVerifyStream.)
+// stream, verified as it is read by runVerifyStream.)
 func readTokens(args []string) ([]string, error) {
 	tokens := args
 	if len(tokens) == 0 {

@@ -78,6 +78,9 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	if o.Parallel < 0 {
 		return fail(failure.New(failure.Usage, "--parallel", "must be at least 1"))
 	}
+	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
+		return fail(err)
+	}
 	issuers := runner.TrustedIssuers(append([]string{o.Issuer}, o.TrustedIssuers...)...)
 	if len(issuers) == 0 {
 		return fail(failure.New(failure.Usage, "--issuer", "required (or --trusted-issuer, repeated, for a stream of several issuers)"))

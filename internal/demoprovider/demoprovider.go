@@ -15,6 +15,13 @@
 //     a "groups" array in the ID token, the access token and userinfo.
 //   - access tokens are JWTs signed, like ID tokens, with an RSA-2048 key
 //     (RS256) generated at Start; their aud is the client id.
+//   - grants authorization_code, implicit, refresh_token (rotated on use),
+//     client_credentials (confidential client; an access token about the
+//     client, without groups), the device authorization grant of RFC 8628
+//     (verification page at /device; ApproveDevice drives it over HTTP), and
+//     the resource owner password grant, which op lacks: the provider
+//     answers grant_type=password in front of op's token endpoint and has op
+//     mint the tokens, so they are signed and shaped like every other.
 //   - no RFC 9207 iss parameter in authorization responses (op sends none), so
 //     authorization_response_iss_parameter_supported is not advertised.
 //
@@ -104,6 +111,9 @@ type Options struct {
 	// TokenLifetime is the lifetime of ID and access tokens;
 	// DefaultTokenLifetime when zero.
 	TokenLifetime time.Duration
+	// Wrap, when set, wraps the provider's handler: a test or benchmark
+	// counts or delays requests with it.
+	Wrap func(http.Handler) http.Handler
 }
 
 // DefaultUsers returns the demo accounts: alice (password "alice-demo",
@@ -193,6 +203,9 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		_ = ln.Close()
 		return nil, failure.Wrap(failure.Provider, what, err)
+	}
+	if o.Wrap != nil {
+		handler = o.Wrap(handler)
 	}
 	p := &Provider{
 		issuer: issuer,

@@ -301,7 +301,7 @@ func TestDiscovery(t *testing.T) {
 	}{
 		{"response_types_supported", []string{"code", "id_token", "id_token token"}},
 		{"response_modes_supported", []string{"form_post", "fragment", "query"}},
-		{"grant_types_supported", []string{"authorization_code", "implicit", "refresh_token"}},
+		{"grant_types_supported", []string{"authorization_code", "client_credentials", "implicit", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}},
 		{"id_token_signing_alg_values_supported", []string{"RS256"}},
 		{"token_endpoint_auth_methods_supported", []string{"client_secret_basic", "client_secret_post", "none"}},
 		{"code_challenge_methods_supported", []string{"S256"}},
@@ -319,14 +319,14 @@ func TestDiscovery(t *testing.T) {
 		if doc["issuer"] != e.p.Issuer() {
 			t.Errorf("issuer %v, want %s", doc["issuer"], e.p.Issuer())
 		}
-		for _, f := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint"} {
+		for _, f := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint", "device_authorization_endpoint"} {
 			if s, _ := doc[f].(string); !strings.HasPrefix(s, e.p.Issuer()+"/") {
 				t.Errorf("%s = %v, want under the issuer", f, doc[f])
 			}
 		}
 		// Advertised only if offered: op sends no iss parameter, and the
-		// demo has no sessions and no device flow.
-		for _, f := range []string{"authorization_response_iss_parameter_supported", "end_session_endpoint", "device_authorization_endpoint", "check_session_iframe"} {
+		// demo has no sessions.
+		for _, f := range []string{"authorization_response_iss_parameter_supported", "end_session_endpoint", "check_session_iframe"} {
 			if v, ok := doc[f]; ok {
 				t.Errorf("%s = %v, want absent", f, v)
 			}
@@ -359,7 +359,7 @@ func TestDiscovery(t *testing.T) {
 		}
 	})
 	t.Run("unoffered endpoints answer 404", func(t *testing.T) {
-		for _, path := range []string{"/end_session", "/device_authorization"} {
+		for _, path := range []string{"/end_session"} {
 			if resp, _ := e.get(e.p.Issuer() + path); resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s: status %d, want 404", path, resp.StatusCode)
 			}

@@ -37,6 +37,12 @@ func newHandler(issuer string, st *storage, cryptoKey [32]byte) (http.Handler, e
 		GrantTypeRefreshToken: true,
 		SupportedScopes:       supportedScopes,
 		SupportedClaims:       supportedClaims,
+		DeviceAuthorization: op.DeviceAuthorizationConfig{
+			Lifetime:     deviceLifetime,
+			PollInterval: devicePollInterval,
+			UserFormPath: devicePath,
+			UserCode:     op.UserCodeBase20,
+		},
 	}
 	provider, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), op.WithAllowInsecure())
 	if err != nil {
@@ -48,17 +54,19 @@ func newHandler(issuer string, st *storage, cryptoKey [32]byte) (http.Handler, e
 	router := op.CreateRouter(a)
 
 	mux := http.NewServeMux()
-	mux.Handle("/", router)
+	mux.Handle("/", &passwordGrant{
+		next: router, path: provider.TokenEndpoint().Relative(), issuer: issuer, storage: st, creator: a,
+	})
+	mux.Handle(devicePath, &deviceHandler{storage: st})
 	mux.Handle(oidc.DiscoveryEndpoint, discoveryHandler(issuer, a, st))
 	mux.Handle(loginPath, &loginHandler{
 		storage:  st,
 		callback: op.AuthCallbackURL(a),
 		issuer:   issuer,
 	})
-	// End session needs sessions and post-logout redirect URIs, and the
-	// device flow a device storage: the demo has neither.
+	// End session needs sessions and post-logout redirect URIs: the demo
+	// has neither.
 	mux.Handle(provider.EndSessionEndpoint().Relative(), http.NotFoundHandler())
-	mux.Handle(provider.DeviceAuthorizationEndpoint().Relative(), http.NotFoundHandler())
 	return securityHeaders(mux), nil
 }
 
@@ -78,7 +86,8 @@ func discoveryHandler(issuer string, a authorizer, st *storage) http.Handler {
 func discovery(ctx context.Context, a authorizer, st *storage) *oidc.DiscoveryConfiguration {
 	doc := op.CreateDiscoveryConfig(ctx, a, st)
 	doc.EndSessionEndpoint = ""
-	doc.DeviceAuthorizationEndpoint = ""
+	// op knows nothing of the password grant the demo answers itself.
+	doc.GrantTypesSupported = append(doc.GrantTypesSupported, grantPassword)
 	doc.CheckSessionIframe = ""
 	// op leaves response_modes_supported out, which means query and fragment
 	// only, though it does implement form_post.

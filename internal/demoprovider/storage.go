@@ -58,6 +58,8 @@ type storage struct {
 	codes         map[string]string // code -> auth request id
 	accessTokens  map[string]*accessToken
 	refreshTokens map[string]*refreshToken
+	devices       map[string]*deviceRecord // by device code
+	userCodes     map[string]string        // user code -> device code
 }
 
 type userRecord struct {
@@ -76,6 +78,8 @@ func newStorage(users []User, clients []Client, key *signingKey, lifetime time.D
 		codes:         make(map[string]string),
 		accessTokens:  make(map[string]*accessToken),
 		refreshTokens: make(map[string]*refreshToken),
+		devices:       make(map[string]*deviceRecord),
+		userCodes:     make(map[string]string),
 	}
 	if _, err := rand.Read(s.dummyDigest[:]); err != nil {
 		return nil, err
@@ -293,6 +297,12 @@ func grantOf(req op.TokenRequest) (grant, error) {
 		return grant{r.clientID, r.subject, r.GetAudience(), r.scopes, r.GetAMR(), r.authTime}, nil
 	case *refreshTokenRequest:
 		return grant{r.clientID, r.subject, r.audience, r.scopes, r.amr, r.authTime}, nil
+	case *passwordRequest:
+		return grant{r.clientID, r.subject, r.GetAudience(), r.scopes, r.GetAMR(), r.authTime}, nil
+	case *clientCredentialsRequest:
+		return grant{r.clientID, r.clientID, r.GetAudience(), r.scopes, nil, time.Time{}}, nil
+	case *op.DeviceAuthorizationState:
+		return grant{r.ClientID, r.Subject, r.GetAudience(), r.Scopes, r.AMR, r.AuthTime}, nil
 	}
 	return grant{}, fmt.Errorf("token request of type %T not supported", req)
 }
@@ -551,6 +561,10 @@ func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReq
 func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string]any, error) {
 	u, ok := s.subjects[subject]
 	if !ok {
+		if _, isClient := s.clients[subject]; isClient {
+			// client_credentials: the client acts for itself; no groups.
+			return map[string]any{"scope": strings.Join(scopes, " ")}, nil
+		}
 		return nil, fmt.Errorf("subject: %w", errUnknown)
 	}
 	claims := map[string]any{"scope": strings.Join(scopes, " ")}
@@ -642,7 +656,11 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 }
 
 func (c *client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken}
+	g := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, grantPassword}
+	if !c.public {
+		g = append(g, oidc.GrantTypeClientCredentials)
+	}
+	return g
 }
 
 func (c *client) LoginURL(authRequestID string) string {

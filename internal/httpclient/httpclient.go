@@ -98,6 +98,15 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// transport underneath, which would otherwise keep its connections (and
+// their goroutines) until the server drops them.
+func (t *limitTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // redact drops the query, which may carry a token (userinfo with
 // access_token in the query is allowed by RFC 6750).
 func redact(req *http.Request) string {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimcheck/claimcheck/internal/leakcheck"
 )
 
 func TestBodyLimit(t *testing.T) {
@@ -115,4 +117,27 @@ func TestCAFile(t *testing.T) {
 		t.Fatalf("with CA file: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// TestCloseIdleConnections: http.Client.CloseIdleConnections reaches the
+// transport under the body cap, so a kept-alive connection (and its two
+// goroutines) ends when the caller is done.
+func TestCloseIdleConnections(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	before := leakcheck.Take()
+	c, err := New(Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	c.CloseIdleConnections()
+	before.Check(t, 5*time.Second)
 }

@@ -16,6 +16,8 @@ const (
 	IDToken     = "id_token"
 	AccessToken = "access_token"
 	UserInfo    = "userinfo"
+	// Introspection is the provider's RFC 7662 answer about the access token.
+	Introspection = "introspection"
 )
 
 // Report is the outcome of one run. Its JSON form is the contract that

@@ -28,7 +28,7 @@ var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_ti
 
 var tokenOrder = []string{IDToken, AccessToken, UserInfo}
 
-var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo"}
+var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection"}
 
 type painter bool
 
@@ -55,9 +55,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 
 	fmt.Fprintf(b, "%s %s\n", p.bold("claimcheck"), p.dim("· "+r.Flow+" · "+r.Issuer))
 	if q := r.Request; q != nil {
+		response := "" // none for the non-interactive grants
+		if q.ResponseType != "" {
+			response = strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)
+		}
 		rows := [][2]string{
 			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth)},
-			{"response", strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)},
+			{"response", response},
 			{"scopes", strings.Join(q.Scopes, " ")},
 			{"redirect uri", q.RedirectURI},
 		}
@@ -124,10 +128,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 }
 
 func clientAuthSuffix(auth string) string {
-	if auth == "" {
+	switch auth {
+	case "":
 		return ""
+	case "none":
+		return " (public client, PKCE S256)"
 	}
-	return " (" + auth + ")"
+	return " (" + auth + ", PKCE S256)"
 }
 
 func headerSummary(h map[string]any) string {

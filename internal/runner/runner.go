@@ -45,6 +45,25 @@ type Config struct {
 	OpenerError func(error)
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
+	// Okta, when set, is the Okta authorization server of the run (see
+	// OktaConfig); an issuer on Okta's own domains is recognised without.
+	Okta *OktaConfig
+
+	// Grant, when set, obtains tokens without a redirect (see RunGrant).
+	Grant GrantConfig
+	// Provider, when set, is used instead of discovering c.Issuer, so that
+	// many runs share one discovery document and one key set.
+	Provider *verify.Provider
+	// OnRefreshToken, when set, receives the refresh token a run got.
+	OnRefreshToken func(string)
+}
+
+// discover returns c.Provider or discovers c.Issuer.
+func (c *Config) discover(ctx context.Context) (*verify.Provider, error) {
+	if c.Provider != nil {
+		return c.Provider, nil
+	}
+	return verify.Discover(ctx, c.Issuer, c.HTTPClient)
 }
 
 // ResponseType resolves the response_type a run asks for.
@@ -78,11 +97,21 @@ func Run(ctx context.Context, c Config) *report.Report {
 	if flowName == "" {
 		flowName = "code"
 	}
+	if c.Grant.Type != "" {
+		return runGrant(ctx, c)
+	}
+	if c.ResponseType != "" && rtErr == nil {
+		// --response-type decides the flow: "token" is implicit whatever --flow says.
+		flowName = flowOf(rt)
+	}
 	r := report.New(c.Issuer, flowName)
 	if rtErr != nil {
 		return finish(r, rtErr, c)
 	}
-	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
+	if err := preflight(c, rt); err != nil {
+		return finish(r, err, c)
+	}
+	p, err := c.discover(ctx)
 	if err != nil {
 		return finish(r, err, c)
 	}
@@ -98,23 +127,32 @@ func Run(ctx context.Context, c Config) *report.Report {
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
+	if err := c.oktaSignIn(ctx, &fc); err != nil {
+		return finish(r, err, c)
+	}
 	res, err := flow.Run(ctx, fc, flow.RunOptions{
 		Opener:  c.Opener,
 		Timeout: c.Timeout,
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
+			authorizeURL = redactSessionToken(authorizeURL)
 			r.Request.AuthorizeURL = authorizeURL
 			if c.OnListening != nil {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
 		},
-		OpenerError:    c.OpenerError,
+		OpenerError:    c.openerError(),
 		BeforeExchange: v.frontChannel,
 	})
 	if err != nil {
+		c.oktaFlowNote(r, err)
 		return finish(r, err, c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
+		return finish(r, err, c)
+	}
+	v.orgAccessTokenNote()
+	if err := v.introspect(ctx); err != nil {
 		return finish(r, err, c)
 	}
 	if err := v.userinfoAndExpectations(ctx); err != nil {
@@ -147,6 +185,7 @@ func endpoints(md verify.Metadata) map[string]string {
 	for k, v := range map[string]string{
 		"authorization": md.AuthorizationEndpoint, "token": md.TokenEndpoint, "userinfo": md.UserinfoEndpoint,
 		"jwks": md.JWKSURI, "introspection": md.IntrospectionEndpoint,
+		"device_authorization": md.DeviceAuthorizationEndpoint,
 	} {
 		if v != "" {
 			m[k] = v
@@ -162,11 +201,31 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 	if err != nil {
 		return flow.Config{}, err
 	}
+	if err := preflight(c, rt); err != nil {
+		return flow.Config{}, err
+	}
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
 	if err != nil {
 		return flow.Config{}, err
 	}
 	return flowConfig(c, p.Metadata(), rt)
+}
+
+// preflight checks what does not depend on the provider's metadata (the
+// redirect URI, response type and mode, scopes, client authentication)
+// before discovery, so that a usage error sends nothing at all. The
+// endpoints are stand-ins; flowConfig checks the real ones.
+func preflight(c Config, rt string) error {
+	if _, err := authMethod(c, nil); err != nil {
+		return err
+	}
+	const standIn = "https://endpoint.invalid/"
+	return flow.Config{
+		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.AuthMethod,
+		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
+		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
+	}.Validate()
 }
 
 // flowConfig checks the request against what the provider advertises, so
@@ -258,13 +317,18 @@ type tokenVerifier struct {
 	p   *verify.Provider
 	r   *report.Report
 
-	nonce    string
-	frontID  *verify.Token
-	idToken  *verify.Token
-	access   *verify.Token
-	rawAT    string
-	accessOK bool
-	userinfo map[string]any
+	nonce string
+	// noNonce: no authorization request was made (a non-interactive
+	// grant), so no nonce is compared.
+	noNonce bool
+	// noUserinfo: the tokens are about no user (client_credentials).
+	noUserinfo bool
+	frontID    *verify.Token
+	idToken    *verify.Token
+	access     *verify.Token
+	rawAT      string
+	accessOK   bool
+	userinfo   map[string]any
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -338,12 +402,23 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // backChannel redeems nothing itself (flow did); it verifies what the token
 // endpoint returned.
 func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error {
-	if t := res.Tokens; t != nil {
+	return v.tokenResponse(ctx, res.Tokens)
+}
+
+// tokenResponse verifies a token endpoint's answer, whichever grant got it:
+// the ID token (nonce compared unless v.noNonce), then the access token.
+func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) error {
+	if t := resp; t != nil {
+		if t.RefreshToken != "" && v.cfg.OnRefreshToken != nil {
+			v.cfg.OnRefreshToken(t.RefreshToken)
+		}
 		if t.AccessToken != "" {
 			v.rawAT = t.AccessToken
 		}
 		if t.IDToken != "" {
-			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, v.idOptions(v.nonce, t.AccessToken, "", false, false))
+			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
+			o.NoNonce = v.noNonce
+			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
 			if err == nil && v.frontID != nil {
 				err = sameSubject(v.frontID, tok)
 			}
@@ -369,7 +444,7 @@ func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error
 		// Not a failure: an opaque token, or one meant for another
 		// resource server, is simply not ours to verify. Its claims are
 		// never shown as if they were.
-		t.Note = "not verifiable locally: " + nv.Error()
+		t.Note = nv.Error() // "not verifiable locally: " and why
 		t.Claims = unverifiedClaims(v.rawAT)
 	default:
 		t.Error = err.Error()
@@ -411,7 +486,9 @@ func (v *tokenVerifier) sources() []verify.Source {
 
 func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 	exp := v.cfg.Expect
-	if exp.WantsUserinfo(v.sources()) {
+	if v.noUserinfo && exp.WantsUserinfo(v.sources()) {
+		v.r.Notes = append(v.r.Notes, "no token carries the groups claim; a client_credentials token is about no user, so userinfo was not asked")
+	} else if exp.WantsUserinfo(v.sources()) {
 		switch {
 		case v.p.Metadata().UserinfoEndpoint == "":
 			v.r.Notes = append(v.r.Notes, "no token carries the groups claim and the provider has no userinfo endpoint")
@@ -434,7 +511,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
 		}
 	}
-	for _, c := range exp.Evaluate(v.sources()) {
+	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {
 		v.r.AddCheck(c)
 	}
 	return nil

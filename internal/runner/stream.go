@@ -162,7 +162,19 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 		}
 	}
 loop:
-	for j := range order {
+	for {
+		// Waiting for the next token must end on cancellation too: the
+		// reader may be blocked on an idle stdin.
+		var j *streamJob
+		select {
+		case next, ok := <-order:
+			if !ok {
+				break loop
+			}
+			j = next
+		case <-ctx.Done():
+			break loop
+		}
 		var r lineResult
 		select {
 		case r = <-j.res:
@@ -183,7 +195,7 @@ loop:
 		if werr != nil {
 			// A closed pipe downstream: stop reading and verifying.
 			cancel()
-			break
+			break loop
 		}
 		record(r)
 	}

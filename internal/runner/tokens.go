@@ -71,7 +71,7 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
 			r.AddCheck(verify.Check{Name: key + " verified", OK: true, Source: k, Detail: verifiedDetail(tok, nil)})
 		case errors.As(err, &nv):
-			t.Note = "not verifiable locally: " + nv.Error()
+			t.Note = nv.Error() // "not verifiable locally: " and why
 			t.Claims = unverifiedClaims(raw)
 			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: t.Note})
 			// Asked to verify it and could not: that is a verification

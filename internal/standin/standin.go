@@ -58,6 +58,11 @@ func (b *Browser) Open(ctx context.Context, authorizeURL string) error {
 	if err != nil {
 		return err
 	}
+	if b.Client == nil {
+		// The client is this call's own: its kept-alive connections (and
+		// their goroutines) must not outlive it.
+		defer client.CloseIdleConnections()
+	}
 	s := &session{b: b, client: client, redirect: ru}
 	return s.run(ctx, step{method: http.MethodGet, u: au})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/leakcheck"
 	"github.com/claimcheck/claimcheck/internal/standin"
 )
 
@@ -366,4 +367,21 @@ func TestRun(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+}
+
+// TestOwnClientLeavesNothing: a Browser without a Client makes its own, and
+// its kept-alive connections to the provider and the listener (and their
+// goroutines) end with Open.
+func TestOwnClientLeavesNothing(t *testing.T) {
+	p := newProvider(t)
+	before := leakcheck.Take()
+	c := p.config("code", "")
+	c.RedirectURI = "http://127.0.0.1:0/callback"
+	if _, err := flow.Run(testContext(t), c, flow.RunOptions{
+		Opener:  &standin.Browser{Username: user, Password: password},
+		Timeout: testDeadline,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before.Check(t, 5*time.Second)
 }

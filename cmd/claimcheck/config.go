@@ -1,0 +1,98 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/config"
+)
+
+// addConfigFlags adds --profile to every command.
+func addConfigFlags(fs *pflag.FlagSet) {
+	fs.String("profile", "", "use this profile of the configuration file (.claimcheck.yaml here, or claimcheck/config.yaml in the user's configuration directory)")
+}
+
+// applyConfig fills the flags that neither the command line nor a
+// CLAIMCHECK_* variable set from the configuration file: flags win, then
+// the environment, then the file.
+func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
+	fs := cmd.Flags()
+	profile := ""
+	if f := fs.Lookup("profile"); f != nil {
+		profile = f.Value.String()
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return failure.New(failure.Usage, "configuration file", "%v", err)
+	}
+	path, err := config.Find(dir, config.UserDir(ios.Getenv))
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		if profile != "" {
+			return failure.New(failure.Usage, "--profile", "no configuration file (%s here, or claimcheck/config.yaml in the user's configuration directory) to take profile %q from", config.LocalName, profile)
+		}
+		return nil
+	}
+	file, err := config.Load(path, profile)
+	if err != nil {
+		return err
+	}
+	for _, s := range file.Settings {
+		where := file.Where(s) + ": " + strings.ReplaceAll(s.Flag, "-", "_")
+		f := fs.Lookup(s.Flag)
+		if f == nil || s.Flag == "profile" || s.Flag == "help" {
+			if s.Flag != "profile" && s.Flag != "help" && knownFlag(cmd.Root(), s.Flag) {
+				continue // a setting for another command
+			}
+			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)")
+		}
+		if len(s.Values) > 1 && f.Value.Type() != "stringSlice" && f.Value.Type() != "stringArray" {
+			return failure.New(failure.Usage, where, "takes one value, not a list")
+		}
+		if f.Changed || ios.Getenv(envName(s.Flag)) != "" {
+			continue
+		}
+		values := s.Values
+		if s.FromEnv != "" {
+			v := ios.Getenv(s.FromEnv)
+			if v == "" {
+				return failure.New(failure.Usage, where+"_env", "names the environment variable %s, which is not set", s.FromEnv)
+			}
+			values = []string{v}
+		}
+		if f.Value.Type() == "stringSlice" {
+			values = []string{strings.Join(values, ",")}
+		}
+		for _, v := range values {
+			if err := fs.Set(f.Name, v); err != nil {
+				// The value itself is not repeated: it may be a secret.
+				return failure.New(failure.Usage, where, "%s", oneLine(strings.ReplaceAll(err.Error(), v, "…")))
+			}
+		}
+		// As with the environment: not "given on the command line".
+		f.Changed = false
+	}
+	return nil
+}
+
+func envName(flag string) string {
+	return "CLAIMCHECK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func knownFlag(root *cobra.Command, name string) bool {
+	if root.Flags().Lookup(name) != nil || root.PersistentFlags().Lookup(name) != nil {
+		return true
+	}
+	for _, c := range root.Commands() {
+		if knownFlag(c, name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/runner"
+)
+
+// GrantOptions select a non-interactive grant instead of the browser flow.
+type GrantOptions struct {
+	Grant             string
+	PrintRefreshToken bool
+}
+
+func (o *GrantOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Grant, "grant", "", "get tokens without a browser redirect: refresh_token (token from CLAIMCHECK_REFRESH_TOKEN or stdin), password (--username, password from CLAIMCHECK_PASSWORD or --password-stdin), client_credentials, device_code")
+	fs.BoolVar(&o.PrintRefreshToken, "print-refresh-token", false, "print the refresh token the run got to stderr, for storing as CLAIMCHECK_REFRESH_TOKEN (ask for offline_access)")
+}
+
+// apply reads the grant's secrets (never from a flag) and puts the grant in
+// cfg. stdin is read at most once: by one secret.
+// stdinUsed says that the client secret was read from stdin already.
+func (o *GrantOptions) apply(cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool) error {
+	if o.PrintRefreshToken {
+		cfg.OnRefreshToken = func(rt string) {
+			fmt.Fprintf(ios.ErrOut, "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): %s\n", rt)
+		}
+	}
+	if o.Grant == "" {
+		return nil
+	}
+	// A grant has no authorization request: flags that shape one would be
+	// silently ignored, so they are refused.
+	switch {
+	case fl.ResponseType != "":
+		return failure.New(failure.Usage, "--response-type", "has no meaning with --grant %s (no authorization request is made)", o.Grant)
+	case fl.ResponseMode != "":
+		return failure.New(failure.Usage, "--response-mode", "has no meaning with --grant %s (no authorization request is made)", o.Grant)
+	case fl.Flow != "" && fl.Flow != "code":
+		return failure.New(failure.Usage, "--flow", "%s has no meaning with --grant %s", fl.Flow, o.Grant)
+	}
+	g := runner.GrantConfig{Type: o.Grant}
+	switch o.Grant {
+	case flow.GrantRefreshToken:
+		g.RefreshToken = ios.Getenv("CLAIMCHECK_REFRESH_TOKEN")
+		if g.RefreshToken == "" {
+			if stdinUsed {
+				return failure.New(failure.Usage, "--grant refresh_token", "set CLAIMCHECK_REFRESH_TOKEN: stdin already carries the client secret")
+			}
+			s, err := readLine(ios.In)
+			if err != nil {
+				return failure.New(failure.Usage, "--grant refresh_token", "no refresh token in CLAIMCHECK_REFRESH_TOKEN or on stdin: %v", err)
+			}
+			g.RefreshToken = s
+		}
+	case flow.GrantPassword:
+		if u.Username == "" {
+			return failure.New(failure.Usage, "--username", "required with --grant password")
+		}
+		pw, err := u.password(ios, stdinUsed)
+		if err != nil {
+			return err
+		}
+		g.Username, g.Password = u.Username, pw
+	case flow.GrantClientCredentials:
+		if cfg.ClientSecret == "" {
+			return failure.New(failure.Usage, "--grant client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET)")
+		}
+	case flow.GrantDeviceCode:
+		g.DeviceShow = deviceShow(fl, ios)
+	default:
+		return failure.New(failure.Usage, "--grant", "unknown grant %q (want refresh_token, password, client_credentials or device_code)", o.Grant)
+	}
+	cfg.Grant = g
+	return nil
+}
+
+// deviceShow prints the verification URI and the user code and, unless
+// --no-browser, opens the browser at the complete URI; a browser that fails
+// is a warning, as in the code flow.
+func deviceShow(fl *FlowOptions, ios *IOStreams) func(context.Context, *flow.DeviceAuthorization) error {
+	return func(ctx context.Context, da *flow.DeviceAuthorization) error {
+		fmt.Fprintf(ios.ErrOut, "To sign in, open %s and enter the code %s\n", da.VerificationURI, da.UserCode)
+		if fl.NoBrowser {
+			return nil
+		}
+		target := da.VerificationURIComplete
+		if target == "" {
+			target = da.VerificationURI
+		}
+		// Polling starts when the opener returns: a browser command that
+		// waits for the person to finish makes the first poll the last.
+		if err := fl.opener(ios).Open(ctx, target); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(ios.ErrOut, "warning: could not open a browser (%s); open the URL yourself\n", oneLine(err.Error()))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/hostile"
+	"github.com/claimcheck/claimcheck/internal/leakcheck"
+)
+
+// countingIssuer is a provider address that records whether anything was
+// sent to it: usage errors must be found before that.
+func countingIssuer(t *testing.T) (string, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &n
+}
+
+// TestUsageNothingSent: configuration errors are usage (2), in one line,
+// and are found before any request reaches the provider (RFC 8252 §7.3 and
+// §8.3 for the redirect URI; DESIGN's exit classes).
+func TestUsageNothingSent(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	base := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed issuer", []string{"--issuer", "http://[::1", "--client-id", "x"}, "--issuer"},
+		{"issuer with a query", []string{"--issuer", issuer + "?tenant=1", "--client-id", "x"}, "--issuer"},
+		{"redirect URI off loopback", append(base, "--redirect-uri", "http://example.com:8765/callback"), "loopback"},
+		{"redirect URI on all interfaces", append(base, "--redirect-uri", "http://0.0.0.0:8765/callback"), "loopback"},
+		{"https redirect URI", append(base, "--redirect-uri", "https://127.0.0.1:8765/callback"), "http"},
+		{"custom scheme redirect URI", append(base, "--redirect-uri", "com.example.app:/callback"), "redirect"},
+		{"redirect URI with user info", append(base, "--redirect-uri", "http://127.0.0.1:80@evil.example/callback"), "redirect"},
+		{"unknown flow", append(base, "--flow", "device"), "--flow"},
+		{"unknown response type word", append(base, "--response-type", "code bogus"), "bogus"},
+		{"unknown response mode", append(base, "--response-mode", "web_message"), "web_message"},
+		{"JUnit file in a missing directory", append(base, "--junit", "/nonexistent/dir/report.xml"), "--junit"},
+		{"unreadable CA file", append(base, "--ca-file", "/nonexistent/ca.pem"), "CA file"},
+		{"zero --http-timeout (no deadline at all)", append(base, "--http-timeout", "0s"), "--http-timeout"},
+		{"negative --http-timeout", append(base, "--http-timeout", "-1s"), "--http-timeout"},
+		{"negative --clock-skew", append(base, "--clock-skew", "-5m"), "--clock-skew"},
+		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sent.Store(0)
+			code, stdout, stderr := runMain(t, nil, tt.args...)
+			msg := strings.TrimSpace(stderr)
+			if msg == "" {
+				msg = failLine(stdout)
+			}
+			t.Logf("CASE usage: %s | want usage (2) | got %d | %s", tt.name, code, msg)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("message lacks %q: %s", tt.want, msg)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if n := sent.Load(); n != 0 {
+				t.Errorf("%d request(s) reached the provider before the usage error", n)
+			}
+		})
+	}
+}
+
+// failLine is the text report's FAIL line.
+func failLine(report string) string {
+	for _, l := range strings.Split(report, "\n") {
+		if strings.Contains(l, "FAIL") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// TestPortInUse: a redirect URI whose port another program holds is a
+// usage error naming the port, with no silent fallback to another port
+// (RFC 8252 §7.3: the redirect URI is registered exactly).
+func TestPortInUse(t *testing.T) {
+	before := leakcheck.Take()
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	held, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	port := held.Addr().(*net.TCPAddr).Port
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+		"--redirect-uri", "http://127.0.0.1:"+itoa(port)+"/callback", "--no-browser", "--timeout", "5s")
+	msg := failLine(stdout) + strings.TrimSpace(stderr)
+	t.Logf("CASE usage: port already in use | want usage (2) | got %d | %s", code, msg)
+	if code != 2 || !strings.Contains(msg, itoa(port)) || !strings.Contains(msg, "in use") {
+		t.Fatalf("exit %d, %q; want 2 naming port %d", code, msg, port)
+	}
+	held.Close()
+	p.Close()
+	before.Check(t, 5*time.Second)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSecretFlagWarning: a client secret given as a flag value is visible
+// in the process list; claimcheck warns and names the environment variable,
+// and never prints the secret itself (RFC 8252 §8.5: native apps' secrets
+// are not secret, but a CI's are).
+func TestSecretFlagWarning(t *testing.T) {
+	const secret = "s3cr3t-from-the-flag"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantWarn bool
+	}{
+		{"flag", nil, []string{"--client-secret", secret}, true},
+		{"environment", map[string]string{"CLAIMCHECK_CLIENT_SECRET": secret}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A usage error after the secret is read keeps the run offline.
+			args := append([]string{"--issuer", "https://idp.example", "--client-id", "x", "--timeout", "0s"}, tt.args...)
+			_, stdout, stderr := runMain(t, tt.env, args...)
+			warned := strings.Contains(stderr, "CLAIMCHECK_CLIENT_SECRET")
+			if warned != tt.wantWarn {
+				t.Errorf("warning naming CLAIMCHECK_CLIENT_SECRET: %v, want %v\n%s", warned, tt.wantWarn, stderr)
+			}
+			if strings.Contains(stdout+stderr, secret) {
+				t.Errorf("the secret was printed:\n%s\n%s", stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestTLSFlags: an https issuer with a certificate no system CA signed is a
+// provider failure (5) naming the certificate problem; --ca-file makes the
+// same command pass; nothing retries without verification. RFC 9700 §4.1.1
+// (TLS for every request), OpenID Core §16.17.
+func TestTLSFlags(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, err := hostile.New(p.Issuer(), hostile.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, s.Certificate(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"url", "--issuer", s.Issuer(), "--client-id", demoprovider.PublicClientID}
+	code, _, stderr := runMain(t, nil, args...)
+	t.Logf("CASE provider: https self-signed via the CLI | want provider (5) | got %d | %s", code, strings.TrimSpace(stderr))
+	if code != 5 || !strings.Contains(stderr, "certificate") {
+		t.Errorf("self-signed: exit %d, %q", code, stderr)
+	}
+	if n := s.Count(hostile.DiscoveryEndpoint); n != 0 {
+		t.Errorf("%d discovery request(s) got through without a trusted certificate", n)
+	}
+	code, stdout, stderr := runMain(t, nil, append(args, "--ca-file", ca)...)
+	t.Logf("CASE pass: https with --ca-file via the CLI | want pass (0) | got %d", code)
+	if code != 0 || !strings.Contains(stdout, s.Issuer()+"/authorize?") {
+		t.Errorf("with --ca-file: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// TestSignInTimeout: --timeout bounds the wait for the redirect; the
+// message names the redirect URI to register (RFC 8252 §7.3).
+func TestSignInTimeout(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+		"--redirect-uri", "http://127.0.0.1:0/callback", "--no-browser", "--timeout", "300ms")
+	msg := failLine(stdout)
+	t.Logf("CASE flow: --timeout expires via the CLI | want flow (3) | got %d | %s", code, msg)
+	if code != 3 || !strings.Contains(msg, "timed out") || !strings.Contains(msg, "registered exactly") {
+		t.Errorf("exit %d, %q\n%s", code, msg, stderr)
+	}
+}
+
+// TestVerifyBadTokens: tokens given to verify that are not three base64url
+// segments, in JSON serialization, or 1 MB long (as an argument or on
+// stdin) are usage errors found before discovery (RFC 7519 §7.2).
+func TestVerifyBadTokens(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	huge := strings.Repeat("a", 1<<20) + ".b.c"
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"two segments", "", []string{"abc.def"}},
+		{"four segments", "", []string{"a.b.c.d"}},
+		{"not base64url", "", []string{"a.b!.c"}},
+		{"JWS JSON serialization", "", []string{`{"protected":"e30","payload":"e30","signature":""}`}},
+		{"1 MB argument", "", []string{huge}},
+		{"1 MB on stdin", huge + "\n", []string{"-"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sent.Store(0)
+			ios, _, errOut := testIO(tt.stdin, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			code := Main(ctx, ios, append([]string{"verify", "--issuer", issuer, "--client-id", "x"}, tt.args...))
+			msg := strings.TrimSpace(errOut.String())
+			t.Logf("CASE usage: verify %s | want usage (2) | got %d | %.120s", tt.name, code, msg)
+			if code != 2 || strings.Contains(msg, "\n") || len(msg) > 300 {
+				t.Errorf("exit %d, message %.300q", code, msg)
+			}
+			if n := sent.Load(); n != 0 {
+				t.Errorf("%d request(s) sent", n)
+			}
+		})
+	}
+}
+
+// blockingReader is a stdin nobody types into; it says when it is first
+// read.
+type blockingReader struct {
+	reading chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (b *blockingReader) Read([]byte) (int, error) {
+	b.once.Do(func() { close(b.reading) })
+	<-b.release
+	return 0, io.EOF
+}
+
+// TestVerifyStdin: verify - streams (issue 6): any number of tokens is
+// verified as it is read, in bounded memory — 1,001 tokens naming no
+// issuer give 1,001 result lines and no request — and Ctrl-C while
+// claimcheck waits for input ends it as interrupted (130) at once.
+func TestVerifyStdin(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	args := []string{"verify", "--issuer", issuer, "--client-id", "x", "-"}
+
+	many := strings.Repeat("eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n", 1001)
+	ios, out, errOut := testIO(many, nil)
+	code := Main(context.Background(), ios, args)
+	t.Logf("CASE stream: 1,001 tokens naming no issuer on stdin | want verification (4), 1,001 lines | got %d | %s", code, strings.TrimSpace(errOut.String()))
+	if code != 4 || strings.Count(out.String(), "\n") != 1001 || !strings.Contains(errOut.String(), "1001 tokens, 0 ok") {
+		t.Errorf("exit %d, %d lines, %q", code, strings.Count(out.String(), "\n"), errOut.String())
+	}
+
+	in := &blockingReader{reading: make(chan struct{}), release: make(chan struct{})}
+	defer close(in.release)
+	ios, _, errOut = testIO("", nil)
+	ios.In = in
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-in.reading
+		cancel()
+	}()
+	exited := make(chan int, 1)
+	go func() { exited <- Main(ctx, ios, args) }()
+	select {
+	case code = <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("verify - did not end within 10s of Ctrl-C")
+	}
+	t.Logf("CASE interrupted: Ctrl-C while verify reads stdin | want interrupted (130) | got %d | %s", code, strings.TrimSpace(errOut.String()))
+	if code != 130 {
+		t.Errorf("exit %d, want 130: %s", code, errOut.String())
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d request(s) sent", n)
+	}
+}

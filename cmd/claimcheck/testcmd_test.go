@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const cmdSuite = `defaults:
+  issuer: %s
+  client_id: claimcheck-public
+  grant: password
+  scopes: [openid, groups]
+cases:
+  - name: alice
+    user: alice
+    password_env: ALICE_PASSWORD
+    expect_groups: [IT, Everyone]
+    snapshot: alice.json
+  - name: bob
+    user: bob
+    password_env: BOB_PASSWORD
+    expect_groups: [Everyone]
+    forbid_groups: [IT]
+    snapshot: bob.json
+`
+
+func TestTestCommand(t *testing.T) {
+	issuer := startDemo(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "claimcheck.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf(cmdSuite, issuer)), 0o644)
+	env := map[string]string{"ALICE_PASSWORD": "alice-demo", "BOB_PASSWORD": "bob-demo"}
+
+	// The snapshots do not exist yet: a usage error per case.
+	code, stdout, stderr := runMain(t, env, "test", file, "--parallel", "2")
+	if code != 2 || !strings.Contains(stdout, "alice.json") {
+		t.Fatalf("missing snapshots: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(t, env, "test", file, "--update-snapshots")
+	if code != 0 {
+		t.Fatalf("update: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	junit := filepath.Join(dir, "junit.xml")
+	code, stdout, stderr = runMain(t, env, "test", file, "-o", "json", "--junit", junit)
+	if code != 0 {
+		t.Fatalf("compare: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var res struct {
+		OK    bool `json:"ok"`
+		Total int  `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || !res.OK || res.Total != 2 {
+		t.Fatalf("JSON %v %+v\n%s", err, res, stdout)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 2 {
+		t.Fatalf("JUnit %v %+v", err, doc)
+	}
+
+	// Swap the snapshots: each case now drifts (exit 1).
+	a, _ := os.ReadFile(filepath.Join(dir, "alice.json"))
+	bb, _ := os.ReadFile(filepath.Join(dir, "bob.json"))
+	os.WriteFile(filepath.Join(dir, "alice.json"), bb, 0o644)
+	os.WriteFile(filepath.Join(dir, "bob.json"), a, 0o644)
+	code, stdout, _ = runMain(t, env, "test", file)
+	if code != 1 || !strings.Contains(stdout, `groups \"IT\"`) && !strings.Contains(stdout, `groups "IT"`) {
+		t.Fatalf("drift: exit %d\n%s", code, stdout)
+	}
+
+	// Shards split the two cases between them.
+	seen := 0
+	for _, sh := range []string{"1/2", "2/2"} {
+		code, stdout, _ = runMain(t, env, "test", file, "--update-snapshots", "--shard", sh, "-o", "json")
+		var r struct{ Total int }
+		json.Unmarshal([]byte(stdout), &r)
+		seen += r.Total
+		if code != 0 {
+			t.Errorf("shard %s: exit %d", sh, code)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("shards ran %d cases in all, want 2", seen)
+	}
+}
+
+func TestTestCommandBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("cases:\n  - name: a\n    password: x\n"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"test", bad}, "bad.yaml:3: cases[0].password: secrets are never written"},
+		{[]string{"test", filepath.Join(dir, "none.yaml")}, "no such file"},
+		{[]string{"test", bad, "--shard", "3/2"}, "--shard"},
+		{[]string{"test", bad, "--shard", "x"}, "--shard"},
+		{[]string{"test", bad, "--parallel", "0"}, "--parallel"},
+		{[]string{"test", bad, "-o", "yaml"}, "--output"},
+		{[]string{"test", bad, "--rate", "-1"}, "--rate"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runMain(t, nil, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d stderr %q stdout %q, want 2 and one line with %q", tt.args, code, stderr, stdout, tt.want)
+		}
+	}
+}
+
+// TestTestCommandProgress: on a terminal a live line counts the cases and
+// is cleared before the summary.
+func TestTestCommandProgress(t *testing.T) {
+	issuer := startDemo(t)
+	file := filepath.Join(t.TempDir(), "claimcheck.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf("defaults: {issuer: %s, client_id: claimcheck-public, scopes: [openid, groups]}\ncases:\n  - {name: a, user: alice, password_env: P, expect_groups: IT}\n  - {name: b, user: alice, password_env: P}\n", issuer)), 0o644)
+	ios, out, errOut := testIO("", map[string]string{"P": "alice-demo"})
+	ios.ErrTTY = true
+	if code := Main(context.Background(), ios, []string{"test", file, "--parallel", "1"}); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	e := errOut.String()
+	if !strings.Contains(e, "\r\x1b[K1/2 cases done, 0 not passed") || !strings.Contains(e, "2/2 cases done") || !strings.HasSuffix(e, "\r\x1b[K") {
+		t.Errorf("progress line %q", e)
+	}
+	if !strings.Contains(out.String(), "2 cases: 2 passed, 0 failed, 0 errored") {
+		t.Errorf("summary %q", out)
+	}
+}

@@ -1,0 +1,158 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimcheck/claimcheck/failure"
+)
+
+// deviceServer answers the device authorization request and then the polls
+// with the given sequence of OAuth errors ("" = tokens).
+func deviceServer(t *testing.T, interval int, answers ...string) (*httptest.Server, *[]string) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.URL.Path {
+		case "/device":
+			fmt.Fprintf(w, `{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"http://127.0.0.1/device","expires_in":600,"interval":%d}`, interval)
+		case "/token":
+			seen = append(seen, r.PostForm.Get("grant_type")+" "+r.PostForm.Get("device_code")+" "+r.PostForm.Get("client_id"))
+			a := "server_error_500"
+			if n < len(answers) {
+				a = answers[n]
+			}
+			n++
+			switch a {
+			case "":
+				fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":"60","scope":["openid","groups"]}`)
+			case "server_error_500":
+				w.WriteHeader(500)
+			default:
+				w.WriteHeader(400)
+				fmt.Fprintf(w, `{"error":%q}`, a)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &seen
+}
+
+func TestDeviceCodePolling(t *testing.T) {
+	tests := []struct {
+		name      string
+		interval  int
+		answers   []string
+		wantWaits []time.Duration
+		wantClass failure.Class // "": success
+		wantInErr string
+	}{
+		{"at once", 2, []string{""}, nil, "", ""},
+		{"pending then tokens", 2, []string{"authorization_pending", ""}, []time.Duration{2 * time.Second}, "", ""},
+		{"slow_down adds 5s and keeps it", 1, []string{"authorization_pending", "slow_down", "authorization_pending", ""},
+			[]time.Duration{time.Second, 6 * time.Second, 6 * time.Second}, "", ""},
+		{"no interval means 5s", 0, []string{"authorization_pending", ""}, []time.Duration{5 * time.Second}, "", ""},
+		{"denied", 1, []string{"authorization_pending", "access_denied"}, []time.Duration{time.Second}, failure.Flow, "denied"},
+		{"expired", 1, []string{"expired_token"}, nil, failure.Flow, "expired"},
+		{"other error", 1, []string{"invalid_client"}, nil, failure.Flow, "invalid_client"},
+		{"server error", 1, []string{"server_error_500"}, nil, failure.Provider, "status 500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, seen := deviceServer(t, tt.interval, tt.answers...)
+			var waits []time.Duration
+			var shown *DeviceAuthorization
+			c := Config{TokenEndpoint: srv.URL + "/token", ClientID: "cli", Scopes: []string{"openid"}, HTTPClient: srv.Client()}
+			tok, err := DeviceCode(context.Background(), c, DeviceOptions{
+				Endpoint: srv.URL + "/device",
+				Show:     func(_ context.Context, da *DeviceAuthorization) error { shown = da; return nil },
+				sleep:    func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+			})
+			if shown == nil || shown.UserCode != "ABCD-EFGH" || shown.VerificationURI != "http://127.0.0.1/device" {
+				t.Fatalf("Show got %+v", shown)
+			}
+			if fmt.Sprint(waits) != fmt.Sprint(tt.wantWaits) {
+				t.Errorf("waits %v, want %v", waits, tt.wantWaits)
+			}
+			if tt.wantClass == "" {
+				if err != nil || tok.AccessToken != "at" || tok.ExpiresIn != 60 || tok.Scope != "openid groups" {
+					t.Fatalf("tokens %+v, err %v", tok, err)
+				}
+			} else if failure.ClassOf(err) != tt.wantClass || !strings.Contains(err.Error(), tt.wantInErr) {
+				t.Fatalf("err %v (class %v), want class %v mentioning %q", err, failure.ClassOf(err), tt.wantClass, tt.wantInErr)
+			}
+			for _, s := range *seen {
+				if s != "urn:ietf:params:oauth:grant-type:device_code dc cli" {
+					t.Errorf("poll %q", s)
+				}
+			}
+		})
+	}
+}
+
+// TestDeviceCodeDeadline: the wait ends at the deadline with an error that
+// names the code and the URI, and nothing hangs.
+func TestDeviceCodeDeadline(t *testing.T) {
+	srv, _ := deviceServer(t, 1, "authorization_pending", "authorization_pending", "authorization_pending")
+	c := Config{TokenEndpoint: srv.URL + "/token", ClientID: "cli", HTTPClient: srv.Client()}
+	_, err := DeviceCode(context.Background(), c, DeviceOptions{
+		Endpoint: srv.URL + "/device",
+		Timeout:  time.Millisecond,
+		sleep: func(ctx context.Context, _ time.Duration) error {
+			<-ctx.Done() // the real sleep ends with the context too
+			return ctx.Err()
+		},
+	})
+	if failure.ClassOf(err) != failure.Flow || !strings.Contains(err.Error(), "ABCD-EFGH") {
+		t.Fatalf("err %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = DeviceCode(ctx, c, DeviceOptions{Endpoint: srv.URL + "/device"})
+	if failure.ClassOf(err) != failure.Interrupted {
+		t.Fatalf("canceled context: %v (class %v), want interrupted", err, failure.ClassOf(err))
+	}
+}
+
+func TestGrantBadInput(t *testing.T) {
+	ctx := context.Background()
+	good := Config{TokenEndpoint: "http://127.0.0.1:1/token", ClientID: "c"}
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"refresh empty", func() error { _, err := Refresh(ctx, good, ""); return err }, "empty"},
+		{"password no user", func() error { _, err := Password(ctx, good, "", "p"); return err }, "--username"},
+		{"password empty", func() error { _, err := Password(ctx, good, "u", ""); return err }, "password"},
+		{"cc no secret", func() error { _, err := ClientCredentials(ctx, good); return err }, "client secret"},
+		{"no token endpoint", func() error { _, err := Refresh(ctx, Config{ClientID: "c"}, "rt"); return err }, "token_endpoint"},
+		{"device no endpoint", func() error { _, err := DeviceCode(ctx, good, DeviceOptions{}); return err }, "device_authorization_endpoint"},
+		{"bad auth method", func() error {
+			c := good
+			c.AuthMethod = "private_key_jwt"
+			_, err := Refresh(ctx, c, "rt")
+			return err
+		}, "unknown method"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err %v, want one line mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,99 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/claimcheck/claimcheck/failure"
+)
+
+const sample = `issuer: https://example.okta.com
+client_id: top
+scopes: [openid, groups]
+client_secret_env: MY_SECRET
+profiles:
+  staging:
+    client-id: staging-client
+    expect_groups: IT,Everyone
+  empty: {}
+`
+
+func TestParse(t *testing.T) {
+	f, err := Parse("c.yaml", []byte(sample), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Setting{}
+	for _, s := range f.Settings {
+		got[s.Flag] = s
+	}
+	if got["client-id"].Values[0] != "top" || got["client-id"].Line != 2 || len(got["scopes"].Values) != 2 || got["client-secret"].FromEnv != "MY_SECRET" {
+		t.Errorf("settings %+v", got)
+	}
+	if _, ok := got["expect-groups"]; ok {
+		t.Errorf("profile applied without being chosen")
+	}
+	f, err = Parse("c.yaml", []byte(sample), "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = map[string]Setting{}
+	for _, s := range f.Settings {
+		got[s.Flag] = s
+	}
+	if got["client-id"].Values[0] != "staging-client" || got["client-id"].Line != 7 || got["issuer"].Values[0] != "https://example.okta.com" || got["expect-groups"].Values[0] != "IT,Everyone" {
+		t.Errorf("profile settings %+v", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, body, profile, want string }{
+		{"inline secret", "issuer: x\nclient_secret: hunter2\n", "", "c.yaml:2: client_secret: secrets are never written"},
+		{"inline secret in profile", "profiles:\n  p:\n    password: hunter2\n", "p", "c.yaml:3: profiles.p.password: secrets are never written"},
+		{"inline refresh token", "refresh-token: hunter2\n", "", "c.yaml:1: refresh-token: secrets are never written"},
+		{"env holds secret", "client_secret_env: 'hunter2!'\n", "", "c.yaml:1: client_secret_env: must name an environment variable"},
+		{"unknown profile", sample, "prod", `no profile "prod" (it has: empty, staging)`},
+		{"nested", "issuer: x\nscopes: {a: b}\n", "", "c.yaml:2: scopes: must be a value or a list"},
+		{"null", "issuer:\n", "", "c.yaml:1: issuer: has no value"},
+		{"not a mapping", "- a\n", "", "c.yaml:1"},
+		{"not yaml", "a: [\n", "", "not YAML"},
+		{"nested profiles", "profiles:\n  p:\n    profiles: {}\n", "p", "profiles do not nest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tt.body), tt.profile)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || failure.ClassOf(err) != failure.Usage {
+				t.Fatalf("err %v, want usage error with %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("secret in the message")
+			}
+		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	dir, user := t.TempDir(), t.TempDir()
+	if p, err := Find(dir, user); p != "" || err != nil {
+		t.Fatalf("nothing: %q %v", p, err)
+	}
+	os.MkdirAll(filepath.Join(user, "claimcheck"), 0o755)
+	os.WriteFile(filepath.Join(user, "claimcheck", "config.yaml"), nil, 0o644)
+	if p, _ := Find(dir, user); p != filepath.Join(user, "claimcheck", "config.yaml") {
+		t.Errorf("user file: %q", p)
+	}
+	os.WriteFile(filepath.Join(dir, LocalName), nil, 0o644)
+	if p, _ := Find(dir, user); p != filepath.Join(dir, LocalName) {
+		t.Errorf("local file first: %q", p)
+	}
+	env := map[string]string{"HOME": "/home/u"}
+	if d := UserDir(func(k string) string { return env[k] }); d != "/home/u/.config" {
+		t.Errorf("UserDir %q", d)
+	}
+	env["XDG_CONFIG_HOME"] = "/x"
+	if d := UserDir(func(k string) string { return env[k] }); d != "/x" {
+		t.Errorf("UserDir with XDG %q", d)
+	}
+}

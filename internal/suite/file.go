@@ -1,0 +1,423 @@
+// Package suite runs the cases of a claimcheck suite file (claimcheck test):
+// many users or grants against one or more issuers, in parallel, sharing one
+// discovery document and one key set per issuer, each case's failure
+// isolated, with a summary, JSON and JUnit output. The format is documented
+// in docs/suite.md.
+package suite
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+)
+
+// Suite is a parsed suite file.
+type Suite struct {
+	// Path is the file the suite came from; snapshot paths are relative to
+	// its directory.
+	Path     string
+	Defaults Case
+	Cases    []Case
+}
+
+// Case is one case of a suite, or the defaults every case starts from.
+type Case struct {
+	Name string
+	// Line is where the case starts in the file.
+	Line int
+
+	Issuer          string
+	ClientID        string
+	ClientSecretEnv string
+	ClientAuth      string
+	Scopes          []string
+	Audience        string
+	// Grant is refresh_token, password or client_credentials.
+	Grant           string
+	User            string
+	PasswordEnv     string
+	RefreshTokenEnv string
+
+	ExpectGroups []string
+	ForbidGroups []string
+	ExactGroups  *bool
+	GroupsClaim  string
+	// Token restricts where groups are looked for (id_token,
+	// access_token, userinfo); empty means every verified token.
+	Token []string
+	// Claims are the other expected claims.
+	Claims []ClaimCheck
+	// Snapshot is a claims snapshot (claimcheck --save-claims) the case's
+	// verified claims must be like.
+	Snapshot string
+}
+
+// ClaimCheck is one expected claim: equal to a value, holding a value
+// (membership in an array or a space-separated string), or matching a
+// regular expression, in the named token or in any verified one.
+type ClaimCheck struct {
+	Claim string
+	// Token is id_token, access_token, userinfo, or empty for any.
+	Token string
+	// Op is "equals", "contains" or "matches".
+	Op    string
+	Value any
+	re    *regexp.Regexp
+	Line  int
+}
+
+// Load reads and parses a suite file. Every problem is a failure.Usage error
+// that names the file, the line and the field.
+func Load(path string) (*Suite, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, failure.New(failure.Usage, "suite file", "%v", err)
+	}
+	return Parse(path, b)
+}
+
+// secretFields may never hold a literal value; each has an _env twin.
+var secretFields = map[string]string{
+	"client_secret": "client_secret_env", "password": "password_env", "refresh_token": "refresh_token_env",
+}
+
+type parser struct{ path string }
+
+func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) error {
+	where := fmt.Sprintf("%s:%d", p.path, n.Line)
+	if field != "" {
+		where += ": " + field
+	}
+	return failure.New(failure.Usage, where, format, args...)
+}
+
+// Parse parses a suite file's contents; path is used in messages.
+func Parse(path string, data []byte) (*Suite, error) {
+	p := &parser{path: path}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, failure.New(failure.Usage, path, "not YAML: %s", oneLine(err.Error()))
+	}
+	if len(doc.Content) == 0 {
+		return nil, failure.New(failure.Usage, path, "empty suite file (want defaults: and cases:)")
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, p.errorf(root, "", "the suite must be a mapping with defaults: and cases:")
+	}
+	s := &Suite{Path: path}
+	var casesNode *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "defaults":
+			c, err := p.parseCase(v, "defaults", true)
+			if err != nil {
+				return nil, err
+			}
+			s.Defaults = *c
+		case "cases":
+			casesNode = v
+		default:
+			return nil, p.errorf(k, k.Value, "unknown top-level field (want defaults or cases)")
+		}
+	}
+	if casesNode == nil {
+		return nil, p.errorf(root, "cases", "missing: a suite needs at least one case")
+	}
+	if casesNode.Kind != yaml.SequenceNode || len(casesNode.Content) == 0 {
+		return nil, p.errorf(casesNode, "cases", "must be a non-empty list of cases")
+	}
+	seen := map[string]int{}
+	for i, n := range casesNode.Content {
+		c, err := p.parseCase(n, fmt.Sprintf("cases[%d]", i), false)
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seen[c.Name]; dup {
+			return nil, p.errorf(n, fmt.Sprintf("cases[%d].name", i), "%q is also the name of the case on line %d (names must be unique)", c.Name, first)
+		}
+		seen[c.Name] = c.Line
+		s.Cases = append(s.Cases, s.Defaults.merge(*c))
+	}
+	for i, c := range s.Cases {
+		if err := p.check(casesNode.Content[i], fmt.Sprintf("cases[%d]", i), c); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, p.errorf(n, where, "must be a mapping of fields")
+	}
+	c := &Case{Line: n.Line}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field := where + "." + k.Value
+		name := strings.ReplaceAll(k.Value, "-", "_")
+		if env, secret := secretFields[name]; secret {
+			return nil, p.errorf(k, field, "secrets are never written in the file; name an environment variable with %s: NAME", env)
+		}
+		var err error
+		switch name {
+		case "name":
+			if defaults {
+				return nil, p.errorf(k, field, "a name belongs to a case, not to the defaults")
+			}
+			c.Name, err = p.str(v, field)
+		case "issuer":
+			c.Issuer, err = p.str(v, field)
+		case "client_id":
+			c.ClientID, err = p.str(v, field)
+		case "client_secret_env":
+			c.ClientSecretEnv, err = p.envName(v, field)
+		case "client_auth":
+			c.ClientAuth, err = p.str(v, field)
+		case "scopes":
+			c.Scopes, err = p.list(v, field)
+		case "audience":
+			c.Audience, err = p.str(v, field)
+		case "grant":
+			c.Grant, err = p.str(v, field)
+		case "user", "username":
+			c.User, err = p.str(v, field)
+		case "password_env":
+			c.PasswordEnv, err = p.envName(v, field)
+		case "refresh_token_env":
+			c.RefreshTokenEnv, err = p.envName(v, field)
+		case "expect_groups":
+			c.ExpectGroups, err = p.list(v, field)
+		case "forbid_groups":
+			c.ForbidGroups, err = p.list(v, field)
+		case "exact_groups":
+			var b bool
+			b, err = p.boolean(v, field)
+			c.ExactGroups = &b
+		case "groups_claim":
+			c.GroupsClaim, err = p.str(v, field)
+		case "token", "groups_from":
+			c.Token, err = p.list(v, field)
+			for _, t := range c.Token {
+				if err == nil && !validToken(t) {
+					err = p.errorf(v, field, "unknown token %q (want id_token, access_token or userinfo)", t)
+				}
+			}
+		case "claims":
+			c.Claims, err = p.claims(v, field)
+		case "snapshot":
+			c.Snapshot, err = p.str(v, field)
+		default:
+			return nil, p.errorf(k, field, "unknown field")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !defaults && c.Name == "" {
+		return nil, p.errorf(n, where+".name", "missing: every case needs a unique name")
+	}
+	return c, nil
+}
+
+// check validates a merged case: what it needs to run.
+func (p *parser) check(n *yaml.Node, where string, c Case) error {
+	switch {
+	case c.Issuer == "":
+		return p.errorf(n, where+".issuer", "missing (set it in defaults or in the case)")
+	case c.ClientID == "":
+		return p.errorf(n, where+".client_id", "missing (set it in defaults or in the case)")
+	}
+	switch c.Grant {
+	case flow.GrantPassword:
+		if c.User == "" || c.PasswordEnv == "" {
+			return p.errorf(n, where+".user", "the password grant needs user and password_env")
+		}
+	case flow.GrantRefreshToken:
+		if c.RefreshTokenEnv == "" {
+			return p.errorf(n, where+".refresh_token_env", "the refresh_token grant needs refresh_token_env")
+		}
+	case flow.GrantClientCredentials:
+		if c.ClientSecretEnv == "" {
+			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env")
+		}
+	case flow.GrantDeviceCode:
+		return p.errorf(n, where+".grant", "device_code needs a person at a browser; a suite runs unattended (use refresh_token with a token from --print-refresh-token)")
+	case "":
+		return p.errorf(n, where+".grant", "missing (refresh_token, password or client_credentials; in defaults or in the case)")
+	default:
+		return p.errorf(n, where+".grant", "unknown grant %q (want refresh_token, password or client_credentials)", c.Grant)
+	}
+	if c.ExactGroups != nil && *c.ExactGroups && len(c.ExpectGroups) == 0 {
+		return p.errorf(n, where+".exact_groups", "needs expect_groups")
+	}
+	return nil
+}
+
+func validToken(t string) bool {
+	return t == "id_token" || t == "access_token" || t == "userinfo"
+}
+
+func (p *parser) str(v *yaml.Node, field string) (string, error) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		return "", p.errorf(v, field, "must be a single value")
+	}
+	return v.Value, nil
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (p *parser) envName(v *yaml.Node, field string) (string, error) {
+	s, err := p.str(v, field)
+	if err != nil {
+		return "", err
+	}
+	if !envNameRE.MatchString(s) {
+		return "", p.errorf(v, field, "must name an environment variable (letters, digits, _), not hold the secret itself")
+	}
+	return s, nil
+}
+
+func (p *parser) boolean(v *yaml.Node, field string) (bool, error) {
+	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+		return false, p.errorf(v, field, "must be true or false")
+	}
+	return v.Value == "true", nil
+}
+
+// list accepts a YAML list of values or one comma-separated value.
+func (p *parser) list(v *yaml.Node, field string) ([]string, error) {
+	var out []string
+	switch v.Kind {
+	case yaml.ScalarNode:
+		for _, s := range strings.Split(v.Value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	case yaml.SequenceNode:
+		for _, e := range v.Content {
+			if e.Kind != yaml.ScalarNode {
+				return nil, p.errorf(e, field, "must be a list of values")
+			}
+			out = append(out, e.Value)
+		}
+	default:
+		return nil, p.errorf(v, field, "must be a list of values")
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+func (p *parser) claims(v *yaml.Node, field string) ([]ClaimCheck, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, p.errorf(v, field, "must be a list of {claim, equals|contains|matches, token}")
+	}
+	var out []ClaimCheck
+	for i, n := range v.Content {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if n.Kind != yaml.MappingNode {
+			return nil, p.errorf(n, f, "must be a mapping {claim, equals|contains|matches, token}")
+		}
+		cc := ClaimCheck{Line: n.Line}
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, val := n.Content[j], n.Content[j+1]
+			var err error
+			switch k.Value {
+			case "claim":
+				cc.Claim, err = p.str(val, f+".claim")
+			case "token":
+				cc.Token, err = p.str(val, f+".token")
+				if err == nil && cc.Token != "any" && !validToken(cc.Token) {
+					err = p.errorf(val, f+".token", "unknown token %q (want id_token, access_token, userinfo or any)", cc.Token)
+				}
+				if cc.Token == "any" {
+					cc.Token = ""
+				}
+			case "equals", "contains", "matches":
+				if cc.Op != "" {
+					return nil, p.errorf(k, f+"."+k.Value, "one of equals, contains or matches per entry (this one has %s too)", cc.Op)
+				}
+				cc.Op = k.Value
+				var decoded any
+				if err = val.Decode(&decoded); err != nil {
+					err = p.errorf(val, f+"."+k.Value, "%s", oneLine(err.Error()))
+				}
+				cc.Value = decoded
+				if err == nil && k.Value == "matches" {
+					s, ok := decoded.(string)
+					if !ok {
+						err = p.errorf(val, f+".matches", "must be a regular expression string")
+					} else if cc.re, err = regexp.Compile(s); err != nil {
+						err = p.errorf(val, f+".matches", "bad regular expression: %s", oneLine(err.Error()))
+					}
+				}
+			default:
+				err = p.errorf(k, f+"."+k.Value, "unknown field (want claim, token, equals, contains or matches)")
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if cc.Claim == "" {
+			return nil, p.errorf(n, f+".claim", "missing")
+		}
+		if cc.Op == "" {
+			return nil, p.errorf(n, f, "needs one of equals, contains or matches")
+		}
+		out = append(out, cc)
+	}
+	return out, nil
+}
+
+// merge fills the fields c leaves unset from d; claims add up.
+func (d Case) merge(c Case) Case {
+	or := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	orList := func(a, b []string) []string {
+		if a != nil {
+			return a
+		}
+		return b
+	}
+	c.Issuer = strings.TrimSuffix(or(c.Issuer, d.Issuer), "/")
+	c.ClientID = or(c.ClientID, d.ClientID)
+	c.ClientSecretEnv = or(c.ClientSecretEnv, d.ClientSecretEnv)
+	c.ClientAuth = or(c.ClientAuth, d.ClientAuth)
+	c.Scopes = orList(c.Scopes, d.Scopes)
+	c.Audience = or(c.Audience, d.Audience)
+	c.Grant = or(c.Grant, d.Grant)
+	c.User = or(c.User, d.User)
+	c.PasswordEnv = or(c.PasswordEnv, d.PasswordEnv)
+	c.RefreshTokenEnv = or(c.RefreshTokenEnv, d.RefreshTokenEnv)
+	c.ExpectGroups = orList(c.ExpectGroups, d.ExpectGroups)
+	c.ForbidGroups = orList(c.ForbidGroups, d.ForbidGroups)
+	if c.ExactGroups == nil {
+		c.ExactGroups = d.ExactGroups
+	}
+	c.GroupsClaim = or(c.GroupsClaim, d.GroupsClaim)
+	c.Token = orList(c.Token, d.Token)
+	c.Claims = append(append([]ClaimCheck(nil), d.Claims...), c.Claims...)
+	c.Snapshot = or(c.Snapshot, d.Snapshot)
+	if c.Grant == "" && c.User != "" {
+		c.Grant = flow.GrantPassword
+	}
+	return c
+}
+
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r", " "), "\n", " ")
+}

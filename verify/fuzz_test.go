@@ -1,0 +1,120 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/claimcheck/claimcheck/failure"
+)
+
+// FuzzParseCompact fuzzes the decoding of a JWT's header and payload
+// (RFC 7519 §7.2, RFC 7515 §7.1): no panic, one-line errors, and a parsed
+// token always has an alg.
+func FuzzParseCompact(f *testing.F) {
+	for _, s := range []string{
+		"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2ln",
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.",
+		"eyJhbGciOiJSUzI1NiIsImI2NCI6ZmFsc2V9.eyJ9.x",
+		`{"protected":"a","payload":"b","signature":"c"}`,
+		"a.b", "a.b.c.d", "a.b.c.d.e", "", "bnVsbA.bnVsbA.",
+		"eyJhbGciOjF9.e30.",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		tok, err := parseCompact(raw)
+		if err != nil {
+			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
+				t.Fatalf("multi-line error %q", msg)
+			}
+			return
+		}
+		if tok.alg == "" || tok.header == nil || tok.claims == nil {
+			t.Fatalf("parsed without alg, header or claims: %+v", tok)
+		}
+	})
+}
+
+// FuzzParseJWKS fuzzes key set parsing (RFC 7517 §5): no panic, and no key
+// meant for encryption or carrying private material is ever kept.
+func FuzzParseJWKS(f *testing.F) {
+	for _, s := range []string{
+		`{"keys":[]}`,
+		`{"keys":[{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`,
+		`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`,
+		`{"keys":null}`, `[]`, `{"keys":[1,"x",null]}`, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		set, err := parseJWKS(body)
+		if err != nil {
+			return
+		}
+		for _, k := range set.keys {
+			if k.Use == "enc" || !k.IsPublic() {
+				t.Fatalf("kept key %+v", k)
+			}
+		}
+	})
+}
+
+type bodyTransport struct {
+	status int
+	ct     string
+	body   []byte
+}
+
+func (b bodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode: b.status, Header: http.Header{"Content-Type": {b.ct}},
+		Body: io.NopCloser(bytes.NewReader(b.body)), Request: r,
+	}, nil
+}
+
+// FuzzDiscovery fuzzes the discovery document (OpenID Discovery §4.3):
+// whatever the body, Discover returns a provider whose issuer is exactly
+// the one asked for, or a classified one-line error that never quotes the
+// body.
+func FuzzDiscovery(f *testing.F) {
+	const issuer = "https://idp.example"
+	for _, s := range []string{
+		`{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","jwks_uri":"https://idp.example/k","id_token_signing_alg_values_supported":["RS256"]}`,
+		`{"issuer":"https://evil.example"}`,
+		`{"issuer":"https://idp.example","jwks_uri":"javascript:alert(1)"}`,
+		`{"issuer":"https://idp.example","userinfo_signing_alg_values_supported":"RS256"}`,
+		`<html>`, `null`, `{"issuer":1}`, ``,
+	} {
+		f.Add([]byte(s), 200, "application/json")
+	}
+	f.Add([]byte("{}"), 404, "text/plain")
+	f.Fuzz(func(t *testing.T, body []byte, status int, ct string) {
+		if status < 100 || status > 999 {
+			return
+		}
+		client := &http.Client{Transport: bodyTransport{status, ct, body}}
+		p, err := Discover(context.Background(), issuer, client)
+		if err != nil {
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\r\n") || !utf8.ValidString(msg) {
+				t.Fatalf("message is not one clean line: %q", msg)
+			}
+			if c := failure.ClassOf(err); c != failure.Provider && c != failure.Verification {
+				t.Fatalf("class %s for a bad document: %v", c, err)
+			}
+			if len(body) > 24 && strings.Contains(msg, string(body)) {
+				t.Fatalf("message quotes the body: %q", msg)
+			}
+			return
+		}
+		if p.Metadata().Issuer != issuer {
+			t.Fatalf("accepted issuer %q", p.Metadata().Issuer)
+		}
+	})
+}
