@@ -424,7 +424,7 @@ var oidcFields = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "at
 // (case-insensitive keys, the last duplicate winning, json.Number from a
 // string) apply as they do there.
 func goOIDCView(t *compactJWT) (oidcView, error) {
-	if plainOIDCClaims(t.claims) {
+	if plainOIDCClaims(t) {
 		v := oidcView{}
 		v.iss, _ = t.claims["iss"].(string)
 		switch a := t.claims["aud"].(type) {
@@ -474,7 +474,22 @@ func goOIDCView(t *compactJWT) (oidcView, error) {
 // plainOIDCClaims reports whether go-oidc's typed fields can be read off
 // the map: no key that differs from one of them only in case, and each of
 // plain type.
-func plainOIDCClaims(c map[string]any) bool {
+func plainOIDCClaims(t *compactJWT) bool {
+	c := t.claims
+	if t.keysChecked {
+		// The plain decoder saw every key, all ASCII.
+		if t.foldsToOIDC {
+			return false
+		}
+	} else if keysFoldToOIDC(c) {
+		return false
+	}
+	return plainOIDCTypes(c)
+}
+
+// keysFoldToOIDC reports whether a key of c differs from one of go-oidc's
+// typed claims only in case.
+func keysFoldToOIDC(c map[string]any) bool {
 	for k := range c {
 		if len(k) > 3*len("_claim_sources") {
 			continue
@@ -493,10 +508,15 @@ func plainOIDCClaims(c map[string]any) bool {
 				continue
 			}
 			if k != f && strings.EqualFold(k, f) {
-				return false
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// plainOIDCTypes reports whether go-oidc's typed claims are of plain types.
+func plainOIDCTypes(c map[string]any) bool {
 	for _, f := range [...]string{"iss", "sub", "nonce", "at_hash"} {
 		if v, ok := c[f]; ok && v != nil {
 			if _, ok := v.(string); !ok {

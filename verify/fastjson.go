@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // decodeObject decodes a JSON object into a map exactly as json.Unmarshal
@@ -23,10 +24,40 @@ func decodeObject(b []byte, v *map[string]any) error {
 	return json.Unmarshal(b, v)
 }
 
+// decodeClaims decodes a payload like decodeObject (nil when it is not a
+// JSON object). When the plain decoder read it, plain is true and folds
+// says whether a top-level key differs from one of go-oidc's typed claims
+// only in case (all its keys being ASCII).
+func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
+	d := plainDecoder{b: b, checkKeys: true}
+	if m, ok := d.object(0); ok {
+		d.space()
+		if d.i == len(d.b) {
+			return m, true, d.folds
+		}
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return nil, false, false
+	}
+	return claims, false, false
+}
+
 // plainDecoder is decodeObject's parser; ok=false means "not plain".
 type plainDecoder struct {
 	b []byte
 	i int
+	// checkKeys asks for folds: a top-level key that folds to one of
+	// oidcFields without being it.
+	checkKeys, folds bool
+}
+
+func foldsToOIDCField(k string) bool {
+	for _, f := range oidcFields {
+		if len(k) == len(f) && k != f && strings.EqualFold(k, f) {
+			return true
+		}
+	}
+	return false
 }
 
 const maxPlainDepth = 32
@@ -59,6 +90,9 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 		k, ok := d.str()
 		if !ok {
 			return nil, false
+		}
+		if depth == 0 && d.checkKeys && !d.folds && foldsToOIDCField(k) {
+			d.folds = true
 		}
 		d.space()
 		if d.i >= len(d.b) || d.b[d.i] != ':' {

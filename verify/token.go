@@ -102,6 +102,10 @@ type compactJWT struct {
 	// payload is the decoded payload segment; segs are the three segments.
 	payload []byte
 	segs    [3]string
+	// keysChecked says that the plain decoder read the claims and so
+	// foldsToOIDC says whether a key differs from one of go-oidc's typed
+	// claims only in case.
+	keysChecked, foldsToOIDC bool
 }
 
 // parseCompact accepts only the JWS compact serialization: three base64url
@@ -126,7 +130,7 @@ func parseCompact(raw string) (*compactJWT, error) {
 		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", len(parts))
 	}
 	for i, part := range parts {
-		if strings.IndexFunc(part, notBase64URL) >= 0 {
+		if !isBase64URL(part) {
 			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
 		}
 	}
@@ -134,10 +138,15 @@ func parseCompact(raw string) (*compactJWT, error) {
 	if _, err := decodeSegment(parts[0], &t.header); err != nil {
 		return nil, fmt.Errorf("the header %w", err)
 	}
-	payload, err := decodeSegment(parts[1], &t.claims)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return nil, fmt.Errorf("the payload %w", err)
+		return nil, errors.New("the payload is not base64url")
 	}
+	var plain bool
+	if t.claims, plain, t.foldsToOIDC = decodeClaims(payload); t.claims == nil {
+		return nil, errors.New("the payload is not a JSON object")
+	}
+	t.keysChecked = plain
 	t.payload = payload
 	var ok bool
 	if t.alg, ok = t.header["alg"].(string); !ok || t.alg == "" {
@@ -157,8 +166,15 @@ func parseCompact(raw string) (*compactJWT, error) {
 	return t, nil
 }
 
-func notBase64URL(r rune) bool {
-	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+// isBase64URL reports whether s holds only the unpadded base64url alphabet.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
