@@ -278,7 +278,12 @@ func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
 	var tok *verify.Token
 	var payload []byte
 	if j.oversize {
+		// Not kept, so not guessed: an unreadable token counts as an
+		// access token under auto, as in guessKind.
 		l.Kind = v.c.Kind
+		if l.Kind == "" || l.Kind == "auto" {
+			l.Kind = guessKindOf(nil, "", v.c.ClientID)
+		}
 		err = failure.New(failure.Verification, "token", "line longer than %d bytes", MaxStreamToken)
 	} else {
 		tok, payload, err = v.verify(ctx, j.raw, &l)
