@@ -6,7 +6,9 @@
 #     (/usr/bin/time -v on the real binary)
 #   - the same over 10*N tokens: peak RSS again (flat memory)
 #   - with STEP=path/to/step: 1,000 tokens, claimcheck verify - against
-#     step crypto jwt verify --jwks once per token
+#     step crypto jwt verify --jwks once per token; and one code flow with
+#     an HTTP-only stand-in browser, claimcheck against step oauth
+#     (bench/flowcmp: wall time and the requests the provider received)
 # Everything runs under nice -n 19 (the machine is shared); compare ratios
 # within one run, not figures across runs. On a loaded machine the wall
 # ratio swings with what else runs between the two measurements; the
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 gen_pid=
 trap 'kill $gen_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/" ./cmd/claimcheck ./bench/tokengen ./bench/rawrate
+go build -o "$work/" ./cmd/claimcheck ./bench/tokengen ./bench/rawrate ./bench/flowcmp
 
 start_issuer() { # $1 tokens  $2 file  $3 issuer-file; sets gen_pid
 	"$work/tokengen" -n "$1" -out "$2" -issuer-file "$3" -jwks-out "$work/jwks.json" >"$work/gen.log" 2>&1 &
@@ -93,4 +95,7 @@ if [ -n "${STEP:-}" ]; then
 	printf '%-44s %14s\n' "$M tokens: step crypto jwt verify x$M (s)" "$st"
 	printf '%-44s %14s\n' "$M tokens: step failures" "$fails"
 	printf '%-44s %14s\n' "step time / claimcheck time" "$(awk -v a="$st" -v b="$cc" 'BEGIN { printf "%.1f", a / b }')"
+fi
+if [ -n "${STEP:-}" ]; then
+	nice -n 19 "$work/flowcmp" -claimcheck "$work/claimcheck" -step "$STEP" -n "${FLOWS:-10}"
 fi
