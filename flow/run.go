@@ -12,6 +12,12 @@ import (
 // RunOptions.Timeout is zero.
 const defaultTimeout = 2 * time.Minute
 
+// finishGrace bounds how long Run lets an Opener that delivered the
+// response finish on its own (read the result page, close) before telling
+// it to stop: a browser stand-in or command cut off mid-page reports an
+// error nobody needs to see.
+const finishGrace = time.Second
+
 // openerGrace bounds how long Run waits, on its way out, for an Opener
 // that was told to stop.
 const openerGrace = 5 * time.Second
@@ -106,6 +112,14 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 		opened <- o.Opener.Open(openCtx, req.URL)
 	}()
 	defer func() {
+		if l.capturedAny() {
+			t := time.NewTimer(finishGrace)
+			select {
+			case <-openerExited:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		cancelOpen()
 		t := time.NewTimer(openerGrace)
 		defer t.Stop()

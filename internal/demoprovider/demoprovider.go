@@ -36,10 +36,7 @@ package demoprovider
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -52,9 +49,10 @@ import (
 	"sync"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/claimcheck/claimcheck/internal/opstore"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
@@ -181,7 +179,7 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if lifetime < 0 {
 		return nil, failure.New(failure.Usage, what, "negative token lifetime %s", lifetime)
 	}
-	key, err := newSigningKey()
+	key, err := opstore.NewSigningKey()
 	if err != nil {
 		return nil, failure.Wrap(failure.Provider, what, err)
 	}
@@ -262,37 +260,6 @@ func loopbackAddr(addr string) (string, error) {
 	}
 	return net.JoinHostPort(ip.String(), port), nil
 }
-
-// signingKey is both the private signing key and, through publicKey, the one
-// key of the JWKS.
-type signingKey struct {
-	id  string
-	key *rsa.PrivateKey
-}
-
-func newSigningKey() (*signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	// The RFC 7638 thumbprint makes the kid a function of the key, so a kid
-	// can never name two different keys.
-	thumb, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("signing key thumbprint: %w", err)
-	}
-	return &signingKey{id: base64.RawURLEncoding.EncodeToString(thumb), key: key}, nil
-}
-
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k *signingKey) Key() any                                    { return k.key }
-func (k *signingKey) ID() string                                  { return k.id }
-
-type publicKey struct{ *signingKey }
-
-func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k publicKey) Use() string                        { return "sig" }
-func (k publicKey) Key() any                           { return &k.key.PublicKey }
 
 // authorizer wraps op's provider to put the authorization request checks in
 // our hands (op.AuthorizeValidator) and to switch off what the storage does

@@ -13,6 +13,8 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/claimcheck/claimcheck/internal/opstore"
 )
 
 // devicePath is the verification URI of the device authorization grant.
@@ -90,7 +92,7 @@ func (s *storage) GetDeviceAuthorizatonState(_ context.Context, clientID, device
 	defer s.mu.Unlock()
 	d, ok := s.devices[deviceCode]
 	if !ok || d.clientID != clientID {
-		return nil, errors.New("device code: " + errUnknown.Error())
+		return nil, errors.New("device code: " + opstore.ErrUnknown.Error())
 	}
 	st := &op.DeviceAuthorizationState{
 		ClientID: d.clientID, Audience: []string{d.clientID}, Scopes: slices.Clone(d.scopes),

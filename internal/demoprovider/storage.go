@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,9 +13,10 @@ import (
 	"sync"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/claimcheck/claimcheck/internal/opstore"
 )
 
 const (
@@ -31,17 +31,11 @@ const (
 	refreshTokenLifetime = 8 * time.Hour
 )
 
-var (
-	errUnknown = errors.New("unknown or expired")
-	// errNoClientKeys answers the JWT profile (RFC 7523) parts of op's
-	// storage interface: no client has a key registered here.
-	errNoClientKeys = errors.New("the demo provider accepts no JWT client assertions")
-)
-
 // storage is the in-memory op.Storage. Users, clients and the key are fixed at
 // Start; auth requests and tokens live under mu.
 type storage struct {
-	key      *signingKey
+	opstore.Storage
+	key      *opstore.SigningKey
 	lifetime time.Duration
 	users    map[string]*userRecord // by username
 	subjects map[string]*userRecord
@@ -53,9 +47,10 @@ type storage struct {
 	// a wrong username costs the same time as a wrong password.
 	dummyDigest [sha256.Size]byte
 
+	// Requests answers op for the auth requests and their codes.
+	*opstore.Requests[*authRequest]
+
 	mu            sync.Mutex
-	authRequests  map[string]*authRequest
-	codes         map[string]string // code -> auth request id
 	accessTokens  map[string]*accessToken
 	refreshTokens map[string]*refreshToken
 	devices       map[string]*deviceRecord // by device code
@@ -67,15 +62,14 @@ type userRecord struct {
 	passwordDigest [sha256.Size]byte
 }
 
-func newStorage(users []User, clients []Client, key *signingKey, lifetime time.Duration) (*storage, error) {
+func newStorage(users []User, clients []Client, key *opstore.SigningKey, lifetime time.Duration) (*storage, error) {
 	s := &storage{
 		key:           key,
 		lifetime:      lifetime,
 		users:         make(map[string]*userRecord),
 		subjects:      make(map[string]*userRecord),
 		clients:       make(map[string]*client),
-		authRequests:  make(map[string]*authRequest),
-		codes:         make(map[string]string),
+		Requests:      opstore.NewRequests[*authRequest](authRequestLifetime, codeLifetime, nil),
 		accessTokens:  make(map[string]*accessToken),
 		refreshTokens: make(map[string]*refreshToken),
 		devices:       make(map[string]*deviceRecord),
@@ -107,12 +101,7 @@ func newStorage(users []User, clients []Client, key *signingKey, lifetime time.D
 		if s.clients[c.ID] != nil {
 			return nil, fmt.Errorf("client %q given twice", c.ID)
 		}
-		s.clients[c.ID] = &client{
-			id:              c.ID,
-			public:          c.Secret == "",
-			secretDigest:    sha256.Sum256([]byte(c.Secret)),
-			idTokenLifetime: lifetime,
-		}
+		s.clients[c.ID] = newClient(c, lifetime)
 	}
 	return s, nil
 }
@@ -133,22 +122,9 @@ func (s *storage) checkPassword(username, password string) (*userRecord, bool) {
 	return u, true
 }
 
-func newID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // sweep drops what has expired, so a long-running demo does not grow.
 // Called with mu held.
 func (s *storage) sweep(now time.Time) {
-	for id, ar := range s.authRequests {
-		if now.After(ar.created.Add(authRequestLifetime)) {
-			s.deleteAuthRequest(id)
-		}
-	}
 	for id, at := range s.accessTokens {
 		if now.After(at.expiration) {
 			delete(s.accessTokens, id)
@@ -161,123 +137,32 @@ func (s *storage) sweep(now time.Time) {
 	}
 }
 
-// Called with mu held.
-func (s *storage) deleteAuthRequest(id string) {
-	delete(s.authRequests, id)
-	for code, reqID := range s.codes {
-		if reqID == id {
-			delete(s.codes, code)
-		}
-	}
-}
-
-// Called with mu held.
-func (s *storage) liveAuthRequest(id string) (*authRequest, bool) {
-	ar, ok := s.authRequests[id]
-	if !ok || time.Now().After(ar.created.Add(authRequestLifetime)) {
-		return nil, false
-	}
-	return ar, true
-}
-
 // loginRequest returns what the sign-in page shows for a pending request.
 func (s *storage) loginRequest(id string) (clientID, loginHint string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || ar.done {
+	ar, ok := s.Requests.Get(id)
+	if !ok || ar.SignedIn {
 		return "", "", false
 	}
-	return ar.clientID, ar.loginHint, true
+	return ar.ClientID, ar.loginHint, true
 }
 
 // completeLogin marks a pending request as signed in by the user.
 func (s *storage) completeLogin(id string, u *userRecord) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || ar.done {
-		return false
-	}
-	ar.done = true
-	ar.subject = u.Subject
-	ar.authTime = time.Now()
-	return true
+	return s.Requests.SignIn(id, u.Subject)
 }
 
 // --- op.AuthStorage ---
 
-func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	id, err := newID()
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	base, err := opstore.NewAuthRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	ar := &authRequest{
-		id:           id,
-		created:      time.Now(),
-		clientID:     req.ClientID,
-		redirectURI:  req.RedirectURI,
-		state:        req.State,
-		nonce:        req.Nonce,
-		scopes:       slices.Clone([]string(req.Scopes)),
-		responseType: req.ResponseType,
-		responseMode: req.ResponseMode,
-		loginHint:    req.LoginHint,
-	}
-	if req.CodeChallenge != "" {
-		ar.challenge = &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod}
-	}
+	ar := s.Requests.Add(ctx, &authRequest{AuthRequest: base, loginHint: req.LoginHint})
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweep(ar.created)
-	s.authRequests[id] = ar
-	return ar.clone(), nil
-}
-
-func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok {
-		return nil, fmt.Errorf("auth request: %w", errUnknown)
-	}
-	return ar.clone(), nil
-}
-
-// AuthRequestByCode consumes the code: a second redemption fails even while
-// the first is still being answered.
-func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.codes[code]
-	if !ok {
-		return nil, fmt.Errorf("code: %w", errUnknown)
-	}
-	delete(s.codes, code)
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || !ar.done || time.Now().After(ar.codeIssued.Add(codeLifetime)) {
-		return nil, fmt.Errorf("code: %w", errUnknown)
-	}
-	return ar.clone(), nil
-}
-
-func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.liveAuthRequest(id)
-	if !ok || !ar.done {
-		return fmt.Errorf("auth request: %w", errUnknown)
-	}
-	ar.codeIssued = time.Now()
-	s.codes[code] = id
-	return nil
-}
-
-func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deleteAuthRequest(id)
-	return nil
+	s.sweep(ar.Created)
+	return ar, nil
 }
 
 // grant is what a token request carries over from the sign-in: op hands back
@@ -294,7 +179,7 @@ type grant struct {
 func grantOf(req op.TokenRequest) (grant, error) {
 	switch r := req.(type) {
 	case *authRequest:
-		return grant{r.clientID, r.subject, r.GetAudience(), r.scopes, r.GetAMR(), r.authTime}, nil
+		return grant{r.ClientID, r.Subject, r.GetAudience(), r.Scopes, r.GetAMR(), r.AuthTime}, nil
 	case *refreshTokenRequest:
 		return grant{r.clientID, r.subject, r.audience, r.scopes, r.amr, r.authTime}, nil
 	case *passwordRequest:
@@ -309,7 +194,7 @@ func grantOf(req op.TokenRequest) (grant, error) {
 
 // Called with mu held.
 func (s *storage) newAccessToken(g grant, refreshID string, now time.Time) (*accessToken, error) {
-	id, err := newID()
+	id, err := opstore.NewID()
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +247,7 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 		rtScopes = old.scopes
 		delete(s.refreshTokens, current)
 	}
-	rtID, err := newID()
+	rtID, err := opstore.NewID()
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -388,7 +273,7 @@ func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (o
 	defer s.mu.Unlock()
 	rt, ok := s.refreshTokens[token]
 	if !ok || time.Now().After(rt.expiration) {
-		return nil, fmt.Errorf("refresh token: %w", errUnknown)
+		return nil, fmt.Errorf("refresh token: %w", opstore.ErrUnknown)
 	}
 	return &refreshTokenRequest{
 		clientID: rt.clientID,
@@ -459,12 +344,8 @@ func (s *storage) GetRefreshTokenInfo(_ context.Context, _ string, token string)
 
 func (s *storage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
 
-func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
-}
-
 func (s *storage) KeySet(context.Context) ([]op.Key, error) {
-	return []op.Key{publicKey{s.key}}, nil
+	return []op.Key{s.key.Public()}, nil
 }
 
 // --- op.OPStorage ---
@@ -472,7 +353,7 @@ func (s *storage) KeySet(context.Context) ([]op.Key, error) {
 func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
 	c, ok := s.clients[clientID]
 	if !ok {
-		return nil, fmt.Errorf("client %q: %w", clientID, errUnknown)
+		return nil, fmt.Errorf("client %q: %w", clientID, opstore.ErrUnknown)
 	}
 	return c, nil
 }
@@ -487,12 +368,6 @@ func (s *storage) AuthorizeClientIDSecret(_ context.Context, clientID, secret st
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok || c.public {
 		return errors.New("invalid client credentials")
 	}
-	return nil
-}
-
-// SetUserinfoFromScopes is deprecated in op, which calls
-// SetUserinfoFromRequest right after it; everything is done there.
-func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
 	return nil
 }
 
@@ -565,7 +440,7 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 			// client_credentials: the client acts for itself; no groups.
 			return map[string]any{"scope": strings.Join(scopes, " ")}, nil
 		}
-		return nil, fmt.Errorf("subject: %w", errUnknown)
+		return nil, fmt.Errorf("subject: %w", opstore.ErrUnknown)
 	}
 	claims := map[string]any{"scope": strings.Join(scopes, " ")}
 	if slices.Contains(scopes, scopeGroups) {
@@ -574,21 +449,10 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 	return claims, nil
 }
 
-func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errNoClientKeys
-}
-
-func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errNoClientKeys
-}
-
-// Health: an in-memory storage is up whenever the process is.
-func (s *storage) Health(context.Context) error { return nil }
-
 func (s *storage) setUserinfo(ui *oidc.UserInfo, subject string, scopes []string) error {
 	u, ok := s.subjects[subject]
 	if !ok {
-		return fmt.Errorf("subject: %w", errUnknown)
+		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
 	}
 	for _, scope := range scopes {
 		switch scope {
@@ -619,123 +483,53 @@ func groupsClaim(u *userRecord) []string {
 	return slices.Clone(u.Groups)
 }
 
-// client implements op.Client for both kinds of demo client.
+// client is a demo client: op's view of it, and its secret's digest.
 type client struct {
-	id              string
-	public          bool
-	secretDigest    [sha256.Size]byte
-	idTokenLifetime time.Duration
+	*opstore.Client
+	public       bool
+	secretDigest [sha256.Size]byte
 }
 
-func (c *client) GetID() string { return c.id }
-
-// RedirectURIs is empty: ValidateAuthRequest accepts any loopback redirect
-// URI itself, and op consults this list only in the checks it replaces.
-func (c *client) RedirectURIs() []string           { return nil }
-func (c *client) PostLogoutRedirectURIs() []string { return nil }
-
-func (c *client) ApplicationType() op.ApplicationType {
-	if c.public {
-		return op.ApplicationTypeNative
+// newClient: the confidential client's AuthMethod is basic, yet op's token
+// endpoint takes the secret from the header or the body alike (and
+// advertises post because op.Config.AuthMethodPost is set). RedirectURIs is
+// empty: ValidateAuthRequest accepts any loopback redirect URI itself, and
+// op consults the list only in the checks it replaces.
+func newClient(c Client, idTokenLifetime time.Duration) *client {
+	public := c.Secret == ""
+	grants := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, grantPassword}
+	if !public {
+		grants = append(grants, oidc.GrantTypeClientCredentials)
 	}
-	return op.ApplicationTypeWeb
-}
-
-// AuthMethod of the confidential client is basic, yet op's token endpoint
-// takes the secret from the header or the body alike (and advertises post
-// because op.Config.AuthMethodPost is set).
-func (c *client) AuthMethod() oidc.AuthMethod {
-	if c.public {
-		return oidc.AuthMethodNone
+	return &client{
+		Client: opstore.NewClient(opstore.ClientConfig{
+			ID:              c.ID,
+			Public:          public,
+			ResponseTypes:   supportedResponseTypes,
+			GrantTypes:      grants,
+			IDTokenLifetime: idTokenLifetime,
+			LoginURL: func(authRequestID string) string {
+				return loginPath + "?id=" + url.QueryEscape(authRequestID)
+			},
+			AllowScope: func(scope string) bool { return scope == scopeGroups },
+		}),
+		public:       public,
+		secretDigest: sha256.Sum256([]byte(c.Secret)),
 	}
-	return oidc.AuthMethodBasic
-}
-
-func (c *client) ResponseTypes() []oidc.ResponseType {
-	return slices.Clone(supportedResponseTypes)
-}
-
-func (c *client) GrantTypes() []oidc.GrantType {
-	g := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, grantPassword}
-	if !c.public {
-		g = append(g, oidc.GrantTypeClientCredentials)
-	}
-	return g
-}
-
-func (c *client) LoginURL(authRequestID string) string {
-	return loginPath + "?id=" + url.QueryEscape(authRequestID)
-}
-
-func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenLifetime }
-func (c *client) DevMode() bool                        { return false }
-func (c *client) ClockSkew() time.Duration             { return 0 }
-func (c *client) IsScopeAllowed(scope string) bool     { return scope == scopeGroups }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
-
-func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
-	return func(scopes []string) []string { return scopes }
-}
-
-func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
-	return func(scopes []string) []string { return scopes }
 }
 
 // authRequest implements op.AuthRequest. op only ever sees clones, so the
 // sign-in page can complete the stored one under the storage's lock.
 type authRequest struct {
-	id           string
-	created      time.Time
-	clientID     string
-	redirectURI  string
-	state        string
-	nonce        string
-	scopes       []string
-	responseType oidc.ResponseType
-	responseMode oidc.ResponseMode
-	challenge    *oidc.CodeChallenge
-	loginHint    string
-
-	done       bool
-	subject    string
-	authTime   time.Time
-	codeIssued time.Time
+	opstore.AuthRequest
+	loginHint string
 }
 
-func (a *authRequest) clone() *authRequest {
+// Clone is a deep copy.
+func (a *authRequest) Clone() *authRequest {
 	c := *a
-	c.scopes = slices.Clone(a.scopes)
-	if a.challenge != nil {
-		ch := *a.challenge
-		c.challenge = &ch
-	}
+	c.AuthRequest = a.AuthRequest.Copy()
 	return &c
-}
-
-func (a *authRequest) GetID() string         { return a.id }
-func (a *authRequest) GetACR() string        { return "" }
-func (a *authRequest) GetAudience() []string { return []string{a.clientID} }
-func (a *authRequest) GetAuthTime() time.Time {
-	return a.authTime
-}
-func (a *authRequest) GetClientID() string                   { return a.clientID }
-func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.challenge }
-func (a *authRequest) GetNonce() string                      { return a.nonce }
-func (a *authRequest) GetRedirectURI() string                { return a.redirectURI }
-func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.responseType }
-func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.responseMode }
-func (a *authRequest) GetScopes() []string                   { return a.scopes }
-func (a *authRequest) GetState() string                      { return a.state }
-func (a *authRequest) GetSubject() string                    { return a.subject }
-func (a *authRequest) Done() bool                            { return a.done }
-
-// GetAMR says how the user signed in: by password (RFC 8176).
-func (a *authRequest) GetAMR() []string {
-	if !a.done {
-		return nil
-	}
-	return []string{"pwd"}
 }
 
 type accessToken struct {

@@ -12,9 +12,12 @@
 // untouched and so is not supported). The userinfo endpoint sees the demo's
 // original access token.
 //
-// Hybrid "code id_token" is emulated (the demo provider has no hybrid type):
-// the request is passed on as code with response_mode=fragment, and the
-// front-channel ID token is minted here, with c_hash, for Options.HybridSubject.
+// The hybrid types "code id_token", "code token" and "code id_token token"
+// are emulated (the demo provider has none): the request is passed on as
+// code with response_mode=fragment, and the front-channel tokens are minted
+// here for Options.HybridSubject: an access token (a JWT signed like the
+// re-signed ones, edited by Options.AccessToken), and an ID token with
+// c_hash, and at_hash when an access token comes with it.
 //
 // Every request is counted per endpoint, so a test can assert that nothing
 // was sent to the token or userinfo endpoint after a bad front channel.
@@ -42,6 +45,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,7 +156,10 @@ type Server struct {
 	hybrid map[string]hybridReq
 }
 
-type hybridReq struct{ clientID, nonce string }
+type hybridReq struct {
+	clientID, nonce, scope string
+	idToken, token         bool
+}
 
 // Keys are generated once per process: RSA generation is slow.
 var (
@@ -392,7 +399,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	}
 	doc["jwks_uri"] = s.srv.URL + "/hostile/jwks"
 	doc["id_token_signing_alg_values_supported"] = []any{"RS256"}
-	doc["response_types_supported"] = append(doc["response_types_supported"].([]any), "code id_token")
+	doc["response_types_supported"] = append(doc["response_types_supported"].([]any), "code id_token", "code token", "code id_token token")
 	for e, field := range map[Endpoint]string{JWKSEndpoint: "jwks_uri", TokenEndpoint: "token_endpoint", UserInfoEndpoint: "userinfo_endpoint"} {
 		if s.opts.Break[e] == Refuse {
 			u, _ := url.Parse(doc[field].(string))
@@ -446,11 +453,15 @@ func (s *Server) jwks(w http.ResponseWriter) {
 // authorize turns an emulated hybrid request into one the demo serves.
 func (s *Server) authorize(r *http.Request) {
 	q := r.URL.Query()
-	if q.Get("response_type") != "code id_token" {
+	words := strings.Fields(q.Get("response_type"))
+	if !slices.Contains(words, "code") || len(words) < 2 {
 		return
 	}
 	s.mu.Lock()
-	s.hybrid[q.Get("state")] = hybridReq{clientID: q.Get("client_id"), nonce: q.Get("nonce")}
+	s.hybrid[q.Get("state")] = hybridReq{
+		clientID: q.Get("client_id"), nonce: q.Get("nonce"), scope: q.Get("scope"),
+		idToken: slices.Contains(words, "id_token"), token: slices.Contains(words, "token"),
+	}
 	s.mu.Unlock()
 	q.Set("response_type", "code")
 	if q.Get("response_mode") == "" {
@@ -547,7 +558,16 @@ func (s *Server) frontChannel(u *url.URL) string {
 	h, hybrid := s.hybrid[q.Get("state")]
 	s.mu.Unlock()
 	if hybrid && q.Get("code") != "" {
-		q.Set("id_token", s.mintHybrid(h, q.Get("code")))
+		at := ""
+		if h.token {
+			at = s.mintHybridAccess(h)
+			q.Set("access_token", at)
+			q.Set("token_type", "Bearer")
+			q.Set("expires_in", "300")
+		}
+		if h.idToken {
+			q.Set("id_token", s.mintHybrid(h, q.Get("code"), at))
+		}
 	}
 	if s.opts.SendIss {
 		q.Set("iss", s.srv.URL)
@@ -639,16 +659,43 @@ func (s *Server) resignID(orig, accessToken string) string {
 	return s.finishID(claims)
 }
 
-func (s *Server) mintHybrid(h hybridReq, code string) string {
-	sub := s.opts.HybridSubject
-	if sub == "" {
-		sub = "user-alice"
+func (s *Server) hybridSubject() string {
+	if s.opts.HybridSubject == "" {
+		return "user-alice"
 	}
+	return s.opts.HybridSubject
+}
+
+// mintHybrid is the front-channel ID token: c_hash binds the code, and
+// at_hash the access token when one comes too (OpenID Core 3.3.2.11).
+func (s *Server) mintHybrid(h hybridReq, code, accessToken string) string {
 	now := time.Now().Unix()
-	return s.finishID(map[string]any{
-		"iss": s.srv.URL, "sub": sub, "aud": h.clientID, "exp": now + 300, "iat": now,
+	claims := map[string]any{
+		"iss": s.srv.URL, "sub": s.hybridSubject(), "aud": h.clientID, "exp": now + 300, "iat": now,
 		"nonce": h.nonce, "c_hash": HalfHash(code),
+	}
+	if accessToken != "" {
+		claims["at_hash"] = HalfHash(accessToken)
+	}
+	return s.finishID(claims)
+}
+
+// mintHybridAccess is the front-channel access token, shaped like the
+// demo's (RFC 9068 claims, aud the client).
+func (s *Server) mintHybridAccess(h hybridReq) string {
+	now := time.Now().Unix()
+	jti := make([]byte, 12)
+	rand.Read(jti)
+	t := s.newToken(map[string]any{
+		"iss": s.srv.URL, "sub": s.hybridSubject(), "aud": []string{h.clientID}, "client_id": h.clientID,
+		"exp": now + 300, "iat": now, "nbf": now, "jti": b64(jti), "scope": h.scope,
 	})
+	if s.opts.AccessToken != nil {
+		s.opts.AccessToken(t)
+	}
+	out := Sign(t)
+	s.remember(out)
+	return out
 }
 
 func (s *Server) finishID(claims map[string]any) string {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/claimcheck/claimcheck/internal/opstore"
 )
 
 const (
@@ -125,20 +127,21 @@ func newOrg(orgIssuer string, o Options) (http.Handler, error) {
 // endpoints at /oauth2/v1/..., a custom server id at /oauth2/{id}/v1/...;
 // both serve both well-known documents under their issuer.
 func mount(mux *http.ServeMux, dir *directory, id, issuer, accessAud string, claims []Claim) (*server, error) {
-	idKey, err := newSigningKey()
+	idKey, err := opstore.NewSigningKey()
 	if err != nil {
 		return nil, err
 	}
 	accessKey := idKey
 	if id == "" {
-		if accessKey, err = newSigningKey(); err != nil {
+		if accessKey, err = opstore.NewSigningKey(); err != nil {
 			return nil, err
 		}
 	}
 	s := &server{
 		dir: dir, id: id, issuer: issuer, claims: claims, accessAudience: accessAud,
 		idKey: idKey, accessKey: accessKey,
-		authRequests: map[string]*authRequest{}, codes: map[string]string{}, tokens: map[string]*accessToken{},
+		Requests: opstore.NewRequests[*authRequest](authRequestLifetime, 0, minting),
+		tokens:   map[string]*accessToken{},
 	}
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
@@ -228,14 +231,14 @@ type tokenOnly struct {
 }
 
 func (t *tokenOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ar, ok := t.a.srv.pending(r.URL.Query().Get("id"))
-	if !ok || ar.responseType != responseTypeToken || !ar.done {
+	ar, ok := t.a.srv.Requests.Get(r.URL.Query().Get("id"))
+	if !ok || ar.ResponseType != responseTypeToken || !ar.SignedIn {
 		t.next.ServeHTTP(w, r)
 		return
 	}
 	ctx := op.ContextWithIssuer(r.Context(), t.a.srv.issuer)
 	ar.mint = mintOf(ctx)
-	c, err := t.a.srv.GetClientByClientID(ctx, ar.clientID)
+	c, err := t.a.srv.GetClientByClientID(ctx, ar.ClientID)
 	if err != nil {
 		op.AuthRequestError(w, r, ar, err, t.a)
 		return
@@ -245,18 +248,18 @@ func (t *tokenOnly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		op.AuthRequestError(w, r, ar, err, t.a)
 		return
 	}
-	_ = t.a.srv.DeleteAuthRequest(ctx, ar.id)
+	_ = t.a.srv.DeleteAuthRequest(ctx, ar.ID)
 	resp := &oidc.AccessTokenResponse{
 		AccessToken: tok, TokenType: oidc.BearerToken, ExpiresIn: uint64(validity.Seconds()),
-		State: ar.state, Scope: ar.scopes,
+		State: ar.State, Scope: ar.Scopes,
 	}
-	if ar.responseMode == oidc.ResponseModeFormPost {
-		if err := op.AuthResponseFormPost(w, ar.redirectURI, resp, t.a.Encoder()); err != nil {
+	if ar.ResponseMode == oidc.ResponseModeFormPost {
+		if err := op.AuthResponseFormPost(w, ar.RedirectURI, resp, t.a.Encoder()); err != nil {
 			op.AuthRequestError(w, r, ar, err, t.a)
 		}
 		return
 	}
-	u, err := op.AuthResponseURL(ar.redirectURI, ar.responseType, ar.responseMode, resp, t.a.Encoder())
+	u, err := op.AuthResponseURL(ar.RedirectURI, ar.ResponseType, ar.ResponseMode, resp, t.a.Encoder())
 	if err != nil {
 		op.AuthRequestError(w, r, ar, err, t.a)
 		return
@@ -291,7 +294,7 @@ func (h *signIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	var ar *authRequest
 	if ok {
-		ar, ok = s.pending(id)
+		ar, ok = s.Requests.Get(id)
 	}
 	if !ok {
 		http.Error(w, "This sign-in request is unknown or expired.", http.StatusBadRequest)
@@ -300,12 +303,12 @@ func (h *signIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	callback := s.issuer + s.authorizeBase() + "/authorize/callback?id=" + url.QueryEscape(id)
 	page := struct{ AS, ID, Error string }{AS: s.id, ID: id}
 	switch {
-	case ar.done:
+	case ar.SignedIn:
 		http.Redirect(w, r, callback, http.StatusFound)
 		return
 	case r.Method == http.MethodPost:
 		u, ok := h.dir.checkPassword(r.PostForm.Get("username"), r.PostForm.Get("password"))
-		if ok && (u.Status == "" || u.Status == StatusSuccess) && s.signIn(id, u) {
+		if ok && (u.Status == "" || u.Status == StatusSuccess) && s.Requests.SignIn(id, u.Subject) {
 			http.Redirect(w, r, callback, http.StatusSeeOther)
 			return
 		}
@@ -358,7 +361,7 @@ func (h *authn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case StatusLockedOut:
 		delete(out, "_embedded")
 	default:
-		st, _ := newID()
+		st, _ := opstore.NewID()
 		out["stateToken"] = "00" + st
 		out["expiresAt"] = time.Now().Add(sessionTokenLifetime).UTC().Format(time.RFC3339)
 	}

@@ -14,11 +14,6 @@ package oktaprovider
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -26,8 +21,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/demoprovider"
@@ -229,34 +222,3 @@ func (p *Provider) Close() error {
 	})
 	return err
 }
-
-// signingKey is an RS256 key usable both for signing (op.SigningKey) and,
-// through publicKey, in a key set (op.Key).
-type signingKey struct {
-	id  string
-	key *rsa.PrivateKey
-}
-
-func newSigningKey() (*signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
-	thumb, err := (&jose.JSONWebKey{Key: &key.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	return &signingKey{id: base64.RawURLEncoding.EncodeToString(thumb), key: key}, nil
-}
-
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k *signingKey) Key() any                                    { return k.key }
-func (k *signingKey) ID() string                                  { return k.id }
-
-type publicKey struct{ *signingKey }
-
-func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k publicKey) Use() string                        { return "sig" }
-func (k publicKey) Key() any                           { return &k.key.PublicKey }
-
-var errUnknown = errors.New("unknown or expired")

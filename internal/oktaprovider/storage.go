@@ -2,10 +2,8 @@ package oktaprovider
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,14 +12,14 @@ import (
 	"sync"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/claimcheck/claimcheck/internal/opstore"
 )
 
 const (
 	authRequestLifetime = 10 * time.Minute
-	codeLifetime        = 5 * time.Minute
 	tokenLifetime       = time.Hour
 	// sessionTokenLifetime: a sessionToken is one-time and short-lived.
 	sessionTokenLifetime = 5 * time.Minute
@@ -86,7 +84,7 @@ func (d *directory) checkPassword(username, password string) (*User, bool) {
 }
 
 func (d *directory) newSessionToken(subject string) (string, time.Time, error) {
-	tok, err := newID()
+	tok, err := opstore.NewID()
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -107,14 +105,6 @@ func (d *directory) redeemSessionToken(tok string) (string, bool) {
 		return "", false
 	}
 	return s.subject, true
-}
-
-func newID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // mint is put in each request's context by the server's handler. op signs
@@ -142,6 +132,7 @@ func mintOf(ctx context.Context) *mint {
 
 // server is one authorization server's op.Storage.
 type server struct {
+	opstore.Storage
 	dir *directory
 	// id is "" for the org server.
 	id     string
@@ -150,15 +141,17 @@ type server struct {
 	// scope), or a custom server's claims.
 	claims         []Claim
 	accessAudience string
-	idKey          *signingKey
+	idKey          *opstore.SigningKey
 	// accessKey equals idKey at a custom server; the org server's is not
 	// published.
-	accessKey *signingKey
+	accessKey *opstore.SigningKey
 
-	mu           sync.Mutex
-	authRequests map[string]*authRequest
-	codes        map[string]string
-	tokens       map[string]*accessToken
+	// Requests answers op for the auth requests and their codes; each copy
+	// handed to op carries the mint of its request.
+	*opstore.Requests[*authRequest]
+
+	mu     sync.Mutex
+	tokens map[string]*accessToken
 }
 
 func (s *server) org() bool { return s.id == "" }
@@ -170,163 +163,56 @@ type accessToken struct {
 	issued, expires       time.Time
 }
 
+// authRequest adds to the protocol's request the access token's audience
+// and the mint of the request op is handling with this clone.
 type authRequest struct {
-	id           string
-	created      time.Time
-	clientID     string
-	redirectURI  string
-	state, nonce string
-	scopes       []string
-	responseType oidc.ResponseType
-	responseMode oidc.ResponseMode
-	challenge    *oidc.CodeChallenge
-	done         bool
-	subject      string
-	authTime     time.Time
-	accessAud    []string
-
-	// mint is the one of the request op is handling with this clone.
-	mint *mint
+	opstore.AuthRequest
+	accessAud []string
+	mint      *mint
 }
 
-func (a *authRequest) clone(m *mint) *authRequest {
+// Clone is a deep copy without the mint: each handler sets its own.
+func (a *authRequest) Clone() *authRequest {
 	c := *a
-	c.scopes = slices.Clone(a.scopes)
-	c.mint = m
+	c.AuthRequest = a.AuthRequest.Copy()
+	c.accessAud = slices.Clone(a.accessAud)
+	c.mint = nil
 	return &c
 }
 
-func (a *authRequest) GetID() string  { return a.id }
-func (a *authRequest) GetACR() string { return "" }
+// minting gives a copy handed to op the mint of the handler of ctx.
+func minting(ctx context.Context, a *authRequest) { a.mint = mintOf(ctx) }
+
+// GetAudience is the access token's audience while op mints one, the
+// client otherwise.
 func (a *authRequest) GetAudience() []string {
 	if a.mint != nil && a.mint.access {
 		return a.accessAud
 	}
-	return []string{a.clientID}
-}
-func (a *authRequest) GetAuthTime() time.Time                { return a.authTime }
-func (a *authRequest) GetClientID() string                   { return a.clientID }
-func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.challenge }
-func (a *authRequest) GetNonce() string                      { return a.nonce }
-func (a *authRequest) GetRedirectURI() string                { return a.redirectURI }
-func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.responseType }
-func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.responseMode }
-func (a *authRequest) GetScopes() []string                   { return a.scopes }
-func (a *authRequest) GetState() string                      { return a.state }
-func (a *authRequest) GetSubject() string                    { return a.subject }
-func (a *authRequest) Done() bool                            { return a.done }
-func (a *authRequest) GetAMR() []string {
-	if a.done {
-		return []string{"pwd"}
-	}
-	return nil
+	return a.AuthRequest.GetAudience()
 }
 
 // implicit: the tokens travel through the browser.
-func (a *authRequest) implicit() bool { return a.responseType != oidc.ResponseTypeCode }
-
-func (s *server) live(id string) (*authRequest, bool) {
-	ar, ok := s.authRequests[id]
-	if !ok || time.Since(ar.created) > authRequestLifetime {
-		return nil, false
-	}
-	return ar, true
-}
+func (a *authRequest) implicit() bool { return a.ResponseType != oidc.ResponseTypeCode }
 
 func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	id, err := newID()
+	base, err := opstore.NewAuthRequest(req)
 	if err != nil {
 		return nil, err
 	}
-	ar := &authRequest{
-		id: id, created: time.Now(), clientID: req.ClientID, redirectURI: req.RedirectURI,
-		state: req.State, nonce: req.Nonce, scopes: slices.Clone([]string(req.Scopes)),
-		responseType: req.ResponseType, responseMode: req.ResponseMode,
-		accessAud: []string{s.accessAudience},
-	}
-	if req.CodeChallenge != "" {
-		ar.challenge = &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod}
-	}
+	ar := &authRequest{AuthRequest: base, accessAud: []string{s.accessAudience}}
 	// /authorize with a sessionToken from the Authentication API skips the
 	// sign-in page.
 	if tok, _ := ctx.Value(sessionTokenKey).(string); tok != "" {
 		if sub, ok := s.dir.redeemSessionToken(tok); ok {
-			ar.done, ar.subject, ar.authTime = true, sub, time.Now()
+			ar.SignIn(sub)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.authRequests[id] = ar
-	return ar.clone(mintOf(ctx)), nil
-}
-
-func (s *server) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok {
-		return nil, fmt.Errorf("auth request: %w", errUnknown)
-	}
-	return ar.clone(mintOf(ctx)), nil
-}
-
-func (s *server) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.codes[code]
-	delete(s.codes, code)
-	if !ok {
-		return nil, fmt.Errorf("code: %w", errUnknown)
-	}
-	ar, ok := s.live(id)
-	if !ok || !ar.done {
-		return nil, fmt.Errorf("code: %w", errUnknown)
-	}
-	return ar.clone(mintOf(ctx)), nil
-}
-
-func (s *server) SaveAuthCode(_ context.Context, id, code string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ar, ok := s.live(id); !ok || !ar.done {
-		return fmt.Errorf("auth request: %w", errUnknown)
-	}
-	s.codes[code] = id
-	return nil
-}
-
-func (s *server) DeleteAuthRequest(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.authRequests, id)
-	return nil
-}
-
-// signIn completes a pending request for the user.
-func (s *server) signIn(id string, u *User) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok || ar.done {
-		return false
-	}
-	ar.done, ar.subject, ar.authTime = true, u.Subject, time.Now()
-	return true
-}
-
-// pending returns a copy of a live request.
-func (s *server) pending(id string) (*authRequest, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ar, ok := s.live(id)
-	if !ok {
-		return nil, false
-	}
-	return ar.clone(nil), true
+	return s.Requests.Add(ctx, ar), nil
 }
 
 func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	id, err := newID()
+	id, err := opstore.NewID()
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -337,7 +223,7 @@ func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 		audience: []string{s.accessAudience}, issued: now, expires: now.Add(tokenLifetime),
 	}
 	if ar, ok := req.(*authRequest); ok {
-		at.clientID = ar.clientID
+		at.clientID = ar.ClientID
 	}
 	s.mu.Lock()
 	s.tokens[id] = at
@@ -379,17 +265,13 @@ func (s *server) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	return s.idKey, nil
 }
 
-func (s *server) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
-}
-
 // KeySet is the published JWKS when the keys endpoint asks; op's own
 // verification of access tokens (userinfo, introspection) also knows the
 // org server's unpublished access-token key.
 func (s *server) KeySet(ctx context.Context) ([]op.Key, error) {
-	keys := []op.Key{publicKey{s.idKey}}
+	keys := []op.Key{s.idKey.Public()}
 	if published, _ := ctx.Value(publishKey).(bool); !published && s.accessKey != s.idKey {
-		keys = append(keys, publicKey{s.accessKey})
+		keys = append(keys, s.accessKey.Public())
 	}
 	return keys, nil
 }
@@ -397,9 +279,9 @@ func (s *server) KeySet(ctx context.Context) ([]op.Key, error) {
 func (s *server) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
 	c, ok := s.dir.clients[id]
 	if !ok {
-		return nil, fmt.Errorf("client %q: %w", id, errUnknown)
+		return nil, fmt.Errorf("client %q: %w", id, opstore.ErrUnknown)
 	}
-	return &client{Client: c, srv: s}, nil
+	return s.client(c), nil
 }
 
 func (s *server) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
@@ -415,23 +297,19 @@ func (s *server) AuthorizeClientIDSecret(_ context.Context, id, secret string) e
 	return nil
 }
 
-func (s *server) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
-	return nil
-}
-
 // SetUserinfoFromRequest fills the ID token. At the org server an ID token
 // that comes with an access token is thin: op already leaves out profile
 // and email then, and the groups claim stays out too.
 func (s *server) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	u, ok := s.dir.subjects[req.GetSubject()]
 	if !ok {
-		return fmt.Errorf("subject: %w", errUnknown)
+		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
 	}
 	setProfile(ui, u, scopes)
 	ar, _ := req.(*authRequest)
 	implicit := ar != nil && ar.implicit()
 	if s.org() {
-		thin := ar == nil || ar.responseType != oidc.ResponseTypeIDTokenOnly
+		thin := ar == nil || ar.ResponseType != oidc.ResponseTypeIDTokenOnly
 		if thin || !slices.Contains(scopes, scopeGroups) {
 			return nil
 		}
@@ -488,7 +366,7 @@ func (s *server) SetUserinfoFromToken(_ context.Context, ui *oidc.UserInfo, toke
 	}
 	u, ok := s.dir.subjects[subject]
 	if !ok {
-		return fmt.Errorf("subject: %w", errUnknown)
+		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
 	}
 	setProfile(ui, u, at.scopes)
 	for _, c := range s.claims {
@@ -529,12 +407,12 @@ func (s *server) SetIntrospectionFromToken(_ context.Context, resp *oidc.Introsp
 func (s *server) accessClaims(req op.TokenRequest, scopes []string) (map[string]any, error) {
 	u, ok := s.dir.subjects[req.GetSubject()]
 	if !ok {
-		return nil, fmt.Errorf("subject: %w", errUnknown)
+		return nil, fmt.Errorf("subject: %w", opstore.ErrUnknown)
 	}
 	ar, _ := req.(*authRequest)
 	cid := ""
 	if ar != nil {
-		cid = ar.clientID
+		cid = ar.ClientID
 	}
 	claims := map[string]any{"ver": 1, "cid": cid, "uid": u.Subject, "scp": scopes}
 	err := s.addGroups(func(k string, v any) { claims[k] = v }, u, InAccessToken, ar != nil && ar.implicit())
@@ -549,55 +427,20 @@ func (s *server) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequ
 	return s.accessClaims(req, req.GetScopes())
 }
 
-func (s *server) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
-	return nil, errors.New("no client keys")
-}
-
-func (s *server) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
-	return nil, errors.New("no client keys")
-}
-
-func (s *server) Health(context.Context) error { return nil }
-
-// client is an app as one server sees it.
-type client struct {
-	*Client
-	srv *server
-}
-
-func (c *client) GetID() string                    { return c.ID }
-func (c *client) RedirectURIs() []string           { return c.Client.RedirectURIs }
-func (c *client) PostLogoutRedirectURIs() []string { return nil }
-func (c *client) ApplicationType() op.ApplicationType {
-	if c.Secret == "" {
-		return op.ApplicationTypeNative
-	}
-	return op.ApplicationTypeWeb
-}
-func (c *client) AuthMethod() oidc.AuthMethod {
-	if c.Secret == "" {
-		return oidc.AuthMethodNone
-	}
-	return oidc.AuthMethodBasic
-}
-func (c *client) ResponseTypes() []oidc.ResponseType { return responseTypes }
-func (c *client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit}
-}
-func (c *client) LoginURL(id string) string {
-	return signInPath + "?" + url.Values{"as": {c.srv.id}, "id": {id}}.Encode()
-}
-func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration       { return tokenLifetime }
-func (c *client) DevMode() bool                        { return false }
-func (c *client) ClockSkew() time.Duration             { return 0 }
-func (c *client) IsScopeAllowed(s string) bool         { return s == scopeGroups && c.srv.org() }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
-func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
-}
-func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
-	return func(s []string) []string { return s }
+// client is an app as this server sees it.
+func (s *server) client(c *Client) *opstore.Client {
+	return opstore.NewClient(opstore.ClientConfig{
+		ID:              c.ID,
+		Public:          c.Secret == "",
+		RedirectURIs:    c.RedirectURIs,
+		ResponseTypes:   responseTypes,
+		GrantTypes:      []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit},
+		IDTokenLifetime: tokenLifetime,
+		LoginURL: func(id string) string {
+			return signInPath + "?" + url.Values{"as": {s.id}, "id": {id}}.Encode()
+		},
+		AllowScope: func(scope string) bool { return scope == scopeGroups && s.org() },
+	})
 }
 
 var (
@@ -605,5 +448,4 @@ var (
 	_ op.CanSetUserinfoFromRequest      = (*server)(nil)
 	_ op.CanGetPrivateClaimsFromRequest = (*server)(nil)
 	_ op.AuthRequest                    = (*authRequest)(nil)
-	_ op.Client                         = (*client)(nil)
 )

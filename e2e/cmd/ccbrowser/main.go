@@ -1,0 +1,541 @@
+// Command ccbrowser signs a test user in through an OpenID provider's real
+// sign-in pages in headless Chromium, for claimcheck's interoperability tests.
+//
+//	CCBROWSER_PASSWORD=secret ccbrowser --user alice [flags] AUTHORIZE-URL
+//
+// It is meant to be claimcheck's --browser-command: claimcheck runs it with
+// the authorize URL as its last argument. It opens the URL in a fresh headless
+// Chromium profile, fills in the provider's sign-in form (Dex's password login
+// page; oidc-provider's development login page), approves or cancels the
+// consent page, and waits until the browser has arrived at the redirect URI
+// and the page there has finished loading (and, when asked, shows a given
+// element or text). It exits 0 then; on any failure or at the deadline it
+// exits 1 with a message saying what it saw. Usage errors exit 2.
+//
+// The password is read from an environment variable (--password-env), never
+// from the command line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+type options struct {
+	user         string
+	passwordEnv  string
+	consent      string
+	redirectURI  string
+	waitSelector string
+	waitText     string
+	timeout      time.Duration
+	chromium     string
+	screenshot   string
+	printURL     bool
+	verbose      bool
+	authorizeURL string
+}
+
+func main() {
+	opts, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "ccbrowser: %v\n", err)
+		os.Exit(exitUsage)
+	}
+	password := ""
+	if opts.user != "" {
+		var ok bool
+		password, ok = os.LookupEnv(opts.passwordEnv)
+		if !ok {
+			fmt.Fprintf(os.Stderr, "ccbrowser: the password for --user %s must be in the environment variable %s (--password-env), which is not set\n", opts.user, opts.passwordEnv)
+			os.Exit(exitUsage)
+		}
+	}
+	// On SIGINT or SIGTERM (claimcheck interrupted), stop driving, close
+	// Chromium and remove the profile before exiting.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	r := &run{opts: opts, password: password, logw: os.Stderr}
+	final, err := r.do(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ccbrowser: %v\n", err)
+		os.Exit(exitFailure)
+	}
+	if opts.printURL {
+		fmt.Println(final)
+	}
+}
+
+func parseFlags(args []string, output io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("ccbrowser", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&o.user, "user", "", "login to type into the provider's sign-in form (Dex: the email address); empty: fail if a sign-in form appears")
+	fs.StringVar(&o.passwordEnv, "password-env", "CCBROWSER_PASSWORD", "name of the environment variable that holds the password")
+	fs.StringVar(&o.consent, "consent", "approve", "what to do on a consent page: approve or cancel")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "", "where the browser is expected to arrive (scheme, host, port and path are compared); default: the authorize URL's redirect_uri parameter")
+	fs.StringVar(&o.waitSelector, "wait-selector", "", "after arriving, also wait until an element matches this CSS selector")
+	fs.StringVar(&o.waitText, "wait-text", "", "after arriving, also wait until the page's text contains this")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "deadline for the whole run")
+	fs.StringVar(&o.chromium, "chromium", envOr("CCBROWSER_CHROMIUM", "/usr/bin/chromium"), "Chromium executable (env CCBROWSER_CHROMIUM)")
+	fs.StringVar(&o.screenshot, "screenshot", "", "on failure, save a PNG screenshot of the page here")
+	fs.BoolVar(&o.printURL, "print-url", false, "on success, print the URL the browser arrived at (with its query and fragment) on stdout")
+	fs.BoolVar(&o.verbose, "v", false, "log each step, and Chromium's own output, to stderr")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: CCBROWSER_PASSWORD=... ccbrowser --user NAME [flags] AUTHORIZE-URL\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return nil, fmt.Errorf("want exactly one argument, the authorize URL; got %d", fs.NArg())
+	}
+	o.authorizeURL = fs.Arg(0)
+	u, err := url.Parse(o.authorizeURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("the authorize URL %q is not an absolute http(s) URL", o.authorizeURL)
+	}
+	if o.consent != "approve" && o.consent != "cancel" {
+		return nil, fmt.Errorf("--consent must be approve or cancel, not %q", o.consent)
+	}
+	if o.redirectURI == "" {
+		o.redirectURI = u.Query().Get("redirect_uri")
+		if o.redirectURI == "" {
+			return nil, errors.New("the authorize URL has no redirect_uri parameter: give --redirect-uri")
+		}
+	}
+	ru, err := url.Parse(o.redirectURI)
+	if err != nil || ru.Scheme == "" || ru.Host == "" {
+		return nil, fmt.Errorf("the redirect URI %q is not an absolute URL", o.redirectURI)
+	}
+	if o.timeout <= 0 {
+		return nil, errors.New("--timeout must be positive")
+	}
+	return o, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// pageState is what the probe script reports about the current document.
+type pageState struct {
+	Href       string `json:"href"`
+	ReadyState string `json:"readyState"`
+	Kind       string `json:"kind"`
+	Detail     string `json:"detail"`
+	Acted      bool   `json:"acted"`
+	Text       string `json:"text"`
+}
+
+// probeJS classifies the current document. Kinds:
+// dex-login, dex-approval, dex-error, op-login, op-consent, op-error,
+// login-error, other.
+const probeJS = `(() => {
+  const q = (s) => document.querySelector(s);
+  const text = (el) => (el ? el.innerText || el.textContent || '' : '').trim().replace(/\s+/g, ' ');
+  const out = {
+    href: location.href,
+    readyState: document.readyState,
+    kind: 'other',
+    detail: '',
+    acted: !!window.__ccbrowserActed,
+    text: text(document.body).slice(0, 400),
+  };
+  const loginError = q('#login-error');
+  if (loginError) {
+    out.kind = 'login-error';
+    out.detail = text(loginError);
+  } else if (q('input[name=prompt][value=login]') && q('input[name=login]') && q('input[name=password]')) {
+    out.kind = 'op-login';
+  } else if (q('input[name=prompt][value=consent]')) {
+    out.kind = 'op-consent';
+  } else if (q('#provider-error') || document.title === 'oops! something went wrong') {
+    out.kind = 'op-error';
+    out.detail = text(document.body);
+  } else if (q('form input#login[name=login]') && q('input#password')) {
+    out.kind = 'dex-login';
+  } else if (q('input[name=approval][value=approve]')) {
+    out.kind = 'dex-approval';
+  } else if (q('body.theme-body .theme-panel h2.theme-heading') && !q('form')) {
+    out.kind = 'dex-error';
+    out.detail = text(q('.theme-panel'));
+  }
+  return out;
+})()`
+
+const markActedJS = `window.__ccbrowserActed = true; true`
+
+type run struct {
+	opts     *options
+	password string
+	logw     io.Writer
+
+	mu      sync.Mutex
+	arrived string // first main-frame URL (with fragment) at the redirect URI
+}
+
+func (r *run) logf(format string, args ...any) {
+	if r.opts.verbose {
+		fmt.Fprintf(r.logw, "ccbrowser: "+format+"\n", args...)
+	}
+}
+
+// atRedirect reports whether raw has the redirect URI's scheme, host, port
+// and path.
+func (r *run) atRedirect(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	want, _ := url.Parse(r.opts.redirectURI)
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	wantPath := want.Path
+	if wantPath == "" {
+		wantPath = "/"
+	}
+	return u.Scheme == want.Scheme && strings.EqualFold(u.Host, want.Host) && path == wantPath
+}
+
+// redact drops the query and fragment of a URL for messages: they carry codes,
+// tokens and state.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	s := u.Scheme + "://" + u.Host + u.Path
+	if u.RawQuery != "" {
+		s += "?…"
+	}
+	if u.Fragment != "" {
+		s += "#…"
+	}
+	return s
+}
+
+func (r *run) allocatorOptions(userDataDir string) []chromedp.ExecAllocatorOption {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(r.opts.chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+		chromedp.Flag("metrics-recording-only", true),
+		// No name lookups beyond the loopback: the providers' pages refer to
+		// outside resources (oidc-provider's pages import a web font), and
+		// this machine has no network.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]"),
+		chromedp.UserDataDir(userDataDir),
+		chromedp.WindowSize(1024, 768),
+	}
+	if r.opts.verbose {
+		opts = append(opts, chromedp.CombinedOutput(r.logw))
+	}
+	return opts
+}
+
+func (r *run) do(parent context.Context) (string, error) {
+	if _, err := os.Stat(r.opts.chromium); err != nil {
+		return "", fmt.Errorf("no Chromium at %s (install it with scripts/e2e-deps.sh, or set --chromium): %v", r.opts.chromium, err)
+	}
+	userDataDir, err := os.MkdirTemp("", "ccbrowser-profile-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(userDataDir)
+
+	// The browser lives in hardCtx: the deadline plus a margin for a
+	// screenshot and a clean stop. The deadline itself applies to driving.
+	deadline := time.Now().Add(r.opts.timeout)
+	hardCtx, cancelHard := context.WithDeadline(parent, deadline.Add(15*time.Second))
+	defer cancelHard()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(hardCtx, r.allocatorOptions(userDataDir)...)
+	defer cancelAlloc()
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+
+	start := time.Now()
+	r.logf("starting %s", r.opts.chromium)
+	if err := chromedp.Do(browserCtx); err != nil {
+		return "", fmt.Errorf("starting Chromium (%s): %v", r.opts.chromium, err)
+	}
+	defer func() {
+		// Close the browser gracefully, so that no process lingers.
+		_ = chromedp.Cancel(browserCtx)
+	}()
+	err = chromedp.Listen(browserCtx, func(ev any) {
+		var u string
+		switch e := ev.(type) {
+		case *page.EventFrameNavigated:
+			if e.Frame.ParentID != "" {
+				return
+			}
+			u = e.Frame.URL + e.Frame.URLFragment
+		case *page.EventNavigatedWithinDocument:
+			u = e.URL
+		default:
+			return
+		}
+		r.logf("at %s", redact(u))
+		if r.atRedirect(u) {
+			r.mu.Lock()
+			if r.arrived == "" {
+				r.arrived = u
+			}
+			r.mu.Unlock()
+		}
+	})
+	if err != nil {
+		return "", fmt.Errorf("listening to the browser's navigations: %v", err)
+	}
+	r.logf("Chromium up in %v; opening %s", time.Since(start).Round(time.Millisecond), redact(r.opts.authorizeURL))
+
+	driveCtx, cancelDrive := context.WithDeadline(browserCtx, deadline)
+	defer cancelDrive()
+	final, err := r.drive(driveCtx)
+	if err != nil {
+		if r.opts.screenshot != "" {
+			r.saveScreenshot(browserCtx)
+		}
+		if parent.Err() != nil {
+			return "", fmt.Errorf("interrupted before arriving at %s: %v", r.opts.redirectURI, err)
+		}
+		if driveCtx.Err() != nil {
+			return "", fmt.Errorf("no arrival at %s within %v: %v", r.opts.redirectURI, r.opts.timeout, err)
+		}
+		return "", err
+	}
+	r.logf("done in %v", time.Since(start).Round(time.Millisecond))
+	return final, nil
+}
+
+func (r *run) saveScreenshot(ctx context.Context) {
+	shotCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(shotCtx, chromedp.CaptureScreenshot())
+	if err != nil {
+		fmt.Fprintf(r.logw, "ccbrowser: no screenshot: %v\n", err)
+		return
+	}
+	if err := os.WriteFile(r.opts.screenshot, buf, 0o644); err != nil {
+		fmt.Fprintf(r.logw, "ccbrowser: no screenshot: %v\n", err)
+		return
+	}
+	fmt.Fprintf(r.logw, "ccbrowser: screenshot of the page saved to %s\n", r.opts.screenshot)
+}
+
+// drive opens the authorize URL and acts on each page until the browser is at
+// the redirect URI with the page finished.
+func (r *run) drive(ctx context.Context) (string, error) {
+	// Navigate returns once the first page (after any HTTP redirects) has
+	// loaded. A navigation error at the very start (provider down) is fatal.
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.opts.authorizeURL)); err != nil {
+		return "", fmt.Errorf("opening the authorize URL %s: %v", redact(r.opts.authorizeURL), err)
+	}
+	var (
+		last       pageState
+		signedIn   bool
+		consented  bool
+		lastAction time.Time
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("last page was %s (%s): %s", redact(last.Href), last.Kind, last.Text)
+		}
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](probeJS))
+		if err != nil {
+			// The document may be going away under a navigation: try again.
+			if ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			return "", fmt.Errorf("reading the page: %v", err)
+		}
+		last = st
+		if strings.HasPrefix(st.Href, "chrome-error://") {
+			return "", fmt.Errorf("the browser could not load a page (%s): %s", r.failedURL(ctx), st.Text)
+		}
+		if r.atRedirect(st.Href) {
+			return r.finish(ctx)
+		}
+		if st.Acted {
+			// Our last action's navigation has not replaced the document yet.
+			if time.Since(lastAction) > 30*time.Second {
+				return "", fmt.Errorf("the page at %s did not navigate within 30s after %s", redact(st.Href), st.Kind)
+			}
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		switch st.Kind {
+		case "login-error":
+			return "", fmt.Errorf("the provider refused the sign-in of %q at %s: %s", r.opts.user, redact(st.Href), st.Detail)
+		case "dex-error", "op-error":
+			return "", fmt.Errorf("the provider showed an error page at %s instead of redirecting: %s", redact(st.Href), st.Detail)
+		case "dex-login", "op-login":
+			if r.opts.user == "" {
+				return "", fmt.Errorf("a sign-in form appeared at %s but no --user was given", redact(st.Href))
+			}
+			if signedIn {
+				return "", fmt.Errorf("the sign-in form at %s came back after signing in as %q: %s", redact(st.Href), r.opts.user, st.Text)
+			}
+			if err := r.signIn(ctx, st.Kind); err != nil {
+				return "", fmt.Errorf("filling in the sign-in form at %s: %v", redact(st.Href), err)
+			}
+			signedIn = true
+			lastAction = time.Now()
+		case "dex-approval", "op-consent":
+			if consented {
+				return "", fmt.Errorf("the consent page at %s came back after answering it", redact(st.Href))
+			}
+			if err := r.answerConsent(ctx, st.Kind); err != nil {
+				return "", fmt.Errorf("answering the consent page at %s: %v", redact(st.Href), err)
+			}
+			consented = true
+			lastAction = time.Now()
+		default:
+			// An intermediate page (form_post auto-submit, a redirect in
+			// flight): wait.
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// failedURL returns the URL of the navigation history's current entry: for a
+// Chromium error page, the URL that could not be loaded.
+func (r *run) failedURL(ctx context.Context) string {
+	hist, err := chromedp.Run(ctx, chromedp.NavigationEntries())
+	if err != nil || hist.CurrentIndex < 0 || int(hist.CurrentIndex) >= len(hist.Entries) {
+		return "unknown URL"
+	}
+	return redact(hist.Entries[hist.CurrentIndex].URL)
+}
+
+func (r *run) signIn(ctx context.Context, kind string) error {
+	var userSel, passSel, submitSel string
+	switch kind {
+	case "dex-login":
+		userSel, passSel, submitSel = "#login", "#password", "#submit-login"
+	default:
+		userSel, passSel, submitSel = "form input[name=login]", "form input[name=password]", "form button[type=submit]"
+	}
+	r.logf("signing in as %q (%s)", r.opts.user, kind)
+	// Empty the fields first (a provider may prefill the login), then type
+	// into them as a person would. chromedp.SetValue cannot set "" (its
+	// empty argument arrives as undefined).
+	clear := fmt.Sprintf(`for (const s of [%q, %q]) { const el = document.querySelector(s); if (el) el.value = ''; } true`, userSel, passSel)
+	return chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](clear),
+		chromedp.SendKeys(chromedp.CSS(userSel), r.opts.user),
+		chromedp.SendKeys(chromedp.CSS(passSel), r.password),
+		chromedp.Evaluate[chromedp.Void](markActedJS),
+		chromedp.Click(chromedp.CSS(submitSel)),
+	)
+}
+
+func (r *run) answerConsent(ctx context.Context, kind string) error {
+	var sel string
+	switch {
+	case kind == "dex-approval" && r.opts.consent == "approve":
+		sel = `form:has(input[name=approval][value=approve]) button[type=submit]`
+	case kind == "dex-approval":
+		sel = `form:has(input[name=approval][value=rejected]) button[type=submit]`
+	case r.opts.consent == "approve":
+		sel = `form:has(input[name=prompt][value=consent]) button[type=submit]`
+	default:
+		sel = `a[href$="/abort"]`
+	}
+	r.logf("%s consent (%s)", r.opts.consent, kind)
+	return chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](markActedJS),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+}
+
+// finish waits for the page at the redirect URI to be complete (and to show
+// what --wait-selector / --wait-text ask for) and returns the URL the browser
+// arrived at.
+func (r *run) finish(ctx context.Context) (string, error) {
+	r.logf("arrived at %s; waiting for the page to finish", r.opts.redirectURI)
+	var st pageState
+	for {
+		if cur, err := chromedp.Run(ctx, chromedp.Evaluate[pageState](probeJS)); err == nil {
+			st = cur
+			if strings.HasPrefix(st.Href, "chrome-error://") {
+				return "", fmt.Errorf("the browser could not load the redirect URI (%s): %s", r.failedURL(ctx), st.Text)
+			}
+			if st.ReadyState == "complete" {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("the page at the redirect URI did not finish loading (readyState %q)", st.ReadyState)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r.opts.waitSelector != "" {
+		r.logf("waiting for %s", r.opts.waitSelector)
+		if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(r.opts.waitSelector))); err != nil {
+			return "", fmt.Errorf("the page at the redirect URI never showed %q: %v; its text: %s", r.opts.waitSelector, err, st.Text)
+		}
+	}
+	if r.opts.waitText != "" {
+		r.logf("waiting for the text %q", r.opts.waitText)
+		want, _ := json.Marshal(r.opts.waitText)
+		js := fmt.Sprintf(`(document.body ? document.body.innerText : '').includes(%s)`, want)
+		for {
+			if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+				break
+			}
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("the page at the redirect URI never showed the text %q; its text: %s", r.opts.waitText, st.Text)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	r.mu.Lock()
+	arrived := r.arrived
+	r.mu.Unlock()
+	if arrived == "" {
+		arrived = st.Href
+	}
+	return arrived, nil
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+const authURL = "http://127.0.0.1:5556/dex/auth?client_id=c&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&response_type=code"
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, o *options)
+	}{
+		{
+			name: "defaults and the redirect URI from the authorize URL",
+			args: []string{"--user", "alice", authURL},
+			check: func(t *testing.T, o *options) {
+				if o.redirectURI != "http://127.0.0.1:8765/callback" {
+					t.Errorf("redirectURI %q", o.redirectURI)
+				}
+				if o.passwordEnv != "CCBROWSER_PASSWORD" || o.consent != "approve" || o.timeout != 60*time.Second {
+					t.Errorf("defaults: %+v", o)
+				}
+			},
+		},
+		{
+			name: "explicit redirect URI wins",
+			args: []string{"--redirect-uri", "http://127.0.0.1:9/cb", "--consent", "cancel", authURL},
+			check: func(t *testing.T, o *options) {
+				if o.redirectURI != "http://127.0.0.1:9/cb" || o.consent != "cancel" {
+					t.Errorf("%+v", o)
+				}
+			},
+		},
+		{name: "no URL", args: []string{"--user", "alice"}, wantErr: "exactly one argument"},
+		{name: "two URLs", args: []string{authURL, authURL}, wantErr: "exactly one argument"},
+		{name: "relative URL", args: []string{"/auth?redirect_uri=x"}, wantErr: "not an absolute"},
+		{name: "no redirect_uri", args: []string{"http://127.0.0.1:5556/auth?client_id=c"}, wantErr: "no redirect_uri"},
+		{name: "bad consent", args: []string{"--consent", "maybe", authURL}, wantErr: "approve or cancel"},
+		{name: "bad timeout", args: []string{"--timeout", "0s", authURL}, wantErr: "positive"},
+		{name: "unknown flag", args: []string{"--password", "x", authURL}, wantErr: "not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, o)
+		})
+	}
+}
+
+func TestAtRedirect(t *testing.T) {
+	r := &run{opts: &options{redirectURI: "http://127.0.0.1:8765/callback"}}
+	tests := []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:8765/callback?code=x&state=y", true},
+		{"http://127.0.0.1:8765/callback#id_token=x", true},
+		{"http://127.0.0.1:8765/callback", true},
+		{"http://127.0.0.1:8766/callback", false},
+		{"http://127.0.0.1:8765/callback/x", false},
+		{"https://127.0.0.1:8765/callback", false},
+		{"http://localhost:8765/callback", false},
+		{"http://127.0.0.1:5556/dex/auth?redirect_uri=http://127.0.0.1:8765/callback", false},
+		{"chrome-error://chromewebdata/", false},
+	}
+	for _, tt := range tests {
+		if got := r.atRedirect(tt.url); got != tt.want {
+			t.Errorf("atRedirect(%q) = %v, want %v", tt.url, got, tt.want)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := map[string]string{
+		"http://127.0.0.1:8765/callback?code=secret&state=s": "http://127.0.0.1:8765/callback?…",
+		"http://127.0.0.1:8765/callback#access_token=secret": "http://127.0.0.1:8765/callback#…",
+		"http://127.0.0.1:8765/callback":                     "http://127.0.0.1:8765/callback",
+	}
+	for in, want := range tests {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(redact(in), "secret") {
+			t.Errorf("redact(%q) leaks the secret", in)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package harness
+
+import "fmt"
+
+// User is a test account, configured the same way at every provider.
+type User struct {
+	// Login is the account's name at oidc-provider (its sign-in form's
+	// "login" and the ID token's sub).
+	Login string
+	// Email is the account's e-mail address, which is also what Dex's
+	// password sign-in form asks for.
+	Email    string
+	Name     string
+	Password string
+	Groups   []string
+}
+
+// The test users. Alice is in the groups that the tests expect; Bob lacks IT.
+var (
+	Alice = User{
+		Login:    "alice",
+		Email:    "alice@example.com",
+		Name:     "Alice Admin",
+		Password: "alice-e2e-password",
+		Groups:   []string{"IT", "Everyone"},
+	}
+	Bob = User{
+		Login:    "bob",
+		Email:    "bob@example.com",
+		Name:     "Bob Builder",
+		Password: "bob-e2e-password",
+		Groups:   []string{"Everyone"},
+	}
+)
+
+// Users lists every test user.
+var Users = []User{Alice, Bob}
+
+// Client is a client registered at the providers.
+type Client struct {
+	ID string
+	// Secret is empty for a public client.
+	Secret string
+	// AuthMethod is the token endpoint authentication method: none,
+	// client_secret_basic or client_secret_post. oidc-provider holds a
+	// client to its registered method; Dex accepts a confidential client's
+	// secret either way.
+	AuthMethod string
+}
+
+// The test clients. Each may use every response type that its provider
+// supports (code, id_token, id_token token, and the hybrids).
+var (
+	// PublicClient has no secret and must use PKCE (S256).
+	PublicClient = Client{ID: "cc-public", AuthMethod: "none"}
+	// BasicClient authenticates with HTTP Basic.
+	BasicClient = Client{ID: "cc-basic", Secret: "cc-basic-e2e-secret", AuthMethod: "client_secret_basic"}
+	// PostClient authenticates with the secret in the form body.
+	PostClient = Client{ID: "cc-post", Secret: "cc-post-e2e-secret", AuthMethod: "client_secret_post"}
+	// APIClient (oidc-provider only) is public; its access tokens are JWTs
+	// for the resource APIResource that carry the user's groups in the claim
+	// APIGroupsClaim, as an Okta custom authorization server's do.
+	APIClient = Client{ID: "cc-api", AuthMethod: "none"}
+)
+
+// Clients lists the clients registered at both providers (APIClient only
+// at oidc-provider).
+var Clients = []Client{PublicClient, BasicClient, PostClient}
+
+const (
+	// APIResource is the resource indicator (and access token audience) of
+	// APIClient's access tokens at oidc-provider.
+	APIResource = "api://claimcheck"
+	// APIGroupsClaim names the groups claim in those access tokens.
+	APIGroupsClaim = "GroupsClaim"
+	// APIScope is the scope of the resource server APIResource; "groups" is
+	// one of its scopes too.
+	APIScope = "api"
+)
+
+// RedirectURI returns the loopback redirect URI on port, with the path
+// /callback (claimcheck's default shape).
+func RedirectURI(port int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/callback", port)
+}

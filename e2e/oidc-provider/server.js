@@ -1,0 +1,323 @@
+// oidc-provider on loopback for claimcheck's interoperability tests.
+//
+//   node server.js --config FILE [--port N] [--host 127.0.0.1] [--issuer URL]
+//                  [--jwks FILE] [--new-key]
+//
+// --config   JSON file: accounts, clients, resource servers and switches (see
+//            example-config.json beside this file and e2e/README.md).
+// --port     port to listen on; 0 (the default) picks a free one.
+// --host     loopback address to bind (127.0.0.1, the default, or ::1).
+// --issuer   issuer identifier; defaults to http://HOST:PORT (no path).
+// --jwks     file holding the private signing JWKS. Read when it exists,
+//            otherwise generated and written there (mode 0600).
+// --new-key  generate a fresh signing key even if --jwks exists (and write it
+//            there). Without --jwks every start has a fresh key.
+//
+// When it serves, one JSON line goes to stdout:
+//   {"ready":true,"issuer":"http://127.0.0.1:PORT","port":PORT,"kids":["..."]}
+// Everything else (request log, provider events) goes to stderr.
+// SIGTERM or SIGINT stops it cleanly.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as querystring from 'node:querystring';
+import { parseArgs } from 'node:util';
+
+import Provider, { errors } from 'oidc-provider';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1']);
+
+function fail(message) {
+  process.stderr.write(`oidc-provider server: ${message}\n`);
+  process.exit(2);
+}
+
+function parseCommandLine() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        issuer: { type: 'string' },
+        jwks: { type: 'string' },
+        'new-key': { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    fail(err.message);
+  }
+  const { values } = parsed;
+  if (!values.config) fail('--config FILE is required');
+  if (!LOOPBACK_HOSTS.has(values.host)) fail(`--host must be a loopback address (127.0.0.1 or ::1), not ${values.host}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0..65535, not ${values.port}`);
+  return { ...values, port };
+}
+
+function readConfig(file) {
+  let config;
+  try {
+    config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    fail(`reading --config ${file}: ${err.message}`);
+  }
+  for (const key of ['accounts', 'clients']) {
+    if (!config[key]) fail(`--config ${file}: "${key}" is missing`);
+  }
+  return config;
+}
+
+function newSigningKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // Exporting the generated KeyObject straight to JWK can deadlock on Node 20
+  // (a garbage collection inside the export destroys the key generation job,
+  // which waits for the lock the export holds). Export it as PEM and turn a
+  // fresh KeyObject into the JWK. The e2e harness writes the key itself (Go)
+  // and passes --jwks, so tests never depend on this path.
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const jwk = crypto.createPrivateKey(pem).export({ format: 'jwk' });
+  const kid = crypto.randomBytes(12).toString('base64url');
+  return { ...jwk, kid, use: 'sig', alg: 'RS256' };
+}
+
+function loadOrCreateJWKS(file, forceNew) {
+  if (file && !forceNew && fs.existsSync(file)) {
+    try {
+      const jwks = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error('no "keys"');
+      return jwks;
+    } catch (err) {
+      fail(`reading --jwks ${file}: ${err.message}`);
+    }
+  }
+  const jwks = { keys: [newSigningKey()] };
+  if (file) {
+    fs.writeFileSync(file, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600 });
+  }
+  return jwks;
+}
+
+// Sign-in failure page: devInteractions accepts any login without a
+// password, so the accounts' passwords are checked here, in front of it.
+function loginErrorPage(uid) {
+  return `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Sign-in failed</title></head>
+<body><h1>Sign-in failed</h1>
+<p id="login-error">Invalid login or password.</p>
+<p><a href="/interaction/${encodeURIComponent(uid)}">Try again</a></p>
+</body></html>`;
+}
+
+async function readRawBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 64 * 1024) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function constantTimeEqual(a, b) {
+  const ha = crypto.createHash('sha256').update(String(a)).digest();
+  const hb = crypto.createHash('sha256').update(String(b)).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+function buildConfiguration(config, jwks) {
+  const accounts = config.accounts;
+  const resourceServers = config.resourceServers || {};
+  const defaultResources = config.defaultResource || {};
+
+  const claims = {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name', 'preferred_username'],
+    groups: ['groups'],
+  };
+
+  return {
+    clients: config.clients,
+    jwks,
+    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    claims,
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
+    // false: the claims of the requested scopes (groups among them) go into
+    // every ID token. oidc-provider's default (true) keeps them out of ID
+    // tokens issued together with an access token usable at userinfo.
+    conformIdTokenClaims: config.conformIdTokenClaims ?? false,
+    responseTypes: [
+      'code',
+      'id_token',
+      'id_token token',
+      'code id_token',
+      'code token',
+      'code id_token token',
+      'none',
+    ],
+    features: {
+      devInteractions: { enabled: true },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(ctx, client, oneOf) {
+          if (oneOf) return oneOf;
+          return defaultResources[client.clientId];
+        },
+        async useGrantedResource() {
+          return true;
+        },
+        async getResourceServerInfo(ctx, indicator) {
+          const rs = resourceServers[indicator];
+          if (!rs) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+          return {
+            scope: rs.scope,
+            audience: rs.audience || indicator,
+            accessTokenTTL: rs.accessTokenTTL || 600,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'AccessToken' || !token.resourceServer || !token.accountId) return undefined;
+      const rs = resourceServers[token.resourceServer.identifier()];
+      const account = accounts[token.accountId];
+      if (!rs?.groupsClaim || !account) return undefined;
+      return { [rs.groupsClaim]: account.groups || [] };
+    },
+    async findAccount(ctx, sub) {
+      const account = accounts[sub];
+      if (!account) return undefined;
+      return {
+        accountId: sub,
+        async claims() {
+          return {
+            sub,
+            email: account.email,
+            email_verified: true,
+            name: account.name,
+            preferred_username: sub,
+            groups: account.groups || [],
+          };
+        },
+      };
+    },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+      Grant: 600,
+    },
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      const rows = Object.entries(out)
+        .map(([k, v]) => `<tr><th>${k}</th><td id="${k}">${String(v).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</td></tr>`)
+        .join('');
+      ctx.body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>oops! something went wrong</title></head>
+<body><h1 id="provider-error">oops! something went wrong</h1><table>${rows}</table></body></html>`;
+    },
+  };
+}
+
+async function main() {
+  const args = parseCommandLine();
+  const config = readConfig(args.config);
+  const jwks = loadOrCreateJWKS(args.jwks, args['new-key']);
+
+  // Listen first, so that port 0 works and the issuer carries the real port.
+  const server = http.createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(args.port, args.host, resolve);
+  });
+  const { port } = server.address();
+  const hostInURL = args.host.includes(':') ? `[${args.host}]` : args.host;
+  const issuer = args.issuer || `http://${hostInURL}:${port}`;
+  const issuerURL = URL.parse(issuer);
+  if (!issuerURL || (issuerURL.pathname !== '/' && issuerURL.pathname !== '')) {
+    fail(`--issuer must be an absolute URL without a path, not ${issuer}`);
+  }
+
+  const provider = new Provider(issuer, buildConfiguration(config, jwks));
+
+  // Loopback redirect URIs over http for web clients that use the implicit
+  // flow: oidc-provider refuses them unless these two checks are waived.
+  const { Schema } = provider.Client;
+  const originalInvalidate = Schema.prototype.invalidate;
+  Schema.prototype.invalidate = function invalidate(message, code) {
+    if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
+    originalInvalidate.call(this, message, code);
+  };
+
+  // Request log (stderr): method, path, status, time. No query strings or
+  // bodies: they carry codes and tokens.
+  provider.use(async (ctx, next) => {
+    const started = Date.now();
+    try {
+      await next();
+    } finally {
+      process.stderr.write(`${new Date().toISOString()} ${ctx.method} ${ctx.path} ${ctx.status} ${Date.now() - started}ms\n`);
+    }
+  });
+
+  // Password check in front of devInteractions' login submit.
+  provider.use(async (ctx, next) => {
+    const match = /^\/interaction\/([^/]+)$/.exec(ctx.path);
+    if (ctx.method !== 'POST' || !match || !ctx.is('application/x-www-form-urlencoded')) {
+      return next();
+    }
+    const raw = await readRawBody(ctx.req);
+    const body = querystring.parse(raw);
+    // oidc-provider reads an already consumed body from req.body.
+    ctx.req.body = raw;
+    if (body.prompt === 'login') {
+      const account = config.accounts[body.login];
+      if (!account || !constantTimeEqual(account.password, body.password ?? '')) {
+        process.stderr.write(`sign-in refused for login ${JSON.stringify(String(body.login))}\n`);
+        ctx.status = 401;
+        ctx.type = 'html';
+        ctx.body = loginErrorPage(match[1]);
+        return undefined;
+      }
+    }
+    return next();
+  });
+
+  for (const event of ['server_error', 'authorization.error', 'grant.error', 'userinfo.error',
+    'introspection.error', 'check_session_origin.error', 'end_session.error']) {
+    provider.on(event, (ctx, err) => {
+      const detail = err.error_description ? ` (${err.error_description})` : '';
+      process.stderr.write(`event ${event}: ${err.name}: ${err.message}${detail}\n`);
+    });
+  }
+
+  server.on('request', provider.callback());
+
+  const shutdown = (signal) => {
+    process.stderr.write(`${signal}: stopping\n`);
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  process.stdout.write(`${JSON.stringify({
+    ready: true, issuer, port, kids: jwks.keys.map((k) => k.kid),
+  })}\n`);
+}
+
+main().catch((err) => fail(err.stack || err.message));

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Installs what claimcheck's e2e tests (e2e/) need, and only what is missing
+# or stale. Idempotent: a second run changes nothing and takes a second.
+#
+#   scripts/e2e-deps.sh [all | chromium | npm | dex] ...     (default: all)
+#
+#   chromium  Debian's chromium (apt-get update && apt-get install -y chromium)
+#             when /usr/bin/chromium is missing. Needs root.
+#   npm       `npm ci` in e2e/oidc-provider when node_modules is missing or
+#             was installed from another package-lock.json or Node version.
+#   dex       builds Dex from the pinned tools module e2e/tools/dex into the
+#             cache when the cached binary is missing or was built from
+#             another go.mod/go.sum or Go version.
+#
+# The cache directory is $CLAIMCHECK_E2E_CACHE, by default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/claimcheck-e2e, so that a fresh clone of the
+# repository (as CI makes) reuses a Dex binary built before. The Dex binary is
+# $cache/dex/dex.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+e2e=$repo/e2e
+if [[ -n ${CLAIMCHECK_E2E_CACHE:-} ]]; then
+	cache=$CLAIMCHECK_E2E_CACHE
+elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
+	cache=$XDG_CACHE_HOME/claimcheck-e2e
+elif [[ -n ${HOME:-} ]]; then
+	cache=$HOME/.cache/claimcheck-e2e
+else
+	cache=$e2e/.cache
+fi
+
+# Dex v2.45.1 is the pseudo-version required in e2e/tools/dex/go.mod; the
+# label only fills in `dex version`.
+dex_version_label=v2.45.1
+dex_build_flags=(-trimpath -buildvcs=false -ldflags "-X main.version=$dex_version_label")
+
+log() { printf 'e2e-deps: %s\n' "$*"; }
+die() {
+	printf 'e2e-deps: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# with_lock FILE CMD...: run CMD holding an exclusive lock on FILE, so that
+# concurrent runs (two test packages, two terminals) do not build twice.
+with_lock() {
+	local file=$1
+	shift
+	mkdir -p "$(dirname "$file")"
+	(
+		flock -w 1800 9 || die "could not lock $file within 30 minutes"
+		"$@"
+	) 9>"$file"
+}
+
+install_chromium() {
+	if [[ -x /usr/bin/chromium ]]; then
+		log "chromium: present ($(/usr/bin/chromium --version 2>/dev/null || echo 'version unknown'))"
+		return
+	fi
+	[[ $(id -u) == 0 ]] || die "chromium: /usr/bin/chromium is missing and installing it needs root: run 'sudo $0 chromium'"
+	command -v apt-get >/dev/null || die "chromium: /usr/bin/chromium is missing and there is no apt-get (Debian) to install it"
+	local start=$SECONDS attempt
+	# Another apt (an unattended upgrade, a provisioning step) may hold the
+	# locks: wait for them rather than fail.
+	local apt=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
+	for attempt in 1 2 3; do
+		log "chromium: apt-get update (attempt $attempt)"
+		if DEBIAN_FRONTEND=noninteractive "${apt[@]}" update; then
+			break
+		fi
+		[[ $attempt == 3 ]] && die "chromium: apt-get update failed 3 times"
+		sleep 10
+	done
+	for attempt in 1 2 3; do
+		log "chromium: apt-get install -y chromium (attempt $attempt)"
+		if DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y chromium; then
+			break
+		fi
+		[[ $attempt == 3 ]] && die "chromium: apt-get install failed 3 times"
+		sleep 10
+	done
+	[[ -x /usr/bin/chromium ]] || die "chromium: installed, but /usr/bin/chromium is not there"
+	log "chromium: installed $(/usr/bin/chromium --version 2>/dev/null) in $((SECONDS - start))s"
+}
+
+npm_stamp() {
+	printf '%s\n%s\n' "$(node --version)" "$(sha256sum <"$e2e/oidc-provider/package-lock.json" | cut -d' ' -f1)"
+}
+
+install_npm_locked() {
+	local dir=$e2e/oidc-provider stamp_file=$e2e/oidc-provider/node_modules/.claimcheck-stamp want
+	want=$(npm_stamp)
+	if [[ -d $dir/node_modules && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+		log "npm: $dir/node_modules up to date"
+		return
+	fi
+	local start=$SECONDS
+	log "npm: npm ci in $dir"
+	(cd "$dir" && npm ci --no-audit --no-fund)
+	printf '%s\n' "$want" >"$stamp_file"
+	log "npm: installed in $((SECONDS - start))s"
+}
+
+install_npm() {
+	command -v node >/dev/null || die "npm: node is not installed"
+	command -v npm >/dev/null || die "npm: npm is not installed"
+	with_lock "$cache/npm.lock" install_npm_locked
+}
+
+dex_stamp() {
+	local tools=$e2e/tools/dex
+	printf '%s\n%s\n%s\n%s\n' \
+		"$(go env GOVERSION)" \
+		"$(sha256sum <"$tools/go.mod" | cut -d' ' -f1)" \
+		"$(sha256sum <"$tools/go.sum" | cut -d' ' -f1)" \
+		"CGO_ENABLED=0 ${dex_build_flags[*]}"
+}
+
+build_dex_locked() {
+	local tools=$e2e/tools/dex bin=$cache/dex/dex stamp_file=$cache/dex/dex.stamp want
+	want=$(dex_stamp)
+	if [[ -x $bin && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+		log "dex: $bin up to date"
+		return
+	fi
+	local start=$SECONDS
+	log "dex: building $dex_version_label from $tools into $bin (a few minutes the first time)"
+	mkdir -p "$cache/dex"
+	(cd "$tools" && CGO_ENABLED=0 go build "${dex_build_flags[@]}" -o "$bin.tmp" github.com/dexidp/dex/cmd/dex)
+	mv -f "$bin.tmp" "$bin"
+	printf '%s\n' "$want" >"$stamp_file"
+	log "dex: built in $((SECONDS - start))s: $("$bin" version 2>&1 | head -n 1)"
+}
+
+build_dex() {
+	command -v go >/dev/null || die "dex: go is not installed"
+	with_lock "$cache/dex.lock" build_dex_locked
+}
+
+steps=("$@")
+[[ ${#steps[@]} == 0 ]] && steps=(all)
+for step in "${steps[@]}"; do
+	case $step in
+	all)
+		install_chromium
+		install_npm
+		build_dex
+		;;
+	chromium) install_chromium ;;
+	npm) install_npm ;;
+	dex) build_dex ;;
+	*) die "unknown step '$step' (want all, chromium, npm or dex)" ;;
+	esac
+done
