@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -79,7 +80,14 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 		return nil, false
 	}
 	d.i++
-	m := map[string]any{}
+	var m map[string]any
+	if depth == 0 {
+		// Claims sets have a dozen or two members: size the map once
+		// (each member has a colon, as may a string; cap the guess).
+		m = make(map[string]any, min(bytes.Count(d.b[d.i:], []byte{':'}), 64))
+	} else {
+		m = map[string]any{}
+	}
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == '}' {
 		d.i++
