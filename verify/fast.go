@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -51,6 +52,63 @@ type Parsed struct {
 func Parse(raw string) *Parsed {
 	t, err := parseCompact(raw)
 	return &Parsed{raw: raw, t: t, err: err}
+}
+
+// Parser is Parse with a memory of headers: the tokens of a stream share a
+// few headers (one per signing key and type), and a Parser decodes each of
+// those once. The header maps of the tokens it parses are then shared, as
+// Parsed's maps always are: read them, never modify them. A Parser is safe
+// for concurrent use and remembers at most maxCachedHeaders headers. The
+// zero Parser is ready to use.
+type Parser struct {
+	cache headerCache
+}
+
+// Parse is Parse, with the header decoded once per distinct header.
+func (p *Parser) Parse(raw string) *Parsed {
+	t, err := parseCompactCached(raw, &p.cache)
+	return &Parsed{raw: raw, t: t, err: err}
+}
+
+// maxCachedHeaders bounds a Parser's memory: a stream that mixes more
+// distinct headers than this decodes the others each time.
+const maxCachedHeaders = 64
+
+// headerCache maps a header segment to its decoded form. Only headers that
+// passed parseCompact's checks are kept.
+type headerCache struct {
+	mu sync.RWMutex
+	m  map[string]*jwtHeader
+}
+
+// jwtHeader is a decoded header and the fields parseCompact reads from it.
+type jwtHeader struct {
+	header        map[string]any
+	alg, kid, typ string
+}
+
+// get returns the cached header of seg, or nil; c may be nil.
+func (c *headerCache) get(seg string) *jwtHeader {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[seg]
+}
+
+func (c *headerCache) put(seg string, h *jwtHeader) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*jwtHeader{}
+	}
+	if len(c.m) < maxCachedHeaders {
+		c.m[seg] = h
+	}
 }
 
 // Err says why the token is not a compact JWS, or is nil.

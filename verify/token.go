@@ -112,6 +112,12 @@ type compactJWT struct {
 // segments. go-jose's ParseSigned would also take the JSON serialization,
 // whose unprotected headers and multiple signatures have no place in a JWT.
 func parseCompact(raw string) (*compactJWT, error) {
+	return parseCompactCached(raw, nil)
+}
+
+// parseCompactCached is parseCompact with headers that passed its checks
+// taken from, and added to, cache when it is not nil.
+func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	if raw == "" {
 		return nil, errors.New("empty")
 	}
@@ -135,7 +141,10 @@ func parseCompact(raw string) (*compactJWT, error) {
 		}
 	}
 	t := &compactJWT{segs: [3]string(parts)}
-	if _, err := decodeSegment(parts[0], &t.header); err != nil {
+	cached := cache.get(parts[0])
+	if cached != nil {
+		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
+	} else if _, err := decodeSegment(parts[0], &t.header); err != nil {
 		return nil, fmt.Errorf("the header %w", err)
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
@@ -148,6 +157,9 @@ func parseCompact(raw string) (*compactJWT, error) {
 	}
 	t.keysChecked = plain
 	t.payload = payload
+	if cached != nil {
+		return t, nil
+	}
 	var ok bool
 	if t.alg, ok = t.header["alg"].(string); !ok || t.alg == "" {
 		return nil, errors.New("the header has no alg")
@@ -163,6 +175,7 @@ func parseCompact(raw string) (*compactJWT, error) {
 		// from the decoded payload segment.
 		return nil, errors.New("the header's b64 parameter is not allowed in a JWT")
 	}
+	cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	return t, nil
 }
 

@@ -252,6 +252,7 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 // streamVerifier verifies the lines of one stream.
 type streamVerifier struct {
 	c       StreamConfig
+	parser  verify.Parser
 	issuers map[string]*streamIssuer // read-only after start
 }
 
@@ -321,7 +322,7 @@ func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
 // verify routes raw to its issuer and verifies it there. It fills in l's
 // kind and issuer, and returns the verified payload.
 func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) (*verify.Token, []byte, error) {
-	parsed := verify.Parse(raw)
+	parsed := v.parser.Parse(raw)
 	l.Kind = v.c.Kind
 	if l.Kind == "" || l.Kind == "auto" {
 		l.Kind = guessKindOf(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
