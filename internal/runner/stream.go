@@ -36,8 +36,10 @@ type StreamConfig struct {
 	Kind string
 	// Workers verify in parallel; 0 means one per CPU.
 	Workers int
-	// Window bounds the tokens between reading and writing (results wait
-	// there to be written in input order); 0 means 64 per worker.
+	// Window bounds the batches of tokens between reading and writing
+	// (results wait there to be written in input order); 0 means 4 per
+	// worker. A batch holds at most maxBatchLines tokens and
+	// maxBatchBytes of them.
 	Window int
 }
 
@@ -68,17 +70,33 @@ type streamLine struct {
 	Token    string          `json:"token,omitempty"`
 }
 
-type streamJob struct {
+// inLine is one non-blank input line.
+type inLine struct {
 	index    int
 	raw      string
 	oversize bool
-	res      chan lineResult
 }
 
-type lineResult struct {
-	line  []byte
-	class failure.Class
+// streamJob is a batch of lines, handed from the reader to a worker and
+// then to the writer as one: per-token channel operations and goroutine
+// wake-ups would cost more than the verification around them.
+type streamJob struct {
+	lines []inLine
+	res   chan batchResult
 }
+
+// batchResult is a batch's output lines and their classes.
+type batchResult struct {
+	out     []byte
+	classes []failure.Class
+}
+
+// A batch is handed on when it holds maxBatchLines lines or maxBatchBytes
+// bytes of them, or when reading on would wait for input.
+const (
+	maxBatchLines = 64
+	maxBatchBytes = 256 << 10
+)
 
 // VerifyStream reads tokens from in, one per line (blank lines skipped),
 // verifies each through the lean path on Workers goroutines, evaluates the
@@ -96,7 +114,7 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 	}
 	window := c.Window
 	if window <= 0 {
-		window = 64 * workers
+		window = 4 * workers
 	}
 	v := &streamVerifier{c: c, issuers: map[string]*streamIssuer{}}
 	for _, iss := range c.Issuers {
@@ -138,7 +156,13 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 					if !ok {
 						return
 					}
-					j.res <- v.line(ctx, j)
+					var r batchResult
+					for _, in := range j.lines {
+						lr := v.line(ctx, in)
+						r.out = append(r.out, lr.line...)
+						r.classes = append(r.classes, lr.class)
+					}
+					j.res <- r
 				case <-ctx.Done():
 					return
 				}
@@ -150,14 +174,16 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 	sum := StreamSummary{Classes: map[failure.Class]int{}}
 	w := bufio.NewWriterSize(out, 64<<10)
 	var werr error
-	record := func(r lineResult) {
-		sum.Tokens++
-		if r.class == "" {
-			sum.OK++
-		} else {
-			sum.Classes[r.class]++
-			if r.class.Severity() > sum.Worst.Severity() {
-				sum.Worst = r.class
+	record := func(r batchResult) {
+		for _, class := range r.classes {
+			sum.Tokens++
+			if class == "" {
+				sum.OK++
+				continue
+			}
+			sum.Classes[class]++
+			if class.Severity() > sum.Worst.Severity() {
+				sum.Worst = class
 			}
 		}
 	}
@@ -166,16 +192,25 @@ loop:
 		// Waiting for the next token must end on cancellation too: the
 		// reader may be blocked on an idle stdin.
 		var j *streamJob
+		var ok bool
 		select {
-		case next, ok := <-order:
-			if !ok {
+		case j, ok = <-order:
+		default:
+			// Nothing more read yet: let a reader downstream see what
+			// is done before waiting.
+			if werr == nil {
+				werr = w.Flush()
+			}
+			select {
+			case j, ok = <-order:
+			case <-ctx.Done():
 				break loop
 			}
-			j = next
-		case <-ctx.Done():
+		}
+		if !ok {
 			break loop
 		}
-		var r lineResult
+		var r batchResult
 		select {
 		case r = <-j.res:
 		default:
@@ -190,7 +225,7 @@ loop:
 			}
 		}
 		if werr == nil {
-			_, werr = w.Write(r.line)
+			_, werr = w.Write(r.out)
 		}
 		if werr != nil {
 			// A closed pipe downstream: stop reading and verifying.
@@ -217,12 +252,26 @@ loop:
 	return sum, nil
 }
 
-// readLines calls emit for each non-blank line; lines longer than
-// MaxStreamToken are passed on marked oversize, without their text.
+// readLines calls emit for each batch of non-blank lines; lines longer
+// than MaxStreamToken are passed on marked oversize, without their text. A
+// partial batch is handed on before a read that may wait for input, so that
+// an interactive stream gets its results promptly.
 func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) error {
 	r := bufio.NewReaderSize(in, MaxStreamToken+2)
-	index := 0
+	index, size := 0, 0
+	var batch []inLine
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		j := &streamJob{lines: batch, res: make(chan batchResult, 1)}
+		batch, size = nil, 0
+		return emit(j)
+	}
 	for ctx.Err() == nil {
+		if r.Buffered() == 0 && !flush() {
+			return nil
+		}
 		line, err := r.ReadSlice('\n')
 		oversize := false
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -231,18 +280,24 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 		}
 		if len(line) > 0 || oversize {
 			index++
-			j := &streamJob{index: index, oversize: oversize, res: make(chan lineResult, 1)}
+			l := inLine{index: index, oversize: oversize}
 			if !oversize {
-				j.raw = string(bytes.TrimSpace(line))
+				l.raw = string(bytes.TrimSpace(line))
 			}
-			if (oversize || j.raw != "") && !emit(j) {
-				return nil
+			if oversize || l.raw != "" {
+				batch = append(batch, l)
+				size += len(l.raw)
+				if (len(batch) >= maxBatchLines || size >= maxBatchBytes) && !flush() {
+					return nil
+				}
 			}
 		}
 		if err == io.EOF {
+			flush()
 			return nil
 		}
 		if err != nil {
+			flush()
 			return fmt.Errorf("reading tokens: %w", err)
 		}
 	}
@@ -269,8 +324,14 @@ func (v *streamVerifier) provider(ctx context.Context, iss string) (*verify.Prov
 	return si.p, si.err
 }
 
+// lineResult is one token's output line and class.
+type lineResult struct {
+	line  []byte
+	class failure.Class
+}
+
 // line verifies one token and renders its result line.
-func (v *streamVerifier) line(ctx context.Context, j *streamJob) lineResult {
+func (v *streamVerifier) line(ctx context.Context, j inLine) lineResult {
 	l := streamLine{Index: j.index, Checks: []verify.Check{}}
 	if v.c.ShowTokens {
 		l.Token = j.raw

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -251,5 +252,50 @@ func TestStreamLineJSON(t *testing.T) {
 		if got := string(l.appendJSON(nil)); got != string(want)+"\n" {
 			t.Errorf("appendJSON:\n%s\nencoding/json:\n%s", got, want)
 		}
+	}
+}
+
+// TestVerifyStreamInteractive: a result is written as soon as its token is
+// in, while the input stays open (a batch is handed on before a read that
+// would wait).
+func TestVerifyStreamInteractive(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := VerifyStream(ctx, StreamConfig{
+			Config:  Config{ClientID: "c"},
+			Issuers: []string{"https://issuer.example"}, Kind: "auto",
+		}, inR, outW)
+		outW.Close()
+		done <- err
+	}()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintln(inW, "not-a-jwt")
+		select {
+		case l := <-lines:
+			if !strings.HasPrefix(l, fmt.Sprintf(`{"index":%d,`, i)) {
+				t.Fatalf("line %d: %s", i, l)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no result for token %d while the input is open", i)
+		}
+	}
+	inW.Close()
+	if _, ok := <-lines; ok {
+		t.Fatal("more lines than tokens")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
