@@ -16,8 +16,12 @@ import (
 	"github.com/claimcheck/claimcheck/internal/runner"
 )
 
-// streamGCPercent is GOGC while a stream is verified.
-const streamGCPercent = 400
+// streamGCPercent is GOGC while a stream is verified, and
+// streamMemoryLimit the soft memory limit (GOMEMLIMIT).
+const (
+	streamGCPercent   = 400
+	streamMemoryLimit = 40 << 20
+)
 
 // StreamOptions are the options only claimcheck verify - has.
 type StreamOptions struct {
@@ -110,6 +114,9 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	// instead of 2x halves the collector's share of the CPU and keeps the
 	// process well under its memory target (docs/verify-stream.md).
 	defer debug.SetGCPercent(debug.SetGCPercent(streamGCPercent))
+	// A soft limit makes the collector work harder rather than let the
+	// heap overshoot when the process is starved of CPU on a busy machine.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(streamMemoryLimit))
 	sum, err := runner.VerifyStream(ctx, cfg, ios.In, ios.Out)
 	fmt.Fprintln(ios.ErrOut, streamSummaryLine(sum))
 	if err != nil {
