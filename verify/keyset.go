@@ -74,6 +74,8 @@ func newKeySet(jwksURL string, client *http.Client) *keySet {
 // It is immutable once built.
 type jwks struct {
 	keys []jose.JSONWebKey
+	// byKid indexes keys by kid, for the lean path's one lookup per token.
+	byKid map[string][]int
 	// enc and unusable count the keys left out, for messages about a set
 	// that holds no key for a token.
 	enc, unusable int
@@ -120,12 +122,19 @@ func (k *keySet) verify(ctx context.Context, raw string, algs []jose.SignatureAl
 	}
 	header := jws.Signatures[0].Header
 	alg, kid := header.Algorithm, header.KeyID
+	return k.verifyWith(ctx, alg, kid, func(s *jwks) ([]byte, error) { return s.try(jws, alg, kid, k.url) })
+}
 
+// verifyWith runs try on the cached set, fetching it on first use, and once
+// more on a refetched set (within the allowance) when no key fitted. It is
+// shared by the go-oidc path (try with go-jose) and the lean path (try with
+// crypto/rsa and crypto/ecdsa directly), so both fetch alike.
+func (k *keySet) verifyWith(ctx context.Context, alg, kid string, try func(*jwks) ([]byte, error)) ([]byte, error) {
 	set, gen, err := k.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := set.try(jws, alg, kid, k.url)
+	payload, err := try(set)
 	if err == nil || !retryable(err) {
 		return payload, classify(err)
 	}
@@ -134,7 +143,7 @@ func (k *keySet) verify(ctx context.Context, raw string, algs []jose.SignatureAl
 		return nil, ferr
 	}
 	if refetched {
-		payload, err = set.try(jws, alg, kid, k.url)
+		payload, err = try(set)
 		if err == nil || !retryable(err) {
 			return payload, classify(err)
 		}
@@ -330,6 +339,10 @@ func parseJWKS(body []byte) (*jwks, error) {
 			continue
 		}
 		set.keys = append(set.keys, key)
+	}
+	set.byKid = make(map[string][]int, len(set.keys))
+	for i, key := range set.keys {
+		set.byKid[key.KeyID] = append(set.byKid[key.KeyID], i)
 	}
 	return set, nil
 }

@@ -103,12 +103,25 @@ type compactJWT struct {
 	header        map[string]any
 	claims        map[string]any
 	alg, kid, typ string
+	// payload is the decoded payload segment; segs are the three segments.
+	payload []byte
+	segs    [3]string
+	// keysChecked says that the plain decoder read the claims and so
+	// foldsToOIDC says whether a key differs from one of go-oidc's typed
+	// claims only in case.
+	keysChecked, foldsToOIDC bool
 }
 
 // parseCompact accepts only the JWS compact serialization: three base64url
 // segments. go-jose's ParseSigned would also take the JSON serialization,
 // whose unprotected headers and multiple signatures have no place in a JWT.
 func parseCompact(raw string) (*compactJWT, error) {
+	return parseCompactCached(raw, nil)
+}
+
+// parseCompactCached is parseCompact with headers that passed its checks
+// taken from, and added to, cache when it is not nil.
+func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	if raw == "" {
 		return nil, errors.New("empty")
 	}
@@ -127,16 +140,29 @@ func parseCompact(raw string) (*compactJWT, error) {
 		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", len(parts))
 	}
 	for i, part := range parts {
-		if strings.IndexFunc(part, notBase64URL) >= 0 {
+		if !isBase64URL(part) {
 			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
 		}
 	}
-	t := &compactJWT{}
-	if err := decodeSegment(parts[0], &t.header); err != nil {
+	t := &compactJWT{segs: [3]string(parts)}
+	cached := cache.get(parts[0])
+	if cached != nil {
+		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
+	} else if _, err := decodeSegment(parts[0], &t.header); err != nil {
 		return nil, fmt.Errorf("the header %w", err)
 	}
-	if err := decodeSegment(parts[1], &t.claims); err != nil {
-		return nil, fmt.Errorf("the payload %w", err)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, errors.New("the payload is not base64url")
+	}
+	var plain bool
+	if t.claims, plain, t.foldsToOIDC = decodeClaims(payload); t.claims == nil {
+		return nil, errors.New("the payload is not a JSON object")
+	}
+	t.keysChecked = plain
+	t.payload = payload
+	if cached != nil {
+		return t, nil
 	}
 	var ok bool
 	if t.alg, ok = t.header["alg"].(string); !ok || t.alg == "" {
@@ -153,22 +179,30 @@ func parseCompact(raw string) (*compactJWT, error) {
 		// from the decoded payload segment.
 		return nil, errors.New("the header's b64 parameter is not allowed in a JWT")
 	}
+	cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	return t, nil
 }
 
-func notBase64URL(r rune) bool {
-	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+// isBase64URL reports whether s holds only the unpadded base64url alphabet.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
-func decodeSegment(seg string, v *map[string]any) error {
+func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
-		return errors.New("is not base64url")
+		return nil, errors.New("is not base64url")
 	}
-	if err := json.Unmarshal(b, v); err != nil || *v == nil {
-		return errors.New("is not a JSON object")
+	if err := decodeObject(b, v); err != nil || *v == nil {
+		return nil, errors.New("is not a JSON object")
 	}
-	return nil
+	return b, nil
 }
 
 // algProblem refuses algorithms before any key is touched: none and the

@@ -209,8 +209,10 @@ func TestSignInTimeout(t *testing.T) {
 }
 
 // TestVerifyBadTokens: tokens given to verify that are not three base64url
-// segments, in JSON serialization, or 1 MB long (as an argument or on
-// stdin) are usage errors found before discovery (RFC 7519 §7.2).
+// segments, in JSON serialization, or 1 MB long as an argument are usage
+// errors found before discovery (RFC 7519 §7.2); a 1 MB line in a token
+// stream (verify -) is that line's verification failure, also without a
+// request (docs/verify-stream.md).
 func TestVerifyBadTokens(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	huge := strings.Repeat("a", 1<<20) + ".b.c"
@@ -226,17 +228,26 @@ func TestVerifyBadTokens(t *testing.T) {
 		{"1 MB argument", "", []string{huge}},
 		{"1 MB on stdin", huge + "\n", []string{"-"}},
 	}
+	want := func(name string) int {
+		if name == "1 MB on stdin" {
+			return 4
+		}
+		return 2
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sent.Store(0)
-			ios, _, errOut := testIO(tt.stdin, nil)
+			ios, out, errOut := testIO(tt.stdin, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			code := Main(ctx, ios, append([]string{"verify", "--issuer", issuer, "--client-id", "x"}, tt.args...))
 			msg := strings.TrimSpace(errOut.String())
-			t.Logf("CASE usage: verify %s | want usage (2) | got %d | %.120s", tt.name, code, msg)
-			if code != 2 || strings.Contains(msg, "\n") || len(msg) > 300 {
+			t.Logf("CASE usage: verify %s | want %d | got %d | %.120s", tt.name, want(tt.name), code, msg)
+			if code != want(tt.name) || strings.Contains(msg, "\n") || len(msg) > 300 {
 				t.Errorf("exit %d, message %.300q", code, msg)
+			}
+			if tt.stdin != "" && (!strings.Contains(out.String(), "longer than 65536 bytes") || out.Len() > 1000) {
+				t.Errorf("stream result %.300q", out.String())
 			}
 			if n := sent.Load(); n != 0 {
 				t.Errorf("%d request(s) sent", n)
@@ -259,19 +270,20 @@ func (b *blockingReader) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-// TestVerifyStdin: reading tokens from stdin stops at 1,000 tokens (an
-// endless input must not grow memory without end), and Ctrl-C while
+// TestVerifyStdin: verify - streams (issue 6): any number of tokens is
+// verified as it is read, in bounded memory — 1,001 tokens naming no
+// issuer give 1,001 result lines and no request — and Ctrl-C while
 // claimcheck waits for input ends it as interrupted (130) at once.
 func TestVerifyStdin(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	args := []string{"verify", "--issuer", issuer, "--client-id", "x", "-"}
 
 	many := strings.Repeat("eyJhbGciOiJSUzI1NiJ9.e30.c2ln\n", 1001)
-	ios, _, errOut := testIO(many, nil)
+	ios, out, errOut := testIO(many, nil)
 	code := Main(context.Background(), ios, args)
-	t.Logf("CASE usage: 1,001 tokens on stdin | want usage (2) | got %d | %s", code, strings.TrimSpace(errOut.String()))
-	if code != 2 || !strings.Contains(errOut.String(), "more than 1000 tokens") {
-		t.Errorf("exit %d, %q", code, errOut.String())
+	t.Logf("CASE stream: 1,001 tokens naming no issuer on stdin | want verification (4), 1,001 lines | got %d | %s", code, strings.TrimSpace(errOut.String()))
+	if code != 4 || strings.Count(out.String(), "\n") != 1001 || !strings.Contains(errOut.String(), "1001 tokens, 0 ok") {
+		t.Errorf("exit %d, %d lines, %q", code, strings.Count(out.String(), "\n"), errOut.String())
 	}
 
 	in := &blockingReader{reading: make(chan struct{}), release: make(chan struct{})}

@@ -50,17 +50,26 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 }
 
+// checkIssuerURL applies the rules of an issuer given by flag: an http(s)
+// URL without query or fragment, plain http only on loopback.
+func checkIssuerURL(flag, iss string) error {
+	u, err := url.Parse(iss)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return failure.New(failure.Usage, flag, "%q is not an http(s) URL without query or fragment", iss)
+	}
+	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
+		return failure.New(failure.Usage, flag, "%q: plain http is allowed only on loopback; use https", iss)
+	}
+	return nil
+}
+
 // resolve checks the provider flags and reads a secret given as "-".
 func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	if o.Issuer == "" {
 		return failure.New(failure.Usage, "--issuer", "required (or CLAIMCHECK_ISSUER)")
 	}
-	u, err := url.Parse(o.Issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return failure.New(failure.Usage, "--issuer", "%q is not an http(s) URL without query or fragment", o.Issuer)
-	}
-	if u.Scheme == "http" && !loopback.Host(u.Hostname()) {
-		return failure.New(failure.Usage, "--issuer", "%q: plain http is allowed only on loopback; use https", o.Issuer)
+	if err := checkIssuerURL("--issuer", o.Issuer); err != nil {
+		return err
 	}
 	// Zero would mean no deadline at all for requests to the provider.
 	if o.HTTPTimeout <= 0 {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -24,6 +22,7 @@ type VerifyOptions struct {
 	CheckOptions
 	OutputOptions
 	OktaOptions
+	StreamOptions
 	Kind   string
 	Tokens []string
 }
@@ -44,6 +43,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	o.OktaOptions.addServerFlags(fs)
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
+	o.StreamOptions.addFlags(fs)
 	fs.StringVar(&o.Kind, "kind", "auto", "what the tokens are: id_token, access_token, or auto (an ID token names the client in aud)")
 	return cmd
 }
@@ -59,12 +59,13 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	default:
 		return fail(failure.New(failure.Usage, "--kind", "unknown kind %q (want id_token, access_token or auto)", o.Kind))
 	}
-	// stdin can carry the tokens or the secret, not both: the first read
-	// would take what the other expects.
-	if len(o.Tokens) == 1 && o.Tokens[0] == "-" && o.ClientSecret == "-" {
-		return fail(failure.New(failure.Usage, "--client-secret -", "stdin carries the tokens (verify -); set the secret in CLAIMCHECK_CLIENT_SECRET instead"))
+	if err := o.checkStreamFlags(cmd); err != nil {
+		return fail(err)
 	}
-	tokens, err := readTokens(ctx, o.Tokens, ios, o.Kind == report.AccessToken)
+	if o.isStream() {
+		return runVerifyStream(ctx, o, cmd, ios)
+	}
+	tokens, err := readTokens(o.Tokens, o.Kind == report.AccessToken)
 	if err != nil {
 		return fail(err)
 	}
@@ -94,38 +95,12 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	return emit(ios, &o.OutputOptions, r, started)
 }
 
-// readTokens takes the tokens from the arguments, or from stdin for "-",
-// and rejects anything that is not a compact JWS before any request is made;
-// with opaqueOK (--kind access_token) a bearer token of any form passes, to
-// be introspected.
-// Reading stdin ends when ctx does (Ctrl-C while claimcheck waits for
-// input), and stops after maxStdinTokens tokens.
-func readTokens(ctx context.Context, args []string, ios *IOStreams, opaqueOK bool) ([]string, error) {
-	var tokens []string
-	if len(args) == 1 && args[0] == "-" {
-		type read struct {
-			tokens []string
-			err    error
-		}
-		done := make(chan read, 1)
-		go func() {
-			t, err := scanTokens(ios.In)
-			done <- read{t, err}
-		}()
-		select {
-		case r := <-done:
-			if r.err != nil {
-				return nil, r.err
-			}
-			tokens = r.tokens
-		case <-ctx.Done():
-			// The reading goroutine stays blocked on stdin; the process
-			// is about to exit.
-			return nil, failure.New(failure.Interrupted, "stdin", "interrupted while reading tokens: %w", ctx.Err())
-		}
-	} else {
-		tokens = args
-	}
+// readTokens takes the tokens from the arguments and rejects anything that
+// is not a compact JWS before any request is made; with opaqueOK (--kind
+// access_token) a bearer token of any form passes, to be introspected. (A
+// lone "-" is a token stream, verified as it is read by runVerifyStream.)
+func readTokens(args []string, opaqueOK bool) ([]string, error) {
+	tokens := args
 	if len(tokens) == 0 {
 		return nil, failure.New(failure.Usage, "verify", "no token given (pass tokens as arguments, or - and one per line on stdin)")
 	}
@@ -137,28 +112,6 @@ func readTokens(ctx context.Context, args []string, ios *IOStreams, opaqueOK boo
 		if err := check(t); err != nil {
 			return nil, failure.New(failure.Usage, "verify", "token %d: %w", i+1, err)
 		}
-	}
-	return tokens, nil
-}
-
-// maxStdinTokens bounds how many tokens verify reads from stdin, so that
-// an endless input cannot grow memory without end.
-const maxStdinTokens = 1000
-
-func scanTokens(in io.Reader) ([]string, error) {
-	var tokens []string
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), maxTokenLen+1)
-	for sc.Scan() {
-		if t := strings.TrimSpace(sc.Text()); t != "" {
-			if len(tokens) == maxStdinTokens {
-				return nil, failure.New(failure.Usage, "stdin", "more than %d tokens", maxStdinTokens)
-			}
-			tokens = append(tokens, t)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, failure.New(failure.Usage, "stdin", "reading tokens: %w (a token may be at most %d bytes)", err, maxTokenLen)
 	}
 	return tokens, nil
 }

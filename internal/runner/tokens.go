@@ -154,7 +154,11 @@ func introspectionHint(c Config, p *verify.Provider) string {
 // a nonce or an aud naming the client marks an ID token, a scope or an
 // at+jwt type an access token. --kind settles it when the guess is wrong.
 func guessKind(raw, clientID string) string {
-	claims := unverifiedClaims(raw)
+	return guessKindOf(unverifiedClaims(raw), headerType(raw), clientID)
+}
+
+// guessKindOf is guessKind on a token's decoded claims and typ header.
+func guessKindOf(claims map[string]any, typ, clientID string) string {
 	if claims == nil {
 		return report.AccessToken
 	}
@@ -163,7 +167,7 @@ func guessKind(raw, clientID string) string {
 	}
 	_, scope := claims["scope"]
 	_, scp := claims["scp"]
-	if scope || scp || strings.EqualFold(headerType(raw), "at+jwt") {
+	if scope || scp || strings.EqualFold(typ, "at+jwt") {
 		return report.AccessToken
 	}
 	switch aud := claims["aud"].(type) {

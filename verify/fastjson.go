@@ -1,0 +1,254 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// decodeObject decodes a JSON object into a map exactly as json.Unmarshal
+// into a map[string]any does, but without reflection for the plain case
+// that tokens are made of: ASCII strings without escapes, numbers, true,
+// false, null, arrays and objects. Anything else — an escape, a byte
+// outside ASCII in a string, a syntax error, deep nesting — is left to
+// encoding/json, so that its rules and errors apply unchanged.
+func decodeObject(b []byte, v *map[string]any) error {
+	d := plainDecoder{b: b}
+	if m, ok := d.object(0); ok {
+		d.space()
+		if d.i == len(d.b) {
+			*v = m
+			return nil
+		}
+	}
+	return json.Unmarshal(b, v)
+}
+
+// decodeClaims decodes a payload like decodeObject (nil when it is not a
+// JSON object). When the plain decoder read it, plain is true and folds
+// says whether a top-level key differs from one of go-oidc's typed claims
+// only in case (all its keys being ASCII).
+func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
+	d := plainDecoder{b: b, checkKeys: true}
+	if m, ok := d.object(0); ok {
+		d.space()
+		if d.i == len(d.b) {
+			return m, true, d.folds
+		}
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return nil, false, false
+	}
+	return claims, false, false
+}
+
+// plainDecoder is decodeObject's parser; ok=false means "not plain".
+type plainDecoder struct {
+	b []byte
+	i int
+	// checkKeys asks for folds: a top-level key that folds to one of
+	// oidcFields without being it.
+	checkKeys, folds bool
+}
+
+func foldsToOIDCField(k string) bool {
+	for _, f := range oidcFields {
+		if len(k) == len(f) && k != f && strings.EqualFold(k, f) {
+			return true
+		}
+	}
+	return false
+}
+
+const maxPlainDepth = 32
+
+func (d *plainDecoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *plainDecoder) object(depth int) (map[string]any, bool) {
+	d.space()
+	if depth > maxPlainDepth || d.i >= len(d.b) || d.b[d.i] != '{' {
+		return nil, false
+	}
+	d.i++
+	var m map[string]any
+	if depth == 0 {
+		// Claims sets have a dozen or two members: size the map once
+		// (each member has a colon, as may a string; cap the guess).
+		m = make(map[string]any, min(bytes.Count(d.b[d.i:], []byte{':'}), 64))
+	} else {
+		m = map[string]any{}
+	}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return m, true
+	}
+	for {
+		d.space()
+		k, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		if depth == 0 && d.checkKeys && !d.folds && foldsToOIDCField(k) {
+			d.folds = true
+		}
+		d.space()
+		if d.i >= len(d.b) || d.b[d.i] != ':' {
+			return nil, false
+		}
+		d.i++
+		val, ok := d.value(depth)
+		if !ok {
+			return nil, false
+		}
+		m[k] = val
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, false
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (d *plainDecoder) array(depth int) ([]any, bool) {
+	d.i++ // '['
+	a := make([]any, 0)
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		d.i++
+		return a, true
+	}
+	for {
+		val, ok := d.value(depth)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, val)
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, false
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (d *plainDecoder) value(depth int) (any, bool) {
+	d.space()
+	if d.i >= len(d.b) {
+		return nil, false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == '{':
+		return d.object(depth + 1)
+	case c == '[':
+		if depth+1 > maxPlainDepth {
+			return nil, false
+		}
+		return d.array(depth + 1)
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	for _, lit := range [...]struct {
+		s string
+		v any
+	}{{"true", true}, {"false", false}, {"null", nil}} {
+		if len(d.b)-d.i >= len(lit.s) && string(d.b[d.i:d.i+len(lit.s)]) == lit.s {
+			d.i += len(lit.s)
+			return lit.v, true
+		}
+	}
+	return nil, false
+}
+
+// str reads a string of printable ASCII without escapes.
+func (d *plainDecoder) str() (string, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	for j := start; j < len(d.b); j++ {
+		switch c := d.b[j]; {
+		case c == '"':
+			d.i = j + 1
+			return string(d.b[start:j]), true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// number reads a number of JSON's grammar and converts it as encoding/json
+// does (strconv.ParseFloat); one out of range is not plain.
+func (d *plainDecoder) number() (any, bool) {
+	start, b := d.i, d.b
+	j := d.i
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	default:
+		return nil, false
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		if j >= len(b) || b[j] < '0' || b[j] > '9' {
+			return nil, false
+		}
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j >= len(b) || b[j] < '0' || b[j] > '9' {
+			return nil, false
+		}
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+	}
+	f, err := strconv.ParseFloat(string(b[start:j]), 64)
+	if err != nil {
+		return nil, false
+	}
+	d.i = j
+	return f, true
+}
