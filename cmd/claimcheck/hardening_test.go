@@ -212,7 +212,7 @@ func TestSignInTimeout(t *testing.T) {
 // segments, in JSON serialization, or 1 MB long as an argument are usage
 // errors found before discovery (RFC 7519 §7.2); a 1 MB line in a token
 // stream (verify -) is that line's verification failure, also without a
-// request (docs/verify-stream.md).
+// request (README: Verifying a stream of tokens).
 func TestVerifyBadTokens(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	huge := strings.Repeat("a", 1<<20) + ".b.c"

@@ -53,7 +53,7 @@ func newTestCmd(ios *IOStreams, code *int) *cobra.Command {
 		Long: `claimcheck test runs every case of a suite file: each a user or grant and what its tokens
 must carry. Cases run in parallel, sharing one discovery document and one key set per issuer.
 Secrets come only from environment variables the file names. The exit status is the worst
-class among the cases. The format is described in docs/suite.md.`,
+class among the cases. The format is described in the README (A suite file).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = "claimcheck.yaml"

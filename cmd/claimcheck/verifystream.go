@@ -55,7 +55,7 @@ func (o *VerifyOptions) checkStreamFlags(cmd *cobra.Command) error {
 }
 
 // runVerifyStream is claimcheck verify -: JSON lines on stdout, a summary
-// on stderr, the worst class as exit status (docs/verify-stream.md).
+// on stderr, the worst class as exit status (README: Verifying a stream of tokens).
 func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *IOStreams) int {
 	fail := func(err error) int {
 		fmt.Fprintf(ios.ErrOut, "claimcheck: %s\n", oneLine(err.Error()))
@@ -111,7 +111,7 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	// The stream's live heap is small and constant (the window), while it
 	// allocates a few kilobytes per token: collecting at 4x the live heap
 	// instead of 2x halves the collector's share of the CPU and keeps the
-	// process well under its memory target (docs/verify-stream.md).
+	// process well under its memory target (README: Verifying a stream of tokens).
 	defer debug.SetGCPercent(debug.SetGCPercent(streamGCPercent))
 	// A soft limit makes the collector work harder rather than let the
 	// heap overshoot when the process is starved of CPU on a busy machine.

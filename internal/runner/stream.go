@@ -56,7 +56,7 @@ type StreamSummary struct {
 // ExitCode is the exit status of the stream: that of its worst class.
 func (s StreamSummary) ExitCode() int { return s.Worst.ExitCode() }
 
-// streamLine is one line of output; docs/verify-stream.md is its contract.
+// streamLine is one line of output; the README section "Verifying a stream of tokens" is its contract.
 type streamLine struct {
 	Index    int             `json:"index"`
 	OK       bool            `json:"ok"`

@@ -2,7 +2,7 @@
 // many users or grants against one or more issuers, in parallel, sharing one
 // discovery document and one key set per issuer, each case's failure
 // isolated, with a summary, JSON and JUnit output. The format is documented
-// in docs/suite.md.
+// in the README (A suite file).
 package suite
 
 import (

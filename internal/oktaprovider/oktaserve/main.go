@@ -1,6 +1,6 @@
 // Command oktaserve runs the Okta-shaped test provider on loopback until
 // interrupted, so that claimcheck's Okta flags can be tried by hand (and
-// docs/okta.md reproduced) with no Okta org:
+// the README's Okta examples reproduced) with no Okta org:
 //
 //	go run ./internal/oktaprovider/oktaserve -addr 127.0.0.1:9440
 //
