@@ -116,7 +116,7 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 	if window <= 0 {
 		window = 4 * workers
 	}
-	v := &streamVerifier{c: c, issuers: map[string]*streamIssuer{}}
+	v := &streamVerifier{c: c, issuers: map[string]*streamIssuer{}, checks: 2 + len(c.Expect.ExpectGroups) + len(c.Expect.ForbidGroups)}
 	for _, iss := range c.Issuers {
 		v.issuers[iss] = &streamIssuer{}
 	}
@@ -156,11 +156,18 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 					if !ok {
 						return
 					}
-					var r batchResult
+					// Each line is rendered straight into the batch's
+					// buffer, sized for the batch's tokens and their
+					// claims (about three quarters of a token's length).
+					size := 0
 					for _, in := range j.lines {
-						lr := v.line(ctx, in)
-						r.out = append(r.out, lr.line...)
-						r.classes = append(r.classes, lr.class)
+						size += 512 + len(in.raw)
+					}
+					r := batchResult{out: make([]byte, 0, size), classes: make([]failure.Class, 0, len(j.lines))}
+					for _, in := range j.lines {
+						var class failure.Class
+						r.out, class = v.line(ctx, in, r.out)
+						r.classes = append(r.classes, class)
 					}
 					j.res <- r
 				case <-ctx.Done():
@@ -307,6 +314,7 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 // streamVerifier verifies the lines of one stream.
 type streamVerifier struct {
 	c       StreamConfig
+	checks  int // room for a line's checks: verification and expectations
 	parser  verify.Parser
 	issuers map[string]*streamIssuer // read-only after start
 }
@@ -324,15 +332,10 @@ func (v *streamVerifier) provider(ctx context.Context, iss string) (*verify.Prov
 	return si.p, si.err
 }
 
-// lineResult is one token's output line and class.
-type lineResult struct {
-	line  []byte
-	class failure.Class
-}
-
-// line verifies one token and renders its result line.
-func (v *streamVerifier) line(ctx context.Context, j inLine) lineResult {
-	l := streamLine{Index: j.index, Checks: []verify.Check{}}
+// line verifies one token, appends its result line to b, and returns the
+// extended buffer and the line's class.
+func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, failure.Class) {
+	l := streamLine{Index: j.index, Checks: make([]verify.Check, 0, v.checks)}
 	if v.c.ShowTokens {
 		l.Token = j.raw
 	}
@@ -377,7 +380,7 @@ func (v *streamVerifier) line(ctx context.Context, j inLine) lineResult {
 	if !l.OK {
 		l.Class = &class
 	}
-	return lineResult{line: l.appendJSON(make([]byte, 0, 256+len(l.Claims))), class: class}
+	return l.appendJSON(b), class
 }
 
 // verify routes raw to its issuer and verifies it there. It fills in l's
