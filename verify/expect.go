@@ -140,7 +140,15 @@ func groupsOf(v any) (groups []string, malformed bool) {
 // array): a missing claim does not show that a group is absent.
 func (e Expectations) Evaluate(sources []Source) []Check {
 	consulted, unverified := e.views(sources)
-	summary := present(consulted)
+	// The summary of what the sources hold goes only into the details of
+	// failed and negative checks: built once, when first needed.
+	summ, summarized := "", false
+	summary := func() string {
+		if !summarized {
+			summ, summarized = present(consulted), true
+		}
+		return summ
+	}
 	// Absence is proved only by a consulted source that carries the claim:
 	// a source without it may simply not have been given the groups.
 	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
@@ -153,7 +161,7 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		if c.OK {
 			c.Detail = "found in " + strings.Join(in, ", ")
 		} else {
-			c.Detail = "missing everywhere; " + summary
+			c.Detail = "missing everywhere; " + summary()
 			if u := withGroup(unverified, g); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
 			}
@@ -174,9 +182,9 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
 		switch {
 		case !carried:
-			c.Detail = noProof + summary
+			c.Detail = noProof + summary()
 		case c.OK:
-			c.Detail = "absent; " + summary
+			c.Detail = "absent; " + summary()
 		default:
 			c.Detail = "present in " + strings.Join(in, ", ")
 		}
@@ -184,9 +192,9 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	}
 
 	if e.ExactGroups {
-		c := exactCheck(consulted, expected, summary)
+		c := exactCheck(consulted, expected, summary())
 		if !carried {
-			c.OK, c.Detail = false, noProof+summary
+			c.OK, c.Detail = false, noProof+summary()
 		}
 		checks = append(checks, c)
 	}

@@ -95,7 +95,7 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 	}
 	for {
 		d.space()
-		k, ok := d.str()
+		k, ok := d.key()
 		if !ok {
 			return nil, false
 		}
@@ -130,7 +130,8 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 
 func (d *plainDecoder) array(depth int) ([]any, bool) {
 	d.i++ // '['
-	a := make([]any, 0)
+	// Room for a few elements (groups, aud, amr) in one allocation.
+	a := make([]any, 0, 4)
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
@@ -188,22 +189,108 @@ func (d *plainDecoder) value(depth int) (any, bool) {
 	return nil, false
 }
 
+// key reads a member name as str does, returning the claim names most
+// tokens carry as constants instead of allocating each token's own copy.
+func (d *plainDecoder) key() (string, bool) {
+	b, ok := d.span()
+	if !ok {
+		return "", false
+	}
+	if k, ok := commonKey(b); ok {
+		return k, true
+	}
+	return string(b), true
+}
+
+// commonKey returns the constant equal to b when b is one of the claim
+// names most tokens carry. (The conversion in the switch does not
+// allocate.)
+func commonKey(b []byte) (string, bool) {
+	switch string(b) {
+	case "iss":
+		return "iss", true
+	case "sub":
+		return "sub", true
+	case "aud":
+		return "aud", true
+	case "exp":
+		return "exp", true
+	case "iat":
+		return "iat", true
+	case "nbf":
+		return "nbf", true
+	case "jti":
+		return "jti", true
+	case "azp":
+		return "azp", true
+	case "scp":
+		return "scp", true
+	case "cid":
+		return "cid", true
+	case "uid":
+		return "uid", true
+	case "sid":
+		return "sid", true
+	case "amr":
+		return "amr", true
+	case "acr":
+		return "acr", true
+	case "ver":
+		return "ver", true
+	case "name":
+		return "name", true
+	case "email":
+		return "email", true
+	case "nonce":
+		return "nonce", true
+	case "scope":
+		return "scope", true
+	case "roles":
+		return "roles", true
+	case "groups":
+		return "groups", true
+	case "at_hash":
+		return "at_hash", true
+	case "c_hash":
+		return "c_hash", true
+	case "auth_time":
+		return "auth_time", true
+	case "client_id":
+		return "client_id", true
+	case "email_verified":
+		return "email_verified", true
+	case "preferred_username":
+		return "preferred_username", true
+	}
+	return "", false
+}
+
 // str reads a string of printable ASCII without escapes.
 func (d *plainDecoder) str() (string, bool) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
+	b, ok := d.span()
+	if !ok {
 		return "", false
+	}
+	return string(b), true
+}
+
+// span reads a string of printable ASCII without escapes and returns its
+// contents, which alias the input.
+func (d *plainDecoder) span() ([]byte, bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return nil, false
 	}
 	start := d.i + 1
 	for j := start; j < len(d.b); j++ {
 		switch c := d.b[j]; {
 		case c == '"':
 			d.i = j + 1
-			return string(d.b[start:j]), true
+			return d.b[start:j], true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
+			return nil, false
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // number reads a number of JSON's grammar and converts it as encoding/json
