@@ -14,7 +14,7 @@ import (
 // outside ASCII in a string, a syntax error, deep nesting — is left to
 // encoding/json, so that its rules and errors apply unchanged.
 func decodeObject(b []byte, v *map[string]any) error {
-	d := plainDecoder{b: b}
+	d := plainDecoder{b: b, s: string(b)}
 	if m, ok := d.object(0); ok {
 		d.space()
 		if d.i == len(d.b) {
@@ -30,7 +30,7 @@ func decodeObject(b []byte, v *map[string]any) error {
 // says whether a top-level key differs from one of go-oidc's typed claims
 // only in case (all its keys being ASCII).
 func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
-	d := plainDecoder{b: b, checkKeys: true}
+	d := plainDecoder{b: b, s: string(b), checkKeys: true}
 	if m, ok := d.object(0); ok {
 		d.space()
 		if d.i == len(d.b) {
@@ -46,6 +46,9 @@ func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
 // plainDecoder is decodeObject's parser; ok=false means "not plain".
 type plainDecoder struct {
 	b []byte
+	// s is b as one string: the decoded strings are slices of it, which
+	// costs one allocation per document instead of one per string.
+	s string
 	i int
 	// checkKeys asks for folds: a top-level key that folds to one of
 	// oidcFields without being it.
@@ -192,14 +195,14 @@ func (d *plainDecoder) value(depth int) (any, bool) {
 // key reads a member name as str does, returning the claim names most
 // tokens carry as constants instead of allocating each token's own copy.
 func (d *plainDecoder) key() (string, bool) {
-	b, ok := d.span()
+	start, end, ok := d.span()
 	if !ok {
 		return "", false
 	}
-	if k, ok := commonKey(b); ok {
+	if k, ok := commonKey(d.b[start:end]); ok {
 		return k, true
 	}
-	return string(b), true
+	return d.s[start:end], true
 }
 
 // commonKey returns the constant equal to b when b is one of the claim
@@ -267,30 +270,30 @@ func commonKey(b []byte) (string, bool) {
 
 // str reads a string of printable ASCII without escapes.
 func (d *plainDecoder) str() (string, bool) {
-	b, ok := d.span()
+	start, end, ok := d.span()
 	if !ok {
 		return "", false
 	}
-	return string(b), true
+	return d.s[start:end], true
 }
 
-// span reads a string of printable ASCII without escapes and returns its
-// contents, which alias the input.
-func (d *plainDecoder) span() ([]byte, bool) {
+// span reads a string of printable ASCII without escapes and returns the
+// bounds of its contents in the input.
+func (d *plainDecoder) span() (start, end int, ok bool) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return nil, false
+		return 0, 0, false
 	}
-	start := d.i + 1
+	start = d.i + 1
 	for j := start; j < len(d.b); j++ {
 		switch c := d.b[j]; {
 		case c == '"':
 			d.i = j + 1
-			return d.b[start:j], true
+			return start, j, true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false
+			return 0, 0, false
 		}
 	}
-	return nil, false
+	return 0, 0, false
 }
 
 // number reads a number of JSON's grammar and converts it as encoding/json
