@@ -186,13 +186,19 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 // isBase64URL reports whether s holds only the unpadded base64url alphabet.
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		// One load per byte rather than five comparisons.
+		if base64URLTable[s[i]] != '1' {
 			return false
 		}
 	}
 	return true
 }
+
+// base64URLTable marks with '1' the bytes of unpadded base64url, by value.
+const base64URLTable = "0000000000000000000000000000000000000000000001001111111111000000" +
+	"0111111111111111111111111110000101111111111111111111111111100000" +
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
