@@ -118,17 +118,26 @@ func groupsOf(v any) (groups []string, malformed bool) {
 	case []string:
 		return uniq(x), false
 	case []any:
+		// uniq's result, built in one allocation.
+		groups = make([]string, 0, len(x))
 		for _, item := range x {
+			var name string
 			switch g := item.(type) {
 			case string:
-				groups = append(groups, g)
+				name = g
 			case float64:
-				groups = append(groups, strconv.FormatFloat(g, 'f', -1, 64))
+				name = strconv.FormatFloat(g, 'f', -1, 64)
 			default:
 				return nil, true
 			}
+			if !slices.Contains(groups, name) {
+				groups = append(groups, name)
+			}
 		}
-		return uniq(groups), false
+		if len(groups) == 0 {
+			return nil, false
+		}
+		return groups, false
 	}
 	return nil, true
 }

@@ -98,11 +98,13 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 	}
 	for {
 		d.space()
-		k, ok := d.key()
+		k, common, ok := d.key()
 		if !ok {
 			return nil, false
 		}
-		if depth == 0 && d.checkKeys && !d.folds && foldsToOIDCField(k) {
+		// A common key is lower-case ASCII, as are oidcFields: it folds
+		// to one of them only by being it.
+		if depth == 0 && d.checkKeys && !d.folds && !common && foldsToOIDCField(k) {
 			d.folds = true
 		}
 		d.space()
@@ -194,15 +196,16 @@ func (d *plainDecoder) value(depth int) (any, bool) {
 
 // key reads a member name as str does, returning the claim names most
 // tokens carry as constants instead of allocating each token's own copy.
-func (d *plainDecoder) key() (string, bool) {
+// common says which.
+func (d *plainDecoder) key() (k string, common, ok bool) {
 	start, end, ok := d.span()
 	if !ok {
-		return "", false
+		return "", false, false
 	}
 	if k, ok := commonKey(d.b[start:end]); ok {
-		return k, true
+		return k, true, true
 	}
-	return d.s[start:end], true
+	return d.s[start:end], false, true
 }
 
 // commonKey returns the constant equal to b when b is one of the claim

@@ -43,6 +43,17 @@ func TestCommonKeys(t *testing.T) {
 		if k, ok := commonKey([]byte(n)); !ok || k != n {
 			t.Errorf("commonKey(%q) = %q, %v", n, k, ok)
 		}
+		// The decoder skips the fold check for these keys: they must be
+		// lower-case ASCII, folding to no other go-oidc field.
+		if strings.ToLower(n) != n || foldsToOIDCField(n) {
+			t.Errorf("common key %q is not lower case or folds to a go-oidc field", n)
+		}
+		for _, f := range oidcFields {
+			in := `{"` + strings.ToUpper(f) + `":1,"` + n + `":2}`
+			if _, plain, folds := decodeClaims([]byte(in)); !plain || !folds {
+				t.Errorf("%s: plain %v folds %v, want both", in, plain, folds)
+			}
+		}
 		for _, other := range []string{strings.ToUpper(n), n + "x", n[1:], " " + n} {
 			if k, ok := commonKey([]byte(other)); ok {
 				t.Errorf("commonKey(%q) = %q, want no constant", other, k)
