@@ -143,6 +143,9 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 			}
 		})
 	}()
+	// bufs recycles the batches' output buffers from the writer to the
+	// workers: at most Window of them are in use at once.
+	var bufs sync.Pool
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -163,7 +166,7 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 					for _, in := range j.lines {
 						size += 512 + len(in.raw)
 					}
-					r := batchResult{out: make([]byte, 0, size), classes: make([]failure.Class, 0, len(j.lines))}
+					r := batchResult{out: getBuf(&bufs, size), classes: make([]failure.Class, 0, len(j.lines))}
 					for _, in := range j.lines {
 						var class failure.Class
 						r.out, class = v.line(ctx, in, r.out)
@@ -234,6 +237,9 @@ loop:
 		if werr == nil {
 			_, werr = w.Write(r.out)
 		}
+		// Written (bufio keeps no reference): the buffer serves another
+		// batch.
+		bufs.Put(&r.out)
 		if werr != nil {
 			// A closed pipe downstream: stop reading and verifying.
 			cancel()
@@ -416,6 +422,15 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 		return nil, nil, err
 	}
 	return tok, parsed.Payload(), nil
+}
+
+// getBuf returns an empty buffer from pool, or a new one, with room for
+// size bytes.
+func getBuf(pool *sync.Pool, size int) []byte {
+	if p, ok := pool.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
 }
 
 // lineClass is the class of a result line: that of its error, or "".
