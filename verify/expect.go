@@ -161,9 +161,9 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	// Absence is proved only by a consulted source that carries the claim:
 	// a source without it may simply not have been given the groups.
 	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
-	var checks []Check
-
 	expected := clean(e.ExpectGroups)
+	checks := make([]Check, 0, len(expected)+len(e.ForbidGroups)+1)
+
 	for _, g := range expected {
 		in := withGroup(consulted, g)
 		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
@@ -206,6 +206,9 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 			c.OK, c.Detail = false, noProof+summary()
 		}
 		checks = append(checks, c)
+	}
+	if len(checks) == 0 {
+		return nil // as before the slice was sized up front
 	}
 	return checks
 }
@@ -307,7 +310,10 @@ func present(consulted []groupView) string {
 // clean trims the configured group names and drops empty and repeated ones,
 // as "IT, Everyone," on a command line means two groups.
 func clean(groups []string) []string {
-	var out []string
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(groups))
 	for _, g := range groups {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(out, g) {
 			out = append(out, g)
