@@ -27,8 +27,13 @@ e2e:
 build:
 	$(GO) build -o bin/claimcheck ./cmd/claimcheck
 
+# Every figure the issues name: the core benchmarks, the suite and
+# refresh-token figures, and streaming verify against raw RS256 (and, with
+# STEP=/path/to/step, against smallstep's step).
 bench:
 	bash bench/run.sh
+	sh bench/suite.sh
+	bash bench/verify.sh
 
 # Short fuzzing of every parser (FUZZTIME=5m for a real session).
 FUZZTIME ?= 30s

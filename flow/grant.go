@@ -63,6 +63,16 @@ func Refresh(ctx context.Context, c Config, refreshToken string) (*Tokens, error
 	if refreshToken == "" {
 		return nil, failure.New(failure.Usage, "refresh token", "empty")
 	}
+	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+		// An expired access token makes the source refresh at once.
+		return oauthConfig(c, style).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
+	})
+}
+
+// tokenRequest makes one token request through x/oauth2: request gets a
+// context carrying the recording client and the client authentication
+// style, and its errors are classed as Exchange's are.
+func tokenRequest(ctx context.Context, c Config, request func(context.Context, oauth2.AuthStyle) (*oauth2.Token, error)) (*Tokens, error) {
 	style, err := grantConfig(c)
 	if err != nil {
 		return nil, err
@@ -72,10 +82,7 @@ func Refresh(ctx context.Context, c Config, refreshToken string) (*Tokens, error
 		return nil, err
 	}
 	defer done()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
-	// An expired access token makes the source refresh at once.
-	src := oauthConfig(c, style).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})
-	tok, err := src.Token()
+	tok, err := request(context.WithValue(ctx, oauth2.HTTPClient, client), style)
 	if err != nil {
 		return nil, tokenError(ctx, err, rec)
 	}
@@ -91,20 +98,9 @@ func Password(ctx context.Context, c Config, username, password string) (*Tokens
 	if password == "" {
 		return nil, failure.New(failure.Usage, "password", "empty (CLAIMCHECK_PASSWORD or --password-stdin)")
 	}
-	style, err := grantConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	client, rec, done, err := recordingClient(c.HTTPClient)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	tok, err := oauthConfig(c, style).PasswordCredentialsToken(context.WithValue(ctx, oauth2.HTTPClient, client), username, password)
-	if err != nil {
-		return nil, tokenError(ctx, err, rec)
-	}
-	return tokensOf(tok), nil
+	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+		return oauthConfig(c, style).PasswordCredentialsToken(ctx, username, password)
+	})
 }
 
 // ClientCredentials performs the client credentials grant (RFC 6749 §4.4)
@@ -113,24 +109,13 @@ func ClientCredentials(ctx context.Context, c Config) (*Tokens, error) {
 	if c.ClientSecret == "" {
 		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET)")
 	}
-	style, err := grantConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	client, rec, done, err := recordingClient(c.HTTPClient)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	cc := clientcredentials.Config{
-		ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenEndpoint,
-		Scopes: c.Scopes, AuthStyle: style,
-	}
-	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, client))
-	if err != nil {
-		return nil, tokenError(ctx, err, rec)
-	}
-	return tokensOf(tok), nil
+	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+		cc := clientcredentials.Config{
+			ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenEndpoint,
+			Scopes: c.Scopes, AuthStyle: style,
+		}
+		return cc.Token(ctx)
+	})
 }
 
 // DeviceAuthorization is the device authorization response of RFC 8628 §3.2.
