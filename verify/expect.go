@@ -118,17 +118,26 @@ func groupsOf(v any) (groups []string, malformed bool) {
 	case []string:
 		return uniq(x), false
 	case []any:
+		// uniq's result, built in one allocation.
+		groups = make([]string, 0, len(x))
 		for _, item := range x {
+			var name string
 			switch g := item.(type) {
 			case string:
-				groups = append(groups, g)
+				name = g
 			case float64:
-				groups = append(groups, strconv.FormatFloat(g, 'f', -1, 64))
+				name = strconv.FormatFloat(g, 'f', -1, 64)
 			default:
 				return nil, true
 			}
+			if !slices.Contains(groups, name) {
+				groups = append(groups, name)
+			}
 		}
-		return uniq(groups), false
+		if len(groups) == 0 {
+			return nil, false
+		}
+		return groups, false
 	}
 	return nil, true
 }
@@ -140,20 +149,28 @@ func groupsOf(v any) (groups []string, malformed bool) {
 // array): a missing claim does not show that a group is absent.
 func (e Expectations) Evaluate(sources []Source) []Check {
 	consulted, unverified := e.views(sources)
-	summary := present(consulted)
+	// The summary of what the sources hold goes only into the details of
+	// failed and negative checks: built once, when first needed.
+	summ, summarized := "", false
+	summary := func() string {
+		if !summarized {
+			summ, summarized = present(consulted), true
+		}
+		return summ
+	}
 	// Absence is proved only by a consulted source that carries the claim:
 	// a source without it may simply not have been given the groups.
 	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
-	var checks []Check
-
 	expected := clean(e.ExpectGroups)
+	checks := make([]Check, 0, len(expected)+len(e.ForbidGroups)+1)
+
 	for _, g := range expected {
 		in := withGroup(consulted, g)
 		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
 		if c.OK {
 			c.Detail = "found in " + strings.Join(in, ", ")
 		} else {
-			c.Detail = "missing everywhere; " + summary
+			c.Detail = "missing everywhere; " + summary()
 			if u := withGroup(unverified, g); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
 			}
@@ -174,9 +191,9 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
 		switch {
 		case !carried:
-			c.Detail = noProof + summary
+			c.Detail = noProof + summary()
 		case c.OK:
-			c.Detail = "absent; " + summary
+			c.Detail = "absent; " + summary()
 		default:
 			c.Detail = "present in " + strings.Join(in, ", ")
 		}
@@ -184,11 +201,14 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	}
 
 	if e.ExactGroups {
-		c := exactCheck(consulted, expected, summary)
+		c := exactCheck(consulted, expected, summary())
 		if !carried {
-			c.OK, c.Detail = false, noProof+summary
+			c.OK, c.Detail = false, noProof+summary()
 		}
 		checks = append(checks, c)
+	}
+	if len(checks) == 0 {
+		return nil // as before the slice was sized up front
 	}
 	return checks
 }
@@ -290,7 +310,10 @@ func present(consulted []groupView) string {
 // clean trims the configured group names and drops empty and repeated ones,
 // as "IT, Everyone," on a command line means two groups.
 func clean(groups []string) []string {
-	var out []string
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(groups))
 	for _, g := range groups {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(out, g) {
 			out = append(out, g)

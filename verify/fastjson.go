@@ -14,7 +14,7 @@ import (
 // outside ASCII in a string, a syntax error, deep nesting — is left to
 // encoding/json, so that its rules and errors apply unchanged.
 func decodeObject(b []byte, v *map[string]any) error {
-	d := plainDecoder{b: b}
+	d := plainDecoder{b: b, s: string(b)}
 	if m, ok := d.object(0); ok {
 		d.space()
 		if d.i == len(d.b) {
@@ -30,7 +30,7 @@ func decodeObject(b []byte, v *map[string]any) error {
 // says whether a top-level key differs from one of go-oidc's typed claims
 // only in case (all its keys being ASCII).
 func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
-	d := plainDecoder{b: b, checkKeys: true}
+	d := plainDecoder{b: b, s: string(b), checkKeys: true}
 	if m, ok := d.object(0); ok {
 		d.space()
 		if d.i == len(d.b) {
@@ -46,6 +46,9 @@ func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
 // plainDecoder is decodeObject's parser; ok=false means "not plain".
 type plainDecoder struct {
 	b []byte
+	// s is b as one string: the decoded strings are slices of it, which
+	// costs one allocation per document instead of one per string.
+	s string
 	i int
 	// checkKeys asks for folds: a top-level key that folds to one of
 	// oidcFields without being it.
@@ -95,11 +98,13 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 	}
 	for {
 		d.space()
-		k, ok := d.str()
+		k, common, ok := d.key()
 		if !ok {
 			return nil, false
 		}
-		if depth == 0 && d.checkKeys && !d.folds && foldsToOIDCField(k) {
+		// A common key is lower-case ASCII, as are oidcFields: it folds
+		// to one of them only by being it.
+		if depth == 0 && d.checkKeys && !d.folds && !common && foldsToOIDCField(k) {
 			d.folds = true
 		}
 		d.space()
@@ -130,7 +135,8 @@ func (d *plainDecoder) object(depth int) (map[string]any, bool) {
 
 func (d *plainDecoder) array(depth int) ([]any, bool) {
 	d.i++ // '['
-	a := make([]any, 0)
+	// Room for a few elements (groups, aud, amr) in one allocation.
+	a := make([]any, 0, 4)
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
@@ -188,22 +194,109 @@ func (d *plainDecoder) value(depth int) (any, bool) {
 	return nil, false
 }
 
+// key reads a member name as str does, returning the claim names most
+// tokens carry as constants instead of allocating each token's own copy.
+// common says which.
+func (d *plainDecoder) key() (k string, common, ok bool) {
+	start, end, ok := d.span()
+	if !ok {
+		return "", false, false
+	}
+	if k, ok := commonKey(d.b[start:end]); ok {
+		return k, true, true
+	}
+	return d.s[start:end], false, true
+}
+
+// commonKey returns the constant equal to b when b is one of the claim
+// names most tokens carry. (The conversion in the switch does not
+// allocate.)
+func commonKey(b []byte) (string, bool) {
+	switch string(b) {
+	case "iss":
+		return "iss", true
+	case "sub":
+		return "sub", true
+	case "aud":
+		return "aud", true
+	case "exp":
+		return "exp", true
+	case "iat":
+		return "iat", true
+	case "nbf":
+		return "nbf", true
+	case "jti":
+		return "jti", true
+	case "azp":
+		return "azp", true
+	case "scp":
+		return "scp", true
+	case "cid":
+		return "cid", true
+	case "uid":
+		return "uid", true
+	case "sid":
+		return "sid", true
+	case "amr":
+		return "amr", true
+	case "acr":
+		return "acr", true
+	case "ver":
+		return "ver", true
+	case "name":
+		return "name", true
+	case "email":
+		return "email", true
+	case "nonce":
+		return "nonce", true
+	case "scope":
+		return "scope", true
+	case "roles":
+		return "roles", true
+	case "groups":
+		return "groups", true
+	case "at_hash":
+		return "at_hash", true
+	case "c_hash":
+		return "c_hash", true
+	case "auth_time":
+		return "auth_time", true
+	case "client_id":
+		return "client_id", true
+	case "email_verified":
+		return "email_verified", true
+	case "preferred_username":
+		return "preferred_username", true
+	}
+	return "", false
+}
+
 // str reads a string of printable ASCII without escapes.
 func (d *plainDecoder) str() (string, bool) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
+	start, end, ok := d.span()
+	if !ok {
 		return "", false
 	}
-	start := d.i + 1
+	return d.s[start:end], true
+}
+
+// span reads a string of printable ASCII without escapes and returns the
+// bounds of its contents in the input.
+func (d *plainDecoder) span() (start, end int, ok bool) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return 0, 0, false
+	}
+	start = d.i + 1
 	for j := start; j < len(d.b); j++ {
 		switch c := d.b[j]; {
 		case c == '"':
 			d.i = j + 1
-			return string(d.b[start:j]), true
+			return start, j, true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
+			return 0, 0, false
 		}
 	}
-	return "", false
+	return 0, 0, false
 }
 
 // number reads a number of JSON's grammar and converts it as encoding/json

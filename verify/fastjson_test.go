@@ -31,3 +31,41 @@ func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestCommonKeys checks the interned claim names: each is returned for its
+// own spelling only, and the decoder's maps with them match encoding/json's
+// at the top level and below it.
+func TestCommonKeys(t *testing.T) {
+	names := []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "azp", "scp", "cid", "uid", "sid", "amr", "acr",
+		"ver", "name", "email", "nonce", "scope", "roles", "groups", "at_hash", "c_hash", "auth_time", "client_id",
+		"email_verified", "preferred_username"}
+	for _, n := range names {
+		if k, ok := commonKey([]byte(n)); !ok || k != n {
+			t.Errorf("commonKey(%q) = %q, %v", n, k, ok)
+		}
+		// The decoder skips the fold check for these keys: they must be
+		// lower-case ASCII, folding to no other go-oidc field.
+		if strings.ToLower(n) != n || foldsToOIDCField(n) {
+			t.Errorf("common key %q is not lower case or folds to a go-oidc field", n)
+		}
+		for _, f := range oidcFields {
+			in := `{"` + strings.ToUpper(f) + `":1,"` + n + `":2}`
+			if _, plain, folds := decodeClaims([]byte(in)); !plain || !folds {
+				t.Errorf("%s: plain %v folds %v, want both", in, plain, folds)
+			}
+		}
+		for _, other := range []string{strings.ToUpper(n), n + "x", n[1:], " " + n} {
+			if k, ok := commonKey([]byte(other)); ok {
+				t.Errorf("commonKey(%q) = %q, want no constant", other, k)
+			}
+		}
+		in := `{"` + n + `":1,"x":{"` + n + `":[2]},"` + strings.ToUpper(n) + `":3}`
+		var want, got map[string]any
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := decodeObject([]byte(in), &got); err != nil || !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: encoding/json %v, decodeObject %v (%v)", in, want, got, err)
+		}
+	}
+}

@@ -131,20 +131,24 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
 		return nil, errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
 	}
-	parts := strings.Split(raw, ".")
-	switch len(parts) {
+	// Split without allocating: a compact JWS has exactly two dots.
+	switch n := strings.Count(raw, ".") + 1; n {
 	case 3:
 	case 5:
 		return nil, errors.New("5 segments: an encrypted token (JWE), which claimcheck cannot decrypt")
 	default:
-		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", len(parts))
+		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", n)
 	}
+	var parts [3]string
+	i := strings.IndexByte(raw, '.')
+	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
+	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
 	for i, part := range parts {
 		if !isBase64URL(part) {
 			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
 		}
 	}
-	t := &compactJWT{segs: [3]string(parts)}
+	t := &compactJWT{segs: parts}
 	cached := cache.get(parts[0])
 	if cached != nil {
 		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
@@ -186,13 +190,19 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 // isBase64URL reports whether s holds only the unpadded base64url alphabet.
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		// One load per byte rather than five comparisons.
+		if base64URLTable[s[i]] != '1' {
 			return false
 		}
 	}
 	return true
 }
+
+// base64URLTable marks with '1' the bytes of unpadded base64url, by value.
+const base64URLTable = "0000000000000000000000000000000000000000000001001111111111000000" +
+	"0111111111111111111111111110000101111111111111111111111111100000" +
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)

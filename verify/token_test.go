@@ -714,3 +714,30 @@ func TestVerifyIDTokenConcurrent(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestIsBase64URLAlphabet holds isBase64URL to the unpadded base64url
+// alphabet of RFC 4648 section 5, byte by byte.
+func TestIsBase64URLAlphabet(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for c := range 256 {
+		want := strings.IndexByte(alphabet, byte(c)) >= 0
+		if got := isBase64URL(string([]byte{byte(c)})); got != want {
+			t.Errorf("isBase64URL(%q) = %v, want %v", byte(c), got, want)
+		}
+		if got := isBase64URL("abc" + string([]byte{byte(c)}) + "xyz"); got != want {
+			t.Errorf("isBase64URL with %q inside = %v, want %v", byte(c), got, want)
+		}
+	}
+	if !isBase64URL("") || !isBase64URL(alphabet) || isBase64URL(alphabet+"=") {
+		t.Error("isBase64URL: wrong on the empty string, the alphabet, or padding")
+	}
+}
+
+func BenchmarkIsBase64URL(b *testing.B) {
+	s := strings.Repeat("eyJhbGciOiJSUzI1NiIsImtpZCI6ImJlbmNoLTEifQ-_", 20)
+	for b.Loop() {
+		if !isBase64URL(s) {
+			b.Fatal("not base64url")
+		}
+	}
+}

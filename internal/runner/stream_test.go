@@ -299,3 +299,14 @@ func TestVerifyStreamInteractive(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStreamVerifiedDetail holds the stream's constant details to
+// verifiedDetail's, for each algorithm and an unusual one.
+func TestStreamVerifiedDetail(t *testing.T) {
+	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", ""} {
+		tok := &verify.Token{Header: map[string]any{"alg": alg}}
+		if got, want := streamVerifiedDetail(tok), verifiedDetail(tok, nil); got != want {
+			t.Errorf("%s: %q, want %q", alg, got, want)
+		}
+	}
+}
