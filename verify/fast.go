@@ -155,15 +155,8 @@ func (p *Parsed) Payload() []byte {
 // path: the same checks, verdict and failure class.
 func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTokenOptions) (*Token, error) {
 	const op = "ID token"
-	switch {
-	case o.ClientID == "":
-		return nil, failure.New(failure.Usage, op, "no client ID to check aud against")
-	case o.Nonce == "" && !o.NoNonce:
-		return nil, failure.New(failure.Usage, op, "no nonce to compare (NoNonce must be set to verify without one)")
-	case o.RequireAtHash && o.AccessToken == "":
-		return nil, failure.New(failure.Usage, op, "at_hash is required but no access token was given to check it against")
-	case o.RequireCHash && o.Code == "":
-		return nil, failure.New(failure.Usage, op, "c_hash is required but no code was given to check it against")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if tok.err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", tok.err)

@@ -232,6 +232,23 @@ func algProblem(alg string, accepted, advertised []string, field string) error {
 	return fmt.Errorf("alg %s is not in the provider's %s %s", quote(alg), field, quoteList(advertised))
 }
 
+// check refuses options that cannot be right: a verification without them
+// would silently skip a check.
+func (o IDTokenOptions) check() error {
+	const op = "ID token"
+	switch {
+	case o.ClientID == "":
+		return failure.New(failure.Usage, op, "no client ID to check aud against")
+	case o.Nonce == "" && !o.NoNonce:
+		return failure.New(failure.Usage, op, "no nonce to compare (NoNonce must be set to verify without one)")
+	case o.RequireAtHash && o.AccessToken == "":
+		return failure.New(failure.Usage, op, "at_hash is required but no access token was given to check it against")
+	case o.RequireCHash && o.Code == "":
+		return failure.New(failure.Usage, op, "c_hash is required but no code was given to check it against")
+	}
+	return nil
+}
+
 // VerifyIDToken verifies an ID token: go-oidc's checks (signature against
 // the provider's JWKS with the advertised algorithms, iss, aud) and the
 // ones go-oidc leaves to its callers (compact form, alg never none or HS*,
@@ -243,15 +260,8 @@ func algProblem(alg string, accepted, advertised []string, field string) error {
 // (failure.Provider) and options that cannot be right (failure.Usage).
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, o IDTokenOptions) (*Token, error) {
 	const op = "ID token"
-	switch {
-	case o.ClientID == "":
-		return nil, failure.New(failure.Usage, op, "no client ID to check aud against")
-	case o.Nonce == "" && !o.NoNonce:
-		return nil, failure.New(failure.Usage, op, "no nonce to compare (NoNonce must be set to verify without one)")
-	case o.RequireAtHash && o.AccessToken == "":
-		return nil, failure.New(failure.Usage, op, "at_hash is required but no access token was given to check it against")
-	case o.RequireCHash && o.Code == "":
-		return nil, failure.New(failure.Usage, op, "c_hash is required but no code was given to check it against")
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	t, err := parseCompact(raw)
 	if err != nil {
