@@ -171,7 +171,7 @@ func TestGrantDeviceCodeOIDCProvider(t *testing.T) {
 		t.Parallel()
 		c := cell{name: "device_code", client: harness.PublicClient, grant: "device_code", browser: []string{"--device", "--consent", "cancel"}}
 		r := claimcheck(t, op, ps[0], harness.Alice, c)
-		wantError(t, r, 3, "flow", "denied", "access_denied")
+		wantError(t, r, 3, "flow", "denied the device authorization", "access_denied", "End-User aborted interaction")
 		wantDeviceBrowserOK(t, r)
 		if len(r.Report.Tokens) != 0 {
 			t.Errorf("an aborted device authorization has tokens: %v", keys(r.Report.Tokens))
