@@ -41,13 +41,28 @@ type ProviderOptions struct {
 // defaultClockSkew is --clock-skew's default, and the demo's allowance.
 const defaultClockSkew = 2 * time.Minute
 
+// maxClockSkew bounds --clock-skew: an allowance of hours would switch the
+// checks of exp, iat and nbf off in effect.
+const maxClockSkew = 10 * time.Minute
+
+// checkClockSkew refuses a negative --clock-skew or one above maxClockSkew.
+func checkClockSkew(d time.Duration) error {
+	if d < 0 {
+		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", d)
+	}
+	if d > maxClockSkew {
+		return failure.New(failure.Usage, "--clock-skew", "%s is above the limit of %s", d, maxClockSkew)
+	}
+	return nil
+}
+
 func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
 	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
-	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time (at most 10m)")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 }
 
@@ -76,8 +91,8 @@ func (o *ProviderOptions) resolve(ctx context.Context, fs *pflag.FlagSet, ios *I
 	if o.HTTPTimeout <= 0 {
 		return failure.New(failure.Usage, "--http-timeout", "must be positive (got %s)", o.HTTPTimeout)
 	}
-	if o.ClockSkew < 0 {
-		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", o.ClockSkew)
+	if err := checkClockSkew(o.ClockSkew); err != nil {
+		return err
 	}
 	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
 		o.secretFromFlag = true
