@@ -25,7 +25,7 @@ func (o *GrantOptions) addFlags(fs *pflag.FlagSet) {
 // apply reads the grant's secrets (never from a flag) and puts the grant in
 // cfg. stdin is read at most once: by one secret.
 // stdinUsed says that the client secret was read from stdin already.
-func (o *GrantOptions) apply(cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool) error {
+func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool) error {
 	if o.PrintRefreshToken {
 		cfg.OnRefreshToken = func(rt string) {
 			fmt.Fprintf(ios.ErrOut, "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): %s\n", rt)
@@ -52,8 +52,11 @@ func (o *GrantOptions) apply(cfg *runner.Config, fl *FlowOptions, u *UserOptions
 			if stdinUsed {
 				return failure.New(failure.Usage, "--grant refresh_token", "set CLAIMCHECK_REFRESH_TOKEN: stdin already carries the client secret")
 			}
-			s, err := readLine(ios.In)
+			s, err := readLine(ctx, ios.In)
 			if err != nil {
+				if ctx.Err() != nil {
+					return stdinError("--grant refresh_token", "the refresh token", err)
+				}
 				return failure.New(failure.Usage, "--grant refresh_token", "no refresh token in CLAIMCHECK_REFRESH_TOKEN or on stdin: %v", err)
 			}
 			g.RefreshToken = s
@@ -62,7 +65,7 @@ func (o *GrantOptions) apply(cfg *runner.Config, fl *FlowOptions, u *UserOptions
 		if u.Username == "" {
 			return failure.New(failure.Usage, "--username", "required with --grant password")
 		}
-		pw, err := u.password(ios, stdinUsed)
+		pw, err := u.password(ctx, ios, stdinUsed)
 		if err != nil {
 			return err
 		}

@@ -58,6 +58,10 @@ func TestUsageNothingSent(t *testing.T) {
 		{"zero --http-timeout (no deadline at all)", append(base, "--http-timeout", "0s"), "--http-timeout"},
 		{"negative --http-timeout", append(base, "--http-timeout", "-1s"), "--http-timeout"},
 		{"negative --clock-skew", append(base, "--clock-skew", "-5m"), "--clock-skew"},
+		{"--clock-skew above the limit", append(base, "--clock-skew", "240h"), "limit of 10m0s"},
+		{"verify: --clock-skew above the limit", append([]string{"verify", "--kind", "access_token", "a.b.c", "--clock-skew", "11m"}, base[:4]...), "limit of 10m0s"},
+		{"verify -: --clock-skew above the limit", append([]string{"verify", "-", "--clock-skew", "11m"}, base[:4]...), "limit of 10m0s"},
+		{"test: --clock-skew above the limit", []string{"test", "/nonexistent/claimcheck.yaml", "--clock-skew", "1h"}, "limit of 10m0s"},
 		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -89,14 +90,14 @@ func (o *UserOptions) validate(grant, oktaDomain string, secretStdin bool) error
 
 // password reads the user's password from stdin (--password-stdin) or
 // CLAIMCHECK_PASSWORD. stdinUsed says that stdin carried the client secret.
-func (o *UserOptions) password(ios *IOStreams, stdinUsed bool) (string, error) {
+func (o *UserOptions) password(ctx context.Context, ios *IOStreams, stdinUsed bool) (string, error) {
 	if o.PasswordStdin {
 		if stdinUsed {
 			return "", failure.New(failure.Usage, "--password-stdin", "stdin cannot carry both the password and the client secret; set CLAIMCHECK_CLIENT_SECRET")
 		}
-		pw, err := readLine(ios.In)
+		pw, err := readLine(ctx, ios.In)
 		if err != nil {
-			return "", failure.New(failure.Usage, "--password-stdin", "reading the password from stdin: %w", err)
+			return "", stdinError("--password-stdin", "the password", err)
 		}
 		return pw, nil
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,13 +41,28 @@ type ProviderOptions struct {
 // defaultClockSkew is --clock-skew's default, and the demo's allowance.
 const defaultClockSkew = 2 * time.Minute
 
+// maxClockSkew bounds --clock-skew: an allowance of hours would switch the
+// checks of exp, iat and nbf off in effect.
+const maxClockSkew = 10 * time.Minute
+
+// checkClockSkew refuses a negative --clock-skew or one above maxClockSkew.
+func checkClockSkew(d time.Duration) error {
+	if d < 0 {
+		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", d)
+	}
+	if d > maxClockSkew {
+		return failure.New(failure.Usage, "--clock-skew", "%s is above the limit of %s", d, maxClockSkew)
+	}
+	return nil
+}
+
 func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
 	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
-	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time (at most 10m)")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 }
 
@@ -64,7 +80,7 @@ func checkIssuerURL(flag, iss string) error {
 }
 
 // resolve checks the provider flags and reads a secret given as "-".
-func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
+func (o *ProviderOptions) resolve(ctx context.Context, fs *pflag.FlagSet, ios *IOStreams) error {
 	if o.Issuer == "" {
 		return failure.New(failure.Usage, "--issuer", "required (or CLAIMCHECK_ISSUER)")
 	}
@@ -75,17 +91,17 @@ func (o *ProviderOptions) resolve(fs *pflag.FlagSet, ios *IOStreams) error {
 	if o.HTTPTimeout <= 0 {
 		return failure.New(failure.Usage, "--http-timeout", "must be positive (got %s)", o.HTTPTimeout)
 	}
-	if o.ClockSkew < 0 {
-		return failure.New(failure.Usage, "--clock-skew", "must not be negative (got %s)", o.ClockSkew)
+	if err := checkClockSkew(o.ClockSkew); err != nil {
+		return err
 	}
 	if f := fs.Lookup("client-secret"); f != nil && f.Changed && o.ClientSecret != "-" {
 		o.secretFromFlag = true
 		fmt.Fprintln(ios.ErrOut, "warning: --client-secret on the command line is visible in the process list; set CLAIMCHECK_CLIENT_SECRET or pass --client-secret - and the secret on stdin")
 	}
 	if o.ClientSecret == "-" {
-		s, err := readLine(ios.In)
+		s, err := readLine(ctx, ios.In)
 		if err != nil {
-			return failure.New(failure.Usage, "--client-secret -", "reading the secret from stdin: %w", err)
+			return stdinError("--client-secret -", "the secret", err)
 		}
 		o.ClientSecret = s
 	}
@@ -100,10 +116,38 @@ func (o *ProviderOptions) httpClient() (*http.Client, error) {
 	return c, nil
 }
 
-func readLine(r io.Reader) (string, error) {
+// maxLine bounds a line read from stdin (a secret, password or token).
+const maxLine = 64 << 10
+
+// readLine reads one line of at most maxLine bytes from r. It returns when
+// the line ends (newline or EOF) or when ctx is done, whichever comes first:
+// a read from a terminal or pipe cannot be cancelled, so it runs on its own
+// and is abandoned (the process is about to end) if ctx is done first.
+func readLine(ctx context.Context, r io.Reader) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	type result struct {
+		s   string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := readLineBlocking(r)
+		ch <- result{s, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.s, res.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func readLineBlocking(r io.Reader) (string, error) {
 	var b strings.Builder
 	buf := make([]byte, 1)
-	for b.Len() < 64<<10 {
+	for b.Len() < maxLine {
 		n, err := r.Read(buf)
 		if n == 1 {
 			if buf[0] == '\n' {
@@ -123,6 +167,15 @@ func readLine(r io.Reader) (string, error) {
 		return "", fmt.Errorf("empty")
 	}
 	return s, nil
+}
+
+// stdinError classifies an error of readLine: interrupted when the command's
+// context ended the read, usage otherwise.
+func stdinError(op, what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return failure.New(failure.Interrupted, op, "interrupted while reading %s from stdin", what)
+	}
+	return failure.New(failure.Usage, op, "reading %s from stdin: %w", what, err)
 }
 
 // CheckOptions are the expectations.
@@ -283,7 +336,7 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 
 // config turns the options into a runner configuration; every error is a
 // usage error found before anything is sent.
-func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
+func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
 	if err := o.OutputOptions.validate(); err != nil {
 		return runner.Config{}, err
 	}
@@ -295,7 +348,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if err != nil {
 		return runner.Config{}, err
 	}
-	if err := o.ProviderOptions.resolve(fs, ios); err != nil {
+	if err := o.ProviderOptions.resolve(ctx, fs, ios); err != nil {
 		return runner.Config{}, err
 	}
 	if o.ClientID == "" {
@@ -326,7 +379,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 	if oc != nil && o.Grant == "" && o.Username != "" {
 		// Okta's Authentication API signs the user in; the stand-in
 		// browser then follows the authorize request to the listener.
-		pw, err := o.UserOptions.password(ios, secretStdin)
+		pw, err := o.UserOptions.password(ctx, ios, secretStdin)
 		if err != nil {
 			return runner.Config{}, err
 		}
@@ -337,7 +390,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 		}
 		cfg.Opener = b
 	}
-	if err := o.GrantOptions.apply(&cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin); err != nil {
+	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin); err != nil {
 		return runner.Config{}, err
 	}
 	if err := o.DriftOptions.load(); err != nil {
@@ -348,7 +401,7 @@ func (o *RunOptions) config(fs *pflag.FlagSet, ios *IOStreams) (runner.Config, e
 
 func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 	started := time.Now()
-	cfg, err := o.config(o.fs, ios)
+	cfg, err := o.config(ctx, o.fs, ios)
 	if err != nil {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}

@@ -37,7 +37,7 @@ func (o *TestOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Shard, "shard", "", "run only part K of N of the cases (K/N, stable by case name), for a CI matrix")
 	fs.Float64Var(&o.Rate, "rate", 0, "at most this many requests per second to each issuer (0: no limit); 429 answers are retried after Retry-After")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to a provider")
-	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf")
+	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf (at most 10m)")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "deadline of each case")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
 	fs.StringVarP(&o.Output, "output", "o", "text", "report format: text or json")
@@ -93,6 +93,9 @@ func (o *TestOptions) validate() (suite.Shard, error) {
 	}
 	if o.Timeout <= 0 || o.HTTPTimeout <= 0 {
 		return suite.Shard{}, failure.New(failure.Usage, "--timeout", "--timeout and --http-timeout must be positive")
+	}
+	if err := checkClockSkew(o.ClockSkew); err != nil {
+		return suite.Shard{}, err
 	}
 	return parseShard(o.Shard)
 }

@@ -40,7 +40,7 @@ func newURLCmd(ios *IOStreams, code *int) *cobra.Command {
 }
 
 func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
-	cfg, err := o.config(o.fs, ios)
+	cfg, err := o.config(ctx, o.fs, ios)
 	if err != nil {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}

@@ -75,7 +75,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
 		return fail(err)
 	}
-	if err := o.ProviderOptions.resolve(cmd.Flags(), ios); err != nil {
+	if err := o.ProviderOptions.resolve(ctx, cmd.Flags(), ios); err != nil {
 		return fail(err)
 	}
 	exp, err := o.CheckOptions.expectations()

@@ -81,6 +81,9 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	if o.Parallel < 0 {
 		return fail(failure.New(failure.Usage, "--parallel", "must be at least 1"))
 	}
+	if err := checkClockSkew(o.ClockSkew); err != nil {
+		return fail(err)
+	}
 	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
 		return fail(err)
 	}

@@ -22,6 +22,10 @@ const (
 	UserInfo    = verify.SourceUserinfo
 	// Introspection is the provider's RFC 7662 answer about the access token.
 	Introspection = "introspection"
+	// FrontIDToken is, in a hybrid flow whose token endpoint also returned
+	// an ID token, the one of the authorization response (IDToken is then
+	// the token endpoint's). It is not a source of the groups checks.
+	FrontIDToken = "front_id_token"
 )
 
 // Report is the outcome of one run. Its JSON form is the contract that

@@ -26,9 +26,9 @@ var claimOrder = []string{"iss", "sub", "aud", "azp", "client_id", "scope", "scp
 
 var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true}
 
-var tokenOrder = []string{IDToken, AccessToken, UserInfo}
+var tokenOrder = []string{IDToken, FrontIDToken, AccessToken, UserInfo}
 
-var tokenTitles = map[string]string{IDToken: "ID token", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection"}
+var tokenTitles = map[string]string{IDToken: "ID token", FrontIDToken: "ID token (authorization response)", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection"}
 
 type painter bool
 

@@ -498,8 +498,13 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 				o.MaxAge = nil // no authorization request carried it
 			}
 			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
-			if err == nil && v.frontID != nil {
-				err = sameSubject(v.frontID, tok)
+			if v.frontID != nil {
+				// A hybrid flow: the report keeps both ID tokens, the
+				// front channel's (verified) under a kind of its own.
+				v.r.Tokens[report.FrontIDToken] = v.r.Tokens[report.IDToken]
+				if err == nil {
+					err = sameSubject(v.frontID, tok)
+				}
 			}
 			v.recordID(t.IDToken, tok, err)
 			if err != nil {
