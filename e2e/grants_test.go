@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +142,51 @@ func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
 				t.Errorf("userinfo was asked about a token that is about no user")
 			}
 		})
+	}
+}
+
+// device_code at oidc-provider (feature deviceFlow, granted to cc-public):
+// claimcheck asks for a device code and runs ccbrowser --device at the
+// verification_uri_complete, which confirms the user code, signs in and
+// approves consent (or aborts at the confirmation page); claimcheck's first
+// poll, made when ccbrowser exits, gets the tokens (or access_denied).
+func TestGrantDeviceCodeOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, 1)
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	for _, u := range harness.Users {
+		t.Run(u.Login, func(t *testing.T) {
+			t.Parallel()
+			c := cell{name: "device_code", client: harness.PublicClient, grant: "device_code", browser: []string{"--device"}}
+			r := claimcheck(t, op, ps[0], u, c)
+			verdict(t, u, r, "id_token")
+			wantDeviceBrowserOK(t, r)
+			groups, _ := r.Report.Tokens["id_token"].Claims["groups"].([]any)
+			if hasIT := slices.Contains(groups, any("IT")); hasIT != (u.Login == harness.Alice.Login) {
+				t.Errorf("the ID token's groups are %v", groups)
+			}
+		})
+	}
+	t.Run("aborted", func(t *testing.T) {
+		t.Parallel()
+		c := cell{name: "device_code", client: harness.PublicClient, grant: "device_code", browser: []string{"--device", "--consent", "cancel"}}
+		r := claimcheck(t, op, ps[0], harness.Alice, c)
+		wantError(t, r, 3, "flow", "denied the device authorization", "access_denied", "End-User aborted interaction")
+		wantDeviceBrowserOK(t, r)
+		if len(r.Report.Tokens) != 0 {
+			t.Errorf("an aborted device authorization has tokens: %v", keys(r.Report.Tokens))
+		}
+	})
+}
+
+// wantDeviceBrowserOK asserts that claimcheck showed the user code and that
+// ccbrowser, its opener, exited 0 (claimcheck warns when the browser fails).
+func wantDeviceBrowserOK(t *testing.T, r ccRun) {
+	t.Helper()
+	if !strings.Contains(r.Stderr, "To sign in, open ") {
+		t.Errorf("claimcheck did not show the verification URI and user code")
+	}
+	if strings.Contains(r.Stderr, "could not open a browser") {
+		t.Errorf("ccbrowser --device failed")
 	}
 }

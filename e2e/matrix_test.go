@@ -84,7 +84,9 @@ type cell struct {
 	scopes string
 	// browser are extra ccbrowser arguments.
 	browser []string
-	// grant, when set, is claimcheck's --grant: no browser is run.
+	// grant, when set, is claimcheck's --grant: no browser is run, except
+	// for device_code (claimcheck opens it at verification_uri_complete;
+	// give ccbrowser --device in browser).
 	grant string
 	// noExpect leaves out --expect-groups (a token about no user).
 	noExpect bool
@@ -120,7 +122,8 @@ func claimcheck(t *testing.T, p *harness.Provider, port int, u harness.User, c c
 	}
 	if c.grant != "" {
 		args = append(args, "--grant", c.grant)
-	} else {
+	}
+	if c.grant == "" || c.grant == "device_code" {
 		args = append(args, "--browser-command", browser)
 	}
 	args = append(args, c.args...)

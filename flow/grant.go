@@ -249,9 +249,9 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 		case "slow_down":
 			interval += slowDownStep
 		case "access_denied":
-			return nil, failure.New(failure.Flow, tokenOp, "the user denied the device authorization (error=access_denied)")
+			return nil, failure.New(failure.Flow, tokenOp, "the user denied the device authorization (error=access_denied%s)", oerr.descriptionSuffix())
 		case "expired_token":
-			return nil, failure.New(failure.Flow, tokenOp, "the device code expired before the user approved it (error=expired_token)")
+			return nil, failure.New(failure.Flow, tokenOp, "the device code expired before the user approved it (error=expired_token%s)", oerr.descriptionSuffix())
 		default:
 			return nil, oerr.failure(tokenOp)
 		}
@@ -293,11 +293,17 @@ type oauthError struct {
 	URI         string `json:"error_uri"`
 }
 
-func (e *oauthError) failure(op string) error {
-	msg := fmt.Sprintf("%s: error=%s", e.Status, clean(e.Code, 64))
-	if e.Description != "" {
-		msg += fmt.Sprintf(" error_description=%q", clean(e.Description, 300))
+// descriptionSuffix is " error_description=…" (quoted, cleaned) when the
+// provider gave one, else "".
+func (e *oauthError) descriptionSuffix() string {
+	if e.Description == "" {
+		return ""
 	}
+	return fmt.Sprintf(" error_description=%q", clean(e.Description, 300))
+}
+
+func (e *oauthError) failure(op string) error {
+	msg := fmt.Sprintf("%s: error=%s", e.Status, clean(e.Code, 64)) + e.descriptionSuffix()
 	if e.URI != "" {
 		msg += fmt.Sprintf(" error_uri=%q", clean(e.URI, 200))
 	}

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -41,8 +42,13 @@ func deviceServer(t *testing.T, interval int, answers ...string) (*httptest.Serv
 			case "server_error_500":
 				w.WriteHeader(500)
 			default:
+				// "code|description" answers with an error_description.
 				w.WriteHeader(400)
-				fmt.Fprintf(w, `{"error":%q}`, a)
+				if code, desc, ok := strings.Cut(a, "|"); ok {
+					json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+				} else {
+					fmt.Fprintf(w, `{"error":%q}`, a)
+				}
 			}
 		}
 	}))
@@ -66,6 +72,11 @@ func TestDeviceCodePolling(t *testing.T) {
 		{"no interval means 5s", 0, []string{"authorization_pending", ""}, []time.Duration{5 * time.Second}, "", ""},
 		{"denied", 1, []string{"authorization_pending", "access_denied"}, []time.Duration{time.Second}, failure.Flow, "denied"},
 		{"expired", 1, []string{"expired_token"}, nil, failure.Flow, "expired"},
+		// oidc-provider's answer after "[ Abort ]" on its confirmation page:
+		// the provider's reason is kept, as for a redirect's error.
+		{"denied with a description", 1, []string{"access_denied|End-User aborted interaction"}, nil, failure.Flow, `denied the device authorization (error=access_denied error_description="End-User aborted interaction")`},
+		{"expired with a description", 1, []string{"expired_token|device code is expired"}, nil, failure.Flow, `(error=expired_token error_description="device code is expired")`},
+		{"description with a control character", 1, []string{"access_denied|no\x1b[31m"}, nil, failure.Flow, `error_description="no[31m"`},
 		{"other error", 1, []string{"invalid_client"}, nil, failure.Flow, "invalid_client"},
 		{"server error", 1, []string{"server_error_500"}, nil, failure.Provider, "status 500"},
 	}

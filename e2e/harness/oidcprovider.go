@@ -23,6 +23,10 @@ var OIDCProviderResponseTypes = []string{
 	"code id_token token",
 }
 
+// DeviceCodeGrantType is the device authorization grant (RFC 8628), which
+// oidc-provider's deviceFlow serves for PublicClient only.
+const DeviceCodeGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
 // OIDCProviderOptions configures [StartOIDCProvider].
 type OIDCProviderOptions struct {
 	// RedirectURIs registered for every client (matched exactly, port
@@ -88,6 +92,9 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 			"grant_types":                []string{"authorization_code", "implicit", "refresh_token"},
 			"response_types":             OIDCProviderResponseTypes,
 			"redirect_uris":              opts.RedirectURIs,
+		}
+		if cl.ID == PublicClient.ID {
+			m["grant_types"] = []string{"authorization_code", "implicit", "refresh_token", DeviceCodeGrantType}
 		}
 		if cl.Secret != "" {
 			m["client_secret"] = cl.Secret

@@ -164,6 +164,10 @@ function buildConfiguration(config, jwks) {
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      // Device authorization grant (RFC 8628), for the clients whose
+      // grant_types list it: its pages are oidc-provider's own (user code
+      // input, "Confirm Device" with Continue / [ Abort ], "Sign-in Success").
+      deviceFlow: { enabled: true },
       claimsParameter: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },

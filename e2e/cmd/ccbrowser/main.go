@@ -12,6 +12,13 @@
 // element or text). It exits 0 then; on any failure or at the deadline it
 // exits 1 with a message saying what it saw. Usage errors exit 2.
 //
+// With --device the URL is a device flow's verification_uri_complete
+// (claimcheck --grant device_code opens it): ccbrowser confirms the user code
+// on oidc-provider's "Confirm Device" page, signs in, approves the consent
+// page and exits 0 once the provider shows its success page. With --device
+// --consent cancel it presses "[ Abort ]" on the confirmation page instead
+// and exits 0 once the provider says the sign-in request was interrupted.
+//
 // The password is read from an environment variable (--password-env), never
 // from the command line.
 package main
@@ -52,6 +59,7 @@ type options struct {
 	screenshot   string
 	printURL     bool
 	verbose      bool
+	device       bool
 	authorizeURL string
 }
 
@@ -102,6 +110,7 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 	fs.StringVar(&o.chromium, "chromium", envOr("CCBROWSER_CHROMIUM", "/usr/bin/chromium"), "Chromium executable (env CCBROWSER_CHROMIUM)")
 	fs.StringVar(&o.screenshot, "screenshot", "", "on failure, save a PNG screenshot of the page here")
 	fs.BoolVar(&o.printURL, "print-url", false, "on success, print the URL the browser arrived at (with its query and fragment) on stdout")
+	fs.BoolVar(&o.device, "device", false, "the URL is a device flow's verification_uri_complete: confirm the user code, sign in, answer the consent page and wait for the provider's success page (--consent cancel: abort at the confirmation page) instead of a redirect")
 	fs.BoolVar(&o.verbose, "v", false, "log each step, and Chromium's own output, to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: CCBROWSER_PASSWORD=... ccbrowser --user NAME [flags] AUTHORIZE-URL\n\n")
@@ -121,6 +130,17 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 	}
 	if o.consent != "approve" && o.consent != "cancel" {
 		return nil, fmt.Errorf("--consent must be approve or cancel, not %q", o.consent)
+	}
+	if o.device {
+		switch {
+		case o.redirectURI != "":
+			return nil, errors.New("--redirect-uri has no meaning with --device (there is no redirect)")
+		case o.waitSelector != "" || o.waitText != "":
+			return nil, errors.New("--wait-selector and --wait-text have no meaning with --device (ccbrowser waits for the provider's success page)")
+		case o.timeout <= 0:
+			return nil, errors.New("--timeout must be positive")
+		}
+		return o, nil
 	}
 	if o.redirectURI == "" {
 		o.redirectURI = u.Query().Get("redirect_uri")
@@ -157,7 +177,9 @@ type pageState struct {
 
 // probeJS classifies the current document. Kinds:
 // dex-login, dex-approval, dex-error, op-login, op-consent, op-error,
-// login-error, other.
+// login-error, op-device-input, op-device-confirm, op-device-success, other.
+// For op-device-input, detail is the page's message (an error or "Enter the
+// code displayed on your device").
 const probeJS = `(() => {
   const q = (s) => document.querySelector(s);
   const text = (el) => (el ? el.innerText || el.textContent || '' : '').trim().replace(/\s+/g, ' ');
@@ -173,6 +195,14 @@ const probeJS = `(() => {
   if (loginError) {
     out.kind = 'login-error';
     out.detail = text(loginError);
+  } else if (q('form[id="op.deviceConfirmForm"]')) {
+    out.kind = 'op-device-confirm';
+  } else if (q('form[id="op.deviceInputForm"]')) {
+    out.kind = 'op-device-input';
+    out.detail = text(q('.container p'));
+  } else if (document.title === 'Sign-in Success' && !q('form')) {
+    out.kind = 'op-device-success';
+    out.detail = text(document.body);
   } else if (q('input[name=prompt][value=login]') && q('input[name=login]') && q('input[name=password]')) {
     out.kind = 'op-login';
   } else if (q('input[name=prompt][value=consent]')) {
@@ -193,10 +223,11 @@ const probeJS = `(() => {
 
 // kindWhenSettled is the page's kind, except that an error page counts only
 // once the document has loaded: Dex's approval page, half parsed, has its
-// heading but not yet its form, and would pass for Dex's error page.
+// heading but not yet its form, and would pass for Dex's error page. The
+// device flow's success page counts once loaded, too.
 func (st pageState) kindWhenSettled() string {
 	switch st.Kind {
-	case "dex-error", "op-error":
+	case "dex-error", "op-error", "op-device-success":
 		if st.ReadyState != "complete" {
 			return "other"
 		}
@@ -349,10 +380,16 @@ func (r *run) do(parent context.Context) (string, error) {
 		if r.opts.screenshot != "" {
 			r.saveScreenshot(browserCtx)
 		}
+		if parent.Err() != nil && r.opts.device {
+			return "", fmt.Errorf("interrupted before the device flow ended: %v", err)
+		}
 		if parent.Err() != nil {
 			return "", fmt.Errorf("interrupted before arriving at %s: %v", r.opts.redirectURI, err)
 		}
 		if driveCtx.Err() != nil {
+			if r.opts.device {
+				return "", fmt.Errorf("no device flow outcome within %v: %v", r.opts.timeout, err)
+			}
 			return "", fmt.Errorf("no arrival at %s within %v: %v", r.opts.redirectURI, r.opts.timeout, err)
 		}
 		return "", err
@@ -388,6 +425,7 @@ func (r *run) drive(ctx context.Context) (string, error) {
 		last       pageState
 		signedIn   bool
 		consented  bool
+		confirmed  bool
 		lastAction time.Time
 	)
 	for {
@@ -407,7 +445,7 @@ func (r *run) drive(ctx context.Context) (string, error) {
 		if strings.HasPrefix(st.Href, "chrome-error://") {
 			return "", fmt.Errorf("the browser could not load a page (%s): %s", r.failedURL(ctx), st.Text)
 		}
-		if r.atRedirect(st.Href) {
+		if !r.opts.device && r.atRedirect(st.Href) {
 			return r.finish(ctx)
 		}
 		if st.Acted {
@@ -435,6 +473,35 @@ func (r *run) drive(ctx context.Context) (string, error) {
 			}
 			signedIn = true
 			lastAction = time.Now()
+		case "op-device-confirm":
+			if !r.opts.device {
+				return "", fmt.Errorf("a device confirmation page appeared at %s without --device", redact(st.Href))
+			}
+			if confirmed {
+				return "", fmt.Errorf("the device confirmation page at %s came back after answering it", redact(st.Href))
+			}
+			if err := r.confirmDevice(ctx); err != nil {
+				return "", fmt.Errorf("answering the device confirmation page at %s: %v", redact(st.Href), err)
+			}
+			confirmed = true
+			lastAction = time.Now()
+		case "op-device-input":
+			// After [ Abort ], oidc-provider shows the code input page again
+			// with "The Sign-in request was interrupted".
+			if r.opts.device && confirmed && r.opts.consent == "cancel" && strings.Contains(st.Detail, "interrupted") {
+				r.logf("device authorization aborted: %s", st.Detail)
+				return st.Href, nil
+			}
+			if !confirmed {
+				return "", fmt.Errorf("the provider asks for the user code at %s (%s): give ccbrowser the verification_uri_complete", redact(st.Href), st.Detail)
+			}
+			return "", fmt.Errorf("the provider showed the user code page again at %s: %s", redact(st.Href), st.Detail)
+		case "op-device-success":
+			if !r.opts.device || r.opts.consent == "cancel" {
+				return "", fmt.Errorf("unexpected device flow success page at %s: %s", redact(st.Href), st.Detail)
+			}
+			r.logf("device authorization approved: %s", st.Detail)
+			return st.Href, nil
 		case "dex-approval", "op-consent":
 			if consented {
 				return "", fmt.Errorf("the consent page at %s came back after answering it", redact(st.Href))
@@ -497,6 +564,20 @@ func (r *run) answerConsent(ctx context.Context, kind string) error {
 		sel = `a[href$="/abort"]`
 	}
 	r.logf("%s consent (%s)", r.opts.consent, kind)
+	return chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](markActedJS),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+}
+
+// confirmDevice presses Continue (or, with --consent cancel, "[ Abort ]") on
+// oidc-provider's "Confirm Device" page.
+func (r *run) confirmDevice(ctx context.Context) error {
+	sel := `button[autofocus][form="op.deviceConfirmForm"]`
+	if r.opts.consent == "cancel" {
+		sel = `button[name=abort][form="op.deviceConfirmForm"]`
+	}
+	r.logf("%s the device confirmation", r.opts.consent)
 	return chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](markActedJS),
 		chromedp.Click(chromedp.CSS(sel)),

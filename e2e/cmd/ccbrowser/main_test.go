@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+const deviceURL = "http://127.0.0.1:5556/device?user_code=ABCD-EFGH"
+
 const authURL = "http://127.0.0.1:5556/dex/auth?client_id=c&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&response_type=code"
 
 func TestParseFlags(t *testing.T) {
@@ -37,6 +39,19 @@ func TestParseFlags(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "device mode needs no redirect_uri",
+			args: []string{"--device", "--user", "alice", deviceURL},
+			check: func(t *testing.T, o *options) {
+				if !o.device || o.redirectURI != "" || o.authorizeURL != deviceURL {
+					t.Errorf("%+v", o)
+				}
+			},
+		},
+		{name: "device mode and --redirect-uri", args: []string{"--device", "--redirect-uri", "http://127.0.0.1:9/cb", deviceURL}, wantErr: "no meaning with --device"},
+		{name: "device mode and --wait-text", args: []string{"--device", "--wait-text", "x", deviceURL}, wantErr: "no meaning with --device"},
+		{name: "device mode, bad timeout", args: []string{"--device", "--timeout", "0s", deviceURL}, wantErr: "positive"},
+		{name: "device mode, bad consent", args: []string{"--device", "--consent", "maybe", deviceURL}, wantErr: "approve or cancel"},
 		{name: "no URL", args: []string{"--user", "alice"}, wantErr: "exactly one argument"},
 		{name: "two URLs", args: []string{authURL, authURL}, wantErr: "exactly one argument"},
 		{name: "relative URL", args: []string{"/auth?redirect_uri=x"}, wantErr: "not an absolute"},
@@ -113,6 +128,9 @@ func TestKindWhenSettled(t *testing.T) {
 		{"dex-approval", "interactive", "dex-approval"},
 		{"dex-login", "complete", "dex-login"},
 		{"login-error", "interactive", "login-error"},
+		{"op-device-success", "interactive", "other"},
+		{"op-device-success", "complete", "op-device-success"},
+		{"op-device-confirm", "interactive", "op-device-confirm"},
 	}
 	for _, tt := range tests {
 		st := pageState{Kind: tt.kind, ReadyState: tt.readyState}
