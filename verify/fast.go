@@ -162,14 +162,8 @@ func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTok
 		return nil, failure.New(failure.Verification, op, "%w", tok.err)
 	}
 	t := tok.t
-	if err := algProblem(t.alg, p.idAlgs, p.meta.IDTokenSigningAlgValuesSupported, "id_token_signing_alg_values_supported"); err != nil {
-		return nil, failure.New(failure.Verification, op, "%w", err)
-	}
-	if isAccessTokenType(t.typ) {
-		return nil, failure.New(failure.Verification, op, "typ %s marks an access token, not an ID token", quote(t.typ))
-	}
-	if p.keys == nil {
-		return nil, failure.New(failure.Verification, op, "the provider publishes no jwks_uri, so its signature cannot be checked")
+	if err := p.checkIDHeader(t); err != nil {
+		return nil, err
 	}
 	if err := p.leanSignature(ctx, t); err != nil {
 		return nil, failure.Wrap(failure.Verification, op, err)

@@ -232,6 +232,23 @@ func algProblem(alg string, accepted, advertised []string, field string) error {
 	return fmt.Errorf("alg %s is not in the provider's %s %s", quote(alg), field, quoteList(advertised))
 }
 
+// checkIDHeader is what both verification paths check of an ID token
+// before its signature: an advertised algorithm, not an access token's
+// type, and keys to check the signature with.
+func (p *Provider) checkIDHeader(t *compactJWT) error {
+	const op = "ID token"
+	if err := algProblem(t.alg, p.idAlgs, p.meta.IDTokenSigningAlgValuesSupported, "id_token_signing_alg_values_supported"); err != nil {
+		return failure.New(failure.Verification, op, "%w", err)
+	}
+	if isAccessTokenType(t.typ) {
+		return failure.New(failure.Verification, op, "typ %s marks an access token, not an ID token", quote(t.typ))
+	}
+	if p.keys == nil {
+		return failure.New(failure.Verification, op, "the provider publishes no jwks_uri, so its signature cannot be checked")
+	}
+	return nil
+}
+
 // check refuses options that cannot be right: a verification without them
 // would silently skip a check.
 func (o IDTokenOptions) check() error {
@@ -267,14 +284,8 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, o IDTokenOptio
 	if err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
-	if err := algProblem(t.alg, p.idAlgs, p.meta.IDTokenSigningAlgValuesSupported, "id_token_signing_alg_values_supported"); err != nil {
-		return nil, failure.New(failure.Verification, op, "%w", err)
-	}
-	if isAccessTokenType(t.typ) {
-		return nil, failure.New(failure.Verification, op, "typ %s marks an access token, not an ID token", quote(t.typ))
-	}
-	if p.keys == nil {
-		return nil, failure.New(failure.Verification, op, "the provider publishes no jwks_uri, so its signature cannot be checked")
+	if err := p.checkIDHeader(t); err != nil {
+		return nil, err
 	}
 
 	verifier := oidc.NewVerifier(p.meta.Issuer, p.keys, &oidc.Config{
