@@ -147,16 +147,21 @@ func Run(ctx context.Context, c Config) *report.Report {
 		return finish(r, err, c)
 	}
 	v.orgAccessTokenNote()
+	return finish(r, v.conclude(ctx), c)
+}
+
+// conclude is what every run does once its tokens are verified, whichever
+// way they were obtained: introspect an access token that could not be
+// verified locally, refuse a run where nothing was verified, then ask
+// userinfo when needed and evaluate the expectations.
+func (v *tokenVerifier) conclude(ctx context.Context) error {
 	if err := v.introspect(ctx); err != nil {
-		return finish(r, err, c)
+		return err
 	}
 	if err := v.requireVerified(); err != nil {
-		return finish(r, err, c)
+		return err
 	}
-	if err := v.userinfoAndExpectations(ctx); err != nil {
-		return finish(r, err, c)
-	}
-	return finish(r, nil, c)
+	return v.userinfoAndExpectations(ctx)
 }
 
 // requireVerified fails the run when no token was verified: exit 0 means
