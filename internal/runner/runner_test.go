@@ -117,9 +117,12 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 	}
 }
 
-func TestVerifyTokensFromDemo(t *testing.T) {
-	p := startDemo(t)
-	c := baseConfig(p, "alice")
+// aliceTokens runs alice's code flow against a fresh demo provider with the
+// raw tokens kept, for tests that verify or tamper with them; the returned
+// Config reaches that provider.
+func aliceTokens(t *testing.T) (Config, *report.Report) {
+	t.Helper()
+	c := baseConfig(startDemo(t), "alice")
 	c.ShowTokens = true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -127,6 +130,13 @@ func TestVerifyTokensFromDemo(t *testing.T) {
 	if run.Class() != "" {
 		t.Fatalf("run failed: %+v", run.Error)
 	}
+	return c, run
+}
+
+func TestVerifyTokensFromDemo(t *testing.T) {
+	c, run := aliceTokens(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	id, at := run.Tokens[report.IDToken].Raw, run.Tokens[report.AccessToken].Raw
 
 	tests := []struct {

@@ -85,15 +85,9 @@ func TestCodeFlowRequiresIDToken(t *testing.T) {
 // TestRejectedTokenClaimsUnverified: what a rejected token says is kept
 // apart from verified claims, so that .claims.groups cannot mislead.
 func TestRejectedTokenClaimsUnverified(t *testing.T) {
-	p := startDemo(t)
-	c := baseConfig(p, "alice")
-	c.ShowTokens = true
+	c, run := aliceTokens(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	run := Run(ctx, c)
-	if run.Class() != "" {
-		t.Fatalf("run failed: %+v", run.Error)
-	}
 	id := run.Tokens[report.IDToken].Raw
 	tests := []struct {
 		name     string
@@ -155,15 +149,9 @@ func TestMaxAge(t *testing.T) {
 // TestBadSignatureMessage: a bad signature reads the same for every kind
 // of token, in claimcheck's words, not go-oidc's.
 func TestBadSignatureMessage(t *testing.T) {
-	p := startDemo(t)
-	c := baseConfig(p, "alice")
-	c.ShowTokens = true
+	c, run := aliceTokens(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	run := Run(ctx, c)
-	if run.Class() != "" {
-		t.Fatalf("run failed: %+v", run.Error)
-	}
 	for _, kind := range []string{report.IDToken, report.AccessToken} {
 		t.Run(kind, func(t *testing.T) {
 			raw := run.Tokens[kind].Raw
