@@ -120,7 +120,10 @@ func TestDeviceCodeDeadline(t *testing.T) {
 	c := Config{TokenEndpoint: srv.URL + "/token", ClientID: "cli", HTTPClient: srv.Client()}
 	_, err := DeviceCode(context.Background(), c, DeviceOptions{
 		Endpoint: srv.URL + "/device",
-		Timeout:  time.Millisecond,
+		// Long enough for the device authorization request itself on a
+		// loaded machine (the deadline must run out while polling, which
+		// the sleep below waits for), short enough for a unit test.
+		Timeout: time.Second,
 		sleep: func(ctx context.Context, _ time.Duration) error {
 			<-ctx.Done() // the real sleep ends with the context too
 			return ctx.Err()
