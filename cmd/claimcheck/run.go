@@ -147,11 +147,15 @@ func readLine(ctx context.Context, r io.Reader) (string, error) {
 func readLineBlocking(r io.Reader) (string, error) {
 	var b strings.Builder
 	buf := make([]byte, 1)
-	for b.Len() < maxLine {
+	for {
 		n, err := r.Read(buf)
 		if n == 1 {
 			if buf[0] == '\n' {
 				break
+			}
+			if b.Len() == maxLine {
+				// Cutting it would send a different secret than the one given.
+				return "", fmt.Errorf("the line is longer than %d KiB", maxLine>>10)
 			}
 			b.WriteByte(buf[0])
 		}

@@ -95,3 +95,47 @@ func TestStdinReadInterrupted(t *testing.T) {
 		}
 	}
 }
+
+func TestReadLineBlocking(t *testing.T) {
+	long := strings.Repeat("s", maxLine)
+	tests := []struct {
+		name, in, want, wantErr string
+	}{
+		{"line", "secret\nrest", "secret", ""},
+		{"crlf", "secret\r\n", "secret", ""},
+		{"no newline", "secret", "secret", ""},
+		{"exactly the limit", long + "\n", long, ""},
+		{"the limit at EOF", long, long, ""},
+		{"one byte over", long + "x\n", "", "longer than 64 KiB"},
+		{"far over, no newline", long + long, "", "longer than 64 KiB"},
+		{"empty", "\n", "", "empty"},
+		{"nothing", "", "", "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readLineBlocking(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %d bytes, err %v; want an error with %q", len(got), err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %d bytes, err %v; want %d bytes", len(got), err, len(tt.want))
+			}
+		})
+	}
+}
+
+// TestStdinSecretTooLong: an oversized secret on stdin is refused before
+// anything is sent, and none of it is printed.
+func TestStdinSecretTooLong(t *testing.T) {
+	secret := strings.Repeat("k", maxLine+1)
+	code, stdout, stderr := runMainStdin(t, secret+"\n", nil, "run", "--issuer", "https://127.0.0.1:9", "--client-id", "c", "--client-secret", "-")
+	if code != 2 || !strings.Contains(stderr, "--client-secret -: reading the secret from stdin: the line is longer than 64 KiB") {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, "kkkk") {
+		t.Error("part of the secret was printed")
+	}
+}
