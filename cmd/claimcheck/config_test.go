@@ -18,6 +18,12 @@ scopes: [openid, groups]
 grant: password
 username: alice
 output: json
+# Settings for the browser runs of the same profile: a grant leaves them
+# aside when they come from the file (given on the command line, refused).
+redirect_uri: http://127.0.0.1:8250/callback
+no_browser: true
+response_mode: form_post
+param: [prompt=login]
 expect_groups: [IT, Everyone]
 profiles:
   bob:
@@ -64,7 +70,7 @@ profiles:
 		t.Errorf("profile conf: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, _, stderr = runMain(t, nil, "--profile", "conf")
-	if code != 2 || !strings.Contains(stderr, ".claimcheck.yaml:13: client_secret_env: names the environment variable DEMO_SECRET, which is not set") {
+	if code != 2 || !strings.Contains(stderr, ".claimcheck.yaml:19: client_secret_env: names the environment variable DEMO_SECRET, which is not set") {
 		t.Errorf("unset secret variable: exit %d %s", code, stderr)
 	}
 	code, _, stderr = runMain(t, env, "--profile", "nope")

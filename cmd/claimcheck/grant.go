@@ -24,8 +24,9 @@ func (o *GrantOptions) addFlags(fs *pflag.FlagSet) {
 
 // apply reads the grant's secrets (never from a flag) and puts the grant in
 // cfg. stdin is read at most once: by one secret.
-// stdinUsed says that the client secret was read from stdin already.
-func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool) error {
+// stdinUsed says that the client secret was read from stdin already; given
+// says whether a flag was set on the command line or in the environment.
+func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool, given func(string) bool) error {
 	if o.PrintRefreshToken {
 		cfg.OnRefreshToken = func(rt string) {
 			fmt.Fprintf(ios.ErrOut, "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): %s\n", rt)
@@ -34,15 +35,24 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOp
 	if o.Grant == "" {
 		return nil
 	}
-	// A grant has no authorization request: flags that shape one would be
-	// silently ignored, so they are refused.
-	switch {
-	case fl.ResponseType != "":
-		return failure.New(failure.Usage, "--response-type", "has no meaning with --grant %s (no authorization request is made)", o.Grant)
-	case fl.ResponseMode != "":
-		return failure.New(failure.Usage, "--response-mode", "has no meaning with --grant %s (no authorization request is made)", o.Grant)
-	case fl.Flow != "" && fl.Flow != "code":
-		return failure.New(failure.Usage, "--flow", "%s has no meaning with --grant %s", fl.Flow, o.Grant)
+	// A grant has no authorization request and no redirect: flags that
+	// shape them would be silently ignored, so they are refused. A profile
+	// may set them for its browser runs, so only a value given for this run
+	// (command line or environment) counts.
+	for _, name := range []string{"flow", "response-type", "response-mode", "param", "redirect-uri"} {
+		if name == "flow" && fl.Flow == "code" {
+			continue // the grants' tokens are what a code flow would give
+		}
+		if given(name) {
+			return failure.New(failure.Usage, "--"+name, "has no meaning with --grant %s (no authorization request is made)", o.Grant)
+		}
+	}
+	if o.Grant != flow.GrantDeviceCode {
+		for _, name := range []string{"browser-command", "no-browser"} {
+			if given(name) {
+				return failure.New(failure.Usage, "--"+name, "has no meaning with --grant %s (no browser is involved; only device_code opens one)", o.Grant)
+			}
+		}
 	}
 	g := runner.GrantConfig{Type: o.Grant}
 	switch o.Grant {

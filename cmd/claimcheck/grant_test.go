@@ -57,6 +57,18 @@ func TestGrantCommand(t *testing.T) {
 		{"refresh from stdin, unknown", "bogus\n", nil, append(base, "--grant", "refresh_token"), 3, "invalid_grant"},
 		{"refresh none", "", nil, append(base, "--grant", "refresh_token"), 2, "CLAIMCHECK_REFRESH_TOKEN"},
 		{"unknown grant", "", nil, append(base, "--grant", "magic"), 2, "unknown grant"},
+		// Flags that shape the browser flow would be silently ignored by a grant.
+		{"grant with a response type", "", nil, append(base, "--grant", "refresh_token", "--response-type", "code"), 2, "--response-type"},
+		{"grant with a response mode", "", nil, append(base, "--grant", "refresh_token", "--response-mode", "form_post"), 2, "--response-mode"},
+		{"grant with the implicit flow", "", nil, append(base, "--grant", "refresh_token", "--flow", "implicit"), 2, "--flow"},
+		{"grant with a param", "", nil, append(base, "--grant", "refresh_token", "--param", "prompt=login"), 2, "--param"},
+		{"grant with a redirect URI", "", nil, append(base, "--grant", "refresh_token", "--redirect-uri", "http://127.0.0.1:8250/cb"), 2, "--redirect-uri"},
+		{"grant with a redirect URI from the environment", "", map[string]string{"CLAIMCHECK_REDIRECT_URI": "http://127.0.0.1:8250/cb"}, append(base, "--grant", "client_credentials"), 2, "--redirect-uri"},
+		{"device grant with a redirect URI", "", nil, append(base, "--grant", "device_code", "--redirect-uri", "http://127.0.0.1:8250/cb"), 2, "--redirect-uri"},
+		{"grant with the code flow named", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--flow", "code"), 0, ""},
+		{"password grant with a browser command", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--browser-command", "true"), 2, "--browser-command"},
+		{"password grant with --no-browser", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--no-browser"), 2, "--no-browser"},
+		{"client credentials with CLAIMCHECK_NO_BROWSER", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_NO_BROWSER": "true"}, append(conf, "--grant", "client_credentials"), 2, "--no-browser"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

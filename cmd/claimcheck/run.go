@@ -394,7 +394,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		}
 		cfg.Opener = b
 	}
-	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin); err != nil {
+	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin, func(name string) bool { return given(fs, ios, name) }); err != nil {
 		return runner.Config{}, err
 	}
 	if err := o.DriftOptions.load(); err != nil {
