@@ -131,6 +131,9 @@ func TestKindWhenSettled(t *testing.T) {
 		{"op-device-success", "interactive", "other"},
 		{"op-device-success", "complete", "op-device-success"},
 		{"op-device-confirm", "interactive", "op-device-confirm"},
+		{"dex-device-success", "interactive", "other"},
+		{"dex-device-success", "complete", "dex-device-success"},
+		{"dex-device-input", "interactive", "dex-device-input"},
 	}
 	for _, tt := range tests {
 		st := pageState{Kind: tt.kind, ReadyState: tt.readyState}
