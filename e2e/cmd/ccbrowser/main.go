@@ -241,11 +241,17 @@ const probeJS = `(() => {
   return out;
 })()`
 
-// kindWhenSettled is the page's kind, except that an error page counts only
-// once the document has loaded: Dex's approval page, half parsed, has its
-// heading but not yet its form, and would pass for Dex's error page. The
-// device flow's success page counts once loaded, too.
+// kindWhenSettled is the page's kind once it can be trusted. No page counts
+// while the document is still being parsed: Dex's login page after a wrong
+// password, half parsed, has its form but not yet its "#login-error" box
+// below the fields, and would pass for the sign-in form coming back (and
+// Dex's user code page for a fresh one). An error or success page counts
+// only once the document has loaded: Dex's approval page, half parsed, has
+// its heading but not yet its form, and would pass for Dex's error page.
 func (st pageState) kindWhenSettled() string {
+	if st.ReadyState == "loading" {
+		return "other"
+	}
 	switch st.Kind {
 	case "dex-error", "op-error", "op-device-success", "dex-device-success":
 		if st.ReadyState != "complete" {
