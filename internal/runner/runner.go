@@ -158,6 +158,10 @@ func Run(ctx context.Context, c Config) *report.Report {
 // verified locally, refuse a run where nothing was verified, then ask
 // userinfo when needed and evaluate the expectations.
 func (v *tokenVerifier) conclude(ctx context.Context) error {
+	if v.cfg.OnRefreshToken != nil && !v.gotRefresh {
+		// Asked to print one: say why nothing was printed.
+		v.r.Notes = append(v.r.Notes, "no refresh token was issued: ask for offline_access in --scopes, with a flow or grant the provider gives refresh tokens for (the code flow, device_code, refresh_token), and a client it allows them")
+	}
 	if err := v.introspect(ctx); err != nil {
 		return err
 	}
@@ -380,6 +384,8 @@ type tokenVerifier struct {
 	cfg Config
 	p   *verify.Provider
 	r   *report.Report
+	// gotRefresh: a refresh token came and went to cfg.OnRefreshToken.
+	gotRefresh bool
 
 	nonce string
 	// noNonce: no authorization request was made (a non-interactive
@@ -494,6 +500,7 @@ func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error
 func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) error {
 	if t := resp; t != nil {
 		if t.RefreshToken != "" && v.cfg.OnRefreshToken != nil {
+			v.gotRefresh = true
 			v.cfg.OnRefreshToken(t.RefreshToken)
 		}
 		if t.AccessToken != "" {
