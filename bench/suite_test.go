@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,25 +76,32 @@ func benchSuite(b *testing.B, issuer string) {
 		b.Fatal(err)
 	}
 	env := map[string]string{"ALICE_PASSWORD": "alice-demo", "BOB_PASSWORD": "bob-demo"}
+	// cpu counts the CPU time of each run: the provider is in this process,
+	// so it is all the work the suite takes, provider included.
+	var cpu time.Duration
 	run := func(parallel int) time.Duration {
+		c0 := cpuTime(b)
 		start := time.Now()
 		res, err := suite.Run(context.Background(), s, suite.Options{
 			Parallel: parallel, Getenv: func(k string) string { return env[k] },
 			HTTPTimeout: 10 * time.Second, Timeout: time.Minute, ClockSkew: time.Minute,
 		})
 		d := time.Since(start)
+		cpu = cpuTime(b) - c0
 		if err != nil || !res.OK || res.Total != 50 {
 			b.Fatalf("suite: %v ok=%v total=%d", err, res != nil && res.OK, res.Total)
 		}
 		return d
 	}
 	run(8) // warm up connections and caches alike for both
-	var p1, p8 time.Duration
+	var p1, p8, cpu1, cpu8 time.Duration
 	ratios := make([]float64, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d1 := run(1)
+		cpu1 += cpu
 		d8 := run(8)
+		cpu8 += cpu
 		p1 += d1
 		p8 += d8
 		ratios = append(ratios, float64(d8)/float64(d1))
@@ -105,6 +114,22 @@ func benchSuite(b *testing.B, issuer string) {
 	// shared machine better).
 	b.ReportMetric(float64(p8)/float64(p1), "p8/p1")
 	b.ReportMetric(ratios[len(ratios)/2], "median-p8/p1")
+	// How many cores each mode kept busy, and the least ratio this much
+	// work allows on this machine: --parallel 8's CPU time spread over
+	// every core, against --parallel 1's wall time. When --parallel 1
+	// already keeps a core busy, no parallelism gets below 1/cores of it.
+	b.ReportMetric(float64(cpu1)/float64(p1), "p1-cores")
+	b.ReportMetric(float64(cpu8)/float64(p8), "p8-cores")
+	b.ReportMetric(float64(cpu8)/float64(runtime.GOMAXPROCS(0))/float64(p1), "least-p8/p1")
+}
+
+// cpuTime is the user and system time this process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // counter counts the requests a provider serves, by method and path.

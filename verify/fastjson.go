@@ -37,10 +37,13 @@ func decodeClaims(b []byte) (claims map[string]any, plain, folds bool) {
 			return m, true, d.folds
 		}
 	}
-	if json.Unmarshal(b, &claims) != nil {
+	// Its own variable: one whose address reaches json.Unmarshal lives on
+	// the heap, and the plain path should not pay for that.
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
 		return nil, false, false
 	}
-	return claims, false, false
+	return m, false, false
 }
 
 // plainDecoder is decodeObject's parser; ok=false means "not plain".

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +141,30 @@ func TestHelperApproveDevice(t *testing.T) {
 	defer cancel()
 	if err := demoprovider.ApproveDevice(ctx, http.DefaultClient, u.String(), code, "alice", "alice-demo", false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPrintRefreshTokenWithoutOne: asked to print a refresh token where the
+// provider gives none (the demo's password grant), the report says why
+// nothing was printed.
+func TestPrintRefreshTokenWithoutOne(t *testing.T) {
+	issuer := startDemo(t)
+	code, stdout, stderr := runMainStdin(t, "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"},
+		"--issuer", issuer, "--client-id", demoprovider.PublicClientID, "--scopes", "openid,groups,offline_access",
+		"--grant", "password", "--username", "alice", "--print-refresh-token", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "refresh token (store it") {
+		t.Errorf("a refresh token was printed: %s", stderr)
+	}
+	var r struct{ Notes []string }
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.HasPrefix(n, "no refresh token was issued: ask for offline_access")
+	}) {
+		t.Errorf("notes %q do not say that no refresh token came", r.Notes)
 	}
 }

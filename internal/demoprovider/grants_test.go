@@ -141,3 +141,30 @@ func TestDeviceVerificationPage(t *testing.T) {
 		t.Errorf("after denial: %v", m)
 	}
 }
+
+// TestAccessTokenScopeClaim: a JWT access token's scope claim lists every
+// scope granted, those whose claims go to userinfo (profile, email) too
+// (RFC 9068 §2.2.3); op itself hands the storage the list without them.
+func TestAccessTokenScopeClaim(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct{ scope, want string }{
+		{"openid profile email groups", "openid profile email groups"},
+		{"openid groups", "openid groups"},
+		{"openid email", "openid email"},
+		{"openid nonsense email", "openid email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scope, func(t *testing.T) {
+			form := url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-demo"}, "scope": {tt.scope}, "client_id": {demoprovider.PublicClientID}}
+			status, m := e.tokenAnswer(form, "", "")
+			at, _ := m["access_token"].(string)
+			if status != 200 || at == "" {
+				t.Fatalf("status %d %v", status, m)
+			}
+			_, claims := e.verifyJWT(at, demoprovider.PublicClientID)
+			if claims["scope"] != tt.want || m["scope"] != tt.want {
+				t.Errorf("scope claim %q, response scope %q; want %q in both", claims["scope"], m["scope"], tt.want)
+			}
+		})
+	}
+}

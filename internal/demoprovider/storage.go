@@ -433,7 +433,15 @@ func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, userID, _ string
 // GetPrivateClaimsFromRequest is what op uses for JWT access tokens when the
 // storage offers it.
 func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
-	return s.accessTokenClaims(req.GetSubject(), scopes)
+	claims, err := s.accessTokenClaims(req.GetSubject(), scopes)
+	if err != nil {
+		return nil, err
+	}
+	// op hands over the scopes without profile, email, phone and address
+	// (claims of those go to userinfo, not into the token), but the token
+	// is granted them all: its scope claim says so (RFC 9068 §2.2.3).
+	claims["scope"] = strings.Join(req.GetScopes(), " ")
+	return claims, nil
 }
 
 // accessTokenClaims are the claims beyond op's (iss, sub, aud, exp, iat, nbf,

@@ -133,3 +133,28 @@ func TestJUnit(t *testing.T) {
 		t.Fatalf("run case %+v", s.Cases[2])
 	}
 }
+
+// TestTextClientLine: PKCE is named only where a code was exchanged.
+func TestTextClientLine(t *testing.T) {
+	tests := []struct {
+		auth, responseType, want string
+	}{
+		{"none", "code", "c1 (public client, PKCE S256)\n"},
+		{"client_secret_basic", "code id_token", "c1 (client_secret_basic, PKCE S256)\n"},
+		{"none", "id_token token", "c1 (public client)\n"},
+		{"none", "", "c1 (public client)\n"}, // a grant: no authorization request
+		{"client_secret_post", "", "c1 (client_secret_post)\n"},
+	}
+	for _, tt := range tests {
+		r := New("https://issuer.example", "x")
+		r.Request = &Request{ClientID: "c1", ClientAuth: tt.auth, ResponseType: tt.responseType, ResponseMode: "query"}
+		r.Finish()
+		var b bytes.Buffer
+		if err := r.WriteText(&b, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("%s %q: no %q in\n%s", tt.auth, tt.responseType, tt.want, b.String())
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 			response = strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)
 		}
 		rows := [][2]string{
-			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth)},
+			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth, strings.Contains(q.ResponseType, "code"))},
 			{"response", response},
 			{"scopes", strings.Join(q.Scopes, " ")},
 			{"redirect uri", q.RedirectURI},
@@ -131,14 +131,20 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	return err
 }
 
-func clientAuthSuffix(auth string) string {
+// clientAuthSuffix describes the client's authentication; PKCE only where
+// a code is exchanged (not for the implicit flow nor the grants).
+func clientAuthSuffix(auth string, code bool) string {
+	pkce := ""
+	if code {
+		pkce = ", PKCE S256"
+	}
 	switch auth {
 	case "":
 		return ""
 	case "none":
-		return " (public client, PKCE S256)"
+		return " (public client" + pkce + ")"
 	}
-	return " (" + auth + ", PKCE S256)"
+	return " (" + auth + pkce + ")"
 }
 
 func headerSummary(h map[string]any) string {

@@ -60,6 +60,9 @@ type Config struct {
 	Provider *verify.Provider
 	// OnRefreshToken, when set, receives the refresh token a run got.
 	OnRefreshToken func(string)
+	// AskUserinfo asks the userinfo endpoint even when the groups checks
+	// do not need it: a suite case's claim check names userinfo.
+	AskUserinfo bool
 }
 
 // discover returns c.Provider or discovers c.Issuer.
@@ -155,6 +158,10 @@ func Run(ctx context.Context, c Config) *report.Report {
 // verified locally, refuse a run where nothing was verified, then ask
 // userinfo when needed and evaluate the expectations.
 func (v *tokenVerifier) conclude(ctx context.Context) error {
+	if v.cfg.OnRefreshToken != nil && !v.gotRefresh {
+		// Asked to print one: say why nothing was printed.
+		v.r.Notes = append(v.r.Notes, "no refresh token was issued: ask for offline_access in --scopes, with a flow or grant the provider gives refresh tokens for (the code flow, device_code, refresh_token), and a client it allows them")
+	}
 	if err := v.introspect(ctx); err != nil {
 		return err
 	}
@@ -377,6 +384,8 @@ type tokenVerifier struct {
 	cfg Config
 	p   *verify.Provider
 	r   *report.Report
+	// gotRefresh: a refresh token came and went to cfg.OnRefreshToken.
+	gotRefresh bool
 
 	nonce string
 	// noNonce: no authorization request was made (a non-interactive
@@ -491,6 +500,7 @@ func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error
 func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) error {
 	if t := resp; t != nil {
 		if t.RefreshToken != "" && v.cfg.OnRefreshToken != nil {
+			v.gotRefresh = true
 			v.cfg.OnRefreshToken(t.RefreshToken)
 		}
 		if t.AccessToken != "" {
@@ -585,14 +595,24 @@ func (v *tokenVerifier) bearer() bool {
 
 func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 	exp := v.cfg.Expect
-	if v.noUserinfo && exp.WantsUserinfo(v.sources()) {
-		v.r.Notes = append(v.r.Notes, "no token carries the groups claim; a client_credentials token is about no user, so userinfo was not asked")
-	} else if exp.WantsUserinfo(v.sources()) {
+	// why is the reason to ask userinfo, and asked the note when it was.
+	why, asked := "", ""
+	switch {
+	case exp.WantsUserinfo(v.sources()):
+		why = "no token carries the groups claim"
+		asked = fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp))
+	case v.cfg.AskUserinfo:
+		why = "a claim check names userinfo"
+		asked = why + ", so the userinfo endpoint was asked"
+	}
+	if v.noUserinfo && why != "" {
+		v.r.Notes = append(v.r.Notes, why+"; a client_credentials token is about no user, so userinfo was not asked")
+	} else if why != "" {
 		switch {
 		case v.p.Metadata().UserinfoEndpoint == "":
-			v.r.Notes = append(v.r.Notes, "no token carries the groups claim and the provider has no userinfo endpoint")
+			v.r.Notes = append(v.r.Notes, why+" and the provider has no userinfo endpoint")
 		case v.rawAT == "":
-			v.r.Notes = append(v.r.Notes, "no token carries the groups claim, and without an access token the userinfo endpoint cannot be asked")
+			v.r.Notes = append(v.r.Notes, why+", and without an access token the userinfo endpoint cannot be asked")
 		case !v.bearer():
 			// The note says why: a DPoP-bound token sent as a bearer
 			// token would be refused, or worse, accepted.
@@ -616,7 +636,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			}
 			v.r.Tokens[report.UserInfo] = t
 			v.userinfo, v.userinfoOK = claims, sub != ""
-			v.r.Notes = append(v.r.Notes, fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp)))
+			v.r.Notes = append(v.r.Notes, asked)
 		}
 	}
 	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {

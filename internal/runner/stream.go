@@ -359,8 +359,7 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 	} else {
 		tok, payload, err = v.verify(ctx, j.raw, &l)
 	}
-	name := l.Kind + " verified"
-	var nv *verify.NotVerifiableError
+	name := verifiedCheckName(l.Kind)
 	switch {
 	case err == nil:
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: true, Source: l.Kind, Detail: streamVerifiedDetail(tok)})
@@ -371,7 +370,7 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 				l.Error = &report.Error{Class: failure.Expectation, Message: ch.Name + ": " + ch.Detail}
 			}
 		}
-	case errors.As(err, &nv):
+	case notVerifiable(err):
 		// Asked to verify it and could not: a verification failure here,
 		// as in claimcheck verify with arguments.
 		l.Error = &report.Error{Class: failure.Verification, Message: oneLine(err.Error())}
@@ -384,9 +383,29 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 	l.OK = class == ""
 	l.ExitCode = class.ExitCode()
 	if !l.OK {
-		l.Class = &class
+		c := class // only a failed line's class goes to the heap
+		l.Class = &c
 	}
 	return l.appendJSON(b), class
+}
+
+// verifiedCheckName is kind + " verified", without building it for each
+// token of the two usual kinds.
+func verifiedCheckName(kind string) string {
+	switch kind {
+	case report.IDToken:
+		return report.IDToken + " verified"
+	case report.AccessToken:
+		return report.AccessToken + " verified"
+	}
+	return kind + " verified"
+}
+
+// notVerifiable says whether err is a *verify.NotVerifiableError; on its
+// own so that the target errors.As needs is allocated only on that path.
+func notVerifiable(err error) bool {
+	var nv *verify.NotVerifiableError
+	return errors.As(err, &nv)
 }
 
 // verify routes raw to its issuer and verifies it there. It fills in l's

@@ -44,6 +44,11 @@ func (cc ClaimCheck) evaluate(r *report.Report) verify.Check {
 	where := "any verified token"
 	if cc.Token != "" {
 		where = "a verified " + cc.Token
+		if t := r.Tokens[cc.Token]; t == nil || !t.Verified {
+			// Not "missing from it": there is nothing to look in (the
+			// report's notes say why, when it was not asked).
+			return verify.Check{Name: name, OK: false, Source: cc.Token, Detail: fmt.Sprintf("no verified %s in this run", cc.Token)}
+		}
 	}
 	if len(seen) == 0 {
 		return verify.Check{Name: name, OK: false, Source: cc.Token, Detail: fmt.Sprintf("%s is missing from %s", cc.Claim, where)}

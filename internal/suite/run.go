@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -341,5 +342,7 @@ func (c Case) config(getenv func(string) string) (runner.Config, error) {
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
 		Scopes: scopes, Audience: c.Audience, Expect: exp,
 		Grant: runner.GrantConfig{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
+		// Userinfo is otherwise asked only when the groups need it.
+		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -455,5 +456,79 @@ func TestRun429(t *testing.T) {
 	res.WriteText(&text)
 	if !strings.Contains(text.String(), "2 sent again after 429 Too Many Requests") {
 		t.Errorf("summary:\n%s", text.String())
+	}
+}
+
+// TestClaimChecksInUserinfo: a claim check that names userinfo makes the
+// case ask the userinfo endpoint (profile and email claims are there, not in
+// the tokens, when an access token is issued: OpenID Core 5.4), and a case
+// that cannot have a verified userinfo says so instead of "missing".
+func TestClaimChecksInUserinfo(t *testing.T) {
+	p := startDemo(t)
+	s, err := Load(writeSuite(t, fmt.Sprintf(`
+defaults:
+  issuer: %s
+  client_id: claimcheck-public
+  grant: password
+  scopes: [openid, email, groups]
+cases:
+  - name: email from userinfo
+    user: alice
+    password_env: ALICE_PASSWORD
+    expect_groups: [IT]
+    claims:
+      - {claim: email, equals: alice@example.com, token: userinfo}
+  - name: email not in the ID token
+    user: alice
+    password_env: ALICE_PASSWORD
+    claims:
+      - {claim: email, equals: alice@example.com, token: id_token}
+  - name: a client has no userinfo
+    grant: client_credentials
+    client_id: claimcheck-confidential
+    client_secret_env: CONF_SECRET
+    scopes: openid
+    claims:
+      - {claim: email, equals: alice@example.com, token: userinfo}
+`, p.Issuer())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, Options{Parallel: 1, Getenv: getenv, HTTPTimeout: 10 * time.Second, Timeout: 30 * time.Second, ClockSkew: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, check, detail, note string
+		ok, userinfo              bool
+	}{
+		{"email from userinfo", `claim email equals "alice@example.com"`, `email is "alice@example.com"`, "a claim check names userinfo, so the userinfo endpoint was asked", true, true},
+		{"email not in the ID token", `claim email equals "alice@example.com"`, "email is missing from a verified id_token", "", false, false},
+		{"a client has no userinfo", `claim email equals "alice@example.com"`, "no verified userinfo in this run", "a claim check names userinfo; a client_credentials token is about no user, so userinfo was not asked", false, false},
+	}
+	for i, tt := range tests {
+		r := res.Cases[i].Report
+		if res.Cases[i].Name != tt.name || r.OK != tt.ok {
+			t.Errorf("case %d %q ok %v, want %q ok %v; checks %+v", i, res.Cases[i].Name, r.OK, tt.name, tt.ok, r.Checks)
+			continue
+		}
+		var found bool
+		for _, c := range r.Checks {
+			if c.Name == tt.check {
+				found = true
+				if c.OK != tt.ok || c.Detail != tt.detail {
+					t.Errorf("%s: check %+v, want ok %v detail %q", tt.name, c, tt.ok, tt.detail)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no check %q in %+v", tt.name, tt.check, r.Checks)
+		}
+		if ui := r.Tokens["userinfo"]; (ui != nil && ui.Verified) != tt.userinfo {
+			t.Errorf("%s: verified userinfo %v, want %v", tt.name, ui != nil && ui.Verified, tt.userinfo)
+		}
+		if tt.note != "" && !slices.Contains(r.Notes, tt.note) {
+			t.Errorf("%s: notes %q lack %q", tt.name, r.Notes, tt.note)
+		}
 	}
 }
