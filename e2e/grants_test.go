@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimcheck/claimcheck/e2e/harness"
 )
@@ -161,6 +162,7 @@ func TestGrantDeviceCodeOIDCProvider(t *testing.T) {
 			r := claimcheck(t, op, ps[0], u, c)
 			verdict(t, u, r, "id_token")
 			wantDeviceBrowserOK(t, r)
+			wantDeviceOutcome(t, r, "approved", "Sign-in Success")
 			groups, _ := r.Report.Tokens["id_token"].Claims["groups"].([]any)
 			if hasIT := slices.Contains(groups, any("IT")); hasIT != (u.Login == harness.Alice.Login) {
 				t.Errorf("the ID token's groups are %v", groups)
@@ -173,6 +175,7 @@ func TestGrantDeviceCodeOIDCProvider(t *testing.T) {
 		r := claimcheck(t, op, ps[0], harness.Alice, c)
 		wantError(t, r, 3, "flow", "denied the device authorization", "access_denied", "End-User aborted interaction")
 		wantDeviceBrowserOK(t, r)
+		wantDeviceOutcome(t, r, "denied", "The Sign-in request was interrupted")
 		if len(r.Report.Tokens) != 0 {
 			t.Errorf("an aborted device authorization has tokens: %v", keys(r.Report.Tokens))
 		}
@@ -189,4 +192,89 @@ func wantDeviceBrowserOK(t *testing.T, r ccRun) {
 	if strings.Contains(r.Stderr, "could not open a browser") {
 		t.Errorf("ccbrowser --device failed")
 	}
+}
+
+// device_code at Dex: Dex's device flow needs a public client with its
+// callback (/device/callback) registered (harness DexOptions.DeviceFlow).
+// claimcheck opens verification_uri_complete, Dex's "Enter User Code" form
+// with the code filled in; ccbrowser submits it, signs in with the static
+// password, approves on Dex's approval page and waits for "Login Successful
+// for …" (Dex redeems the code at /device/callback itself); claimcheck's
+// first poll, made when ccbrowser exits, gets the tokens.
+func TestGrantDeviceCodeDex(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, 1)
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, DeviceFlow: true})
+	for _, u := range harness.Users {
+		t.Run(u.Login, func(t *testing.T) {
+			t.Parallel()
+			c := cell{name: "device_code", client: harness.PublicClient, grant: "device_code", browser: []string{"--device"}}
+			r := claimcheck(t, dex, ps[0], u, c)
+			verdict(t, u, r, "id_token", "access_token")
+			wantDeviceBrowserOK(t, r)
+			wantDeviceOutcome(t, r, "approved", "Login Successful for claimcheck e2e "+harness.PublicClient.ID)
+			id := r.Report.Tokens["id_token"].Claims
+			groups, _ := id["groups"].([]any)
+			if hasIT := slices.Contains(groups, any("IT")); hasIT != (u.Login == harness.Alice.Login) {
+				t.Errorf("the ID token's groups are %v", groups)
+			}
+			// Dex's device flow is a code flow behind the scenes (its own
+			// authorization request, redirect_uri /device/callback, and
+			// its own code exchange): the ID token has no nonce (none was
+			// sent), an at_hash (claimcheck checks it against the access
+			// token it got, which is the one Dex minted then) and a c_hash
+			// of Dex's internal code, which claimcheck never sees. Scopes
+			// openid,groups: no email or profile claims.
+			if _, ok := id["nonce"]; ok {
+				t.Errorf("the device flow's ID token has a nonce: %v", id["nonce"])
+			}
+			for _, claim := range []string{"at_hash", "c_hash"} {
+				if _, ok := id[claim]; !ok {
+					t.Errorf("the device flow's ID token has no %s (claims %v)", claim, keys(id))
+				}
+			}
+			if _, ok := id["email"]; ok {
+				t.Errorf("an email claim without the email scope: %v", id["email"])
+			}
+			if id["aud"] != harness.PublicClient.ID {
+				t.Errorf("the ID token's aud is %v", id["aud"])
+			}
+			// Dex's access token is a JWT too, verified, with the groups.
+			atGroups, _ := r.Report.Tokens["access_token"].Claims["groups"].([]any)
+			if !slices.Equal(atGroups, groups) {
+				t.Errorf("the access token's groups %v differ from the ID token's %v", atGroups, groups)
+			}
+		})
+	}
+	// Dex's "Cancel" on its approval page shows "Approval rejected." and
+	// leaves the device code pending: the polling client is never told
+	// access_denied (Dex has no denied state for device codes; checked in
+	// its source, server/deviceflowhandlers.go and handleApproval). The
+	// wait ends when the device code expires, here after 30s
+	// (expiry.deviceRequests; Dex's default is 5 minutes), and claimcheck
+	// stops at that expiry: exit 3.
+	t.Run("cancelled", func(t *testing.T) {
+		t.Parallel()
+		short := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, DeviceFlow: true, DeviceRequestsValidFor: 30 * time.Second})
+		c := cell{name: "device_code", client: harness.PublicClient, grant: "device_code", browser: []string{"--device", "--consent", "cancel"}}
+		r := claimcheck(t, short, ps[0], harness.Alice, c)
+		wantError(t, r, 3, "flow", "the device code expired (expires_in 30s) before the user approved code", short.Issuer+"/device")
+		wantDeviceBrowserOK(t, r)
+		wantDeviceOutcome(t, r, "denied", "Approval rejected.")
+		if len(r.Report.Tokens) != 0 {
+			t.Errorf("a cancelled device authorization has tokens: %v", keys(r.Report.Tokens))
+		}
+	})
+}
+
+// wantDeviceOutcome asserts ccbrowser's line (passed on by claimcheck on
+// stderr) saying how the device flow ended at the provider.
+func wantDeviceOutcome(t *testing.T, r ccRun, how, words string) {
+	t.Helper()
+	for _, line := range strings.Split(r.Stderr, "\n") {
+		if strings.HasPrefix(line, "ccbrowser: device authorization "+how+" at the provider: ") && strings.Contains(line, words) {
+			return
+		}
+	}
+	t.Errorf("ccbrowser did not say the device authorization was %s (%q)", how, words)
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -354,6 +355,79 @@ func TestDexSignInThroughBrowser(t *testing.T) {
 		out, err := runBrowser(t, ccbrowser, dex, wrong, authURL)
 		if err == nil || !strings.Contains(out, "refused the sign-in") {
 			t.Fatalf("want a refused sign-in, got %v:\n%s", err, out)
+		}
+	})
+}
+
+// TestDexDevicePagesThroughBrowser: ccbrowser --device on Dex's device pages
+// when the flow cannot go on, and what Dex's device flow needs (the
+// grants_test.go cells run it to the end).
+func TestDexDevicePagesThroughBrowser(t *testing.T) {
+	ccbrowser := harness.BuildCCBrowser(t)
+	cb := newCallbackListener(t)
+	// No DeviceFlow: cc-public lacks /device/callback.
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: []string{cb.URL}})
+
+	// deviceCode asks Dex for a device code as a device would.
+	deviceCode := func(t *testing.T, clientID string) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		form := url.Values{"client_id": {clientID}, "scope": {"openid groups"}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, dex.Issuer+"/device/code", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("device authorization: status %s, %v", resp.Status, err)
+		}
+		return out
+	}
+	// wantFail runs ccbrowser and wants exit 1 with a message holding each
+	// of words.
+	wantFail := func(t *testing.T, u string, extra []string, words ...string) {
+		t.Helper()
+		out, err := runBrowser(t, ccbrowser, dex, harness.Alice, u, extra...)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("want exit 1, got %v:\n%s", err, out)
+		}
+		for _, w := range words {
+			if !strings.Contains(out, w) {
+				t.Errorf("ccbrowser's message lacks %q:\n%s", w, out)
+			}
+		}
+	}
+
+	t.Run("unknown user code is refused", func(t *testing.T) {
+		wantFail(t, dex.Issuer+"/device?user_code=BCDF-GHJK", []string{"--device"}, "refused the user code", "Invalid or Expired User Code")
+	})
+	t.Run("no user code in the URL", func(t *testing.T) {
+		wantFail(t, dex.Issuer+"/device", []string{"--device"}, "asks for the user code", "verification_uri_complete")
+	})
+	t.Run("device page without --device", func(t *testing.T) {
+		wantFail(t, dex.Issuer+"/device?user_code=BCDF-GHJK", []string{"--redirect-uri", cb.URL}, "without --device")
+	})
+	t.Run("without /device/callback registered", func(t *testing.T) {
+		// Dex's verification page sends the browser to its authorization
+		// endpoint with redirect_uri /device/callback, which a client with
+		// registered redirect URIs must list.
+		dc := deviceCode(t, harness.PublicClient.ID)
+		complete, _ := dc["verification_uri_complete"].(string)
+		wantFail(t, complete, []string{"--device"}, "error page", "Unregistered redirect_uri")
+	})
+	t.Run("unregistered client gets a device code", func(t *testing.T) {
+		// Dex does not check client_id at its device authorization
+		// endpoint (the sign-in fails later, on "Invalid client_id.").
+		if dc := deviceCode(t, "no-such-client"); dc["device_code"] == nil {
+			t.Fatalf("Dex now refuses an unknown client at /device/code (%v): update e2e/README.md", dc)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -221,7 +222,7 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	if dr.ExpiresIn > 0 {
 		da.ExpiresAt = time.Now().Add(time.Duration(dr.ExpiresIn) * time.Second)
 		var cancelExp context.CancelFunc
-		ctx, cancelExp = context.WithDeadline(ctx, da.ExpiresAt)
+		ctx, cancelExp = context.WithDeadlineCause(ctx, da.ExpiresAt, &codeExpired{time.Duration(dr.ExpiresIn) * time.Second})
 		defer cancelExp()
 	}
 	if o.Show != nil {
@@ -261,6 +262,12 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	}
 }
 
+// codeExpired is the cause of the wait's end when the device code's own
+// lifetime (expires_in), not the timeout, ran out first.
+type codeExpired struct{ lifetime time.Duration }
+
+func (e *codeExpired) Error() string { return "the device code expired" }
+
 func deviceWaitError(ctx context.Context, err error, da *DeviceAuthorization) error {
 	if ctx.Err() == nil {
 		return err
@@ -270,6 +277,12 @@ func deviceWaitError(ctx context.Context, err error, da *DeviceAuthorization) er
 	}
 	if da == nil {
 		return failure.New(failure.Provider, deviceOp, "no answer before the deadline")
+	}
+	// Polling stops when the code expires: say so rather than "timed out",
+	// which would suggest a longer --timeout.
+	var exp *codeExpired
+	if errors.As(context.Cause(ctx), &exp) {
+		return failure.New(failure.Flow, "device authorization", "the device code expired (expires_in %v) before the user approved code %s at %s", exp.lifetime, da.UserCode, da.VerificationURI)
 	}
 	return failure.New(failure.Flow, "device authorization", "timed out waiting for the user to approve code %s at %s", da.UserCode, da.VerificationURI)
 }

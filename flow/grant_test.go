@@ -18,6 +18,12 @@ import (
 // with the given sequence of OAuth errors ("" = tokens).
 func deviceServer(t *testing.T, interval int, answers ...string) (*httptest.Server, *[]string) {
 	t.Helper()
+	return deviceServerExpiring(t, 600, interval, answers...)
+}
+
+// deviceServerExpiring is deviceServer with the device code's expires_in.
+func deviceServerExpiring(t *testing.T, expiresIn, interval int, answers ...string) (*httptest.Server, *[]string) {
+	t.Helper()
 	var mu sync.Mutex
 	var seen []string
 	n := 0
@@ -28,7 +34,7 @@ func deviceServer(t *testing.T, interval int, answers ...string) (*httptest.Serv
 		defer mu.Unlock()
 		switch r.URL.Path {
 		case "/device":
-			fmt.Fprintf(w, `{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"http://127.0.0.1/device","expires_in":600,"interval":%d}`, interval)
+			fmt.Fprintf(w, `{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"http://127.0.0.1/device","expires_in":%d,"interval":%d}`, expiresIn, interval)
 		case "/token":
 			seen = append(seen, r.PostForm.Get("grant_type")+" "+r.PostForm.Get("device_code")+" "+r.PostForm.Get("client_id"))
 			a := "server_error_500"
@@ -129,7 +135,7 @@ func TestDeviceCodeDeadline(t *testing.T) {
 			return ctx.Err()
 		},
 	})
-	if failure.ClassOf(err) != failure.Flow || !strings.Contains(err.Error(), "ABCD-EFGH") {
+	if failure.ClassOf(err) != failure.Flow || !strings.Contains(err.Error(), "timed out waiting for the user to approve code ABCD-EFGH at http://127.0.0.1/device") {
 		t.Fatalf("err %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -137,6 +143,27 @@ func TestDeviceCodeDeadline(t *testing.T) {
 	_, err = DeviceCode(ctx, c, DeviceOptions{Endpoint: srv.URL + "/device"})
 	if failure.ClassOf(err) != failure.Interrupted {
 		t.Fatalf("canceled context: %v (class %v), want interrupted", err, failure.ClassOf(err))
+	}
+}
+
+// TestDeviceCodeExpiry: when the device code's expires_in runs out before
+// the timeout (Dex leaves a code pending after the user cancels, until it
+// expires), the error says that the code expired, not that the wait timed
+// out (which would suggest a longer --timeout).
+func TestDeviceCodeExpiry(t *testing.T) {
+	srv, _ := deviceServerExpiring(t, 1, 1, "authorization_pending", "authorization_pending", "authorization_pending")
+	c := Config{TokenEndpoint: srv.URL + "/token", ClientID: "cli", HTTPClient: srv.Client()}
+	_, err := DeviceCode(context.Background(), c, DeviceOptions{
+		Endpoint: srv.URL + "/device",
+		Timeout:  time.Hour,
+		sleep: func(ctx context.Context, _ time.Duration) error {
+			<-ctx.Done()
+			return ctx.Err()
+		},
+	})
+	want := "device authorization: the device code expired (expires_in 1s) before the user approved code ABCD-EFGH at http://127.0.0.1/device"
+	if failure.ClassOf(err) != failure.Flow || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("err %v (class %v), want class flow with %q", err, failure.ClassOf(err), want)
 	}
 }
 

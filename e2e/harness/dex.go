@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -41,7 +42,23 @@ type DexOptions struct {
 	// static passwords (oauth2.passwordConnector: local); the username is
 	// the e-mail.
 	PasswordGrant bool
+	// DeviceFlow registers Dex's device flow callback (DexDeviceCallback)
+	// as a redirect URI of [PublicClient], which the device authorization
+	// grant (RFC 8628) needs: Dex's verification page sends the browser
+	// through its own authorization endpoint with that redirect URI, and a
+	// client with registered redirect URIs gets no other.
+	DeviceFlow bool
+	// DeviceRequestsValidFor is the lifetime of a device code and its user
+	// code (Dex's expiry.deviceRequests; expires_in of the device
+	// authorization response). Zero keeps Dex's default, 5 minutes.
+	DeviceRequestsValidFor time.Duration
 }
+
+// DexDeviceCallback is the redirect URI that Dex's device flow uses: Dex
+// sends it relative and resolves it under the issuer for a public client
+// (so a confidential client cannot use Dex's device flow when the issuer
+// has a path, as here).
+const DexDeviceCallback = "/device/callback"
 
 // Provider is a running provider.
 type Provider struct {
@@ -157,12 +174,16 @@ func DexConfig(issuer, addr string, opts DexOptions) ([]byte, error) {
 	}
 	var clients []client
 	for _, c := range Clients {
+		uris := opts.RedirectURIs
+		if opts.DeviceFlow && c.ID == PublicClient.ID {
+			uris = append(append([]string{}, uris...), DexDeviceCallback)
+		}
 		clients = append(clients, client{
 			ID:           c.ID,
 			Secret:       c.Secret,
 			Public:       c.Secret == "",
 			Name:         "claimcheck e2e " + c.ID,
-			RedirectURIs: opts.RedirectURIs,
+			RedirectURIs: uris,
 		})
 	}
 	config := map[string]any{
@@ -180,6 +201,9 @@ func DexConfig(issuer, addr string, opts DexOptions) ([]byte, error) {
 	}
 	if opts.PasswordGrant {
 		config["oauth2"].(map[string]any)["passwordConnector"] = "local"
+	}
+	if opts.DeviceRequestsValidFor > 0 {
+		config["expiry"] = map[string]any{"deviceRequests": opts.DeviceRequestsValidFor.String()}
 	}
 	return json.MarshalIndent(config, "", "  ")
 }

@@ -14,10 +14,15 @@
 //
 // With --device the URL is a device flow's verification_uri_complete
 // (claimcheck --grant device_code opens it): ccbrowser confirms the user code
-// on oidc-provider's "Confirm Device" page, signs in, approves the consent
-// page and exits 0 once the provider shows its success page. With --device
-// --consent cancel it presses "[ Abort ]" on the confirmation page instead
-// and exits 0 once the provider says the sign-in request was interrupted.
+// (oidc-provider's "Confirm Device" page; Dex's "Enter User Code" form,
+// which the URL fills in), signs in, approves the consent page and exits 0
+// once the provider shows its success page. With --device --consent cancel
+// it denies instead, and exits 0 once the provider shows that it took the
+// denial: at oidc-provider it presses "[ Abort ]" on the confirmation page
+// and waits for "The Sign-in request was interrupted"; at Dex, which has no
+// confirmation page, it presses "Cancel" on the approval page and waits for
+// Dex's "Approval rejected." page. Either way it says on stderr how the
+// device flow ended (the provider's own words), since no redirect shows it.
 //
 // The password is read from an environment variable (--password-env), never
 // from the command line.
@@ -110,7 +115,7 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 	fs.StringVar(&o.chromium, "chromium", envOr("CCBROWSER_CHROMIUM", "/usr/bin/chromium"), "Chromium executable (env CCBROWSER_CHROMIUM)")
 	fs.StringVar(&o.screenshot, "screenshot", "", "on failure, save a PNG screenshot of the page here")
 	fs.BoolVar(&o.printURL, "print-url", false, "on success, print the URL the browser arrived at (with its query and fragment) on stdout")
-	fs.BoolVar(&o.device, "device", false, "the URL is a device flow's verification_uri_complete: confirm the user code, sign in, answer the consent page and wait for the provider's success page (--consent cancel: abort at the confirmation page) instead of a redirect")
+	fs.BoolVar(&o.device, "device", false, "the URL is a device flow's verification_uri_complete: confirm the user code, sign in, answer the consent page and wait for the provider's success page instead of a redirect (--consent cancel: deny at oidc-provider's confirmation page or Dex's approval page and wait for the provider to show the denial)")
 	fs.BoolVar(&o.verbose, "v", false, "log each step, and Chromium's own output, to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: CCBROWSER_PASSWORD=... ccbrowser --user NAME [flags] AUTHORIZE-URL\n\n")
@@ -173,13 +178,18 @@ type pageState struct {
 	Detail     string `json:"detail"`
 	Acted      bool   `json:"acted"`
 	Text       string `json:"text"`
+	// CodeFilled: on Dex's user code page (dex-device-input), the code
+	// field has a value (verification_uri_complete fills it in).
+	CodeFilled bool `json:"codeFilled"`
 }
 
 // probeJS classifies the current document. Kinds:
-// dex-login, dex-approval, dex-error, op-login, op-consent, op-error,
-// login-error, op-device-input, op-device-confirm, op-device-success, other.
+// dex-login, dex-approval, dex-error, dex-device-input, dex-device-success,
+// op-login, op-consent, op-error, login-error, op-device-input,
+// op-device-confirm, op-device-success, other.
 // For op-device-input, detail is the page's message (an error or "Enter the
-// code displayed on your device").
+// code displayed on your device"); for dex-device-input, Dex's error box
+// ("Invalid or Expired User Code") or "".
 const probeJS = `(() => {
   const q = (s) => document.querySelector(s);
   const text = (el) => (el ? el.innerText || el.textContent || '' : '').trim().replace(/\s+/g, ' ');
@@ -190,9 +200,19 @@ const probeJS = `(() => {
     detail: '',
     acted: !!window.__ccbrowserActed,
     text: text(document.body).slice(0, 400),
+    codeFilled: false,
   };
   const loginError = q('#login-error');
-  if (loginError) {
+  const panelHeading = text(q('body.theme-body .theme-panel h2.theme-heading'));
+  if (q('form input#user_code[name=user_code]')) {
+    // Dex's "Enter User Code" page; its error box is also #login-error.
+    out.kind = 'dex-device-input';
+    out.detail = text(loginError);
+    out.codeFilled = q('input#user_code').value.trim() !== '';
+  } else if (panelHeading.startsWith('Login Successful for') && !q('form')) {
+    out.kind = 'dex-device-success';
+    out.detail = text(q('.theme-panel'));
+  } else if (loginError) {
     out.kind = 'login-error';
     out.detail = text(loginError);
   } else if (q('form[id="op.deviceConfirmForm"]')) {
@@ -221,13 +241,19 @@ const probeJS = `(() => {
   return out;
 })()`
 
-// kindWhenSettled is the page's kind, except that an error page counts only
-// once the document has loaded: Dex's approval page, half parsed, has its
-// heading but not yet its form, and would pass for Dex's error page. The
-// device flow's success page counts once loaded, too.
+// kindWhenSettled is the page's kind once it can be trusted. No page counts
+// while the document is still being parsed: Dex's login page after a wrong
+// password, half parsed, has its form but not yet its "#login-error" box
+// below the fields, and would pass for the sign-in form coming back (and
+// Dex's user code page for a fresh one). An error or success page counts
+// only once the document has loaded: Dex's approval page, half parsed, has
+// its heading but not yet its form, and would pass for Dex's error page.
 func (st pageState) kindWhenSettled() string {
+	if st.ReadyState == "loading" {
+		return "other"
+	}
 	switch st.Kind {
-	case "dex-error", "op-error", "op-device-success":
+	case "dex-error", "op-error", "op-device-success", "dex-device-success":
 		if st.ReadyState != "complete" {
 			return "other"
 		}
@@ -460,6 +486,15 @@ func (r *run) drive(ctx context.Context) (string, error) {
 		case "login-error":
 			return "", fmt.Errorf("the provider refused the sign-in of %q at %s: %s", r.opts.user, redact(st.Href), st.Detail)
 		case "dex-error", "op-error":
+			// Dex answers "Cancel" on its approval page with an error page
+			// and, in the device flow, leaves the device code pending.
+			if r.opts.device && r.opts.consent == "cancel" && consented && st.Kind == "dex-error" && strings.Contains(st.Detail, "Approval rejected") {
+				r.outcome("denied", st.Detail)
+				return st.Href, nil
+			}
+			if r.opts.device {
+				return "", fmt.Errorf("the provider showed an error page at %s: %s", redact(st.Href), st.Detail)
+			}
 			return "", fmt.Errorf("the provider showed an error page at %s instead of redirecting: %s", redact(st.Href), st.Detail)
 		case "dex-login", "op-login":
 			if r.opts.user == "" {
@@ -489,18 +524,36 @@ func (r *run) drive(ctx context.Context) (string, error) {
 			// After [ Abort ], oidc-provider shows the code input page again
 			// with "The Sign-in request was interrupted".
 			if r.opts.device && confirmed && r.opts.consent == "cancel" && strings.Contains(st.Detail, "interrupted") {
-				r.logf("device authorization aborted: %s", st.Detail)
+				r.outcome("denied", st.Detail)
 				return st.Href, nil
 			}
 			if !confirmed {
 				return "", fmt.Errorf("the provider asks for the user code at %s (%s): give ccbrowser the verification_uri_complete", redact(st.Href), st.Detail)
 			}
 			return "", fmt.Errorf("the provider showed the user code page again at %s: %s", redact(st.Href), st.Detail)
-		case "op-device-success":
+		case "dex-device-input":
+			if !r.opts.device {
+				return "", fmt.Errorf("a device user code page appeared at %s without --device", redact(st.Href))
+			}
+			if st.Detail != "" {
+				return "", fmt.Errorf("the provider refused the user code at %s: %s", redact(st.Href), st.Detail)
+			}
+			if confirmed {
+				return "", fmt.Errorf("the provider showed the user code page again at %s: %s", redact(st.Href), st.Text)
+			}
+			if !st.CodeFilled {
+				return "", fmt.Errorf("the provider asks for the user code at %s: give ccbrowser the verification_uri_complete", redact(st.Href))
+			}
+			if err := r.submitDexUserCode(ctx); err != nil {
+				return "", fmt.Errorf("submitting the user code at %s: %v", redact(st.Href), err)
+			}
+			confirmed = true
+			lastAction = time.Now()
+		case "op-device-success", "dex-device-success":
 			if !r.opts.device || r.opts.consent == "cancel" {
 				return "", fmt.Errorf("unexpected device flow success page at %s: %s", redact(st.Href), st.Detail)
 			}
-			r.logf("device authorization approved: %s", st.Detail)
+			r.outcome("approved", st.Detail)
 			return st.Href, nil
 		case "dex-approval", "op-consent":
 			if consented {
@@ -582,6 +635,22 @@ func (r *run) confirmDevice(ctx context.Context) error {
 		chromedp.Evaluate[chromedp.Void](markActedJS),
 		chromedp.Click(chromedp.CSS(sel)),
 	)
+}
+
+// submitDexUserCode presses "Submit" on Dex's "Enter User Code" page, whose
+// field verification_uri_complete has filled in.
+func (r *run) submitDexUserCode(ctx context.Context) error {
+	r.logf("submitting the user code")
+	return chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](markActedJS),
+		chromedp.Click(chromedp.CSS(`form:has(input#user_code) button#submit-login`)),
+	)
+}
+
+// outcome says on stderr how the device flow ended, in the provider's words:
+// no redirect shows it, and claimcheck passes the line on.
+func (r *run) outcome(how, detail string) {
+	fmt.Fprintf(r.logw, "ccbrowser: device authorization %s at the provider: %s\n", how, detail)
 }
 
 // finish waits for the page at the redirect URI to be complete (and to show

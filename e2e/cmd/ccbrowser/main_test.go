@@ -126,11 +126,18 @@ func TestKindWhenSettled(t *testing.T) {
 		{"op-error", "interactive", "other"},
 		{"op-error", "complete", "op-error"},
 		{"dex-approval", "interactive", "dex-approval"},
+		{"dex-approval", "loading", "other"},
 		{"dex-login", "complete", "dex-login"},
+		{"dex-login", "loading", "other"},
+		{"op-login", "loading", "other"},
 		{"login-error", "interactive", "login-error"},
+		{"dex-device-input", "loading", "other"},
 		{"op-device-success", "interactive", "other"},
 		{"op-device-success", "complete", "op-device-success"},
 		{"op-device-confirm", "interactive", "op-device-confirm"},
+		{"dex-device-success", "interactive", "other"},
+		{"dex-device-success", "complete", "dex-device-success"},
+		{"dex-device-input", "interactive", "dex-device-input"},
 	}
 	for _, tt := range tests {
 		st := pageState{Kind: tt.kind, ReadyState: tt.readyState}
