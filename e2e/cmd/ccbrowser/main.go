@@ -89,6 +89,15 @@ func main() {
 	// On SIGINT or SIGTERM (claimcheck interrupted), stop driving, close
 	// Chromium and remove the profile before exiting.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The contexts below end the run at --timeout (plus 15 s to close
+	// Chromium); once an e2e run sat 30 s past that with nothing printed.
+	// Whatever hangs, the process ends here, and Chromium with it
+	// (chromedp starts it with a parent-death signal).
+	watchdog := time.AfterFunc(opts.timeout+30*time.Second, func() {
+		fmt.Fprintf(os.Stderr, "ccbrowser: still running 30s after --timeout %v; giving up\n", opts.timeout)
+		os.Exit(exitFailure)
+	})
+	defer watchdog.Stop()
 	r := &run{opts: opts, password: password, logw: os.Stderr}
 	final, err := r.do(ctx)
 	stop()
