@@ -7,14 +7,13 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	_ "crypto/sha256" // hashes of RS256, PS256, ES256
-	_ "crypto/sha512" // hashes of RS384/512, PS384/512, ES384/512
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"slices"
 	"strings"
@@ -307,16 +306,35 @@ func (s *jwks) tryLean(check func(jose.JSONWebKey) bool, alg, kid, jwksURL strin
 	return &badSignatureError{kid: kid, alg: alg}
 }
 
-// signingInput is header "." payload, kept in its two parts so that it is
-// hashed without being copied.
+// signingInput is header "." payload, kept in its two parts: the token's
+// own segments, or their canonical re-encodings.
 type signingInput struct{ header, payload string }
 
+// hash is the digest of the signing input for alg's hash h (nil for any
+// other hash). The input is assembled in a buffer on the stack and hashed
+// in one call: a hash.Hash would take each part as a fresh []byte copy and
+// be allocated itself, which costs more per token than the hashing.
 func (in signingInput) hash(h crypto.Hash) []byte {
-	d := h.New()
-	io.WriteString(d, in.header)
-	io.WriteString(d, ".")
-	io.WriteString(d, in.payload)
-	return d.Sum(nil)
+	var buf [2048]byte
+	b := buf[:0]
+	if n := len(in.header) + 1 + len(in.payload); n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b = append(b, in.header...)
+	b = append(b, '.')
+	b = append(b, in.payload...)
+	switch h {
+	case crypto.SHA256:
+		d := sha256.Sum256(b)
+		return d[:]
+	case crypto.SHA384:
+		d := sha512.Sum384(b)
+		return d[:]
+	case crypto.SHA512:
+		d := sha512.Sum512(b)
+		return d[:]
+	}
+	return nil
 }
 
 func (in signingInput) bytes() []byte {
