@@ -4,7 +4,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
+
+	"github.com/claimcheck/claimcheck/internal/suggest"
 )
 
 // maxClose bounds the close matches named.
@@ -128,7 +129,7 @@ func closeMatch(want, got string) string {
 		return "differs in case"
 	case strings.Join(strings.Fields(want), " ") == strings.Join(strings.Fields(got), " "):
 		return "differs in spaces"
-	case len([]rune(want)) >= 5 && editDistance(strings.ToLower(want), strings.ToLower(got)) <= maxEdits(want):
+	case len([]rune(want)) >= 5 && suggest.Distance(want, got) <= maxEdits(want):
 		return "differs by a letter or two"
 	}
 	return ""
@@ -140,26 +141,4 @@ func maxEdits(s string) int {
 		return 2
 	}
 	return 1
-}
-
-// editDistance is the Levenshtein distance, by runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] || unicode.ToLower(ra[i-1]) == unicode.ToLower(rb[j-1]) {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
 }

@@ -1,0 +1,45 @@
+// Package suggest finds the name someone most likely meant: a misspelt
+// field of a suite file, a setting of the configuration file, a claim.
+package suggest
+
+import "unicode"
+
+// Distance is the Levenshtein distance between a and b, by runes, with
+// letters compared regardless of case.
+func Distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] || unicode.ToLower(ra[i-1]) == unicode.ToLower(rb[j-1]) {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// Closest returns the candidate nearest to word, when one is near enough
+// to be what was meant: at most one edit away for a word of up to four
+// runes, two for longer ones. Of equally near candidates the first wins.
+func Closest(word string, candidates []string) (string, bool) {
+	limit := 1
+	if len([]rune(word)) > 4 {
+		limit = 2
+	}
+	best, bestD := "", limit+1
+	for _, c := range candidates {
+		if d := Distance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best, best != ""
+}
