@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/config"
+	"github.com/claimcheck/claimcheck/internal/suggest"
 )
 
 // addConfigFlags adds --profile to every command.
@@ -50,7 +52,11 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 			if s.Flag != "profile" && s.Flag != "help" && knownFlag(cmd.Root(), s.Flag) {
 				continue // a setting for another command
 			}
-			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)")
+			hint := ""
+			if m, ok := suggest.Closest(strings.ReplaceAll(s.Flag, "-", "_"), settingNames(cmd.Root())); ok {
+				hint = "; did you mean " + m + "?"
+			}
+			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)%s", hint)
 		}
 		if len(s.Values) > 1 && f.Value.Type() != "stringSlice" && f.Value.Type() != "stringArray" {
 			return failure.New(failure.Usage, where, "takes one value, not a list")
@@ -83,6 +89,27 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 
 func envName(flag string) string {
 	return "CLAIMCHECK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// settingNames are the flags of every command as the file spells them.
+func settingNames(root *cobra.Command) []string {
+	var names []string
+	add := func(f *pflag.Flag) {
+		n := strings.ReplaceAll(f.Name, "-", "_")
+		if f.Name != "help" && f.Name != "profile" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return names
 }
 
 func knownFlag(root *cobra.Command, name string) bool {

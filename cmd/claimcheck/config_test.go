@@ -82,7 +82,10 @@ profiles:
 func TestConfigFileErrors(t *testing.T) {
 	tests := []struct{ body, want string }{
 		{"client_secret: hunter2\n", ".claimcheck.yaml:1: client_secret: secrets are never written"},
-		{"issuer: x\nisuer: y\n", ".claimcheck.yaml:2: isuer: unknown setting"},
+		{"issuer: x\nisuer: y\n", ".claimcheck.yaml:2: isuer: unknown setting (not a flag of any claimcheck command); did you mean issuer?"},
+		{"expect_group: [IT]\n", ".claimcheck.yaml:1: expect_group: unknown setting (not a flag of any claimcheck command); did you mean expect_groups?"},
+		{"parralel: 4\n", ".claimcheck.yaml:1: parralel: unknown setting (not a flag of any claimcheck command); did you mean parallel?"},
+		{"colour: blue\n", ".claimcheck.yaml:1: colour: unknown setting (not a flag of any claimcheck command)\n"},
 		{"timeout: soon\n", ".claimcheck.yaml:1: timeout: invalid argument"},
 		{"issuer: [a, b]\n", ".claimcheck.yaml:1: issuer: takes one value"},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/suggest"
 )
 
 // Suite is a parsed suite file.
@@ -82,6 +83,24 @@ func Load(path string) (*Suite, error) {
 	return Parse(path, b)
 }
 
+// caseFields are the fields parseCase knows, for suggestions when a field
+// is not one of them.
+var caseFields = []string{
+	"name", "issuer", "client_id", "client_secret_env", "client_auth", "scopes", "audience",
+	"grant", "user", "username", "password_env", "refresh_token_env",
+	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
+	"claims", "snapshot",
+}
+
+// didYouMean is "; did you mean NAME?" for the known name nearest to
+// name, or "" when none is near.
+func didYouMean(name string, known []string) string {
+	if m, ok := suggest.Closest(name, known); ok {
+		return fmt.Sprintf("; did you mean %s?", m)
+	}
+	return ""
+}
+
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
 	"client_secret": "client_secret_env", "password": "password_env", "refresh_token": "refresh_token_env",
@@ -125,7 +144,7 @@ func Parse(path string, data []byte) (*Suite, error) {
 		case "cases":
 			casesNode = v
 		default:
-			return nil, p.errorf(k, k.Value, "unknown top-level field (want defaults or cases)")
+			return nil, p.errorf(k, k.Value, "unknown top-level field (want defaults or cases)%s", didYouMean(k.Value, []string{"defaults", "cases"}))
 		}
 	}
 	if casesNode == nil {
@@ -215,7 +234,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		case "snapshot":
 			c.Snapshot, err = p.str(v, field)
 		default:
-			return nil, p.errorf(k, field, "unknown field")
+			return nil, p.errorf(k, field, "unknown field%s", didYouMean(name, caseFields))
 		}
 		if err != nil {
 			return nil, err
@@ -362,7 +381,7 @@ func (p *parser) claims(v *yaml.Node, field string) ([]ClaimCheck, error) {
 					}
 				}
 			default:
-				err = p.errorf(k, f+"."+k.Value, "unknown field (want claim, token, equals, contains or matches)")
+				err = p.errorf(k, f+"."+k.Value, "unknown field (want claim, token, equals, contains or matches)%s", didYouMean(k.Value, []string{"claim", "token", "equals", "contains", "matches"}))
 			}
 			if err != nil {
 				return nil, err

@@ -282,7 +282,10 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"inline password", head + "  - name: a\n    user: alice\n    password: hunter2\n", "claimcheck.yaml:8: cases[0].password: secrets are never written"},
 		{"inline client secret in defaults", "defaults:\n  client_secret: s\ncases:\n  - name: a\n", "claimcheck.yaml:2: defaults.client_secret: secrets are never written"},
-		{"unknown field", head + "  - name: a\n    usr: alice\n", "claimcheck.yaml:7: cases[0].usr: unknown field"},
+		{"unknown field", head + "  - name: a\n    usr: alice\n", "claimcheck.yaml:7: cases[0].usr: unknown field; did you mean user?"},
+		{"misspelt field", head + "  - name: a\n    expect_group: [IT]\n", "claimcheck.yaml:7: cases[0].expect_group: unknown field; did you mean expect_groups?"},
+		{"unknown field, nothing near", head + "  - name: a\n    colour: blue\n", "claimcheck.yaml:7: cases[0].colour: unknown field"},
+		{"misspelt claim field", head + "  - name: a\n    claims:\n      - {claim: sub, equal: a}\n", "cases[0].claims[0].equal: unknown field (want claim, token, equals, contains or matches); did you mean equals?"},
 		{"no name", head + "  - user: alice\n    password_env: P\n", "claimcheck.yaml:6: cases[0].name: missing"},
 		{"duplicate name", head + "  - {name: a, user: x, password_env: P}\n  - {name: a, user: y, password_env: P}\n", "claimcheck.yaml:7: cases[1].name: \"a\" is also the name of the case on line 6"},
 		{"bad regexp", head + "  - name: a\n    user: x\n    password_env: P\n    claims:\n      - {claim: sub, matches: '('}\n", "claimcheck.yaml:10: cases[0].claims[0].matches: bad regular expression"},
@@ -296,12 +299,15 @@ func TestParseErrors(t *testing.T) {
 		{"empty cases", "cases: []\n", "cases: must be a non-empty list"},
 		{"not yaml", "cases: [\n", "not YAML"},
 		{"bad bool", head + "  - name: a\n    exact_groups: maybe\n", "claimcheck.yaml:7: cases[0].exact_groups: must be true or false"},
-		{"top-level typo", "default:\n  issuer: x\n", "claimcheck.yaml:1: default: unknown top-level field"},
+		{"top-level typo", "default:\n  issuer: x\n", "claimcheck.yaml:1: default: unknown top-level field (want defaults or cases); did you mean defaults?"},
 		{"empty", "", "empty suite file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("claimcheck.yaml", []byte(tt.body))
+			if tt.name == "unknown field, nothing near" && err != nil && strings.Contains(err.Error(), "did you mean") {
+				t.Errorf("a suggestion for a field nothing is near: %v", err)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want it to contain %q", err, tt.want)
 			}
@@ -529,6 +535,20 @@ cases:
 		}
 		if tt.note != "" && !slices.Contains(r.Notes, tt.note) {
 			t.Errorf("%s: notes %q lack %q", tt.name, r.Notes, tt.note)
+		}
+	}
+}
+
+// TestCaseFieldsKnown: every name caseFields suggests is a field the parser
+// takes, so that a suggestion is never itself an unknown field.
+func TestCaseFieldsKnown(t *testing.T) {
+	for _, f := range caseFields {
+		body := "cases:\n  - name: a\n    " + f + ": x\n"
+		if f == "name" {
+			body = "cases:\n  - name: a\n"
+		}
+		if _, err := Parse("claimcheck.yaml", []byte(body)); err != nil && strings.Contains(err.Error(), "unknown field") {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
