@@ -4,10 +4,15 @@ package suggest
 
 import "unicode"
 
-// Distance is the Levenshtein distance between a and b, by runes, with
-// letters compared regardless of case.
+// Distance is the edit distance between a and b, by runes, with letters
+// compared regardless of case: insertions, deletions, substitutions and
+// transpositions of two adjacent runes ("tset" for "test") count one each
+// (the optimal string alignment distance).
 func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	same := func(x, y rune) bool { return x == y || unicode.ToLower(x) == unicode.ToLower(y) }
+	// Three rows: two before the current one, for transpositions.
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -17,12 +22,15 @@ func Distance(a, b string) int {
 		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] || unicode.ToLower(ra[i-1]) == unicode.ToLower(rb[j-1]) {
+			if same(ra[i-1], rb[j-1]) {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && same(ra[i-1], rb[j-2]) && same(ra[i-2], rb[j-1]) {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
 }

@@ -13,7 +13,10 @@ func TestDistance(t *testing.T) {
 		{"groups", "groups", 0},
 		{"Groups", "groups", 0},
 		{"group", "groups", 1},
-		{"gruops", "groups", 2},
+		{"gruops", "groups", 1}, // one transposition
+		{"tset", "test", 1},
+		{"abcd", "badc", 2},
+		{"ca", "abc", 3}, // no edit of a transposed pair
 		{"expect_group", "expect_groups", 1},
 		{"kitten", "sitting", 3},
 		{"grüppe", "gruppe", 1},
@@ -41,6 +44,7 @@ func TestClosest(t *testing.T) {
 		{"usr", "user", true},
 		{"nam", "name", true},
 		{"tokens", "token", true},
+		{"tkoen", "token", true},
 		{"forbid_group", "forbid_groups", true},
 		{"exact_group", "exact_groups", true}, // nearer to exact_groups than expect_groups
 		{"xyz", "", false},
