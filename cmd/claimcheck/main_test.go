@@ -186,7 +186,12 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", nil, []string{"--nope"}, "unknown flag"},
+		{"unknown flag", nil, []string{"--nope"}, "unknown flag: --nope (see 'claimcheck --help')"},
+		{"misspelt flag", nil, []string{"--expect-group", "IT"}, "unknown flag: --expect-group; did you mean --expect-groups? (see 'claimcheck --help')"},
+		{"misspelt flag of a command", nil, []string{"verify", "--trusted-isuer", "x", "-"}, "unknown flag: --trusted-isuer; did you mean --trusted-issuer? (see 'claimcheck verify --help')"},
+		{"misspelt inherited flag", nil, []string{"test", "--proflie", "x"}, "did you mean --profile?"},
+		{"misspelt command", nil, []string{"tset"}, `unknown command "tset" for "claimcheck"; did you mean test?`},
+		{"unknown word", nil, []string{"xyzzy"}, `unknown command "xyzzy" for "claimcheck"` + "\n"},
 		{"no issuer", nil, []string{"--client-id", "x"}, "--issuer"},
 		{"bad issuer", nil, []string{"--issuer", "ftp://x", "--client-id", "x"}, "--issuer"},
 		{"http issuer off loopback", nil, []string{"--issuer", "http://example.com", "--client-id", "x"}, "https"},

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/suggest"
 )
 
 // Main runs the command line args and returns the exit status.
@@ -48,7 +49,23 @@ Exit status: 0 all good; 1 an expectation not met; 2 usage; 3 the flow failed; 4
 provider's metadata failed verification; 5 the provider could not be used; 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		// A word that is no command is most often a misspelt one.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			var names []string
+			for _, c := range cmd.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			hint := ""
+			if m, ok := suggest.Closest(args[0], names); ok {
+				hint = "; did you mean " + m + "?"
+			}
+			return failure.New(failure.Usage, "", "unknown command %q for %q%s", args[0], cmd.CommandPath(), hint)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			runOpts.fs = cmd.Flags()
 			*code = runRun(cmd.Context(), runOpts, ios)
@@ -56,7 +73,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return failure.New(failure.Usage, "", "%s (see '%s --help')", err, c.CommandPath())
+		return failure.New(failure.Usage, "", "%s%s (see '%s --help')", err, flagSuggestion(c, err), c.CommandPath())
 	})
 	runOpts.addFlags(root.Flags())
 	addConfigFlags(root.PersistentFlags())
@@ -110,4 +127,20 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// flagSuggestion is "; did you mean --NAME?" when err is pflag's unknown
+// flag error and one of c's flags is near the name given.
+func flagSuggestion(c *cobra.Command, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if m, ok := suggest.Closest(name, names); ok {
+		return "; did you mean --" + m + "?"
+	}
+	return ""
 }
