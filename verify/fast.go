@@ -14,10 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -74,10 +76,13 @@ func (p *Parser) Parse(raw string) *Parsed {
 const maxCachedHeaders = 64
 
 // headerCache maps a header segment to its decoded form. Only headers that
-// passed parseCompact's checks are kept.
+// passed parseCompact's checks are kept. Reads are one atomic load of a
+// map that is never modified (a put copies it): every token of a stream
+// reads the cache from every core, and even a read lock is a write to
+// memory all of them share.
 type headerCache struct {
-	mu sync.RWMutex
-	m  map[string]*jwtHeader
+	mu sync.Mutex // serializes puts
+	m  atomic.Pointer[map[string]*jwtHeader]
 }
 
 // jwtHeader is a decoded header and the fields parseCompact reads from it.
@@ -91,9 +96,10 @@ func (c *headerCache) get(seg string) *jwtHeader {
 	if c == nil {
 		return nil
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[seg]
+	if m := c.m.Load(); m != nil {
+		return (*m)[seg]
+	}
+	return nil
 }
 
 func (c *headerCache) put(seg string, h *jwtHeader) {
@@ -102,12 +108,16 @@ func (c *headerCache) put(seg string, h *jwtHeader) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]*jwtHeader{}
+	old := c.m.Load()
+	if old != nil && (len(*old) >= maxCachedHeaders || (*old)[seg] != nil) {
+		return
 	}
-	if len(c.m) < maxCachedHeaders {
-		c.m[seg] = h
+	m := make(map[string]*jwtHeader, 1)
+	if old != nil {
+		m = maps.Clone(*old)
 	}
+	m[seg] = h
+	c.m.Store(&m)
 }
 
 // Err says why the token is not a compact JWS, or is nil.

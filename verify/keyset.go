@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -46,15 +47,34 @@ type keySet struct {
 	// ends.
 	sem chan struct{}
 
-	mu  sync.Mutex
-	set *jwks // nil until the first successful fetch
-	// gen counts successful fetches, so that a caller who saw an old set
-	// can tell that someone else refetched meanwhile and use that set
-	// instead of fetching again.
-	gen int
+	// cur is the current set, nil until the first successful fetch. It is
+	// read with one atomic load on every verification (a stream verifies
+	// on all cores: a lock there would be written by each of them), and
+	// replaced under mu.
+	cur atomic.Pointer[keyGen]
+
+	mu sync.Mutex
 	// refetchedAt is when the last refetch for an unknown key was started;
 	// zero when none has been.
 	refetchedAt time.Time
+}
+
+// keyGen is a fetched set and its generation: gen counts successful
+// fetches, so that a caller who saw an old set can tell that someone else
+// refetched meanwhile and use that set instead of fetching again.
+type keyGen struct {
+	set *jwks
+	gen int
+}
+
+// install makes set the current set, of the next generation; k.mu is held.
+func (k *keySet) install(set *jwks) int {
+	gen := 1
+	if old := k.cur.Load(); old != nil {
+		gen = old.gen + 1
+	}
+	k.cur.Store(&keyGen{set: set, gen: gen})
+	return gen
 }
 
 // go-oidc's IDTokenVerifier is given a keySet.
@@ -184,21 +204,15 @@ func retryable(err error) bool {
 
 // current returns the cached set, fetching it on first use.
 func (k *keySet) current(ctx context.Context) (*jwks, int, error) {
-	k.mu.Lock()
-	set, gen := k.set, k.gen
-	k.mu.Unlock()
-	if set != nil {
-		return set, gen, nil
+	if g := k.cur.Load(); g != nil {
+		return g.set, g.gen, nil
 	}
 	if err := k.acquire(ctx); err != nil {
 		return nil, 0, err
 	}
 	defer k.release()
-	k.mu.Lock()
-	set, gen = k.set, k.gen
-	k.mu.Unlock()
-	if set != nil {
-		return set, gen, nil
+	if g := k.cur.Load(); g != nil {
+		return g.set, g.gen, nil
 	}
 	set, err := k.fetch(ctx)
 	if err != nil {
@@ -206,9 +220,7 @@ func (k *keySet) current(ctx context.Context) (*jwks, int, error) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.set = set
-	k.gen++
-	return set, k.gen, nil
+	return set, k.install(set), nil
 }
 
 // refetch fetches the set again unless another caller already did since
@@ -221,16 +233,16 @@ func (k *keySet) refetch(ctx context.Context, seen int) (*jwks, bool, time.Durat
 	}
 	defer k.release()
 	k.mu.Lock()
-	if k.gen != seen {
-		set := k.set
+	g := k.cur.Load()
+	if g.gen != seen {
 		k.mu.Unlock()
-		return set, true, 0, nil
+		return g.set, true, 0, nil
 	}
 	now := k.now()
 	if !k.refetchedAt.IsZero() && now.Sub(k.refetchedAt) < k.minInterval {
-		set, since := k.set, now.Sub(k.refetchedAt)
+		since := now.Sub(k.refetchedAt)
 		k.mu.Unlock()
-		return set, false, since, nil
+		return g.set, false, since, nil
 	}
 	// The allowance is spent when the refetch starts, so a JWKS that fails
 	// to answer is not asked again for every token.
@@ -243,8 +255,7 @@ func (k *keySet) refetch(ctx context.Context, seen int) (*jwks, bool, time.Durat
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.set = set
-	k.gen++
+	k.install(set)
 	return set, true, 0, nil
 }
 
