@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -22,6 +24,8 @@ type TestOptions struct {
 	File            string
 	Parallel        int
 	Shard           string
+	Run             string
+	List            bool
 	Rate            float64
 	HTTPTimeout     time.Duration
 	ClockSkew       time.Duration
@@ -35,6 +39,8 @@ type TestOptions struct {
 func (o *TestOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "how many cases run at once")
 	fs.StringVar(&o.Shard, "shard", "", "run only part K of N of the cases (K/N, stable by case name), for a CI matrix")
+	fs.StringVar(&o.Run, "run", "", "run only the cases whose name this regular expression matches (as go test -run)")
+	fs.BoolVar(&o.List, "list", false, "print the names of the cases that would run (after --shard and --run), one per line, and run none")
 	fs.Float64Var(&o.Rate, "rate", 0, "at most this many requests per second to each issuer (0: no limit); 429 answers are retried after Retry-After")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to a provider")
 	fs.DurationVar(&o.ClockSkew, "clock-skew", 2*time.Minute, "allowed clock difference for exp, iat and nbf (at most 10m)")
@@ -97,6 +103,12 @@ func (o *TestOptions) validate() (suite.Shard, error) {
 	if err := checkClockSkew(o.ClockSkew); err != nil {
 		return suite.Shard{}, err
 	}
+	if o.List && o.JUnit != "" {
+		return suite.Shard{}, failure.New(failure.Usage, "--junit", "has no meaning with --list (no case runs)")
+	}
+	if o.List && o.UpdateSnapshots {
+		return suite.Shard{}, failure.New(failure.Usage, "--update-snapshots", "has no meaning with --list (no case runs)")
+	}
 	return parseShard(o.Shard)
 }
 
@@ -109,14 +121,29 @@ func runTest(ctx context.Context, o *TestOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(err)
 	}
+	var match *regexp.Regexp
+	if o.Run != "" {
+		if match, err = regexp.Compile(o.Run); err != nil {
+			return fail(failure.New(failure.Usage, "--run", "not a regular expression: %s", oneLine(err.Error())))
+		}
+	}
 	s, err := suite.Load(o.File)
 	if err != nil {
 		return fail(err)
 	}
+	if match != nil && len(s.Select(suite.Options{Match: match})) == 0 {
+		// A pattern that selects nothing anywhere is a mistake, and a
+		// pipeline that runs no case must not pass. (One shard may well
+		// hold none of the cases it selects.)
+		return fail(failure.New(failure.Usage, "--run", "%q matches no case of %s", o.Run, o.File))
+	}
 	opts := suite.Options{
-		Parallel: o.Parallel, Shard: shard, Rate: o.Rate,
+		Parallel: o.Parallel, Shard: shard, Match: match, Rate: o.Rate,
 		HTTPTimeout: o.HTTPTimeout, ClockSkew: o.ClockSkew, Timeout: o.Timeout, CAFile: o.CAFile,
 		Getenv: ios.Getenv, UpdateSnapshots: o.UpdateSnapshots,
+	}
+	if o.List {
+		return listCases(ios, o, s.Select(opts))
 	}
 	live := ios.ErrTTY
 	if live {
@@ -148,6 +175,34 @@ func runTest(ctx context.Context, o *TestOptions, ios *IOStreams) int {
 		}
 	}
 	return res.ExitCode
+}
+
+// listCases prints the names of the cases a run would run: one per line,
+// or with -o json an object with the file, the shard and the names.
+func listCases(ios *IOStreams, o *TestOptions, cases []suite.Case) int {
+	names := make([]string, 0, len(cases))
+	for _, c := range cases {
+		names = append(names, c.Name)
+	}
+	var err error
+	if o.Output == "json" {
+		err = json.NewEncoder(ios.Out).Encode(struct {
+			File  string   `json:"file"`
+			Shard string   `json:"shard,omitempty"`
+			Cases []string `json:"cases"`
+		}{o.File, o.Shard, names})
+	} else {
+		for _, n := range names {
+			if _, err = fmt.Fprintln(ios.Out, n); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "claimcheck: writing the list: %v\n", err)
+		return failure.Usage.ExitCode()
+	}
+	return 0
 }
 
 func writeFile(path string, write func(io.Writer) error) error {

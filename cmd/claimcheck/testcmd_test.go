@@ -114,6 +114,9 @@ func TestTestCommandBadInput(t *testing.T) {
 		{[]string{"test", bad, "--parallel", "0"}, "--parallel"},
 		{[]string{"test", bad, "-o", "yaml"}, "--output"},
 		{[]string{"test", bad, "--rate", "-1"}, "--rate"},
+		{[]string{"test", bad, "--run", "("}, "--run: not a regular expression"},
+		{[]string{"test", bad, "--list", "--junit", filepath.Join(dir, "j.xml")}, "--junit: has no meaning with --list"},
+		{[]string{"test", bad, "--list", "--update-snapshots"}, "--update-snapshots: has no meaning with --list"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runMain(t, nil, tt.args...)
@@ -140,5 +143,67 @@ func TestTestCommandProgress(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "2 cases: 2 passed, 0 failed, 0 errored") {
 		t.Errorf("summary %q", out)
+	}
+}
+
+// TestTestCommandSelect: --run and --shard choose the cases, --list shows
+// which without running any, and a --run that matches no case of the file
+// is a usage error rather than a pipeline that passes having run nothing.
+func TestTestCommandSelect(t *testing.T) {
+	issuer := startDemo(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "claimcheck.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf(`defaults:
+  issuer: %s
+  client_id: claimcheck-public
+  grant: password
+  scopes: [openid, groups]
+cases:
+  - {name: alice in IT, user: alice, password_env: ALICE_PASSWORD, expect_groups: [IT]}
+  - {name: alice in Everyone, user: alice, password_env: ALICE_PASSWORD, expect_groups: [Everyone]}
+  - {name: bob in IT, user: bob, password_env: BOB_PASSWORD, expect_groups: [IT]}
+`, issuer)), 0o644)
+	env := map[string]string{"ALICE_PASSWORD": "alice-demo", "BOB_PASSWORD": "bob-demo"}
+
+	// Listing runs nothing: no password is needed.
+	code, stdout, stderr := runMain(t, nil, "test", file, "--list")
+	if code != 0 || stdout != "alice in IT\nalice in Everyone\nbob in IT\n" {
+		t.Errorf("--list: exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runMain(t, nil, "test", file, "--list", "--run", "^alice", "-o", "json")
+	var list struct {
+		File  string
+		Cases []string
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); code != 0 || err != nil || list.File != file || strings.Join(list.Cases, "|") != "alice in IT|alice in Everyone" {
+		t.Errorf("--list --run -o json: exit %d %v %+v", code, err, list)
+	}
+	// The shards' lists partition the cases.
+	var all []string
+	for _, sh := range []string{"1/2", "2/2"} {
+		_, stdout, _ = runMain(t, nil, "test", file, "--list", "--shard", sh)
+		all = append(all, strings.Fields(strings.ReplaceAll(stdout, " ", "_"))...)
+	}
+	if len(all) != 3 {
+		t.Errorf("shards list %q, want the 3 cases between them", all)
+	}
+
+	// Only bob's case runs, and fails: exit 1, and the summary says why
+	// there is one case.
+	code, stdout, _ = runMain(t, env, "test", file, "--run", "bob")
+	if code != 1 || !strings.Contains(stdout, `1 cases (matching "bob"): 0 passed, 1 failed`) || strings.Contains(stdout, "alice in") {
+		t.Errorf("--run bob: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runMain(t, env, "test", file, "--run", "IT$", "-o", "json")
+	var res struct {
+		Run   string
+		Total int
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); code != 1 || err != nil || res.Run != "IT$" || res.Total != 2 {
+		t.Errorf("--run IT$ -o json: exit %d %v %+v", code, err, res)
+	}
+	code, stdout, stderr = runMain(t, env, "test", file, "--run", "carol")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `--run: "carol" matches no case of `) {
+		t.Errorf("--run carol: exit %d stdout %q stderr %q", code, stdout, stderr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,11 +23,18 @@ func (r *Result) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	shard := ""
+	var sel []string
 	if r.Shard != "" {
-		shard = " (shard " + r.Shard + ")"
+		sel = append(sel, "shard "+r.Shard)
 	}
-	fmt.Fprintf(w, "\n%d cases%s: %d passed, %d failed, %d errored in %s", r.Total, shard, r.Passed, r.Failed, r.Errored, r.Duration.Round(time.Millisecond))
+	if r.Run != "" {
+		sel = append(sel, "matching "+strconv.Quote(r.Run))
+	}
+	which := ""
+	if len(sel) > 0 {
+		which = " (" + strings.Join(sel, ", ") + ")"
+	}
+	fmt.Fprintf(w, "\n%d cases%s: %d passed, %d failed, %d errored in %s", r.Total, which, r.Passed, r.Failed, r.Errored, r.Duration.Round(time.Millisecond))
 	if r.Worst != "" {
 		fmt.Fprintf(w, "; worst: %s (exit %d)", r.Worst, r.ExitCode)
 	}
@@ -97,6 +105,9 @@ func (r *Result) WriteJUnit(w io.Writer) error {
 	name := "claimcheck " + r.File
 	if r.Shard != "" {
 		name += " shard " + r.Shard
+	}
+	if r.Run != "" {
+		name += " matching " + strconv.Quote(r.Run)
 	}
 	s := report.JUnitTestSuite{
 		Name: name, Tests: r.Total, Fails: r.Failed, Errors: r.Errored,

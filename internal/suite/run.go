@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"sync"
@@ -26,6 +27,9 @@ type Options struct {
 	// Shard, when Of > 0, runs only the cases whose name hashes to part
 	// Index (1-based) of Of.
 	Shard Shard
+	// Match, when set, runs only the cases whose name it matches
+	// (anywhere in the name, as go test -run).
+	Match *regexp.Regexp
 	// Rate caps requests per second to each issuer; 0 means no cap.
 	Rate float64
 	// HTTPTimeout bounds each request; ClockSkew is the verification
@@ -55,6 +59,18 @@ func (s Shard) Selects(name string) bool {
 	h := fnv.New32a()
 	h.Write([]byte(name))
 	return int(h.Sum32()%uint32(s.Of)) == s.Index-1
+}
+
+// Select returns the cases of s that o runs: those of its shard whose name
+// o.Match matches, in file order.
+func (s *Suite) Select(o Options) []Case {
+	var cases []Case
+	for _, c := range s.Cases {
+		if o.Shard.Selects(c.Name) && (o.Match == nil || o.Match.MatchString(c.Name)) {
+			cases = append(cases, c)
+		}
+	}
+	return cases
 }
 
 // CaseResult is the outcome of one case.
@@ -88,9 +104,11 @@ type Result struct {
 	ExitCode int    `json:"exit_code"`
 	File     string `json:"file"`
 	Shard    string `json:"shard,omitempty"`
-	Total    int    `json:"total"`
-	Passed   int    `json:"passed"`
-	Failed   int    `json:"failed"`
+	// Run is the --run pattern the cases were selected by, if any.
+	Run    string `json:"run,omitempty"`
+	Total  int    `json:"total"`
+	Passed int    `json:"passed"`
+	Failed int    `json:"failed"`
 	// Errored counts cases that could not be checked (any class but
 	// expectation).
 	Errored    int           `json:"errored"`
@@ -125,13 +143,16 @@ func (is *issuer) discover(ctx context.Context) (*verify.Provider, error) {
 	return is.provider, is.err
 }
 
-// Run runs the suite's cases (those of o.Shard) and returns the result; it
-// never returns nil. Each case's failure is its own: a case that errors
-// does not stop the others.
+// Run runs the suite's cases (those s.Select(o) returns) and returns the
+// result; it never returns nil. Each case's failure is its own: a case
+// that errors does not stop the others.
 func Run(ctx context.Context, s *Suite, o Options) (*Result, error) {
 	res := &Result{File: s.Path, Started: time.Now()}
 	if o.Shard.Of > 0 {
 		res.Shard = fmt.Sprintf("%d/%d", o.Shard.Index, o.Shard.Of)
+	}
+	if o.Match != nil {
+		res.Run = o.Match.String()
 	}
 	if o.Parallel < 1 {
 		o.Parallel = 1
@@ -140,12 +161,8 @@ func Run(ctx context.Context, s *Suite, o Options) (*Result, error) {
 		o.Getenv = func(string) string { return "" }
 	}
 	issuers := map[string]*issuer{}
-	var cases []Case
-	for _, c := range s.Cases {
-		if !o.Shard.Selects(c.Name) {
-			continue
-		}
-		cases = append(cases, c)
+	cases := s.Select(o)
+	for _, c := range cases {
 		if issuers[c.Issuer] == nil {
 			base, err := httpclient.New(httpclient.Options{Timeout: o.HTTPTimeout, CAFile: o.CAFile})
 			if err != nil {
