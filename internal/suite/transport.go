@@ -149,7 +149,13 @@ func (t *issuerTransport) wait(ctx context.Context) error {
 func retryAfter(v string, now time.Time) time.Duration {
 	d := defaultRetryAfter
 	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		d = time.Duration(n) * time.Second
+		// Capped before it is multiplied: ten billion seconds in
+		// nanoseconds overflow a Duration into a negative wait, which
+		// would send the request again at once.
+		d = maxRetryAfter
+		if n < int(maxRetryAfter/time.Second) {
+			d = time.Duration(n) * time.Second
+		}
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 		if d < 0 {
