@@ -14,6 +14,10 @@ targets=(
 	"./verify FuzzParseCompact"
 	"./verify FuzzParseJWKS"
 	"./verify FuzzDiscovery"
+	"./verify FuzzDecodeObject"
+	"./internal/suite FuzzParseSuite"
+	"./internal/suite FuzzRetryAfter"
+	"./internal/config FuzzParse"
 )
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"

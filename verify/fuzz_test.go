@@ -3,8 +3,10 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -115,6 +117,32 @@ func FuzzDiscovery(f *testing.F) {
 		}
 		if p.Metadata().Issuer != issuer {
 			t.Fatalf("accepted issuer %q", p.Metadata().Issuer)
+		}
+	})
+}
+
+// FuzzDecodeObject holds the lean path's JSON decoder to encoding/json on
+// any input: the same map, or an error from both. (The streaming verify
+// reads every claims set through it.)
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, `{"a":"x","a":"y"}`, `{"a":[1,"x",true,false,null,[],{}]}`, `{"a":"\u00e9"}`,
+		`{"a":1e400}`, `{"a":01}`, `{"a":-0}`, `{"a":1,}`, "{\"a\":\"\xff\"}", `{"a":` + strings.Repeat(`[`, 40) + strings.Repeat(`]`, 40) + `}`,
+		`{"groups":["Everyone","IT"],"exp":1750000300,"aud":["c1","api"],"iss":"https://x.example/"}`,
+		`{"Iss":"a","iss":"b"}`, `{"big":123456789012345678901234567890}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want, got map[string]any
+		werr := json.Unmarshal(data, &want)
+		gerr := decodeObject(data, &got)
+		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q: encoding/json %v (%v), decodeObject %v (%v)", data, want, werr, got, gerr)
+		}
+		claims, _, _ := decodeClaims(data)
+		if (werr == nil && want != nil) != (claims != nil) || (claims != nil && !reflect.DeepEqual(want, claims)) {
+			t.Fatalf("%q: encoding/json %v (%v), decodeClaims %v", data, want, werr, claims)
 		}
 	})
 }
