@@ -18,6 +18,7 @@ targets=(
 	"./internal/suite FuzzParseSuite"
 	"./internal/suite FuzzRetryAfter"
 	"./internal/config FuzzParse"
+	"./internal/claimsnap FuzzRoundTrip"
 )
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
