@@ -19,6 +19,7 @@ targets=(
 	"./internal/suite FuzzRetryAfter"
 	"./internal/config FuzzParse"
 	"./internal/claimsnap FuzzRoundTrip"
+	"./internal/runner FuzzReadLines"
 )
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
