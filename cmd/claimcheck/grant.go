@@ -47,12 +47,11 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOp
 			return failure.New(failure.Usage, "--"+name, "has no meaning with --grant %s (no authorization request is made)", o.Grant)
 		}
 	}
-	if o.Grant != flow.GrantDeviceCode {
-		for _, name := range []string{"browser-command", "no-browser"} {
-			if given(name) {
-				return failure.New(failure.Usage, "--"+name, "has no meaning with --grant %s (no browser is involved; only device_code opens one)", o.Grant)
-			}
-		}
+	// --no-browser is never refused: "open no browser" holds for every
+	// grant, and a pipeline may well set CLAIMCHECK_NO_BROWSER for all its
+	// runs.
+	if o.Grant != flow.GrantDeviceCode && given("browser-command") {
+		return failure.New(failure.Usage, "--browser-command", "has no meaning with --grant %s (no browser is involved; only device_code opens one)", o.Grant)
 	}
 	g := runner.GrantConfig{Type: o.Grant}
 	switch o.Grant {

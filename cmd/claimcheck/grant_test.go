@@ -69,8 +69,10 @@ func TestGrantCommand(t *testing.T) {
 		{"device grant with a redirect URI", "", nil, append(base, "--grant", "device_code", "--redirect-uri", "http://127.0.0.1:8250/cb"), 2, "--redirect-uri"},
 		{"grant with the code flow named", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--flow", "code"), 0, ""},
 		{"password grant with a browser command", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--browser-command", "true"), 2, "--browser-command"},
-		{"password grant with --no-browser", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--no-browser"), 2, "--no-browser"},
-		{"client credentials with CLAIMCHECK_NO_BROWSER", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_NO_BROWSER": "true"}, append(conf, "--grant", "client_credentials"), 2, "--no-browser"},
+		// "Open no browser" holds for every grant: never refused.
+		{"password grant with --no-browser", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--no-browser"), 0, ""},
+		{"client credentials with CLAIMCHECK_NO_BROWSER", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_NO_BROWSER": "true"}, append(conf, "--grant", "client_credentials"), 0, ""},
+		{"client credentials with CLAIMCHECK_BROWSER_COMMAND", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_BROWSER_COMMAND": "true"}, append(conf, "--grant", "client_credentials"), 2, "--browser-command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
