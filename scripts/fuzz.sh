@@ -21,9 +21,34 @@ targets=(
 	"./internal/claimsnap FuzzRoundTrip"
 	"./internal/runner FuzzReadLines"
 )
+# Go 1.26's fuzz coordinator can fail a target with "context deadline
+# exceeded" when -fuzztime ends while a worker is busy, having found
+# nothing (golang/go#75804, fixed in Go 1.27). Such a run writes no input
+# to testdata/fuzz; a real failure does. Only the latter stops the run.
+flaked=()
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
 	echo "== $pkg $name for $duration (started $(date -u +%H:%M:%S))"
-	nice -n 19 go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -parallel 1
+	corpus="$pkg/testdata/fuzz/$name"
+	before=$(ls "$corpus" 2>/dev/null | sort || true)
+	log=$(mktemp)
+	if nice -n 19 go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$duration" -parallel 1 2>&1 | tee "$log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+		rm -f "$log"
+		continue
+	fi
+	after=$(ls "$corpus" 2>/dev/null | sort || true)
+	if [ "$before" = "$after" ] && grep -q 'context deadline exceeded' "$log"; then
+		echo "== $name: the coordinator's deadline race (golang/go#75804), no failing input; going on"
+		flaked+=("$name")
+		rm -f "$log"
+		continue
+	fi
+	rm -f "$log"
+	echo "== $name FAILED: the failing input is in $corpus" >&2
+	exit 1
 done
-echo "== all fuzz targets passed ($(date -u +%H:%M:%S))"
+if [ ${#flaked[@]} -gt 0 ]; then
+	echo "== all fuzz targets passed ($(date -u +%H:%M:%S)); ended early by golang/go#75804: ${flaked[*]}"
+else
+	echo "== all fuzz targets passed ($(date -u +%H:%M:%S))"
+fi
