@@ -46,17 +46,15 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 		return err
 	}
 	for _, s := range file.Settings {
-		where := file.Where(s) + ": " + strings.ReplaceAll(s.Flag, "-", "_")
+		name := strings.ReplaceAll(s.Flag, "-", "_")
+		where := file.Where(s) + ": " + name
 		f := fs.Lookup(s.Flag)
 		if f == nil || s.Flag == "profile" || s.Flag == "help" {
-			if s.Flag != "profile" && s.Flag != "help" && knownFlag(cmd.Root(), s.Flag) {
+			known := settingNames(cmd.Root())
+			if slices.Contains(known, name) {
 				continue // a setting for another command
 			}
-			hint := ""
-			if m, ok := suggest.Closest(strings.ReplaceAll(s.Flag, "-", "_"), settingNames(cmd.Root())); ok {
-				hint = "; did you mean " + m + "?"
-			}
-			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)%s", hint)
+			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)%s", suggest.Hint(name, known, ""))
 		}
 		if len(s.Values) > 1 && f.Value.Type() != "stringSlice" && f.Value.Type() != "stringArray" {
 			return failure.New(failure.Usage, where, "takes one value, not a list")
@@ -110,16 +108,4 @@ func settingNames(root *cobra.Command) []string {
 	}
 	walk(root)
 	return names
-}
-
-func knownFlag(root *cobra.Command, name string) bool {
-	if root.Flags().Lookup(name) != nil || root.PersistentFlags().Lookup(name) != nil {
-		return true
-	}
-	for _, c := range root.Commands() {
-		if knownFlag(c, name) {
-			return true
-		}
-	}
-	return false
 }

@@ -60,11 +60,7 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 					names = append(names, c.Name())
 				}
 			}
-			hint := ""
-			if m, ok := suggest.Closest(args[0], names); ok {
-				hint = "; did you mean " + m + "?"
-			}
-			return failure.New(failure.Usage, "", "unknown command %q for %q%s", args[0], cmd.CommandPath(), hint)
+			return failure.New(failure.Usage, "", "unknown command %q for %q%s", args[0], cmd.CommandPath(), suggest.Hint(args[0], names, ""))
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			runOpts.fs = cmd.Flags()
@@ -139,8 +135,5 @@ func flagSuggestion(c *cobra.Command, err error) string {
 	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	c.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	if m, ok := suggest.Closest(name, names); ok {
-		return "; did you mean --" + m + "?"
-	}
-	return ""
+	return suggest.Hint(name, names, "--")
 }

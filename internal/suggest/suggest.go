@@ -35,6 +35,15 @@ func Distance(a, b string) int {
 	return prev[len(rb)]
 }
 
+// Hint is "; did you mean PREFIX+NAME?" for the candidate Closest finds,
+// or "" when none is near: the tail of an "unknown …" message.
+func Hint(word string, candidates []string, prefix string) string {
+	if m, ok := Closest(word, candidates); ok {
+		return "; did you mean " + prefix + m + "?"
+	}
+	return ""
+}
+
 // Closest returns the candidate nearest to word, when one is near enough
 // to be what was meant: at most one edit away for a word of up to four
 // runes, two for longer ones. Of equally near candidates the first wins.

@@ -59,3 +59,13 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+func TestHint(t *testing.T) {
+	flags := []string{"expect-groups", "issuer"}
+	if got := Hint("expect-group", flags, "--"); got != "; did you mean --expect-groups?" {
+		t.Errorf("Hint = %q", got)
+	}
+	if got := Hint("colour", flags, ""); got != "" {
+		t.Errorf("Hint for nothing near = %q, want empty", got)
+	}
+}

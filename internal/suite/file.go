@@ -92,15 +92,6 @@ var caseFields = []string{
 	"claims", "snapshot",
 }
 
-// didYouMean is "; did you mean NAME?" for the known name nearest to
-// name, or "" when none is near.
-func didYouMean(name string, known []string) string {
-	if m, ok := suggest.Closest(name, known); ok {
-		return fmt.Sprintf("; did you mean %s?", m)
-	}
-	return ""
-}
-
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
 	"client_secret": "client_secret_env", "password": "password_env", "refresh_token": "refresh_token_env",
@@ -144,7 +135,7 @@ func Parse(path string, data []byte) (*Suite, error) {
 		case "cases":
 			casesNode = v
 		default:
-			return nil, p.errorf(k, k.Value, "unknown top-level field (want defaults or cases)%s", didYouMean(k.Value, []string{"defaults", "cases"}))
+			return nil, p.errorf(k, k.Value, "unknown top-level field (want defaults or cases)%s", suggest.Hint(k.Value, []string{"defaults", "cases"}, ""))
 		}
 	}
 	if casesNode == nil {
@@ -234,7 +225,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		case "snapshot":
 			c.Snapshot, err = p.str(v, field)
 		default:
-			return nil, p.errorf(k, field, "unknown field%s", didYouMean(name, caseFields))
+			return nil, p.errorf(k, field, "unknown field%s", suggest.Hint(name, caseFields, ""))
 		}
 		if err != nil {
 			return nil, err
@@ -381,7 +372,7 @@ func (p *parser) claims(v *yaml.Node, field string) ([]ClaimCheck, error) {
 					}
 				}
 			default:
-				err = p.errorf(k, f+"."+k.Value, "unknown field (want claim, token, equals, contains or matches)%s", didYouMean(k.Value, []string{"claim", "token", "equals", "contains", "matches"}))
+				err = p.errorf(k, f+"."+k.Value, "unknown field (want claim, token, equals, contains or matches)%s", suggest.Hint(k.Value, []string{"claim", "token", "equals", "contains", "matches"}, ""))
 			}
 			if err != nil {
 				return nil, err
