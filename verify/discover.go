@@ -1,16 +1,3 @@
-// Package verify turns what an authorization server returned into verified
-// claims and checks: discovery, JWKS verification of ID tokens and JWT
-// access tokens, userinfo, and the group expectations of a run.
-//
-// Signatures and the standard checks go through coreos/go-oidc; this
-// package adds what go-oidc leaves to its callers (nonce, iat, sub, azp,
-// at_hash, c_hash, exp with a clock-skew allowance, JWK use and alg, compact
-// serialization only) and a key set that refetches a JWKS at most once per
-// unknown key and interval and tells an unreachable JWKS (a provider
-// failure) from a bad signature (a verification failure).
-//
-// Every error carries a class from package failure, is one line, names the
-// endpoint or claim at fault, and never contains a response body or a token.
 package verify
 
 import (
@@ -219,7 +206,7 @@ func (m *issuerMismatch) Error() string {
 func (m *issuerMismatch) Unwrap() error { return m.err }
 
 // acceptedAlgs keeps the advertised algorithms that are asymmetric
-// signatures go-oidc can verify. "none" and the HS* MACs are never kept: a
+// signatures claimcheck verifies. "none" and the HS* MACs are never kept: a
 // MAC keyed with a shared secret proves nothing about the issuer to a
 // client that holds the secret itself, and HS256 with a public key as the
 // secret is the classic algorithm-confusion attack.
@@ -236,7 +223,8 @@ func acceptedAlgs(advertised []string) []string {
 	return out
 }
 
-// asymmetricNames are the signature algorithms go-oidc verifies.
+// asymmetricNames are the JWS signature algorithms claimcheck verifies
+// (RFC 7518 section 3, RFC 8037).
 var asymmetricNames = []string{
 	oidc.RS256, oidc.RS384, oidc.RS512,
 	oidc.ES256, oidc.ES384, oidc.ES512,

@@ -3,7 +3,11 @@ package verify
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"reflect"
@@ -29,7 +33,7 @@ func FuzzParseCompact(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		tok, err := parseCompact(raw)
+		tok, err := parseCompactCached(raw, nil)
 		if err != nil {
 			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
 				t.Fatalf("multi-line error %q", msg)
@@ -59,9 +63,42 @@ func FuzzParseJWKS(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The oracle: encoding/json's reading of the same keys, of which
+		// at most those with use "sig" or none and no private or
+		// symmetric member may be kept.
+		var doc struct{ Keys []any }
+		if json.Unmarshal(body, &doc) != nil {
+			t.Fatalf("parsed a set encoding/json refuses: %q", body)
+		}
+		eligible := map[string]int{}
+		for _, v := range doc.Keys {
+			k, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			if use, _ := k["use"].(string); use != "" && use != "sig" {
+				continue
+			}
+			private := false
+			for _, m := range []string{"d", "p", "q", "dp", "dq", "qi", "k", "priv"} {
+				if _, has := k[m]; has {
+					private = true
+				}
+			}
+			if !private {
+				kid, _ := k["kid"].(string)
+				eligible[kid]++
+			}
+		}
 		for _, k := range set.keys {
-			if k.Use == "enc" || !k.IsPublic() {
-				t.Fatalf("kept key %+v", k)
+			if eligible[k.kid] == 0 {
+				t.Fatalf("kept key %q, which is for encryption or holds private material: %q", k.kid, body)
+			}
+			eligible[k.kid]--
+			switch k.pub.(type) {
+			case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+			default:
+				t.Fatalf("kept a key of type %T", k.pub)
 			}
 		}
 	})
@@ -121,28 +158,39 @@ func FuzzDiscovery(f *testing.F) {
 	})
 }
 
-// FuzzDecodeObject holds the lean path's JSON decoder to encoding/json on
-// any input: the same map, or an error from both. (The streaming verify
-// reads every claims set through it.)
+// FuzzDecodeObject holds the token JSON decoder to encoding/json on any
+// input: the same map, or an error from both, except where decodeObject
+// refuses what encoding/json lets through — a duplicate member, text that
+// is not UTF-8, nesting beyond maxDepth — each of which must then be there.
 func FuzzDecodeObject(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"a":1}`, `{"a":"x","a":"y"}`, `{"a":[1,"x",true,false,null,[],{}]}`, `{"a":"\u00e9"}`,
 		`{"a":1e400}`, `{"a":01}`, `{"a":-0}`, `{"a":1,}`, "{\"a\":\"\xff\"}", `{"a":` + strings.Repeat(`[`, 40) + strings.Repeat(`]`, 40) + `}`,
 		`{"groups":["Everyone","IT"],"exp":1750000300,"aud":["c1","api"],"iss":"https://x.example/"}`,
-		`{"Iss":"a","iss":"b"}`, `{"big":123456789012345678901234567890}`,
+		`{"Iss":"a","iss":"b"}`, `{"big":123456789012345678901234567890}`, `{"a":1,"\u0061":2}`, `{"x":{"b":1,"b":2}}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var want, got map[string]any
+		var want map[string]any
 		werr := json.Unmarshal(data, &want)
-		gerr := decodeObject(data, &got)
-		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(want, got) {
+		got, gerr := decodeObject(data)
+		var strict *strictJSONError
+		if errors.As(gerr, &strict) {
+			if werr == nil && !strictViolation(data) {
+				t.Fatalf("%q: refused (%v), but encoding/json decodes it and it has no duplicate member, invalid UTF-8 or deep nesting", data, gerr)
+			}
+			return
+		}
+		if werr == nil && want == nil {
+			// JSON null: encoding/json leaves the map nil.
+			werr = errors.New("not an object")
+		}
+		if (werr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(want, got)) {
 			t.Fatalf("%q: encoding/json %v (%v), decodeObject %v (%v)", data, want, werr, got, gerr)
 		}
-		claims, _, _ := decodeClaims(data)
-		if (werr == nil && want != nil) != (claims != nil) || (claims != nil && !reflect.DeepEqual(want, claims)) {
-			t.Fatalf("%q: encoding/json %v (%v), decodeClaims %v", data, want, werr, claims)
+		if gerr == nil && strictViolation(data) {
+			t.Fatalf("%q: accepted, but it has a duplicate member, invalid UTF-8 or deep nesting", data)
 		}
 	})
 }

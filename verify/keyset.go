@@ -2,22 +2,22 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coreos/go-oidc/v3/oidc"
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
@@ -28,14 +28,14 @@ import (
 // refetches on every failed verification).
 const defaultRefetchInterval = time.Minute
 
-// keySet verifies signatures against a jwks_uri. It implements oidc.KeySet
-// so that go-oidc's IDTokenVerifier keeps doing its own checks, and differs
-// from go-oidc's RemoteKeySet where that one is wrong for claimcheck: a kid
+// keySet verifies signatures against a jwks_uri. It differs from go-oidc's
+// RemoteKeySet where that one is wrong for claimcheck: a kid
 // missing from the keys just fetched still gets one refetch (a cache in
 // front of the provider may serve yesterday's keys), further refetches are
 // rate limited, a bad signature with a known key causes none, fetch
 // failures stay typed (failure.Provider), keys marked use "enc" or carrying
-// another alg are not used, and only the compact serialization is parsed.
+// another alg are not used, and a key that cannot be used is kept out with
+// the reason, for the message of a token signed with it.
 type keySet struct {
 	url         string
 	client      *http.Client
@@ -77,9 +77,6 @@ func (k *keySet) install(set *jwks) int {
 	return gen
 }
 
-// go-oidc's IDTokenVerifier is given a keySet.
-var _ oidc.KeySet = (*keySet)(nil)
-
 func newKeySet(jwksURL string, client *http.Client) *keySet {
 	return &keySet{
 		url:         jwksURL,
@@ -93,79 +90,42 @@ func newKeySet(jwksURL string, client *http.Client) *keySet {
 // jwks is one fetched key set, reduced to the keys usable for signatures.
 // It is immutable once built.
 type jwks struct {
-	keys []jose.JSONWebKey
-	// byKid indexes keys by kid, for the lean path's one lookup per token.
+	keys []sigKey
+	// byKid indexes keys by kid, for one lookup per token.
 	byKid map[string][]int
 	// enc and unusable count the keys left out, for messages about a set
-	// that holds no key for a token.
+	// that holds no key for a token; rejected says, by kid, why a key
+	// that names one could not be used.
 	enc, unusable int
+	rejected      map[string]string
 }
 
-// sigResult carries the outcome of VerifySignature back to claimcheck when
-// go-oidc is in between: go-oidc formats the KeySet's error with %v, which
-// would lose the failure class (and with it "JWKS unreachable" vs "bad
-// signature"), and the verified payload is needed for our own checks.
-type sigResult struct {
-	called  bool
-	payload []byte
-	err     error
-}
-
-type sigResultKey struct{}
-
-// withSigResult returns a context through which VerifySignature reports to r.
-func withSigResult(ctx context.Context, r *sigResult) context.Context {
-	return context.WithValue(ctx, sigResultKey{}, r)
-}
-
-// VerifySignature implements oidc.KeySet.
-func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	payload, err := k.verify(ctx, raw, allAsymmetric)
-	if r, ok := ctx.Value(sigResultKey{}).(*sigResult); ok {
-		r.called, r.payload, r.err = true, payload, err
-	}
-	return payload, err
-}
-
-// allAsymmetric are the algorithms VerifySignature parses: the callers
-// narrow them to the provider's before (go-oidc does, and so does this
-// package), so the key set only guarantees that none and HS* never reach a
-// key.
-var allAsymmetric = joseAlgs(asymmetricNames)
-
-// verify checks raw's signature with the keys of the set, fetching them on
-// first use and refetching (within the allowance) when no key fits.
-func (k *keySet) verify(ctx context.Context, raw string, algs []jose.SignatureAlgorithm) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(raw, algs)
-	if err != nil {
-		return nil, failure.New(failure.Verification, "", "not a compact JWS signed with an accepted algorithm")
-	}
-	header := jws.Signatures[0].Header
-	alg, kid := header.Algorithm, header.KeyID
-	return k.verifyWith(ctx, alg, kid, func(s *jwks) ([]byte, error) { return s.try(jws, alg, kid, k.url) })
+// sigKey is a published key that can verify signatures.
+type sigKey struct {
+	kid, alg string
+	// pub is *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
+	pub crypto.PublicKey
 }
 
 // verifyWith runs try on the cached set, fetching it on first use, and once
-// more on a refetched set (within the allowance) when no key fitted. It is
-// shared by the go-oidc path (try with go-jose) and the lean path (try with
-// crypto/rsa and crypto/ecdsa directly), so both fetch alike.
-func (k *keySet) verifyWith(ctx context.Context, alg, kid string, try func(*jwks) ([]byte, error)) ([]byte, error) {
+// more on a refetched set (within the allowance) when no key fitted.
+func (k *keySet) verifyWith(ctx context.Context, try func(*jwks) error) error {
 	set, gen, err := k.current(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	payload, err := try(set)
+	err = try(set)
 	if err == nil || !retryable(err) {
-		return payload, classify(err)
+		return classify(err)
 	}
 	set, refetched, since, ferr := k.refetch(ctx, gen)
 	if ferr != nil {
-		return nil, ferr
+		return ferr
 	}
 	if refetched {
-		payload, err = try(set)
+		err = try(set)
 		if err == nil || !retryable(err) {
-			return payload, classify(err)
+			return classify(err)
 		}
 	}
 	var unknown *unknownKeyError
@@ -178,7 +138,7 @@ func (k *keySet) verifyWith(ctx context.Context, alg, kid string, try func(*jwks
 		// may be a new key); after it, the signature is simply bad.
 		bad.afterRefetch = refetched
 	}
-	return nil, classify(err)
+	return classify(err)
 }
 
 // classify gives the key set's errors their class: every one of them means
@@ -305,7 +265,9 @@ func (k *keySet) failed(ctx context.Context, err error) error {
 // parseJWKS keeps the keys usable to verify signatures. Keys it does not
 // understand are skipped, as RFC 7517 section 5 asks, rather than failing
 // the whole set; keys meant for encryption are skipped because a key must
-// serve one purpose only (go-oidc would verify with them).
+// serve one purpose only (go-oidc would verify with them). Why a key with a
+// kid was skipped is kept, so that a token signed with it is told so
+// instead of "not in the JWKS".
 func parseJWKS(body []byte) (*jwks, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -318,50 +280,148 @@ func parseJWKS(body []byte) (*jwks, error) {
 	}
 	set := &jwks{}
 	for _, raw := range doc.Keys {
-		var meta struct {
-			Use    string   `json:"use"`
-			Alg    string   `json:"alg"`
-			Kty    string   `json:"kty"`
-			KeyOps []string `json:"key_ops"`
-			// Private or symmetric material: go-jose would load it, and a
-			// set that publishes it is broken whatever else it holds.
-			D, P, Q, DP, DQ, QI, K, Priv json.RawMessage
-		}
-		if err := json.Unmarshal(raw, &meta); err != nil {
+		var k rawJWK
+		if err := json.Unmarshal(raw, &k); err != nil {
 			set.unusable++
 			continue
 		}
-		switch {
-		case meta.Use == "enc":
+		if k.Use == "enc" {
 			set.enc++
 			continue
-		case meta.Use != "" && meta.Use != "sig",
-			meta.KeyOps != nil && !slices.Contains(meta.KeyOps, "verify"),
-			meta.Alg != "" && !slices.Contains(asymmetricNames, meta.Alg),
-			meta.Kty != "RSA" && meta.Kty != "EC" && meta.Kty != "OKP",
-			meta.D != nil || meta.P != nil || meta.Q != nil || meta.DP != nil ||
-				meta.DQ != nil || meta.QI != nil || meta.K != nil || meta.Priv != nil:
-			set.unusable++
-			continue
 		}
-		var key jose.JSONWebKey
-		if err := json.Unmarshal(raw, &key); err != nil || !key.IsPublic() || !key.Valid() {
+		key, why := k.sigKey()
+		if why != "" {
 			set.unusable++
+			if k.Kid != "" {
+				if set.rejected == nil {
+					set.rejected = map[string]string{}
+				}
+				set.rejected[k.Kid] = why
+			}
 			continue
 		}
 		set.keys = append(set.keys, key)
 	}
 	set.byKid = make(map[string][]int, len(set.keys))
 	for i, key := range set.keys {
-		set.byKid[key.KeyID] = append(set.byKid[key.KeyID], i)
+		set.byKid[key.kid] = append(set.byKid[key.kid], i)
 	}
 	return set, nil
 }
 
-// try verifies jws with the keys of the set that may have signed it: those
-// with its kid, or, without a kid, every key that fits its alg (as go-oidc
-// does).
-func (s *jwks) try(jws *jose.JSONWebSignature, alg, kid, jwksURL string) ([]byte, error) {
+// rawJWK is the members of a JWK (RFC 7517, RFC 7518 section 6, RFC 8037)
+// that decide whether and how it verifies signatures.
+type rawJWK struct {
+	Kty, Use, Alg, Kid string
+	KeyOps             []string `json:"key_ops"`
+	N, E               string
+	Crv, X, Y          string
+	// Private or symmetric material: a set that publishes it is broken
+	// whatever else it holds.
+	D, P, Q, DP, DQ, QI, K, Priv json.RawMessage
+}
+
+// RSA moduli outside these bounds are refused: under 2048 bits is too weak
+// (RFC 7518 section 3.3 requires 2048), and over 8192 is no real key, only
+// a way to make each verification slow.
+const (
+	minRSABits = 2048
+	maxRSABits = 8192
+)
+
+// sigKey returns the key, or why it cannot verify signatures.
+func (k rawJWK) sigKey() (sigKey, string) {
+	switch {
+	case k.Use != "" && k.Use != "sig":
+		return sigKey{}, fmt.Sprintf("its use is %s, not sig", quote(k.Use))
+	case k.KeyOps != nil && !slices.Contains(k.KeyOps, "verify"):
+		return sigKey{}, `its key_ops do not include "verify"`
+	case k.Alg != "" && !slices.Contains(asymmetricNames, k.Alg):
+		return sigKey{}, fmt.Sprintf("its alg %s is not a public-key signature algorithm", quote(k.Alg))
+	case k.D != nil || k.P != nil || k.Q != nil || k.DP != nil || k.DQ != nil || k.QI != nil || k.K != nil || k.Priv != nil:
+		return sigKey{}, "it holds private or symmetric key material"
+	}
+	out := sigKey{kid: k.Kid, alg: k.Alg}
+	switch k.Kty {
+	case "RSA":
+		n, ok1 := base64UInt(k.N)
+		e, ok2 := base64UInt(k.E)
+		if !ok1 || !ok2 || n.Sign() == 0 {
+			return sigKey{}, "an RSA key whose n or e is not a base64url integer"
+		}
+		switch bits := n.BitLen(); {
+		case bits < minRSABits:
+			return sigKey{}, fmt.Sprintf("a %d-bit RSA key, too small: at least %d bits are required (RFC 7518 section 3.3)", bits, minRSABits)
+		case bits > maxRSABits:
+			return sigKey{}, fmt.Sprintf("a %d-bit RSA key, larger than the %d bits claimcheck accepts", bits, maxRSABits)
+		case n.Bit(0) == 0:
+			return sigKey{}, "an RSA key with an even modulus"
+		}
+		if !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 || e.Bit(0) == 0 {
+			return sigKey{}, fmt.Sprintf("an RSA key with the unusable public exponent %s", e)
+		}
+		out.pub = &rsa.PublicKey{N: n, E: int(e.Int64())}
+	case "EC":
+		var curve elliptic.Curve
+		switch k.Crv {
+		case "P-256":
+			curve = elliptic.P256()
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return sigKey{}, fmt.Sprintf("an EC key on the unsupported curve %s", quote(k.Crv))
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		x, ok1 := base64Bytes(k.X)
+		y, ok2 := base64Bytes(k.Y)
+		if !ok1 || !ok2 || len(x) != size || len(y) != size {
+			return sigKey{}, fmt.Sprintf("an EC key whose x and y are not %d-byte base64url coordinates of %s", size, k.Crv)
+		}
+		point := append(append([]byte{4}, x...), y...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+		if err != nil {
+			return sigKey{}, fmt.Sprintf("an EC key whose point is not on %s", k.Crv)
+		}
+		out.pub = pub
+	case "OKP":
+		if k.Crv != "Ed25519" {
+			return sigKey{}, fmt.Sprintf("an OKP key on the unsupported curve %s", quote(k.Crv))
+		}
+		x, ok := base64Bytes(k.X)
+		if !ok || len(x) != ed25519.PublicKeySize {
+			return sigKey{}, "an Ed25519 key whose x is not 32 base64url bytes"
+		}
+		out.pub = ed25519.PublicKey(x)
+	case "":
+		return sigKey{}, "it has no kty"
+	default:
+		return sigKey{}, fmt.Sprintf("its kty %s is not RSA, EC or OKP", quote(k.Kty))
+	}
+	return out, ""
+}
+
+// base64Bytes decodes a JWK member: base64url, without padding as RFC 7515
+// section 2 says, though padding some providers add is tolerated.
+func base64Bytes(s string) ([]byte, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	return b, err == nil && s != ""
+}
+
+// base64UInt decodes a Base64urlUInt (RFC 7518 section 2).
+func base64UInt(s string) (*big.Int, bool) {
+	b, ok := base64Bytes(s)
+	if !ok {
+		return nil, false
+	}
+	return new(big.Int).SetBytes(b), true
+}
+
+// try verifies the token with the keys of the set that may have signed it
+// (check says whether one key verifies): those with its kid, or, without a
+// kid, every key that fits its alg (as go-oidc does).
+func (s *jwks) try(check func(crypto.PublicKey) bool, alg, kid, jwksURL string) error {
 	if kid == "" {
 		n := 0
 		for _, key := range s.keys {
@@ -369,52 +429,49 @@ func (s *jwks) try(jws *jose.JSONWebSignature, alg, kid, jwksURL string) ([]byte
 				continue
 			}
 			n++
-			if payload, err := jws.Verify(key.Key); err == nil {
-				return payload, nil
+			if check(key.pub) {
+				return nil
 			}
 		}
 		if n == 0 {
-			return nil, s.unknown(jwksURL, alg, kid)
+			return s.unknown(jwksURL, alg, kid)
 		}
-		return nil, &badSignatureError{alg: alg, candidates: n, url: displayURL(jwksURL)}
+		return &badSignatureError{alg: alg, candidates: n, url: displayURL(jwksURL)}
 	}
-
-	found, misfit := false, ""
-	for _, key := range s.keys {
-		if key.KeyID != kid {
-			continue
-		}
-		found = true
+	idx := s.byKid[kid]
+	if len(idx) == 0 {
+		return s.unknown(jwksURL, alg, kid)
+	}
+	misfit := ""
+	for _, i := range idx {
+		key := s.keys[i]
 		if why := fitsAlg(key, alg); why != "" {
 			misfit = why
 			continue
 		}
-		if payload, err := jws.Verify(key.Key); err == nil {
-			return payload, nil
+		if check(key.pub) {
+			return nil
 		}
 		misfit = ""
 	}
-	switch {
-	case !found:
-		return nil, s.unknown(jwksURL, alg, kid)
-	case misfit != "":
-		return nil, fmt.Errorf("key %s in the JWKS %s, not usable with %s", quote(kid), misfit, alg)
+	if misfit != "" {
+		return fmt.Errorf("key %s in the JWKS %s, not usable with %s", quote(kid), misfit, alg)
 	}
-	return nil, &badSignatureError{kid: kid, alg: alg}
+	return &badSignatureError{kid: kid, alg: alg}
 }
 
 func (s *jwks) unknown(jwksURL, alg, kid string) *unknownKeyError {
-	return &unknownKeyError{url: displayURL(jwksURL), alg: alg, kid: kid, signing: len(s.keys), enc: s.enc, unusable: s.unusable}
+	return &unknownKeyError{url: displayURL(jwksURL), alg: alg, kid: kid, signing: len(s.keys), enc: s.enc, unusable: s.unusable, rejected: s.rejected[kid]}
 }
 
 // fitsAlg returns why key cannot verify alg, or "" when it can. A key's own
 // alg, when set, is binding (RFC 7517 section 4.4): an RSA key published
 // for RS256 must not verify a PS256 token.
-func fitsAlg(key jose.JSONWebKey, alg string) string {
-	if key.Algorithm != "" && key.Algorithm != alg {
-		return "is for " + key.Algorithm
+func fitsAlg(key sigKey, alg string) string {
+	if key.alg != "" && key.alg != alg {
+		return "is for " + key.alg
 	}
-	switch pub := key.Key.(type) {
+	switch pub := key.pub.(type) {
 	case *rsa.PublicKey:
 		if strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS") {
 			return ""
@@ -432,7 +489,7 @@ func fitsAlg(key jose.JSONWebKey, alg string) string {
 		}
 		return "is an Ed25519 key"
 	}
-	return fmt.Sprintf("is of type %T", key.Key)
+	return fmt.Sprintf("is of type %T", key.pub)
 }
 
 // unknownKeyError: no key of the set can have signed the token. For an ID
@@ -442,12 +499,19 @@ func fitsAlg(key jose.JSONWebKey, alg string) string {
 type unknownKeyError struct {
 	url, alg, kid          string
 	signing, enc, unusable int
-	refetched              bool
-	since, interval        time.Duration
+	// rejected, when set, is why the key the set publishes under kid
+	// cannot be used.
+	rejected        string
+	refetched       bool
+	since, interval time.Duration
 }
 
 func (e *unknownKeyError) Error() string {
 	var b strings.Builder
+	if e.rejected != "" {
+		fmt.Fprintf(&b, "key %s in the JWKS at %s is unusable: %s", quote(e.kid), e.url, e.rejected)
+		return b.String()
+	}
 	if e.kid != "" {
 		fmt.Fprintf(&b, "key %s is not in the JWKS at %s", quote(e.kid), e.url)
 	} else {

@@ -234,7 +234,7 @@ func TestJWKSFailures(t *testing.T) {
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Write([]byte(`{"keys": [` + string(privateJWK) + `]}`))
 			},
-			wantFrag: "it holds no signing keys (skipped: 1 unusable)", class: failure.Verification,
+			wantFrag: `/keys is unusable: it holds private or symmetric key material`, class: failure.Verification,
 		},
 	}
 	for _, tt := range tests {
@@ -306,16 +306,16 @@ func TestParseJWKS(t *testing.T) {
 	}
 	var kids []string
 	for _, k := range set.keys {
-		kids = append(kids, k.KeyID)
+		kids = append(kids, k.kid)
 	}
 	if strings.Join(kids, ",") != "rsa,ec" || set.enc != 1 || set.unusable != 6 {
 		t.Errorf("kept %v, enc %d, unusable %d; want rsa,ec, 1, 6", kids, set.enc, set.unusable)
 	}
 }
 
-func TestKeySetAloneRefusesJSONSerialization(t *testing.T) {
+func TestJSONSerializationRefusedBeforeTheKeys(t *testing.T) {
 	// go-oidc's RemoteKeySet parses with ParseSigned, which accepts the
-	// JSON serialization; this key set, used by itself, does not.
+	// JSON serialization; claimcheck refuses it before fetching keys.
 	k1 := rsaKeys()[0]
 	ti := newIssuer(t, jwk(k1, "k1", "", ""))
 	p := ti.discover(t)
@@ -327,8 +327,8 @@ func TestKeySetAloneRefusesJSONSerialization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.keys.VerifySignature(testCtx(t), jws.FullSerialize())
-	wantFailure(t, err, failure.Verification, "not a compact JWS")
+	_, err = p.VerifyIDToken(testCtx(t), jws.FullSerialize(), IDTokenOptions{ClientID: testClientID, NoNonce: true})
+	wantFailure(t, err, failure.Verification, "JWS JSON serialization is not accepted")
 	if hits := ti.jwksHits.Load(); hits != 0 {
 		t.Errorf("JWKS fetched %d times for a token refused by its form", hits)
 	}

@@ -6,16 +6,13 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/coreos/go-oidc/v3/oidc"
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
@@ -93,128 +90,6 @@ func (e *NotVerifiableError) Error() string {
 	return "not verifiable locally: " + e.Reason
 }
 
-// maxTokenBytes bounds what is parsed at all. Real tokens, groups included,
-// are a few kilobytes; bearer tokens travel in HTTP headers, which servers
-// cap well below this.
-const maxTokenBytes = 64 << 10
-
-// compactJWT is a token split and decoded, signature not yet checked.
-type compactJWT struct {
-	header        map[string]any
-	claims        map[string]any
-	alg, kid, typ string
-	// payload is the decoded payload segment; segs are the three segments.
-	payload []byte
-	segs    [3]string
-	// keysChecked says that the plain decoder read the claims and so
-	// foldsToOIDC says whether a key differs from one of go-oidc's typed
-	// claims only in case.
-	keysChecked, foldsToOIDC bool
-}
-
-// parseCompact accepts only the JWS compact serialization: three base64url
-// segments. go-jose's ParseSigned would also take the JSON serialization,
-// whose unprotected headers and multiple signatures have no place in a JWT.
-func parseCompact(raw string) (*compactJWT, error) {
-	return parseCompactCached(raw, nil)
-}
-
-// parseCompactCached is parseCompact with headers that passed its checks
-// taken from, and added to, cache when it is not nil.
-func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
-	if raw == "" {
-		return nil, errors.New("empty")
-	}
-	if len(raw) > maxTokenBytes {
-		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", len(raw), maxTokenBytes)
-	}
-	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
-		return nil, errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
-	}
-	// Split without allocating: a compact JWS has exactly two dots.
-	switch n := strings.Count(raw, ".") + 1; n {
-	case 3:
-	case 5:
-		return nil, errors.New("5 segments: an encrypted token (JWE), which claimcheck cannot decrypt")
-	default:
-		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", n)
-	}
-	var parts [3]string
-	i := strings.IndexByte(raw, '.')
-	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
-	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
-	for i, part := range parts {
-		if !isBase64URL(part) {
-			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
-		}
-	}
-	t := &compactJWT{segs: parts}
-	cached := cache.get(parts[0])
-	if cached != nil {
-		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
-	} else if _, err := decodeSegment(parts[0], &t.header); err != nil {
-		return nil, fmt.Errorf("the header %w", err)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, errors.New("the payload is not base64url")
-	}
-	var plain bool
-	if t.claims, plain, t.foldsToOIDC = decodeClaims(payload); t.claims == nil {
-		return nil, errors.New("the payload is not a JSON object")
-	}
-	t.keysChecked = plain
-	t.payload = payload
-	if cached != nil {
-		return t, nil
-	}
-	var ok bool
-	if t.alg, ok = t.header["alg"].(string); !ok || t.alg == "" {
-		return nil, errors.New("the header has no alg")
-	}
-	if v, has := t.header["kid"]; has {
-		if t.kid, ok = v.(string); !ok {
-			return nil, errors.New("the header's kid is not a string")
-		}
-	}
-	t.typ, _ = t.header["typ"].(string)
-	if _, has := t.header["b64"]; has {
-		// RFC 7797's unencoded payload would make the signed bytes differ
-		// from the decoded payload segment.
-		return nil, errors.New("the header's b64 parameter is not allowed in a JWT")
-	}
-	cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
-	return t, nil
-}
-
-// isBase64URL reports whether s holds only the unpadded base64url alphabet.
-func isBase64URL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		// One load per byte rather than five comparisons.
-		if base64URLTable[s[i]] != '1' {
-			return false
-		}
-	}
-	return true
-}
-
-// base64URLTable marks with '1' the bytes of unpadded base64url, by value.
-const base64URLTable = "0000000000000000000000000000000000000000000001001111111111000000" +
-	"0111111111111111111111111110000101111111111111111111111111100000" +
-	"0000000000000000000000000000000000000000000000000000000000000000" +
-	"0000000000000000000000000000000000000000000000000000000000000000"
-
-func decodeSegment(seg string, v *map[string]any) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		return nil, errors.New("is not base64url")
-	}
-	if err := decodeObject(b, v); err != nil || *v == nil {
-		return nil, errors.New("is not a JSON object")
-	}
-	return b, nil
-}
-
 // algProblem refuses algorithms before any key is touched: none and the
 // HS* MACs always (HS256 keyed with the RSA public key is the classic
 // confusion attack), and anything the provider does not advertise.
@@ -232,8 +107,7 @@ func algProblem(alg string, accepted, advertised []string, field string) error {
 	return fmt.Errorf("alg %s is not in the provider's %s %s", quote(alg), field, quoteList(advertised))
 }
 
-// checkIDHeader is what both verification paths check of an ID token
-// before its signature: an advertised algorithm, not an access token's
+// checkIDHeader is what is checked of an ID token before its signature: an advertised algorithm, not an access token's
 // type, and keys to check the signature with.
 func (p *Provider) checkIDHeader(t *compactJWT) error {
 	const op = "ID token"
@@ -266,85 +140,92 @@ func (o IDTokenOptions) check() error {
 	return nil
 }
 
-// VerifyIDToken verifies an ID token: go-oidc's checks (signature against
-// the provider's JWKS with the advertised algorithms, iss, aud) and the
-// ones go-oidc leaves to its callers (compact form, alg never none or HS*,
-// JWK use and alg, azp, exp present and not past with the skew, nbf, iat
-// present and not in the future beyond the skew, sub, nonce, at_hash,
-// c_hash).
+// VerifyIDToken verifies an ID token: compact form and header (see Parse),
+// an advertised algorithm (never none or HS*), the signature against the
+// provider's JWKS (JWK use and alg honoured), and the claims of OpenID
+// Connect Core 3.1.3.7: iss, aud, azp, exp present and not past with the
+// skew, nbf, iat present and not in the future beyond the skew, sub,
+// nonce, auth_time with max_age, at_hash, c_hash.
 //
 // Errors are failure.Verification, except an unreachable or broken JWKS
 // (failure.Provider) and options that cannot be right (failure.Usage).
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, o IDTokenOptions) (*Token, error) {
+	return p.VerifyParsedIDToken(ctx, Parse(raw), o)
+}
+
+// VerifyParsedIDToken is VerifyIDToken on a token already parsed (by Parse
+// or a Parser).
+func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTokenOptions) (*Token, error) {
 	const op = "ID token"
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	t, err := parseCompact(raw)
-	if err != nil {
-		return nil, failure.New(failure.Verification, op, "%w", err)
+	if tok.err != nil {
+		return nil, failure.New(failure.Verification, op, "%w", tok.err)
 	}
+	t := tok.t
 	if err := p.checkIDHeader(t); err != nil {
 		return nil, err
 	}
-
-	verifier := oidc.NewVerifier(p.meta.Issuer, p.keys, &oidc.Config{
-		ClientID:             o.ClientID,
-		SupportedSigningAlgs: p.idAlgs,
-		// go-oidc checks exp without leeway and reports a missing exp as
-		// "expired 0001-01-01"; exp and nbf are checked below instead.
-		SkipExpiryCheck: true,
-	})
-	claims, err := p.verifySigned(ctx, verifier, raw)
-	if err != nil {
+	if err := p.signature(ctx, t); err != nil {
 		return nil, failure.Wrap(failure.Verification, op, err)
 	}
-	if err := p.checkIDClaims(claims.claims, t.alg, o); err != nil {
+	if err := p.checkIDClaims(t.claims, t.alg, o); err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
-	if claims.oidcErr != nil {
-		// go-oidc refused something the checks above let through.
-		return nil, failure.New(failure.Verification, op, "%s", oidcMessage(claims.oidcErr))
-	}
-	return &Token{Raw: raw, Header: t.header, Claims: claims.claims}, nil
+	return &Token{Raw: tok.raw, Header: t.header, Claims: t.claims}, nil
 }
 
-// signed is the outcome of go-oidc's verification once the signature held.
-type signed struct {
-	claims map[string]any
-	// oidcErr is go-oidc's verdict on the claims; it is reported only when
-	// this package's own checks, whose messages are clearer, pass.
-	oidcErr error
+// VerifyAccessToken verifies a JWT access token signed with the issuer's
+// published keys: the header and signature as for an ID token (any
+// asymmetric algorithm a published key fits, as access tokens are not
+// bound to id_token_signing_alg_values_supported), then iss, exp, nbf, iat
+// and, when AccessTokenOptions.Audience is set, aud. A token that cannot be
+// verified that way (opaque, unsigned, HMAC, or signed with a key the JWKS
+// lacks even after a refetch) yields a *NotVerifiableError inside a
+// failure.Verification error; a token that can be checked and fails, or
+// that breaks a rule of JOSE (a duplicate member, a critical extension), is
+// a plain failure.Verification error.
+func (p *Provider) VerifyAccessToken(ctx context.Context, raw string, o AccessTokenOptions) (*Token, error) {
+	return p.VerifyParsedAccessToken(ctx, Parse(raw), o)
 }
 
-// verifySigned runs go-oidc's verifier with this package's key set and
-// returns the verified claims. A key-set error comes back with its class
-// intact.
-func (p *Provider) verifySigned(ctx context.Context, v *oidc.IDTokenVerifier, raw string) (*signed, error) {
-	var sig sigResult
-	_, verr := v.Verify(withSigResult(ctx, &sig), raw)
-	if sig.err != nil {
-		return nil, sig.err
+// VerifyParsedAccessToken is VerifyAccessToken on a token already parsed.
+func (p *Provider) VerifyParsedAccessToken(ctx context.Context, tok *Parsed, o AccessTokenOptions) (*Token, error) {
+	const op = "access token"
+	if tok.raw == "" {
+		return nil, failure.New(failure.Usage, op, "no access token to verify")
 	}
-	if !sig.called {
-		// go-oidc refused the token before asking for its signature.
-		if verr == nil {
-			return nil, failure.New(failure.Verification, "", "the signature was not checked")
+	if tok.err != nil {
+		var r *refusedError
+		switch {
+		case errors.As(tok.err, &r):
+			return nil, failure.New(failure.Verification, op, "%w", tok.err)
+		case !strings.Contains(tok.raw, "."):
+			return nil, notVerifiable(op, "opaque (not a JWT)", nil)
 		}
-		return nil, failure.New(failure.Verification, "", "%s", oidcMessage(verr))
+		return nil, notVerifiable(op, "not a JWT: "+tok.err.Error(), nil)
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(sig.payload, &claims); err != nil || claims == nil {
-		return nil, failure.New(failure.Verification, "", "the payload is not a JSON object")
+	t := tok.t
+	switch {
+	case strings.EqualFold(t.alg, "none"):
+		return nil, notVerifiable(op, `unsigned (alg "none")`, t)
+	case !slices.Contains(asymmetricNames, t.alg):
+		return nil, notVerifiable(op, fmt.Sprintf("signed with alg %s, not with a public key", quote(t.alg)), t)
+	case p.keys == nil:
+		return nil, notVerifiable(op, "the provider publishes no jwks_uri", t)
 	}
-	return &signed{claims: claims, oidcErr: verr}, nil
-}
-
-// oidcMessage makes a go-oidc error one line without its package prefix.
-// go-oidc's claim errors quote issuer and audience values, never the token.
-func oidcMessage(err error) string {
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	return strings.TrimPrefix(msg, "oidc: ")
+	if err := p.signature(ctx, t); err != nil {
+		var unknown *unknownKeyError
+		if errors.As(err, &unknown) && unknown.rejected == "" {
+			return nil, notVerifiable(op, "signed with a key the issuer does not publish: "+unknown.Error(), t)
+		}
+		return nil, failure.Wrap(failure.Verification, op, err)
+	}
+	if err := p.checkAccessClaims(t.claims, o); err != nil {
+		return nil, failure.New(failure.Verification, op, "%w", err)
+	}
+	return &Token{Raw: tok.raw, Header: t.header, Claims: t.claims}, nil
 }
 
 func isAccessTokenType(typ string) bool {
@@ -355,6 +236,9 @@ func isAccessTokenType(typ string) bool {
 // checkIDClaims are the checks of OpenID Connect Core 3.1.3.7 (and 3.2.2.11,
 // 3.3.2.11 for at_hash and c_hash) on verified claims.
 func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions) error {
+	if err := checkClaimTypes(c); err != nil {
+		return err
+	}
 	if err := p.checkIssuer(c); err != nil {
 		return err
 	}
@@ -408,6 +292,59 @@ func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions)
 		"it is required when the code comes with the ID token from the authorization endpoint")
 }
 
+// stringClaims and dateClaims are the registered claims of RFC 7519 and
+// OpenID Connect Core whose type is fixed. A token that carries one with
+// another type is malformed even when the check that reads it is not
+// asked for (a nonce when none was sent, at_hash without an access token).
+var (
+	stringClaims = []string{"iss", "sub", "jti", "azp", "nonce", "at_hash", "c_hash"}
+	dateClaims   = []string{"exp", "nbf", "iat", "auth_time"}
+)
+
+// checkClaimTypes refuses registered claims of the wrong type, and
+// distributed or aggregated claims (OpenID Connect Core 5.6.2) whose
+// _claim_names point at a source that _claim_sources does not hold.
+func checkClaimTypes(c map[string]any) error {
+	for _, name := range stringClaims {
+		if _, _, err := stringClaim(c, name); err != nil {
+			return err
+		}
+	}
+	for _, name := range dateClaims {
+		if _, _, err := numericDate(c, name); err != nil {
+			return err
+		}
+	}
+	if _, has := c["aud"]; has && c["aud"] != nil {
+		if _, err := audiences(c); err != nil {
+			return err
+		}
+	}
+	names, hasNames := c["_claim_names"]
+	sources, hasSources := c["_claim_sources"]
+	if !hasNames && !hasSources {
+		return nil
+	}
+	nm, ok := names.(map[string]any)
+	if hasNames && !ok {
+		return errors.New("_claim_names is not an object")
+	}
+	sm, ok := sources.(map[string]any)
+	if hasSources && !ok {
+		return errors.New("_claim_sources is not an object")
+	}
+	for _, claim := range slices.Sorted(maps.Keys(nm)) {
+		src, ok := nm[claim].(string)
+		if !ok || src == "" {
+			return fmt.Errorf("_claim_names maps %s to something other than a source name", quote(claim))
+		}
+		if _, ok := sm[src].(map[string]any); !ok {
+			return fmt.Errorf("_claim_names maps %s to the source %s, which _claim_sources does not hold", quote(claim), quote(src))
+		}
+	}
+	return nil
+}
+
 func (p *Provider) checkIssuer(c map[string]any) error {
 	iss, has, err := stringClaim(c, "iss")
 	if err != nil {
@@ -451,7 +388,7 @@ func checkHash(c map[string]any, claim, alg, value string, required bool, what, 
 func leftHalfHash(alg, value string) (string, error) {
 	var h hash.Hash
 	switch {
-	case alg == oidc.EdDSA || strings.HasSuffix(alg, "512"):
+	case alg == "EdDSA" || strings.HasSuffix(alg, "512"):
 		h = sha512.New()
 	case strings.HasSuffix(alg, "384"):
 		h = sha512.New384()
@@ -583,63 +520,13 @@ func quoteList(items []string) string {
 	return "[" + strings.Join(q, " ") + "]"
 }
 
-// VerifyAccessToken verifies a JWT access token signed with the issuer's
-// published keys: signature, iss, exp, nbf, iat and, when
-// AccessTokenOptions.Audience is set, aud. A token that cannot be verified
-// that way (opaque, unsigned, HMAC, or signed with a key the JWKS lacks even
-// after a refetch) yields a *NotVerifiableError inside a
-// failure.Verification error; a token that can be checked and fails is a
-// plain failure.Verification error.
-func (p *Provider) VerifyAccessToken(ctx context.Context, raw string, o AccessTokenOptions) (*Token, error) {
-	const op = "access token"
-	if raw == "" {
-		return nil, failure.New(failure.Usage, op, "no access token to verify")
-	}
-	t, err := parseCompact(raw)
-	if err != nil {
-		if !strings.Contains(raw, ".") {
-			return nil, notVerifiable(op, "opaque (not a JWT)", nil)
-		}
-		return nil, notVerifiable(op, "not a JWT: "+err.Error(), nil)
-	}
-	switch {
-	case strings.EqualFold(t.alg, "none"):
-		return nil, notVerifiable(op, `unsigned (alg "none")`, t)
-	case !slices.Contains(asymmetricNames, t.alg):
-		return nil, notVerifiable(op, fmt.Sprintf("signed with alg %s, not with a public key", quote(t.alg)), t)
-	case p.keys == nil:
-		return nil, notVerifiable(op, "the provider publishes no jwks_uri", t)
-	}
-
-	// Access tokens are not bound to id_token_signing_alg_values_supported;
-	// any asymmetric algorithm is accepted if a published key fits it (the
-	// key set checks the key's type and alg).
-	verifier := oidc.NewVerifier(p.meta.Issuer, p.keys, &oidc.Config{
-		SkipClientIDCheck:    true,
-		SkipExpiryCheck:      true,
-		SupportedSigningAlgs: asymmetricNames,
-	})
-	claims, err := p.verifySigned(ctx, verifier, raw)
-	if err != nil {
-		var unknown *unknownKeyError
-		if errors.As(err, &unknown) {
-			return nil, notVerifiable(op, "signed with a key the issuer does not publish: "+unknown.Error(), t)
-		}
-		return nil, failure.Wrap(failure.Verification, op, err)
-	}
-	if err := p.checkAccessClaims(claims.claims, o); err != nil {
-		return nil, failure.New(failure.Verification, op, "%w", err)
-	}
-	if claims.oidcErr != nil {
-		return nil, failure.New(failure.Verification, op, "%s", oidcMessage(claims.oidcErr))
-	}
-	return &Token{Raw: raw, Header: t.header, Claims: claims.claims}, nil
-}
-
 // checkAccessClaims follows RFC 9068 section 4 where it applies to a
 // client: iss, exp and iat are required, aud is checked when the caller
 // knows which to expect.
 func (p *Provider) checkAccessClaims(c map[string]any, o AccessTokenOptions) error {
+	if err := checkClaimTypes(c); err != nil {
+		return err
+	}
 	if err := p.checkIssuer(c); err != nil {
 		return err
 	}
@@ -665,13 +552,4 @@ func notVerifiable(op, reason string, t *compactJWT) error {
 		e.Header, e.Claims = t.header, t.claims
 	}
 	return failure.Wrap(failure.Verification, op, e)
-}
-
-// joseAlgs converts algorithm names for go-jose.
-func joseAlgs(names []string) []jose.SignatureAlgorithm {
-	algs := make([]jose.SignatureAlgorithm, len(names))
-	for i, n := range names {
-		algs[i] = jose.SignatureAlgorithm(n)
-	}
-	return algs
 }

@@ -608,16 +608,15 @@ func TestVerifyIDToken(t *testing.T) {
 			wantClass: failure.Verification, wantFrag: `typ "at+jwt" marks an access token`,
 		},
 		{
-			// go-oidc's own checks stay in force: it refuses a distributed
-			// claim whose source is missing, which this package does not
-			// look at.
-			name: "go-oidc check: _claim_names without its source",
+			// A distributed claim whose source is missing is malformed
+			// (OpenID Connect Core 5.6.2).
+			name: "_claim_names without its source",
 			token: func(t *testing.T, e env) (string, IDTokenOptions) {
 				c := idClaims(e.iss)
 				c["_claim_names"] = map[string]string{"groups": "src1"}
 				return sign(t, k1, jose.RS256, "k1", c), idOpts()
 			},
-			wantClass: failure.Verification, wantFrag: "ID token: source does not exist",
+			wantClass: failure.Verification, wantFrag: `ID token: _claim_names maps "groups" to the source "src1", which _claim_sources does not hold`,
 		},
 		{
 			name: "JWKS answers 500",

@@ -84,30 +84,26 @@ func (p *Provider) UserInfo(ctx context.Context, accessToken, subject string) (m
 // response answers this run's own bearer token over a connection the run
 // opened.
 func (p *Provider) signedUserInfo(ctx context.Context, raw string) (map[string]any, error) {
-	t, err := parseCompact(raw)
-	if err != nil {
-		return nil, fmt.Errorf("the signed response: %w", err)
+	tok := Parse(raw)
+	if tok.err != nil {
+		return nil, fmt.Errorf("the signed response: %w", tok.err)
 	}
+	t := tok.t
 	if err := algProblem(t.alg, p.userinfoAlgs, p.userinfoAdvertised, p.userinfoAlgsField); err != nil {
 		return nil, fmt.Errorf("the signed response: %w", err)
 	}
 	if p.keys == nil {
 		return nil, fmt.Errorf("the response is signed but the provider publishes no jwks_uri")
 	}
-	payload, err := p.keys.verify(ctx, raw, joseAlgs([]string{t.alg}))
-	if err != nil {
+	if err := p.signature(ctx, t); err != nil {
 		return nil, err
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
-		return nil, fmt.Errorf("the signed response's payload is not a JSON object")
-	}
-	if _, has := claims["iss"]; has {
-		if err := p.checkIssuer(claims); err != nil {
+	if _, has := t.claims["iss"]; has {
+		if err := p.checkIssuer(t.claims); err != nil {
 			return nil, err
 		}
 	}
-	return claims, nil
+	return t.claims, nil
 }
 
 // bearerErrorCode matches the error code of a WWW-Authenticate Bearer

@@ -417,6 +417,9 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 		l.Kind = guessKindOf(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
 	}
 	if err := parsed.Err(); err != nil {
+		if errors.Is(err, verify.ErrRefused) {
+			return nil, nil, failure.New(failure.Verification, l.Kind, "%w", err)
+		}
 		return nil, nil, failure.New(failure.Verification, l.Kind, "not a JWT: %w", err)
 	}
 	iss := parsed.Issuer()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -23,8 +24,11 @@ func benchToken(b *testing.B) (*testIssuer, string) {
 }
 
 // The three benchmarks below compare, in one run, the raw crypto/rsa
-// RS256 verification of a token's signing input with the lean path and
-// the go-oidc path on the same token (go test -bench . -cpu 1,2 ./verify).
+// RS256 verification of a token's signing input with claimcheck's path and
+// with go-oidc's IDTokenVerifier on the same token and key — the two
+// options weighed for the one verification path (go test -run XXX -bench
+// Parallel -cpu 1,2 ./verify). go-oidc's figure is its verifier alone,
+// without the claim checks claimcheck adds.
 
 func BenchmarkRawRS256Parallel(b *testing.B) {
 	_, raw := benchToken(b)
@@ -43,7 +47,7 @@ func BenchmarkRawRS256Parallel(b *testing.B) {
 	})
 }
 
-func BenchmarkLeanIDTokenParallel(b *testing.B) {
+func BenchmarkIDTokenParallel(b *testing.B) {
 	ti, raw := benchToken(b)
 	p := ti.discover(b)
 	ctx := testCtx(b)
@@ -58,15 +62,17 @@ func BenchmarkLeanIDTokenParallel(b *testing.B) {
 	})
 }
 
-func BenchmarkGoOIDCIDTokenParallel(b *testing.B) {
+func BenchmarkGoOIDCVerifierParallel(b *testing.B) {
 	ti, raw := benchToken(b)
 	p := ti.discover(b)
 	ctx := testCtx(b)
-	o := IDTokenOptions{ClientID: testClientID, NoNonce: true, Now: idOpts().Now}
+	v := oidc.NewVerifier(p.meta.Issuer, &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&rsaKeys()[0].PublicKey}}, &oidc.Config{
+		ClientID: testClientID, SupportedSigningAlgs: []string{"RS256"}, Now: idOpts().Now,
+	})
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := p.VerifyIDToken(ctx, raw, o); err != nil {
+			if _, err := v.Verify(ctx, raw); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,0 +1,475 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// This file is the one way claimcheck reads and checks a JWS: every token
+// — from a flow, a grant, claimcheck verify, verify -, a suite, a signed
+// userinfo response — is split and decoded by parseCompact, its header
+// checked there, and its signature checked by Provider.signature with the
+// provider's key set and crypto/rsa, crypto/ecdsa or crypto/ed25519
+// directly. go-oidc's verifier is the oracle of the differential test
+// (TestOnePathMatchesGoOIDC), not a second path.
+
+// Parsed is a token split and decoded once, its signature not checked. It
+// lets a caller route a token by its (unverified) issuer and kind before
+// verifying it with the provider of that issuer, without decoding it twice.
+type Parsed struct {
+	raw string
+	t   *compactJWT
+	err error
+}
+
+// Parse splits and decodes raw. It never fails: a token that is not a
+// compact JWS is reported by the Verify methods, as the kind of token
+// decides what that means (a failure for an ID token, "not verifiable" for
+// an access token that is not a JWT at all).
+func Parse(raw string) *Parsed {
+	t, err := parseCompactCached(raw, nil)
+	return &Parsed{raw: raw, t: t, err: err}
+}
+
+// Parser is Parse with a memory of headers: the tokens of a stream share a
+// few headers (one per signing key and type), and a Parser decodes each of
+// those once. The header maps of the tokens it parses are then shared, as
+// Parsed's maps always are: read them, never modify them. A Parser is safe
+// for concurrent use and remembers at most maxCachedHeaders headers. The
+// zero Parser is ready to use.
+type Parser struct {
+	cache headerCache
+}
+
+// Parse is Parse, with the header decoded once per distinct header.
+func (p *Parser) Parse(raw string) *Parsed {
+	t, err := parseCompactCached(raw, &p.cache)
+	return &Parsed{raw: raw, t: t, err: err}
+}
+
+// Err says why the token is not a compact JWS claimcheck accepts, or is
+// nil.
+func (p *Parsed) Err() error { return p.err }
+
+// Issuer returns the token's iss claim, UNVERIFIED, or "" when it has none
+// or is not a JWT: for choosing whose keys to verify it with, nothing more.
+func (p *Parsed) Issuer() string {
+	if p.t == nil {
+		return ""
+	}
+	iss, _ := p.t.claims["iss"].(string)
+	return iss
+}
+
+// UnverifiedClaims returns the token's claims, UNVERIFIED, or nil when it
+// is not a JWT. The map is shared: do not modify it.
+func (p *Parsed) UnverifiedClaims() map[string]any {
+	if p.t == nil {
+		return nil
+	}
+	return p.t.claims
+}
+
+// Type returns the typ header, UNVERIFIED, or "".
+func (p *Parsed) Type() string {
+	if p.t == nil {
+		return ""
+	}
+	return p.t.typ
+}
+
+// Payload returns the decoded payload, the JSON text of the claims; once a
+// Verify method has accepted the token it is the verified payload. It is
+// nil when the token is not a JWT. The slice is shared: do not modify it.
+func (p *Parsed) Payload() []byte {
+	if p.t == nil {
+		return nil
+	}
+	return p.t.payload
+}
+
+// maxCachedHeaders bounds a Parser's memory: a stream that mixes more
+// distinct headers than this decodes the others each time.
+const maxCachedHeaders = 64
+
+// headerCache maps a header segment to its decoded form. Only headers that
+// passed parseCompact's checks are kept. Reads are one atomic load of a
+// map that is never modified (a put copies it): every token of a stream
+// reads the cache from every core, and even a read lock is a write to
+// memory all of them share.
+type headerCache struct {
+	mu sync.Mutex // serializes puts
+	m  atomic.Pointer[map[string]*jwtHeader]
+}
+
+// jwtHeader is a decoded header and the fields parseCompact reads from it.
+type jwtHeader struct {
+	header        map[string]any
+	alg, kid, typ string
+}
+
+// get returns the cached header of seg, or nil; c may be nil.
+func (c *headerCache) get(seg string) *jwtHeader {
+	if c == nil {
+		return nil
+	}
+	if m := c.m.Load(); m != nil {
+		return (*m)[seg]
+	}
+	return nil
+}
+
+func (c *headerCache) put(seg string, h *jwtHeader) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil && (len(*old) >= maxCachedHeaders || (*old)[seg] != nil) {
+		return
+	}
+	m := make(map[string]*jwtHeader, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	m[seg] = h
+	c.m.Store(&m)
+}
+
+// maxTokenBytes bounds what is parsed at all. Real tokens, groups included,
+// are a few kilobytes; bearer tokens travel in HTTP headers, which servers
+// cap well below this.
+const maxTokenBytes = 64 << 10
+
+// compactJWT is a token split and decoded, signature not yet checked.
+type compactJWT struct {
+	header        map[string]any
+	claims        map[string]any
+	alg, kid, typ string
+	// payload is the decoded payload segment; segs are the three segments.
+	payload []byte
+	segs    [3]string
+}
+
+// refusedError is a token that has the form of a compact JWS but breaks a
+// rule of JOSE or JWT that protects its meaning: a duplicate member, text
+// that is not UTF-8, a critical extension, a non-canonical encoding. Such a
+// token is refused as a verification failure even where a token that is
+// merely not a JWT would be "not verifiable" (an access token), since it
+// can only have been made to be read two ways.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// Is makes a refusal match ErrRefused.
+func (e *refusedError) Is(target error) bool { return target == ErrRefused }
+
+// ErrRefused matches (with errors.Is) a Parsed.Err that is not a matter of
+// form — the token is a compact JWS — but of a rule it breaks: a duplicate
+// member in its header or claims, text that is not UTF-8, nesting too
+// deep, a critical extension, b64, a non-canonical encoding. Every Verify
+// method fails such a token, an access token included.
+var ErrRefused = errors.New("refused")
+
+func refused(format string, args ...any) error {
+	return &refusedError{fmt.Errorf(format, args...)}
+}
+
+// parseCompactCached splits and decodes raw, taking headers that passed its
+// checks from, and adding them to, cache when it is not nil.
+//
+// Only the JWS compact serialization is accepted: three segments of
+// unpadded base64url (RFC 7515 section 7.1), each the canonical encoding of
+// its bytes, and header and payload JSON objects as decodeObject reads
+// them. The header must name its alg; kid and typ, when present, are
+// strings; crit and b64 are refused (see checkHeader). Headers that carry a
+// key or point at one (jwk, jku, x5u, x5c) are not refused, but those keys
+// are never used: only the provider's JWKS verifies a token.
+func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
+	if raw == "" {
+		return nil, errors.New("empty")
+	}
+	if len(raw) > maxTokenBytes {
+		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", len(raw), maxTokenBytes)
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
+		return nil, errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
+	}
+	// Split without allocating: a compact JWS has exactly two dots.
+	switch n := strings.Count(raw, ".") + 1; n {
+	case 3:
+	case 5:
+		return nil, errors.New("5 segments: an encrypted token (JWE), which claimcheck cannot decrypt")
+	default:
+		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", n)
+	}
+	var parts [3]string
+	i := strings.IndexByte(raw, '.')
+	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
+	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
+	for i, part := range parts {
+		if !isBase64URL(part) {
+			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
+		}
+		// The signature covers the segments as sent, so a segment whose
+		// unused bits are set decodes like another one: the same token in
+		// two spellings, which a verifier that re-encodes (go-jose) and
+		// one that does not would judge differently.
+		if !canonicalBase64(part) {
+			return nil, refused("segment %d is not canonical base64url (its last character has unused bits set)", i+1)
+		}
+	}
+	t := &compactJWT{segs: parts}
+	cached := cache.get(parts[0])
+	if cached != nil {
+		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
+	} else {
+		hdr, err := base64.RawURLEncoding.DecodeString(parts[0])
+		if err != nil {
+			return nil, errors.New("the header is not base64url")
+		}
+		if t.header, err = decodeObject(hdr); err != nil {
+			return nil, jsonRefusal("the header", err)
+		}
+		if err := checkHeader(t); err != nil {
+			return nil, err
+		}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, errors.New("the payload is not base64url")
+	}
+	if t.claims, err = decodeObject(payload); err != nil {
+		return nil, jsonRefusal("the payload", err)
+	}
+	t.payload = payload
+	if cached == nil {
+		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
+	}
+	return t, nil
+}
+
+// jsonRefusal names the segment in a decodeObject error, keeping a
+// strictness violation a refusal.
+func jsonRefusal(what string, err error) error {
+	var strict *strictJSONError
+	if errors.As(err, &strict) {
+		return refused("%s %w", what, err)
+	}
+	return fmt.Errorf("%s %w", what, err)
+}
+
+// checkHeader reads alg, kid and typ and applies the header rules.
+func checkHeader(t *compactJWT) error {
+	h := t.header
+	var ok bool
+	if t.alg, ok = h["alg"].(string); !ok || t.alg == "" {
+		return errors.New("the header has no alg")
+	}
+	if v, has := h["kid"]; has {
+		if t.kid, ok = v.(string); !ok {
+			return errors.New("the header's kid is not a string")
+		}
+	}
+	if v, has := h["typ"]; has {
+		if t.typ, ok = v.(string); !ok {
+			return refused("the header's typ is not a string")
+		}
+	}
+	if v, has := h["crit"]; has {
+		// RFC 7515 section 4.1.11: a recipient that does not understand
+		// an extension listed in crit must refuse the JWS. claimcheck
+		// understands none (b64, the one go-jose knows, is refused
+		// below), so any crit is a refusal.
+		names, ok := v.([]any)
+		if !ok || len(names) == 0 {
+			return refused("the header's crit is not a non-empty array of names (RFC 7515 section 4.1.11)")
+		}
+		for _, n := range names {
+			if _, ok := n.(string); !ok {
+				return refused("the header's crit is not a non-empty array of names (RFC 7515 section 4.1.11)")
+			}
+		}
+		return refused("the header marks %s as critical (crit), an extension claimcheck does not implement, so the token must be refused (RFC 7515 section 4.1.11)", quote(names[0].(string)))
+	}
+	if _, has := h["b64"]; has {
+		// RFC 7797's unencoded payload would make the signed bytes differ
+		// from the decoded payload segment.
+		return refused("the header's b64 parameter is not allowed in a JWT")
+	}
+	return nil
+}
+
+// isBase64URL reports whether s holds only the unpadded base64url alphabet.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		// One load per byte rather than five comparisons.
+		if base64URLTable[s[i]] != '1' {
+			return false
+		}
+	}
+	return true
+}
+
+// base64URLTable marks with '1' the bytes of unpadded base64url, by value.
+const base64URLTable = "0000000000000000000000000000000000000000000001001111111111000000" +
+	"0111111111111111111111111110000101111111111111111111111111100000" +
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+// canonicalBase64 reports whether seg (unpadded base64url) can be the
+// encoding of some bytes and is the encoding of its own decoding: not one
+// character too many, and the unused bits of its last character zero.
+func canonicalBase64(seg string) bool {
+	var mask byte
+	switch len(seg) % 4 {
+	case 0:
+		return true
+	case 2:
+		mask = 0x0f
+	case 3:
+		mask = 0x03
+	default:
+		return false
+	}
+	c := seg[len(seg)-1]
+	var v byte
+	switch {
+	case c >= 'A' && c <= 'Z':
+		v = c - 'A'
+	case c >= 'a' && c <= 'z':
+		v = c - 'a' + 26
+	case c >= '0' && c <= '9':
+		v = c - '0' + 52
+	case c == '-':
+		v = 62
+	case c == '_':
+		v = 63
+	}
+	return v&mask == 0
+}
+
+// signature checks the token's signature with the provider's key set,
+// fetching it on first use and refetching (rate limited) for a key it
+// lacks. The alg has been checked against what the caller accepts.
+func (p *Provider) signature(ctx context.Context, t *compactJWT) error {
+	// The largest signature accepted is an 8192-bit RSA one.
+	var buf [maxRSABits / 8]byte
+	seg := t.segs[2]
+	var sig []byte
+	if base64.RawURLEncoding.DecodedLen(len(seg)) <= len(buf) {
+		n, err := base64.RawURLEncoding.Decode(buf[:], []byte(seg))
+		if err != nil {
+			return errors.New("the signature is not base64url")
+		}
+		sig = buf[:n]
+	} else {
+		// No accepted key makes a signature this long: let the key set
+		// say so (a bad signature, or the key it lacks).
+		sig = nil
+	}
+	input := signingInput{t.segs[0], t.segs[1]}
+	k := p.keys
+	return k.verifyWith(ctx, func(s *jwks) error {
+		return s.try(func(pub crypto.PublicKey) bool { return verifyWithKey(pub, t.alg, input, sig) }, t.alg, t.kid, k.url)
+	})
+}
+
+// signingInput is header "." payload, kept in its two parts, the token's
+// own segments.
+type signingInput struct{ header, payload string }
+
+// hash is the digest of the signing input for alg's hash h (nil for any
+// other hash). The input is assembled in a buffer on the stack and hashed
+// in one call: a hash.Hash would take each part as a fresh []byte copy and
+// be allocated itself, which costs more per token than the hashing.
+func (in signingInput) hash(h crypto.Hash, out *[sha512.Size]byte) []byte {
+	var buf [2048]byte
+	b := buf[:0]
+	if n := len(in.header) + 1 + len(in.payload); n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b = append(b, in.header...)
+	b = append(b, '.')
+	b = append(b, in.payload...)
+	switch h {
+	case crypto.SHA256:
+		*(*[sha256.Size]byte)(out[:]) = sha256.Sum256(b)
+		return out[:sha256.Size]
+	case crypto.SHA384:
+		*(*[sha512.Size384]byte)(out[:]) = sha512.Sum384(b)
+		return out[:sha512.Size384]
+	case crypto.SHA512:
+		*out = sha512.Sum512(b)
+		return out[:]
+	}
+	return nil
+}
+
+func (in signingInput) bytes() []byte {
+	return []byte(in.header + "." + in.payload)
+}
+
+// verifyWithKey verifies sig over input with key for alg, one of the
+// asymmetric JWS algorithms of RFC 7518 and RFC 8037. fitsAlg has matched
+// the key's type to alg.
+func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, sig []byte) bool {
+	var h crypto.Hash
+	switch alg {
+	case "RS256", "PS256", "ES256":
+		h = crypto.SHA256
+	case "RS384", "PS384", "ES384":
+		h = crypto.SHA384
+	case "RS512", "PS512", "ES512":
+		h = crypto.SHA512
+	}
+	var sum [sha512.Size]byte
+	switch pub := key.(type) {
+	case *rsa.PublicKey:
+		switch alg {
+		case "RS256", "RS384", "RS512":
+			return rsa.VerifyPKCS1v15(pub, h, input.hash(h, &sum), sig) == nil
+		case "PS256", "PS384", "PS512":
+			// The salt is as long as the hash (RFC 7518 section 3.5);
+			// VerifyPSS's auto-detection would accept any length.
+			return rsa.VerifyPSS(pub, h, input.hash(h, &sum), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+	case *ecdsa.PublicKey:
+		var curve elliptic.Curve
+		var size int
+		switch alg {
+		case "ES256":
+			curve, size = elliptic.P256(), 32
+		case "ES384":
+			curve, size = elliptic.P384(), 48
+		case "ES512":
+			curve, size = elliptic.P521(), 66
+		}
+		// RFC 7518 section 3.4: R and S as fixed-length big-endian
+		// octets, never DER.
+		if curve == nil || pub.Curve != curve || len(sig) != 2*size {
+			return false
+		}
+		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(pub, input.hash(h, &sum), r, s)
+	case ed25519.PublicKey:
+		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input.bytes(), sig)
+	}
+	return false
+}

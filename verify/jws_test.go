@@ -1,0 +1,76 @@
+package verify
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestParseRules: each rule of parseCompactCached, with its message, and
+// whether it is a refusal (ErrRefused: a failure even for an access token)
+// or a matter of form ("not a JWT").
+func TestParseRules(t *testing.T) {
+	b := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	tok := func(h, p string) string { return b(h) + "." + b(p) + ".c2ln" }
+	const claims = `{"iss":"https://idp","sub":"a"}`
+	tests := []struct {
+		name, raw, msg string
+		refused        bool
+	}{
+		{"good", tok(`{"alg":"RS256","kid":"k1","typ":"JWT"}`, claims), "", false},
+		{"embedded keys are not refused (never used)", tok(`{"alg":"RS256","jku":"http://127.0.0.1:1/k","x5u":"http://127.0.0.1:1/c","jwk":{},"x5c":[]}`, claims), "", false},
+		{"duplicate alg", tok(`{"alg":"HS256","kid":"k1","alg":"RS256"}`, claims), `the header has a duplicate member "alg"`, true},
+		{"duplicate claim", tok(`{"alg":"RS256"}`, `{"sub":"a","sub":"a"}`), `the payload has a duplicate member "sub"`, true},
+		{"header not UTF-8", tok("{\"alg\":\"RS256\",\"x\":\"\xfe\"}", claims), "the header is not valid UTF-8", true},
+		{"claims too deep", tok(`{"alg":"RS256"}`, `{"a":`+strings.Repeat("[", 80)+strings.Repeat("]", 80)+`}`), "the payload is nested deeper than 64 levels", true},
+		{"crit exp", tok(`{"alg":"RS256","crit":["exp"],"exp":1}`, claims), `the header marks "exp" as critical (crit), an extension claimcheck does not implement, so the token must be refused (RFC 7515 section 4.1.11)`, true},
+		{"crit empty", tok(`{"alg":"RS256","crit":[]}`, claims), "the header's crit is not a non-empty array of names (RFC 7515 section 4.1.11)", true},
+		{"crit not names", tok(`{"alg":"RS256","crit":[1]}`, claims), "the header's crit is not a non-empty array of names (RFC 7515 section 4.1.11)", true},
+		{"b64", tok(`{"alg":"RS256","b64":false}`, claims), "the header's b64 parameter is not allowed in a JWT", true},
+		{"typ a number", tok(`{"alg":"RS256","typ":1}`, claims), "the header's typ is not a string", true},
+		{"non-canonical", setUnusedBits(b(`{"alg":"RS256","kid":"k"}`)) + "." + b(claims) + ".c2ln", "segment 1 is not canonical base64url (its last character has unused bits set)", true},
+		{"no alg", tok(`{"kid":"k1"}`, claims), "the header has no alg", false},
+		{"kid a number", tok(`{"alg":"RS256","kid":1}`, claims), "the header's kid is not a string", false},
+		{"header not JSON", b("nope") + "." + b(claims) + ".c2ln", "the header is not a JSON object", false},
+		{"payload an array", tok(`{"alg":"RS256"}`, `[1]`), "the payload is not a JSON object", false},
+		{"two segments", "a.b", "2 dot-separated segments; a compact JWS has 3", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Parse(tt.raw)
+			err := p.Err()
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.msg {
+				t.Fatalf("error %v, want %q", err, tt.msg)
+			}
+			if errors.Is(err, ErrRefused) != tt.refused {
+				t.Errorf("errors.Is(ErrRefused) = %v, want %v", !tt.refused, tt.refused)
+			}
+			// A Parser refuses the same token the same way, also the
+			// second time (a refused header is never cached).
+			var pr Parser
+			for range 2 {
+				if err2 := pr.Parse(tt.raw).Err(); err2 == nil || err2.Error() != tt.msg {
+					t.Errorf("through a Parser: %v", err2)
+				}
+			}
+		})
+	}
+}
+
+// setUnusedBits sets the lowest unused bit of seg's last character, giving
+// another spelling of the same bytes.
+func setUnusedBits(seg string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(seg)%4 == 0 {
+		panic("no unused bits")
+	}
+	i := strings.IndexByte(alphabet, seg[len(seg)-1])
+	return seg[:len(seg)-1] + string(alphabet[i|1])
+}
