@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/verify.sh: streaming verify figures, in one run, printed as a table.
-#   - raw RS256 rate on all CPUs (crypto/rsa, bench/rawrate)
-#   - claimcheck verify - over N tokens (default 100000): throughput, ratio
-#     to raw, JWKS and discovery requests (counted by the issuer), peak RSS
+#   - for each algorithm of ALGS (default RS256 ES256 PS256 EdDSA): the raw
+#     verification rate on all CPUs (crypto/rsa, crypto/ecdsa or
+#     crypto/ed25519, bench/rawrate -alg) and claimcheck verify - over N
+#     tokens (default 100000) signed with it: throughput, ratio to raw, JWKS
+#     and discovery requests (counted by the issuer), peak RSS
 #     (/usr/bin/time -v on the real binary)
-#   - the same over 10*N tokens: peak RSS again (flat memory)
+#   - RS256 over 10*N tokens: peak RSS again (flat memory)
 #   - with STEP=path/to/step: 1,000 tokens, claimcheck verify - against
 #     step crypto jwt verify --jwks once per token; and one code flow with
 #     an HTTP-only stand-in browser, claimcheck against step oauth
@@ -21,14 +23,17 @@ N=${N:-100000}
 BIG=${BIG:-$((N * 10))}
 RAW_SECONDS=${RAW_SECONDS:-2s}
 ROUNDS=${ROUNDS:-5}
+ALGS=${ALGS:-RS256 ES256 PS256 EdDSA}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 gen_pid=
-trap 'kill $gen_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+big_gen=
+trap 'kill $gen_pid $big_gen 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/" ./cmd/claimcheck ./bench/tokengen ./bench/rawrate ./bench/flowcmp
 
-start_issuer() { # $1 tokens  $2 file  $3 issuer-file; sets gen_pid
-	"$work/tokengen" -n "$1" -out "$2" -issuer-file "$3" -jwks-out "$work/jwks.json" >"$work/gen.log" 2>&1 &
+start_issuer() { # $1 tokens  $2 file  $3 issuer-file  $4 alg; sets gen_pid
+	rm -f "$3"
+	"$work/tokengen" -alg "$4" -n "$1" -out "$2" -issuer-file "$3" -jwks-out "$work/jwks.json" >"$work/gen.log" 2>&1 &
 	gen_pid=$!
 	for _ in $(seq 1200); do [ -s "$3" ] && break; sleep 0.1; done
 	[ -s "$3" ] || { echo "tokengen did not start" >&2; cat "$work/gen.log" >&2; exit 1; }
@@ -43,52 +48,62 @@ measure() { # $1 tokens file, $2 issuer; sets wall rss
 	ok=$(grep -c '"ok":true' "$work/out.jsonl" || true)
 }
 
-start_issuer "$N" "$work/tokens.txt" "$work/issuer.txt"
-iss=$(cat "$work/issuer.txt")
-# ROUNDS pairs of (raw rate, verify - of N tokens), back to back: each
-# pair's ratio sees the same load from elsewhere, and the median of the
-# pairs is the figure.
-ratios=() cpuratios=() rows=()
-jwks=0 disc=0 rss100=0 ok100=
-for r in $(seq "$ROUNDS"); do
-	read -r raw rawcpu < <(nice -n 19 "$work/rawrate" -d "$RAW_SECONDS")
-	j0=$(stat_of "$iss" jwks) d0=$(stat_of "$iss" discovery)
-	measure "$work/tokens.txt" "$iss"
-	j=$(($(stat_of "$iss" jwks) - j0)) d=$(($(stat_of "$iss" discovery) - d0))
-	[ "$j" -gt "$jwks" ] && jwks=$j
-	[ "$d" -gt "$disc" ] && disc=$d
-	[ "$rss" -gt "$rss100" ] && rss100=$rss
-	[ -z "$ok100" ] || [ "$ok" -lt "$ok100" ] && ok100=$ok
-	rate=$(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
-	ratio=$(awk -v a="$rate" -v b="$raw" 'BEGIN { printf "%.3f", a / b }')
-	cratio=$(awk -v n="$N" -v c="$cpu" -v b="$rawcpu" 'BEGIN { printf "%.3f", n / c / b }')
-	ratios+=("$ratio") cpuratios+=("$cratio")
-	rows+=("$(printf '%-7s %10s %10s %8s %8s %10s %8s %8s' "$r" "$raw" "$rawcpu" "$wall" "$cpu" "$rate" "$ratio" "$cratio")")
-done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# For each algorithm, ROUNDS pairs of (raw rate, verify - of N tokens),
+# back to back: each pair's ratio sees the same load from elsewhere, and
+# the median of the pairs is the figure.
+summary=()
+for alg in $ALGS; do
+	start_issuer "$N" "$work/tokens-$alg.txt" "$work/issuer-$alg.txt" "$alg"
+	iss=$(cat "$work/issuer-$alg.txt")
+	ratios=() cpuratios=() rows=()
+	jwks=0 disc=0 rss100=0 ok100=
+	for r in $(seq "$ROUNDS"); do
+		read -r raw rawcpu < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
+		j0=$(stat_of "$iss" jwks) d0=$(stat_of "$iss" discovery)
+		measure "$work/tokens-$alg.txt" "$iss"
+		j=$(($(stat_of "$iss" jwks) - j0)) d=$(($(stat_of "$iss" discovery) - d0))
+		[ "$j" -gt "$jwks" ] && jwks=$j
+		[ "$d" -gt "$disc" ] && disc=$d
+		[ "$rss" -gt "$rss100" ] && rss100=$rss
+		[ -z "$ok100" ] || [ "$ok" -lt "$ok100" ] && ok100=$ok
+		rate=$(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
+		ratio=$(awk -v a="$rate" -v b="$raw" 'BEGIN { printf "%.3f", a / b }')
+		cratio=$(awk -v n="$N" -v c="$cpu" -v b="$rawcpu" 'BEGIN { printf "%.3f", n / c / b }')
+		ratios+=("$ratio") cpuratios+=("$cratio")
+		rows+=("$(printf '%-7s %-6s %10s %10s %8s %8s %10s %8s %8s' "$r" "$alg" "$raw" "$rawcpu" "$wall" "$cpu" "$rate" "$ratio" "$cratio")")
+	done
+	printf '\nverify - of %s %s tokens against the raw %s rate, %s rounds back to back (rates per second):\n' "$N" "$alg" "$alg" "$ROUNDS"
+	printf '%-7s %-6s %10s %10s %8s %8s %10s %8s %8s\n' "round" "alg" "raw/wall" "raw/CPU-s" "wall(s)" "CPU(s)" "tokens/s" "wall" "CPU"
+	printf '%s\n' "${rows[@]}"
+	summary+=("$(printf '%-7s %12s %12s %8s %6s %6s %10s' "$alg" "$(median "${ratios[@]}")" "$(median "${cpuratios[@]}")" "$ok100" "$jwks" "$disc" "$(awk -v k="$rss100" 'BEGIN { printf "%.1f", k / 1024 }')")")
+	if [ "$alg" = RS256 ] || [ -z "${iss2:-}" ]; then
+		# The big run and the step comparison use the RS256 tokens (or the
+		# first algorithm's when RS256 is not among ALGS).
+		[ -n "${big_gen:-}" ] && kill "$big_gen" 2>/dev/null
+		iss2=$iss big_src="$work/tokens-$alg.txt" big_gen=$gen_pid
+	else
+		kill "$gen_pid" 2>/dev/null || true
+	fi
+done
+gen_pid=$big_gen
+printf '\nper algorithm, median of %s rounds (ratio to the raw rate of the same algorithm):\n' "$ROUNDS"
+printf '%-7s %12s %12s %8s %6s %6s %10s\n' "alg" "wall ratio" "CPU ratio" "passed" "JWKS" "disc." "RSS (MB)"
+printf '%s\n' "${summary[@]}"
 
 # The big run reads the same tokens BIG/N times over; its JWKS requests
 # are the issuer's count after it minus before.
-for _ in $(seq $((BIG / N))); do cat "$work/tokens.txt"; done >"$work/big.txt"
-j0=$(stat_of "$iss" jwks)
-measure "$work/big.txt" "$iss"
+for _ in $(seq $((BIG / N))); do cat "$big_src"; done >"$work/big.txt"
+j0=$(stat_of "$iss2" jwks)
+measure "$work/big.txt" "$iss2"
 wallbig=$wall rssbig=$rss okbig=$ok
-jwks2=$(($(stat_of "$iss" jwks) - j0))
-iss2=$iss
+jwks2=$(($(stat_of "$iss2" jwks) - j0))
 ratebig=$(awk -v n="$BIG" -v w="$wallbig" 'BEGIN { printf "%.0f", n / w }')
 
-printf '\nverify - of %s tokens against the raw RS256 rate, %s rounds back to back (rates per second):\n' "$N" "$ROUNDS"
-printf '%-7s %10s %10s %8s %8s %10s %8s %8s\n' "round" "raw/wall" "raw/CPU-s" "wall(s)" "CPU(s)" "tokens/s" "wall" "CPU"
-printf '%s\n' "${rows[@]}"
 printf '\n%-44s %14s\n' "measure" "value"
 printf '%-44s %14s\n' "--------------------------------------------" "--------------"
 printf '%-44s %14s\n' "CPUs" "$(nproc)"
-printf '%-44s %14s\n' "throughput / raw RS256 rate (wall), median" "$(median "${ratios[@]}")"
-printf '%-44s %14s\n' "tokens per CPU-second / raw, median" "$(median "${cpuratios[@]}")"
-printf '%-44s %14s\n' "verify - $N tokens: passed (each round)" "$ok100"
-printf '%-44s %14s\n' "JWKS requests ($N tokens, most of a round)" "$jwks"
-printf '%-44s %14s\n' "discovery requests ($N tokens, most)" "$disc"
-printf '%-44s %14s\n' "peak RSS, $N tokens (MB, most)" "$(awk -v k="$rss100" 'BEGIN { printf "%.1f", k / 1024 }')"
 printf '%-44s %14s\n' "verify - $BIG tokens: throughput (/s)" "$ratebig"
 printf '%-44s %14s\n' "verify - $BIG tokens: passed" "$okbig"
 printf '%-44s %14s\n' "JWKS requests ($BIG tokens)" "$jwks2"

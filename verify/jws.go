@@ -396,18 +396,13 @@ func (p *Provider) signature(ctx context.Context, t *compactJWT) error {
 type signingInput struct{ header, payload string }
 
 // hash is the digest of the signing input for alg's hash h (nil for any
-// other hash). The input is assembled in a buffer on the stack and hashed
-// in one call: a hash.Hash would take each part as a fresh []byte copy and
-// be allocated itself, which costs more per token than the hashing.
+// other hash), written to out. The input is assembled in a buffer on the
+// stack and hashed in one call: a hash.Hash would take each part as a
+// fresh []byte copy and be allocated itself, which costs more per token
+// than the hashing.
 func (in signingInput) hash(h crypto.Hash, out *[sha512.Size]byte) []byte {
 	var buf [2048]byte
-	b := buf[:0]
-	if n := len(in.header) + 1 + len(in.payload); n > len(buf) {
-		b = make([]byte, 0, n)
-	}
-	b = append(b, in.header...)
-	b = append(b, '.')
-	b = append(b, in.payload...)
+	b := in.appendTo(buf[:0])
 	switch h {
 	case crypto.SHA256:
 		*(*[sha256.Size]byte)(out[:]) = sha256.Sum256(b)
@@ -422,8 +417,12 @@ func (in signingInput) hash(h crypto.Hash, out *[sha512.Size]byte) []byte {
 	return nil
 }
 
-func (in signingInput) bytes() []byte {
-	return []byte(in.header + "." + in.payload)
+// appendTo appends header "." payload to b, growing it (on the heap) only
+// when a token is larger than b's room.
+func (in signingInput) appendTo(b []byte) []byte {
+	b = append(b, in.header...)
+	b = append(b, '.')
+	return append(b, in.payload...)
 }
 
 // verifyWithKey verifies sig over input with key for alg, one of the
@@ -469,7 +468,8 @@ func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, sig []b
 		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
 		return ecdsa.Verify(pub, input.hash(h, &sum), r, s)
 	case ed25519.PublicKey:
-		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input.bytes(), sig)
+		var buf [2048]byte
+		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input.appendTo(buf[:0]), sig)
 	}
 	return false
 }

@@ -1,6 +1,8 @@
-// Command rawrate measures the machine's raw RS256 verification rate: one
-// crypto/rsa VerifyPKCS1v15 of a SHA-256 digest of a token's signing input
-// per operation, on -workers goroutines (default: all CPUs), for -d. It
+// Command rawrate measures the machine's raw verification rate for -alg: one
+// crypto/rsa VerifyPKCS1v15 (RS256) or VerifyPSS (PS256), crypto/ecdsa
+// Verify (ES256) of a SHA-256 digest of a token's signing input, or
+// crypto/ed25519 Verify of the input itself (EdDSA), per operation, on
+// -workers goroutines (default: all CPUs), for -d. It
 // prints two rates: verifications per second of wall time, and per second
 // of CPU time (user+system) the process used while verifying. It is the
 // baseline the streaming verify is compared with, in the same run of
@@ -10,6 +12,9 @@ package main
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -28,18 +33,13 @@ func main() {
 	d := flag.Duration("d", 5*time.Second, "how long to measure")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "goroutines")
 	inputLen := flag.Int("input", 400, "bytes of signing input (a typical header.payload)")
+	alg := flag.String("alg", "RS256", "RS256, PS256, ES256 or EdDSA")
 	flag.Parse()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		log.Fatal(err)
-	}
 	input := []byte(strings.Repeat("x", *inputLen))
-	digest := sha256.Sum256(input)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	verify, err := verifier(*alg, input)
 	if err != nil {
 		log.Fatal(err)
 	}
-	pub := &key.PublicKey
 	// CPU time is counted from here: generating the key above is not
 	// verification work.
 	cpu0 := cpuTime()
@@ -53,9 +53,8 @@ func main() {
 			defer wg.Done()
 			n := int64(0)
 			for !stop.Load() {
-				h := sha256.Sum256(input)
-				if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
-					log.Fatal(err)
+				if !verify() {
+					log.Fatal("rawrate: the signature does not verify")
 				}
 				n++
 			}
@@ -77,4 +76,46 @@ func cpuTime() time.Duration {
 		log.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// verifier signs input with a fresh key for alg and returns one
+// verification of it, hashing included, as a JWS verifier does it.
+func verifier(alg string, input []byte) (func() bool, error) {
+	digest := sha256.Sum256(input)
+	switch alg {
+	case "RS256", "PS256":
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		pub := &key.PublicKey
+		if alg == "RS256" {
+			sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+			return func() bool {
+				h := sha256.Sum256(input)
+				return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig) == nil
+			}, err
+		}
+		opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
+		sig, err := rsa.SignPSS(rand.Reader, key, crypto.SHA256, digest[:], opts)
+		return func() bool {
+			h := sha256.Sum256(input)
+			return rsa.VerifyPSS(pub, crypto.SHA256, h[:], sig, opts) == nil
+		}, err
+	case "ES256":
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
+		return func() bool {
+			h := sha256.Sum256(input)
+			return ecdsa.Verify(&key.PublicKey, h[:], r, s)
+		}, err
+	case "EdDSA":
+		pub, key, err := ed25519.GenerateKey(rand.Reader)
+		sig := ed25519.Sign(key, input)
+		return func() bool { return ed25519.Verify(pub, input, sig) }, err
+	}
+	return nil, fmt.Errorf("rawrate: unknown -alg %q (want RS256, PS256, ES256 or EdDSA)", alg)
 }

@@ -1,6 +1,7 @@
-// Command tokengen is the benchmark's issuer: it makes an RSA key, serves a
-// discovery document and a JWKS on loopback (counting the requests), and
-// writes n RS256 ID tokens signed with that key, one per line.
+// Command tokengen is the benchmark's issuer: it makes a key for -alg
+// (RS256, PS256, ES256 or EdDSA), serves a discovery document advertising
+// that algorithm and a JWKS on loopback (counting the requests), and writes
+// n ID tokens signed with that key, one per line.
 //
 // Signing is far slower than verifying, so it signs -unique distinct tokens
 // (different sub and jti) and writes them round-robin; the verifier caches
@@ -14,6 +15,10 @@ package main
 
 import (
 	"bufio"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -38,12 +43,13 @@ func main() {
 	issuerFile := flag.String("issuer-file", "", "file to write the issuer URL to once serving")
 	clientID := flag.String("client-id", "bench", "aud of the tokens")
 	jwksOut := flag.String("jwks-out", "", "also write the JWKS (public key) to this file")
+	alg := flag.String("alg", "RS256", "signing algorithm: RS256, PS256, ES256 or EdDSA")
 	flag.Parse()
 	if *unique < 1 || *n < 0 {
 		log.Fatal("tokengen: -unique must be at least 1 and -n at least 0")
 	}
 
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := newKey(*alg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +58,7 @@ func main() {
 		log.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "bench-1", Algorithm: "RS256", Use: "sig"}}}
+	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "bench-1", Algorithm: *alg, Use: "sig"}}}
 	if *jwksOut != "" {
 		b, _ := json.Marshal(jwks)
 		if err := os.WriteFile(*jwksOut, b, 0o644); err != nil {
@@ -69,7 +75,7 @@ func main() {
 			"issuer": issuer, "jwks_uri": issuer + "/keys",
 			"authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/token",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"id_token_signing_alg_values_supported": []string{*alg},
 		})
 	})
 	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +87,7 @@ func main() {
 		json.NewEncoder(w).Encode(map[string]int64{"discovery": discoveryHits.Load(), "jwks": jwksHits.Load()})
 	})
 
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "bench-1"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(*alg), Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "bench-1"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -128,4 +134,18 @@ func main() {
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
 	srv.Close()
+}
+
+// newKey makes a key for alg: RSA 2048 bits, P-256 or Ed25519.
+func newKey(alg string) (crypto.Signer, error) {
+	switch alg {
+	case "RS256", "PS256":
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case "ES256":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EdDSA":
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, fmt.Errorf("tokengen: unknown -alg %q (want RS256, PS256, ES256 or EdDSA)", alg)
 }
