@@ -55,7 +55,7 @@ func Explain(f Facts, e verify.Expectations) func(group string, sources []verify
 		idToken := false
 		for _, s := range sources {
 			claim := e.ClaimFor(s.Name)
-			v, has := s.Claims[claim]
+			v, has := verify.LookupClaim(s.Claims, claim)
 			if has && v != nil && s.Verified {
 				anyClaim = true
 			}

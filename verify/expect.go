@@ -41,7 +41,8 @@ type Expectations struct {
 	ForbidGroups []string
 	// ExactGroups forbids any group beyond ExpectGroups.
 	ExactGroups bool
-	// GroupsClaim names the claim; empty means DefaultGroupsClaim.
+	// GroupsClaim names the claim, a top-level name or a JSON Pointer (see
+	// LookupClaim); empty means DefaultGroupsClaim.
 	GroupsClaim string
 	// GroupsClaimBySource overrides GroupsClaim per source name, for a
 	// custom authorization server whose access-token claim is named
@@ -71,9 +72,11 @@ type Check struct {
 // groupView is a source as the evaluation sees it.
 type groupView struct {
 	name, claim string
-	// has: the claim is present; malformed: present but neither a string
-	// nor an array of strings and numbers.
+	// has: the claim is present; malformed: present but not a string, an
+	// array of strings and numbers, or an object keyed by group, and then
+	// shape says what it is.
 	has, malformed bool
+	shape          string
 	groups         []string
 }
 
@@ -95,10 +98,13 @@ func (e Expectations) views(sources []Source) (consulted, unverified []groupView
 			continue
 		}
 		v := groupView{name: s.Name, claim: e.claimFor(s.Name)}
-		raw, has := s.Claims[v.claim]
+		raw, has := LookupClaim(s.Claims, v.claim)
 		v.has = has && raw != nil
 		if v.has {
 			v.groups, v.malformed = groupsOf(raw)
+			if v.malformed {
+				v.shape = shapeOf(raw)
+			}
 		}
 		if s.Verified {
 			consulted = append(consulted, v)
@@ -110,11 +116,18 @@ func (e Expectations) views(sources []Source) (consulted, unverified []groupView
 }
 
 // groupsOf reads a groups claim: an array (of strings, or of numbers as some
-// providers use numeric group IDs) or a single string naming one group.
+// providers use numeric group IDs), a single string naming one group, or an
+// object whose member names are the groups (Zitadel's roles claim, whose
+// values say in which organization each role was granted).
 func groupsOf(v any) (groups []string, malformed bool) {
 	switch x := v.(type) {
 	case string:
 		return []string{x}, false
+	case map[string]any:
+		if len(x) == 0 {
+			return nil, false
+		}
+		return sortedKeys(x), false
 	case []string:
 		return uniq(x), false
 	case []any:
@@ -299,7 +312,7 @@ func present(consulted []groupView) string {
 		case !v.has:
 			parts[i] = label + " absent"
 		case v.malformed:
-			parts[i] = label + " is neither a string nor an array"
+			parts[i] = label + " is " + v.shape + ", not a list of groups (a string, an array of strings, or an object keyed by group)"
 		default:
 			parts[i] = label + " " + showList(v.groups)
 		}

@@ -152,9 +152,9 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:    "forbid with a malformed claim cannot pass",
 			e:       Expectations{ForbidGroups: []string{"Admins"}},
-			sources: []Source{id(map[string]any{"groups": map[string]any{"Admins": true}})},
+			sources: []Source{id(map[string]any{"groups": true})},
 			want: []Check{{Name: "forbidden group Admins", OK: false,
-				Detail: "the groups claim is absent everywhere; cannot prove absence; present: id_token.groups is neither a string nor an array"}},
+				Detail: "the groups claim is absent everywhere; cannot prove absence; present: id_token.groups is a boolean, not a list of groups (a string, an array of strings, or an object keyed by group)"}},
 		},
 		{
 			name:    "forbid with the claim in one source of two",
@@ -175,9 +175,36 @@ func TestEvaluate(t *testing.T) {
 		{
 			name:    "malformed claim",
 			e:       Expectations{ExpectGroups: []string{"IT"}},
-			sources: []Source{id(map[string]any{"groups": map[string]any{"IT": true}})},
+			sources: []Source{id(map[string]any{"groups": []any{"IT", map[string]any{"name": "Admins"}}})},
 			want: []Check{{Name: "group IT", OK: false,
-				Detail: "missing everywhere; present: id_token.groups is neither a string nor an array"}},
+				Detail: "missing everywhere; present: id_token.groups is an array holding an object, not a list of groups (a string, an array of strings, or an object keyed by group)"}},
+		},
+		{
+			name:    "an object keyed by group (Zitadel's roles claim)",
+			e:       Expectations{ExpectGroups: []string{"IT"}, ForbidGroups: []string{"Admins"}, GroupsClaim: "urn:zitadel:iam:org:project:roles"},
+			sources: []Source{id(map[string]any{"urn:zitadel:iam:org:project:roles": map[string]any{"IT": map[string]any{"2874": "acme.zitadel.cloud"}, "Everyone": map[string]any{}}})},
+			want: []Check{
+				{Name: "group IT", OK: true, Source: "id_token", Detail: "found in id_token"},
+				{Name: "forbidden group Admins", OK: true, Detail: "absent; present: id_token.urn:zitadel:iam:org:project:roles [Everyone, IT]"},
+			},
+		},
+		{
+			name:    "a JSON Pointer into nested claims (Keycloak's realm roles)",
+			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaim: "/realm_access/roles"},
+			sources: []Source{id(map[string]any{"realm_access": map[string]any{"roles": []any{"IT", "offline_access"}}})},
+			want:    []Check{{Name: "group IT", OK: true, Source: "id_token", Detail: "found in id_token"}},
+		},
+		{
+			name:    "a JSON Pointer with escapes, per token kind",
+			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaimBySource: map[string]string{"access_token": "/resource_access/web~1app/roles"}},
+			sources: []Source{at(map[string]any{"resource_access": map[string]any{"web/app": map[string]any{"roles": []any{"IT"}}}}, true)},
+			want:    []Check{{Name: "group IT", OK: true, Source: "access_token", Detail: "found in access_token"}},
+		},
+		{
+			name:    "a colon-named claim (Cognito)",
+			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaim: "cognito:groups"},
+			sources: []Source{at(map[string]any{"cognito:groups": []any{"IT"}}, true)},
+			want:    []Check{{Name: "group IT", OK: true, Source: "access_token", Detail: "found in access_token"}},
 		},
 		{
 			name:    "case matters",

@@ -124,36 +124,39 @@ func headless(f *FlowOptions, client *http.Client) (*standin.Browser, error) {
 	return &standin.Browser{Client: &c}, nil
 }
 
-// groupsClaims parses --groups-claim: NAME for every token, or a comma
-// separated list of NAME and KIND:NAME (KIND id_token, access_token or
-// userinfo), e.g. "access_token:GroupsClaim" or "groups,access_token:GroupsClaim".
+// groupsClaims parses --groups-claim: a comma separated list of NAME (for
+// every token) and KIND:NAME (KIND id_token, access_token or userinfo),
+// e.g. "access_token:GroupsClaim" or "groups,access_token:GroupsClaim".
+// NAME is a claim name exactly as written — "cognito:groups" and
+// "https://claims.example.com/groups" are names, as the text before their
+// first colon is no token kind — or a JSON Pointer ("/realm_access/roles").
 func groupsClaims(s string) (def string, bySource map[string]string, err error) {
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
-		kind, name, scoped := strings.Cut(part, ":")
-		if !scoped {
-			kind, name = "", part
+		kind, name := "", part
+		if k, n, ok := strings.Cut(part, ":"); ok {
+			switch k {
+			case verify.SourceIDToken, verify.SourceAccessToken, verify.SourceUserinfo:
+				kind, name = k, n
+			}
 		}
-		if name == "" {
-			return "", nil, failure.New(failure.Usage, "--groups-claim", "%q: a claim name is empty", s)
+		if err := verify.CheckClaimRef(name); err != nil {
+			return "", nil, failure.New(failure.Usage, "--groups-claim", "%q: %w", s, err)
 		}
-		switch kind {
-		case "":
+		if kind == "" {
 			if def != "" {
 				return "", nil, failure.New(failure.Usage, "--groups-claim", "%q names two claims for every token", s)
 			}
 			def = name
-		case verify.SourceIDToken, verify.SourceAccessToken, verify.SourceUserinfo:
-			if bySource == nil {
-				bySource = map[string]string{}
-			}
-			if bySource[kind] != "" {
-				return "", nil, failure.New(failure.Usage, "--groups-claim", "%q names two claims for %s", s, kind)
-			}
-			bySource[kind] = name
-		default:
-			return "", nil, failure.New(failure.Usage, "--groups-claim", "%q: unknown token kind %q (want id_token, access_token or userinfo)", s, kind)
+			continue
 		}
+		if bySource == nil {
+			bySource = map[string]string{}
+		}
+		if bySource[kind] != "" {
+			return "", nil, failure.New(failure.Usage, "--groups-claim", "%q names two claims for %s", s, kind)
+		}
+		bySource[kind] = name
 	}
 	return def, bySource, nil
 }

@@ -266,7 +266,7 @@ func TestOktaUsageErrors(t *testing.T) {
 		{"username without password", nil, []string{"--okta-domain", "x.okta.com", "--username", "a", "--client-id", "c"}, "CLAIMCHECK_PASSWORD"},
 		{"password-stdin without username", nil, []string{"--okta-domain", "x.okta.com", "--password-stdin", "--client-id", "c"}, "needs --username"},
 		{"username with no-browser", map[string]string{"CLAIMCHECK_PASSWORD": "p"}, []string{"--okta-domain", "x.okta.com", "--username", "a", "--no-browser", "--client-id", "c"}, "drop --browser-command and --no-browser"},
-		{"groups-claim unknown kind", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "cookie:x", "--client-id", "c"}, "unknown token kind"},
+		{"groups-claim bad JSON Pointer", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "/realm_access/~2", "--client-id", "c"}, "a JSON Pointer (RFC 6901) writes a literal ~ as ~0"},
 		{"groups-claim empty name", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "access_token:", "--client-id", "c"}, "claim name is empty"},
 		{"password and secret both on stdin", nil, []string{"--okta-domain", "x.okta.com", "--username", "a", "--password-stdin", "--client-secret", "-", "--client-id", "c"}, "stdin cannot carry both"},
 		{"groups-claim twice", nil, []string{"--okta-domain", "x.okta.com", "--groups-claim", "a,b", "--client-id", "c"}, "two claims"},
