@@ -365,8 +365,12 @@ func fetchFailure(ctx context.Context, op, rawURL string, err error) error {
 	return failure.New(failure.Provider, op, "%s: %w", displayURL(rawURL), err)
 }
 
-// displayURL is an endpoint as shown in messages: without user info, query
-// or fragment, where a token or secret could sit.
+// DisplayURL is an endpoint as claimcheck prints it, in messages and
+// reports: without user info, query or fragment, where a password, token or
+// secret could sit.
+func DisplayURL(raw string) string { return displayURL(raw) }
+
+// displayURL is DisplayURL.
 func displayURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

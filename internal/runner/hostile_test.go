@@ -72,6 +72,9 @@ type hostileCase struct {
 	noBackChannel bool
 	// noListener: the run must end before anything is shown to a browser.
 	noListener bool
+	// clientAuth, when set, runs as the demo's confidential client with
+	// this client authentication.
+	clientAuth string
 	check      func(t *testing.T, s *hostile.Server, r *report.Report)
 }
 
@@ -334,6 +337,30 @@ func hostileCases() []hostileCase {
 			responseType: "code", opts: hostile.Options{SendIss: true},
 		},
 		hostileCase{
+			// Issue 11 item 3: the report prints endpoints as messages do,
+			// without user info and query.
+			name: "endpoints with user info and a query: not printed", ref: "RFC 3986 3.2.1 (user info is deprecated) / RFC 6750 5.3",
+			responseType: "code", groupsFrom: []string{"userinfo"},
+			opts: hostile.Options{Discovery: func(d map[string]any) {
+				for _, f := range []string{"jwks_uri", "userinfo_endpoint"} {
+					d[f] = strings.Replace(d[f].(string), "http://", "http://u:PASSWORD-IN-URL@", 1) + "?x=QUERY-SECRET"
+				}
+			}},
+			check: func(t *testing.T, _ *hostile.Server, r *report.Report) {
+				var text, js bytes.Buffer
+				r.WriteText(&text, report.TextOptions{})
+				r.WriteJSON(&js)
+				for _, s := range []string{"PASSWORD-IN-URL", "QUERY-SECRET"} {
+					if strings.Contains(text.String()+js.String(), s) {
+						t.Errorf("the report prints %s:\n%s", s, text.String())
+					}
+				}
+				if !strings.Contains(r.Request.Endpoints["jwks"], "/hostile/jwks") {
+					t.Errorf("endpoints %v", r.Request.Endpoints)
+				}
+			},
+		},
+		hostileCase{
 			name: "iss missing next to an ID token (oidc-provider)", ref: "RFC 9207 2.4 / OpenID Core 3.2.2.11",
 			responseType: idtt, opts: hostile.Options{
 				Discovery: func(d map[string]any) { d["authorization_response_iss_parameter_supported"] = true },
@@ -380,6 +407,15 @@ func hostileCases() []hostileCase {
 		hostileCase{name: "token endpoint invalid_grant", ref: "RFC 6749 5.2", responseType: "code",
 			opts:      hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.InvalidGrant}},
 			wantClass: fl, wantMsg: "invalid_grant"},
+		// Issue 11 item 3: what the provider says is shown, without what
+		// claimcheck sent (noSecrets checks the code, the verifier, the
+		// secret and the Basic credential are in no output).
+		hostileCase{name: "token endpoint echoes the request (client_secret_basic)", ref: "RFC 6749 5.2 / RFC 6819 5.1.4.1", responseType: "code",
+			opts: hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.EchoRequest}}, clientAuth: "client_secret_basic",
+			wantClass: fl, wantMsg: "[redacted client secret]", check: wantInMessage("[redacted code]")},
+		hostileCase{name: "token endpoint echoes the request (client_secret_post)", ref: "RFC 6749 5.2 / RFC 6819 5.1.4.1", responseType: "code",
+			opts: hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.EchoRequest}}, clientAuth: "client_secret_post",
+			wantClass: fl, wantMsg: "[redacted client secret]", check: wantInMessage("[redacted PKCE verifier]")},
 		hostileCase{name: "sign-in never finishes (--timeout)", ref: "RFC 8252 7.3", responseType: "code",
 			opener: never{}, flowTimeout: 300 * time.Millisecond, wantClass: fl, wantMsg: "timed out", noBackChannel: true},
 	)
@@ -475,8 +511,12 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 		flowTimeout = 10 * time.Second
 	}
 	var o outcome
+	clientID, secret := demoprovider.PublicClientID, ""
+	if c.clientAuth != "" {
+		clientID, secret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+	}
 	r := runner.Run(ctx, runner.Config{
-		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID,
+		Issuer: s.Issuer(), ClientID: clientID, ClientSecret: secret, AuthMethod: c.clientAuth,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},

@@ -17,6 +17,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	// AskUserinfo asks the userinfo endpoint even when the groups checks
 	// do not need it: a suite case's claim check names userinfo.
 	AskUserinfo bool
+
+	// secrets is the run's Scrubber (see withScrubber).
+	secrets *scrub.Scrubber
 }
 
 // discover returns c.Provider or discovers c.Issuer.
@@ -89,6 +93,7 @@ func (c *Config) responseType() (string, error) {
 
 // Run performs one whole run and returns its report; it never returns nil.
 func Run(ctx context.Context, c Config) *report.Report {
+	c = c.withScrubber()
 	rt, rtErr := c.responseType()
 	flowName := c.Flow
 	if flowName == "" {
@@ -133,7 +138,9 @@ func Run(ctx context.Context, c Config) *report.Report {
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
 			authorizeURL = redactSessionToken(authorizeURL)
-			r.Request.AuthorizeURL = authorizeURL
+			// The report's copy loses any user info the discovered
+			// endpoint had; its query is the request itself and stays.
+			r.Request.AuthorizeURL = withoutUserinfo(authorizeURL)
 			if c.OnListening != nil {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
@@ -211,12 +218,23 @@ func (v *tokenVerifier) requireVerified() error {
 }
 
 func finish(r *report.Report, err error, c Config) *report.Report {
-	r.Fail(err)
+	r.Fail(c.secrets.Error(err))
 	if !c.ShowTokens {
 		r.RedactTokens()
 	}
+	r.Scrub(c.secrets.String)
 	r.Finish()
 	return r
+}
+
+// withoutUserinfo is raw without a user name and password.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
 }
 
 func responseModeOrDefault(fc flow.Config) string {
@@ -229,6 +247,9 @@ func responseModeOrDefault(fc flow.Config) string {
 	return "fragment"
 }
 
+// endpoints are the provider's endpoints as the report shows them: a user
+// name and password or a query in a discovered URL is not printed, as
+// messages never print them (verify.DisplayURL).
 func endpoints(md verify.Metadata) map[string]string {
 	m := map[string]string{}
 	for k, v := range map[string]string{
@@ -237,7 +258,7 @@ func endpoints(md verify.Metadata) map[string]string {
 		"device_authorization": md.DeviceAuthorizationEndpoint,
 	} {
 		if v != "" {
-			m[k] = v
+			m[k] = verify.DisplayURL(v)
 		}
 	}
 	return m
@@ -422,6 +443,9 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	// flow has already refused a response that lacks what the response
 	// type asks for (a code, an id_token, an access_token).
 	v.nonce = req.Nonce
+	// Redeemed right after this returns (flow.Run), with the verifier.
+	v.cfg.secrets.Add(scrub.Code, resp.Get("code"))
+	v.cfg.secrets.Add(scrub.CodeVerifier, req.CodeVerifier)
 	v.noteResponseMode(req, resp)
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
@@ -621,6 +645,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			if v.idToken != nil {
 				sub, _ = v.idToken.Claims["sub"].(string)
 			}
+			v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
 			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
 			if err != nil {
 				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
