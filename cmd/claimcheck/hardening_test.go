@@ -38,6 +38,10 @@ func countingIssuer(t *testing.T) (string, *atomic.Int64) {
 func TestUsageNothingSent(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	base := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
+	// A suite whose snapshot directory does not exist (issue 11, item 4).
+	suiteFile := filepath.Join(t.TempDir(), "claimcheck.yaml")
+	os.WriteFile(suiteFile, []byte("defaults: {issuer: "+issuer+", client_id: x, grant: client_credentials, client_secret_env: S}\n"+
+		"cases:\n  - {name: a, snapshot: missing-dir/a.json}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -63,6 +67,7 @@ func TestUsageNothingSent(t *testing.T) {
 		{"verify -: --clock-skew above the limit", append([]string{"verify", "-", "--clock-skew", "11m"}, base[:4]...), "limit of 10m0s"},
 		{"test: --clock-skew above the limit", []string{"test", "/nonexistent/claimcheck.yaml", "--clock-skew", "1h"}, "limit of 10m0s"},
 		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
+		{"test --update-snapshots: snapshot directory missing", []string{"test", suiteFile, "--update-snapshots"}, "claimcheck.yaml:3: snapshot: cannot write"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,5 +317,53 @@ func TestVerifyStdin(t *testing.T) {
 	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d request(s) sent", n)
+	}
+}
+
+// TestBadMetadataNotUsage: an endpoint in the discovery document that is
+// not an http(s) URL is the provider's metadata failing verification (4),
+// naming the document and the field, for every command that discovers;
+// never a usage error (2) that reads like a flag problem, and nothing is
+// sent to any endpoint (issue 11, item 4).
+func TestBadMetadataNotUsage(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	tests := []struct {
+		name, field, value string
+		args               []string
+	}{
+		{"run: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"--no-browser", "--timeout", "5s"}},
+		{"run: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--no-browser", "--timeout", "5s"}},
+		{"url: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"url"}},
+		{"client_credentials: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--grant", "client_credentials"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := hostile.New(p.Issuer(), hostile.Options{Discovery: func(d map[string]any) { d[tt.field] = tt.value }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			args := append(append([]string{}, tt.args...), "--issuer", s.Issuer(), "--client-id", demoprovider.ConfidentialClientID)
+			code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret}, args...)
+			msg := failLine(stdout) + strings.TrimSpace(stderr)
+			t.Logf("CASE verification: %s | want verification (4) | got %d | %s", tt.name, code, msg)
+			if code != 4 {
+				t.Fatalf("exit %d, want 4\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			for _, w := range []string{tt.field, s.Issuer() + "/.well-known/openid-configuration"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message lacks %q: %s", w, msg)
+				}
+			}
+			for _, e := range []hostile.Endpoint{hostile.AuthorizeEndpoint, hostile.TokenEndpoint, hostile.JWKSEndpoint} {
+				if n := s.Count(e); n != 0 {
+					t.Errorf("%d request(s) to the %s", n, e)
+				}
+			}
+		})
 	}
 }

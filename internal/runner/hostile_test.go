@@ -300,6 +300,21 @@ func hostileCases() []hostileCase {
 			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["issuer"] = "https://evil.example" }},
 			wantClass: v, wantMsg: "issuer", noListener: true,
 		},
+		// Issue 11 item 4: metadata that is not what the protocol says
+		// is the provider's failure (4), naming the document and field,
+		// not a usage error; nothing is sent to the bad endpoint.
+		hostileCase{
+			name: "authorization_endpoint javascript:", ref: "RFC 6749 3.1 / OpenID Discovery 3",
+			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["authorization_endpoint"] = "javascript:alert(1)" }},
+			wantClass: v, wantMsg: "authorization_endpoint in the document at", noListener: true,
+			check: wantInMessage("/.well-known/openid-configuration"),
+		},
+		hostileCase{
+			name: "token_endpoint file:", ref: "RFC 6749 3.2 / OpenID Discovery 3",
+			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["token_endpoint"] = "file:///etc/passwd" }},
+			wantClass: v, wantMsg: `token_endpoint in the document at`, noListener: true,
+			check: wantInMessage(`has scheme "file"`),
+		},
 	)
 	// must pass
 	cases = append(cases,
