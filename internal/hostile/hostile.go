@@ -117,6 +117,9 @@ type Options struct {
 	// authorization response and advertises
 	// authorization_response_iss_parameter_supported.
 	SendIss bool
+	// TokenResponse edits the token endpoint's answer after its tokens
+	// were re-signed.
+	TokenResponse func(map[string]any)
 	// UserInfo edits the userinfo answer.
 	UserInfo func(map[string]any)
 	// Discovery edits the discovery document.
@@ -614,6 +617,9 @@ func (s *Server) tokenResponse(body []byte) []byte {
 	}
 	if id, _ := m["id_token"].(string); id != "" {
 		m["id_token"] = s.resignID(id, at)
+	}
+	if s.opts.TokenResponse != nil {
+		s.opts.TokenResponse(m)
 	}
 	out, _ := json.Marshal(m)
 	return out

@@ -257,6 +257,24 @@ func hostileCases() []hostileCase {
 			responseType: "code id_token", opts: hostile.Options{IDToken: claim("c_hash", "AAAAAAAAAAAAAAAAAAAAAA")},
 			wantClass: v, wantMsg: "c_hash", noBackChannel: true,
 		},
+		// Issue 11 item 5: c_hash is checked wherever it is present.
+		hostileCase{
+			name: "c_hash wrong in the token endpoint's ID token (code)", ref: "OpenID Core 3.3.2.11 / 3.1.3.6 (c_hash binds the code)",
+			responseType: "code", opts: hostile.Options{IDToken: claim("c_hash", "AAAAAAAAAAAAAAAAAAAAAA")},
+			wantClass: v, wantMsg: "c_hash", check: wantCount(hostile.UserInfoEndpoint, 0),
+		},
+		// Issue 11 item 7: only Bearer access tokens are accepted.
+		hostileCase{
+			name: "token_type mac from the token endpoint", ref: "RFC 6749 5.1 and 7.1 / RFC 6750",
+			responseType: "code", groupsFrom: []string{"userinfo"},
+			opts:      hostile.Options{TokenResponse: func(m map[string]any) { m["token_type"] = "mac" }},
+			wantClass: v, wantMsg: `token_type "mac" is not bearer`, check: wantCount(hostile.UserInfoEndpoint, 0),
+		},
+		hostileCase{
+			name: "token_type N_A in the authorization response", ref: "RFC 6749 4.2.2 and 7.1 / RFC 8693 (N_A)",
+			responseType: idtt, opts: response(func(q url.Values) { q.Set("token_type", "N_A") }),
+			wantClass: v, wantMsg: `token_type "n_a" is not bearer`, noBackChannel: true,
+		},
 		hostileCase{
 			name: "bad signature from the token endpoint", ref: "OpenID Core 3.1.3.7 step 6 / RP Basic rp-id_token-bad-sig-rs256",
 			responseType: "code", opts: hostile.Options{IDTokenWire: flipSignature},
@@ -374,6 +392,20 @@ func hostileCases() []hostileCase {
 					t.Errorf("endpoints %v", r.Request.Endpoints)
 				}
 			},
+		},
+		hostileCase{
+			name: "token_type bearer in lower case", ref: "RFC 6749 5.1 (token_type is case-insensitive)",
+			responseType: "code", opts: hostile.Options{TokenResponse: func(m map[string]any) { m["token_type"] = "bearer" }},
+		},
+		hostileCase{
+			// The demo's ID token from the token endpoint carries a c_hash;
+			// it is now checked, and right.
+			name: "baseline code: the token endpoint's c_hash checked", ref: "OpenID Core 3.1.3.6",
+			responseType: "code", opts: hostile.Options{IDToken: func(tok *hostile.Token) {
+				if tok.Claims["c_hash"] == nil {
+					panic("the demo provider's ID token has no c_hash")
+				}
+			}},
 		},
 		hostileCase{
 			name: "iss missing next to an ID token (oidc-provider)", ref: "RFC 9207 2.4 / OpenID Core 3.2.2.11",

@@ -420,7 +420,10 @@ type tokenVerifier struct {
 	access  *verify.Token
 	rawAT   string
 	// atType is the token_type the access token came with.
-	atType   string
+	atType string
+	// code is the authorization code of the front channel, which the
+	// token endpoint's ID token's c_hash is checked against.
+	code     string
 	userinfo map[string]any
 	// userinfoOK: userinfo's sub was compared with the ID token's.
 	userinfoOK bool
@@ -449,8 +452,13 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	v.noteResponseMode(req, resp)
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
+	v.code = resp.Get("code")
 	if has("token") {
 		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
+		if err := checkTokenType("authorization response", v.atType); err != nil {
+			v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+			return err
+		}
 	}
 	if !has("id_token") {
 		return nil
@@ -529,9 +537,18 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 		}
 		if t.AccessToken != "" {
 			v.rawAT, v.atType = t.AccessToken, t.TokenType
+			if err := checkTokenType("token endpoint", t.TokenType); err != nil {
+				v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+				return err
+			}
 		}
 		if t.IDToken != "" {
-			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
+			// c_hash is checked whenever the token carries one, as
+			// at_hash is: OpenID Core 3.3.2.11 requires it only of the
+			// front channel's ID token (frontChannel), but one that is
+			// there and wrong means the token was not issued for this
+			// code. v.code is "" for the grants, which have no code.
+			o := v.idOptions(v.nonce, t.AccessToken, v.code, false, false)
 			o.NoNonce = v.noNonce
 			if v.noNonce {
 				o.MaxAge = nil // no authorization request carried it
@@ -578,6 +595,38 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	}
 	v.r.Tokens[report.AccessToken] = t
 	return nil
+}
+
+// checkTokenType refuses an access token whose token_type claimcheck cannot
+// use: only Bearer (RFC 6750), compared case-insensitively (RFC 6749 §5.1).
+// A token of another type (mac, N_A, or DPoP without a proof of
+// possession, RFC 9449) sent as a bearer token would be refused or, worse,
+// accepted by a resource server that does not check. A missing token_type
+// breaks RFC 6749 too but is taken as Bearer, with a note (bearer), as
+// golang.org/x/oauth2 does.
+func checkTokenType(where, tokenType string) error {
+	switch {
+	case tokenType == "", strings.EqualFold(tokenType, "bearer"):
+		return nil
+	// DPoP goes here once claimcheck sends DPoP proofs: accepted then only
+	// when the request carried one, and the token sent with its proof.
+	default:
+		return failure.New(failure.Verification, where, "token_type %q is not Bearer, the only type claimcheck can use (RFC 6750)", cleanValue(tokenType))
+	}
+}
+
+// cleanValue bounds a provider's value for a one-line message.
+func cleanValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return s
 }
 
 // sameSubject enforces OpenID Core 3.3.3.6: in a hybrid flow the ID token
