@@ -218,10 +218,11 @@ func TestSignInTimeout(t *testing.T) {
 }
 
 // TestVerifyBadTokens: tokens given to verify that are not three base64url
-// segments, in JSON serialization, or 1 MB long as an argument are usage
-// errors found before discovery (RFC 7519 §7.2); a 1 MB line in a token
-// stream (verify -) is that line's verification failure, also without a
-// request (README: Verifying a stream of tokens).
+// segments, in JSON serialization, or 1 MB long are verification failures
+// (4) found before discovery (RFC 7519 §7.2), as an argument and on stdin
+// alike, where a bad line is that line's failure (README: Verifying a
+// stream of tokens): the token is the input under test (issue 11, item 7).
+// No token at all is a usage error (2).
 func TestVerifyBadTokens(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	huge := strings.Repeat("a", 1<<20) + ".b.c"
@@ -236,12 +237,15 @@ func TestVerifyBadTokens(t *testing.T) {
 		{"JWS JSON serialization", "", []string{`{"protected":"e30","payload":"e30","signature":""}`}},
 		{"1 MB argument", "", []string{huge}},
 		{"1 MB on stdin", huge + "\n", []string{"-"}},
+		{"two segments on stdin", "abc.def\n", []string{"-"}},
+		{"access token not b64token", "", []string{"--kind", "access_token", "not a token"}},
+		{"no token", "", nil},
 	}
 	want := func(name string) int {
-		if name == "1 MB on stdin" {
-			return 4
+		if name == "no token" {
+			return 2
 		}
-		return 2
+		return 4
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,11 +255,11 @@ func TestVerifyBadTokens(t *testing.T) {
 			defer cancel()
 			code := Main(ctx, ios, append([]string{"verify", "--issuer", issuer, "--client-id", "x"}, tt.args...))
 			msg := strings.TrimSpace(errOut.String())
-			t.Logf("CASE usage: verify %s | want %d | got %d | %.120s", tt.name, want(tt.name), code, msg)
+			t.Logf("CASE verification: verify %s | want %d | got %d | %.120s", tt.name, want(tt.name), code, msg)
 			if code != want(tt.name) || strings.Contains(msg, "\n") || len(msg) > 300 {
 				t.Errorf("exit %d, message %.300q", code, msg)
 			}
-			if tt.stdin != "" && (!strings.Contains(out.String(), "longer than 65536 bytes") || out.Len() > 1000) {
+			if tt.stdin == huge+"\n" && (!strings.Contains(out.String(), "longer than 65536 bytes") || out.Len() > 1000) {
 				t.Errorf("stream result %.300q", out.String())
 			}
 			if n := sent.Load(); n != 0 {
