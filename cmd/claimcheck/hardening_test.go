@@ -239,6 +239,8 @@ func TestVerifyBadTokens(t *testing.T) {
 		{"1 MB on stdin", huge + "\n", []string{"-"}},
 		{"two segments on stdin", "abc.def\n", []string{"-"}},
 		{"access token not b64token", "", []string{"--kind", "access_token", "not a token"}},
+		{"access token with an escape", "", []string{"--kind", "access_token", "tok\x1b[31m"}},
+		{"opaque token without --kind", "", []string{"opaque-token"}},
 		{"no token", "", nil},
 	}
 	want := func(name string) int {
