@@ -16,6 +16,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 )
 
 // Tokens are raw tokens, from the token endpoint or from the authorization
@@ -65,7 +66,9 @@ const defaultTokenTimeout = 10 * time.Second
 // ...) is failure.Flow and shows the error code and description. A 5xx, a
 // 4xx without an OAuth error, a 200 that is not a token response, and a
 // network failure are failure.Provider naming the status; no response body
-// appears in any message.
+// appears in any message, and what the provider says is shown without the
+// code, the verifier and the client secret this request sent (a provider
+// that echoes its request in error_description would show them).
 func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens, error) {
 	if c.TokenEndpoint == "" {
 		return nil, failure.New(failure.Usage, tokenOp, "missing")
@@ -101,11 +104,22 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		return nil, err
 	}
 	defer done()
+	sc := clientScrubber(c)
+	sc.Add(scrub.Code, code)
+	sc.Add(scrub.CodeVerifier, req.CodeVerifier)
 	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), code, oauth2.VerifierOption(req.CodeVerifier))
 	if err != nil {
-		return nil, tokenError(ctx, err, rec)
+		return nil, sc.Error(tokenError(ctx, err, rec, sc))
 	}
 	return tokensOf(tok), nil
+}
+
+// clientScrubber is a Scrubber that knows the client's secret in every
+// form a token request sends it: in the form body and as HTTP Basic.
+func clientScrubber(c Config) *scrub.Scrubber {
+	sc := &scrub.Scrubber{}
+	sc.AddBasic(c.ClientID, c.ClientSecret)
+	return sc
 }
 
 // recordingClient returns a copy of base (or of a default client with a
@@ -147,7 +161,10 @@ func tokensOf(tok *oauth2.Token) *Tokens {
 	return t
 }
 
-func tokenError(ctx context.Context, err error, rec *recorder) error {
+// tokenError classes a failed token request. sc scrubs the provider's
+// error text before it is cut and quoted, so that neither a cut nor an
+// escape leaves part of a secret behind.
+func tokenError(ctx context.Context, err error, rec *recorder, sc *scrub.Scrubber) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return failure.New(failure.Interrupted, tokenOp, "interrupted: %w", ctx.Err())
 	}
@@ -157,14 +174,14 @@ func tokenError(ctx context.Context, err error, rec *recorder) error {
 		if re.Response != nil {
 			status = statusText(re.Response)
 		}
-		code := clean(re.ErrorCode, 64)
+		code := clean(sc.String(re.ErrorCode), 64)
 		if code != "" && (re.Response == nil || re.Response.StatusCode < 500) {
 			msg := fmt.Sprintf("%s: error=%s", status, code)
 			if re.ErrorDescription != "" {
-				msg += fmt.Sprintf(" error_description=%q", clean(re.ErrorDescription, 300))
+				msg += fmt.Sprintf(" error_description=%q", clean(sc.String(re.ErrorDescription), 300))
 			}
 			if re.ErrorURI != "" {
-				msg += fmt.Sprintf(" error_uri=%q", clean(re.ErrorURI, 200))
+				msg += fmt.Sprintf(" error_uri=%q", clean(sc.String(re.ErrorURI), 200))
 			}
 			return failure.New(failure.Flow, tokenOp, "%s", msg)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 )
 
 // Grant types that obtain tokens without a browser redirect.
@@ -64,16 +65,22 @@ func Refresh(ctx context.Context, c Config, refreshToken string) (*Tokens, error
 	if refreshToken == "" {
 		return nil, failure.New(failure.Usage, "refresh token", "empty")
 	}
-	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, secret(scrub.RefreshToken, refreshToken), func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		// An expired access token makes the source refresh at once.
 		return oauthConfig(c, style).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	})
 }
 
+// grantSecret is one secret a grant sends besides the client's.
+type grantSecret struct{ kind, value string }
+
+func secret(kind, value string) grantSecret { return grantSecret{kind, value} }
+
 // tokenRequest makes one token request through x/oauth2: request gets a
 // context carrying the recording client and the client authentication
-// style, and its errors are classed as Exchange's are.
-func tokenRequest(ctx context.Context, c Config, request func(context.Context, oauth2.AuthStyle) (*oauth2.Token, error)) (*Tokens, error) {
+// style, and its errors are classed as Exchange's are, the provider's text
+// scrubbed of the client secret and of sent.
+func tokenRequest(ctx context.Context, c Config, sent grantSecret, request func(context.Context, oauth2.AuthStyle) (*oauth2.Token, error)) (*Tokens, error) {
 	style, err := grantConfig(c)
 	if err != nil {
 		return nil, err
@@ -83,9 +90,11 @@ func tokenRequest(ctx context.Context, c Config, request func(context.Context, o
 		return nil, err
 	}
 	defer done()
+	sc := clientScrubber(c)
+	sc.Add(sent.kind, sent.value)
 	tok, err := request(context.WithValue(ctx, oauth2.HTTPClient, client), style)
 	if err != nil {
-		return nil, tokenError(ctx, err, rec)
+		return nil, sc.Error(tokenError(ctx, err, rec, sc))
 	}
 	return tokensOf(tok), nil
 }
@@ -99,7 +108,7 @@ func Password(ctx context.Context, c Config, username, password string) (*Tokens
 	if password == "" {
 		return nil, failure.New(failure.Usage, "password", "empty (CLAIMCHECK_PASSWORD or --password-stdin)")
 	}
-	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, secret(scrub.Password, password), func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		return oauthConfig(c, style).PasswordCredentialsToken(ctx, username, password)
 	})
 }
@@ -110,7 +119,7 @@ func ClientCredentials(ctx context.Context, c Config) (*Tokens, error) {
 	if c.ClientSecret == "" {
 		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET)")
 	}
-	return tokenRequest(ctx, c, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, grantSecret{}, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		cc := clientcredentials.Config{
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenEndpoint,
 			Scopes: c.Scopes, AuthStyle: style,
@@ -157,8 +166,15 @@ const slowDownStep = 5 * time.Second
 // device code, calls o.Show, then polls the token endpoint, waiting the
 // stated interval between polls and 5 s more after each slow_down, until
 // tokens come, the user denies, the code expires or the deadline passes.
-// The first poll is made as soon as Show returns.
+// The first poll is made as soon as Show returns. What the provider says
+// is shown without the client secret and the device code.
 func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error) {
+	sc := clientScrubber(c)
+	t, err := deviceCode(ctx, c, o, sc)
+	return t, sc.Error(err)
+}
+
+func deviceCode(ctx context.Context, c Config, o DeviceOptions, sc *scrub.Scrubber) (*Tokens, error) {
 	if o.Endpoint == "" {
 		return nil, failure.New(failure.Usage, "--grant device_code", "the provider's metadata has no device_authorization_endpoint")
 	}
@@ -189,7 +205,7 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
-	body, oerr, err := postForm(ctx, client, c, style, deviceOp, o.Endpoint, form)
+	body, oerr, err := postForm(ctx, client, c, style, sc, deviceOp, o.Endpoint, form)
 	if err != nil {
 		return nil, deviceWaitError(ctx, err, nil)
 	}
@@ -208,6 +224,8 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	if err := json.Unmarshal(body, &dr); err != nil || dr.DeviceCode == "" || dr.UserCode == "" {
 		return nil, failure.New(failure.Provider, deviceOp, "the response is not a device authorization response (JSON with device_code and user_code)")
 	}
+	// Sent with every poll from now on.
+	sc.Add(scrub.DeviceCode, dr.DeviceCode)
 	if dr.VerificationURI == "" {
 		dr.VerificationURI = dr.VerificationURL
 	}
@@ -234,7 +252,7 @@ func DeviceCode(ctx context.Context, c Config, o DeviceOptions) (*Tokens, error)
 	interval := da.Interval
 	poll := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.DeviceCode}}
 	for {
-		body, oerr, err := postForm(ctx, client, c, style, tokenOp, c.TokenEndpoint, poll)
+		body, oerr, err := postForm(ctx, client, c, style, sc, tokenOp, c.TokenEndpoint, poll)
 		if err != nil {
 			return nil, deviceWaitError(ctx, err, da)
 		}
@@ -324,8 +342,9 @@ func (e *oauthError) failure(op string) error {
 }
 
 // postForm sends one form POST with the client's authentication and returns
-// a 2xx body, or the OAuth error of a 4xx, or a classed error.
-func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.AuthStyle, op, endpoint string, form url.Values) ([]byte, *oauthError, error) {
+// a 2xx body, or the OAuth error of a 4xx (its text scrubbed by sc before
+// anything cuts or quotes it), or a classed error.
+func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.AuthStyle, sc *scrub.Scrubber, op, endpoint string, form url.Values) ([]byte, *oauthError, error) {
 	v := url.Values{}
 	for k, vs := range form {
 		v[k] = vs
@@ -366,6 +385,7 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 	oe := &oauthError{}
 	if json.Unmarshal(body, oe) == nil && oe.Code != "" && resp.StatusCode < 500 {
 		oe.Status = statusText(resp)
+		oe.Code, oe.Description, oe.URI = sc.String(oe.Code), sc.String(oe.Description), sc.String(oe.URI)
 		return nil, oe, nil
 	}
 	return nil, nil, failure.New(failure.Provider, op, "%s, and no OAuth error in the response", statusText(resp))

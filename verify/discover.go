@@ -85,7 +85,9 @@ const defaultTimeout = 10 * time.Second
 //
 // A malformed issuer is a failure.Usage error; a document whose issuer
 // differs from the one asked for is a failure.Verification error that wraps
-// *oidc.IssuerMismatchError; an unreachable endpoint, a non-2xx status or a
+// *oidc.IssuerMismatchError, and one with an endpoint that is not an
+// http(s) URL (see checkEndpoints) one that wraps *MetadataError naming the
+// field; an unreachable endpoint, a non-2xx status or a
 // body that is not a metadata document is a failure.Provider error.
 func Discover(ctx context.Context, issuer string, client *http.Client) (*Provider, error) {
 	const op = "discovery"
@@ -137,16 +139,9 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Provide
 			err:  &oidc.IssuerMismatchError{Provided: issuer, Discovered: meta.Issuer},
 		})
 	}
-	for _, endpoint := range []struct{ name, url string }{
-		{"jwks_uri", meta.JWKSURI},
-		{"userinfo_endpoint", meta.UserinfoEndpoint},
-	} {
-		if endpoint.url == "" {
-			continue
-		}
-		if e, err := url.Parse(endpoint.url); err != nil || (e.Scheme != "https" && e.Scheme != "http") || e.Host == "" {
-			return nil, failure.New(failure.Verification, op, "%s in the document at %s is not an http(s) URL", endpoint.name, displayURL(from))
-		}
+	if err := checkEndpoints(meta, u.Scheme); err != nil {
+		err.Document = displayURL(from)
+		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
 
 	p := &Provider{
@@ -165,6 +160,67 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Provide
 		p.keys = newKeySet(meta.JWKSURI, client)
 	}
 	return p, nil
+}
+
+// MetadataError is a discovery document whose field holds a value the
+// protocol does not allow, such as an endpoint that is not an http(s) URL.
+// It is a failure.Verification error: the provider answered, and what it
+// said fails the checks OpenID Discovery and RFC 8414 set.
+type MetadataError struct {
+	Document string // the discovery document's URL, as DisplayURL shows it
+	Field    string // "token_endpoint"
+	Reason   string // `has scheme "file", not http(s)`
+}
+
+func (e *MetadataError) Error() string {
+	return e.Field + " in the document at " + e.Document + " " + e.Reason
+}
+
+// checkEndpoints checks every endpoint of meta before anything is sent to
+// one: an absolute URL with a host and no fragment (RFC 6749 §3.1 and
+// §3.2), over https, or over http only when the issuer itself is http (a
+// provider on loopback in a test). A javascript: or file: URL, or an http
+// token endpoint under an https issuer (the client secret and the code in
+// clear text), is the provider's metadata failing verification, not a
+// usage error of the person running claimcheck.
+func checkEndpoints(meta Metadata, issuerScheme string) *MetadataError {
+	for _, e := range []struct{ field, url string }{
+		{"authorization_endpoint", meta.AuthorizationEndpoint},
+		{"token_endpoint", meta.TokenEndpoint},
+		{"userinfo_endpoint", meta.UserinfoEndpoint},
+		{"jwks_uri", meta.JWKSURI},
+		{"introspection_endpoint", meta.IntrospectionEndpoint},
+		{"revocation_endpoint", meta.RevocationEndpoint},
+		{"device_authorization_endpoint", meta.DeviceAuthorizationEndpoint},
+		{"end_session_endpoint", meta.EndSessionEndpoint},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if reason := endpointProblem(e.url, issuerScheme); reason != "" {
+			return &MetadataError{Field: e.field, Reason: reason}
+		}
+	}
+	return nil
+}
+
+// endpointProblem says what is wrong with an endpoint URL, "" if nothing.
+// The URL itself is quoted only as DisplayURL shows it.
+func endpointProblem(raw, issuerScheme string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs():
+		return fmt.Sprintf("%s is not an absolute URL", quote(displayURL(raw)))
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Sprintf("has scheme %s, not http(s)", quote(u.Scheme))
+	case u.Scheme == "http" && issuerScheme == "https":
+		return fmt.Sprintf("%s is http under an https issuer", quote(displayURL(raw)))
+	case u.Host == "":
+		return fmt.Sprintf("%s has no host", quote(displayURL(raw)))
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return fmt.Sprintf("%s has a fragment", quote(displayURL(raw)))
+	}
+	return ""
 }
 
 // Metadata returns the discovered metadata.
@@ -353,8 +409,12 @@ func fetchFailure(ctx context.Context, op, rawURL string, err error) error {
 	return failure.New(failure.Provider, op, "%s: %w", displayURL(rawURL), err)
 }
 
-// displayURL is an endpoint as shown in messages: without user info, query
-// or fragment, where a token or secret could sit.
+// DisplayURL is an endpoint as claimcheck prints it, in messages and
+// reports: without user info, query or fragment, where a password, token or
+// secret could sit.
+func DisplayURL(raw string) string { return displayURL(raw) }
+
+// displayURL is DisplayURL.
 func displayURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

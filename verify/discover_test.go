@@ -198,6 +198,55 @@ func TestDiscover(t *testing.T) {
 			wantClass: failure.Verification, wantFrag: "jwks_uri in the document at",
 		},
 		{
+			name: "authorization_endpoint javascript:",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "authorization_endpoint": "javascript:alert(1)"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "/.well-known/openid-configuration has scheme \"javascript\", not http(s)",
+		},
+		{
+			name: "token_endpoint file:",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "token_endpoint": "file:///etc/passwd"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "token_endpoint in the document at",
+		},
+		{
+			name: "token_endpoint relative",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "token_endpoint": "/token"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "token_endpoint in the document at",
+		},
+		{
+			name: "device endpoint without a host",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "device_authorization_endpoint": "http:///device"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "has no host",
+		},
+		{
+			name: "token_endpoint with a fragment",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "token_endpoint": "http://127.0.0.1/token#frag"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "has a fragment",
+		},
+		{
+			name: "introspection endpoint data:",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "introspection_endpoint": "data:text/plain,x"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "introspection_endpoint",
+		},
+		{
+			name: "end_session_endpoint ftp:",
+			serve: func(w http.ResponseWriter, r *http.Request, base string) {
+				jsonDoc(w, `{"issuer": "`+base+`", "end_session_endpoint": "ftp://127.0.0.1/x"}`)
+			},
+			wantClass: failure.Verification, wantFrag: "end_session_endpoint",
+		},
+		{
 			name: "no answer within the client's timeout",
 			serve: func(w http.ResponseWriter, r *http.Request, base string) {
 				<-r.Context().Done()
@@ -354,5 +403,33 @@ func TestDiscoverNilClient(t *testing.T) {
 	}
 	if p.client == nil || p.client.Timeout != defaultTimeout {
 		t.Errorf("client %+v, want one with the default timeout", p.client)
+	}
+}
+
+// TestEndpointProblem: every endpoint of a discovery document must be an
+// absolute http(s) URL with a host and without a fragment, and https when
+// the issuer is (issue 11, item 4); the reason never shows user info or a
+// query.
+func TestEndpointProblem(t *testing.T) {
+	tests := []struct {
+		url, issuerScheme, want string
+	}{
+		{"https://idp.example/token", "https", ""},
+		{"http://127.0.0.1:8080/token?x=1", "http", ""},
+		{"http://idp.example/token", "https", "is http under an https issuer"},
+		{"javascript:alert(1)", "https", `has scheme "javascript"`},
+		{"file:///etc/passwd", "http", `has scheme "file"`},
+		{"//idp.example/token", "https", "not an absolute URL"},
+		{"https:///token", "https", "has no host"},
+		{"https://u:PASSWORD@idp.example/token?secret=QUERY#f", "https", `"https://idp.example/token" has a fragment`},
+	}
+	for _, tt := range tests {
+		got := endpointProblem(tt.url, tt.issuerScheme)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("endpointProblem(%q, %s) = %q, want %q", tt.url, tt.issuerScheme, got, tt.want)
+		}
+		if strings.Contains(got, "PASSWORD") || strings.Contains(got, "QUERY") {
+			t.Errorf("reason shows user info or query: %q", got)
+		}
 	}
 }

@@ -38,6 +38,10 @@ func countingIssuer(t *testing.T) (string, *atomic.Int64) {
 func TestUsageNothingSent(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	base := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
+	// A suite whose snapshot directory does not exist (issue 11, item 4).
+	suiteFile := filepath.Join(t.TempDir(), "claimcheck.yaml")
+	os.WriteFile(suiteFile, []byte("defaults: {issuer: "+issuer+", client_id: x, grant: client_credentials, client_secret_env: S}\n"+
+		"cases:\n  - {name: a, snapshot: missing-dir/a.json}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -63,6 +67,7 @@ func TestUsageNothingSent(t *testing.T) {
 		{"verify -: --clock-skew above the limit", append([]string{"verify", "-", "--clock-skew", "11m"}, base[:4]...), "limit of 10m0s"},
 		{"test: --clock-skew above the limit", []string{"test", "/nonexistent/claimcheck.yaml", "--clock-skew", "1h"}, "limit of 10m0s"},
 		{"non-positive timeout", append(base[:len(base)-2], "--timeout", "0s"), "--timeout"},
+		{"test --update-snapshots: snapshot directory missing", []string{"test", suiteFile, "--update-snapshots"}, "claimcheck.yaml:3: snapshot: cannot write"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,10 +218,11 @@ func TestSignInTimeout(t *testing.T) {
 }
 
 // TestVerifyBadTokens: tokens given to verify that are not three base64url
-// segments, in JSON serialization, or 1 MB long as an argument are usage
-// errors found before discovery (RFC 7519 §7.2); a 1 MB line in a token
-// stream (verify -) is that line's verification failure, also without a
-// request (README: Verifying a stream of tokens).
+// segments, in JSON serialization, or 1 MB long are verification failures
+// (4) found before discovery (RFC 7519 §7.2), as an argument and on stdin
+// alike, where a bad line is that line's failure (README: Verifying a
+// stream of tokens): the token is the input under test (issue 11, item 7).
+// No token at all is a usage error (2).
 func TestVerifyBadTokens(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	huge := strings.Repeat("a", 1<<20) + ".b.c"
@@ -231,12 +237,17 @@ func TestVerifyBadTokens(t *testing.T) {
 		{"JWS JSON serialization", "", []string{`{"protected":"e30","payload":"e30","signature":""}`}},
 		{"1 MB argument", "", []string{huge}},
 		{"1 MB on stdin", huge + "\n", []string{"-"}},
+		{"two segments on stdin", "abc.def\n", []string{"-"}},
+		{"access token not b64token", "", []string{"--kind", "access_token", "not a token"}},
+		{"access token with an escape", "", []string{"--kind", "access_token", "tok\x1b[31m"}},
+		{"opaque token without --kind", "", []string{"opaque-token"}},
+		{"no token", "", nil},
 	}
 	want := func(name string) int {
-		if name == "1 MB on stdin" {
-			return 4
+		if name == "no token" {
+			return 2
 		}
-		return 2
+		return 4
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,11 +257,11 @@ func TestVerifyBadTokens(t *testing.T) {
 			defer cancel()
 			code := Main(ctx, ios, append([]string{"verify", "--issuer", issuer, "--client-id", "x"}, tt.args...))
 			msg := strings.TrimSpace(errOut.String())
-			t.Logf("CASE usage: verify %s | want %d | got %d | %.120s", tt.name, want(tt.name), code, msg)
+			t.Logf("CASE verification: verify %s | want %d | got %d | %.120s", tt.name, want(tt.name), code, msg)
 			if code != want(tt.name) || strings.Contains(msg, "\n") || len(msg) > 300 {
 				t.Errorf("exit %d, message %.300q", code, msg)
 			}
-			if tt.stdin != "" && (!strings.Contains(out.String(), "longer than 65536 bytes") || out.Len() > 1000) {
+			if tt.stdin == huge+"\n" && (!strings.Contains(out.String(), "longer than 65536 bytes") || out.Len() > 1000) {
 				t.Errorf("stream result %.300q", out.String())
 			}
 			if n := sent.Load(); n != 0 {
@@ -312,5 +323,53 @@ func TestVerifyStdin(t *testing.T) {
 	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d request(s) sent", n)
+	}
+}
+
+// TestBadMetadataNotUsage: an endpoint in the discovery document that is
+// not an http(s) URL is the provider's metadata failing verification (4),
+// naming the document and the field, for every command that discovers;
+// never a usage error (2) that reads like a flag problem, and nothing is
+// sent to any endpoint (issue 11, item 4).
+func TestBadMetadataNotUsage(t *testing.T) {
+	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	tests := []struct {
+		name, field, value string
+		args               []string
+	}{
+		{"run: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"--no-browser", "--timeout", "5s"}},
+		{"run: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--no-browser", "--timeout", "5s"}},
+		{"url: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"url"}},
+		{"client_credentials: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--grant", "client_credentials"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := hostile.New(p.Issuer(), hostile.Options{Discovery: func(d map[string]any) { d[tt.field] = tt.value }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			args := append(append([]string{}, tt.args...), "--issuer", s.Issuer(), "--client-id", demoprovider.ConfidentialClientID)
+			code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret}, args...)
+			msg := failLine(stdout) + strings.TrimSpace(stderr)
+			t.Logf("CASE verification: %s | want verification (4) | got %d | %s", tt.name, code, msg)
+			if code != 4 {
+				t.Fatalf("exit %d, want 4\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			for _, w := range []string{tt.field, s.Issuer() + "/.well-known/openid-configuration"} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message lacks %q: %s", w, msg)
+				}
+			}
+			for _, e := range []hostile.Endpoint{hostile.AuthorizeEndpoint, hostile.TokenEndpoint, hostile.JWKSEndpoint} {
+				if n := s.Count(e); n != 0 {
+					t.Errorf("%d request(s) to the %s", n, e)
+				}
+			}
+		})
 	}
 }

@@ -99,6 +99,9 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 // is not a compact JWS before any request is made; with opaqueOK (--kind
 // access_token) a bearer token of any form passes, to be introspected. (A
 // lone "-" is a token stream, verified as it is read by runVerifyStream.)
+// A malformed token is a verification failure (4), as the same token on
+// stdin is: the token is the input under test, not a flag. No token at all
+// is a usage error.
 func readTokens(args []string, opaqueOK bool) ([]string, error) {
 	tokens := args
 	if len(tokens) == 0 {
@@ -110,7 +113,7 @@ func readTokens(args []string, opaqueOK bool) ([]string, error) {
 			check = checkBearer
 		}
 		if err := check(t); err != nil {
-			return nil, failure.New(failure.Usage, "verify", "token %d: %w", i+1, err)
+			return nil, failure.New(failure.Verification, "verify", "token %d: %w", i+1, err)
 		}
 	}
 	return tokens, nil

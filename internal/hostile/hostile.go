@@ -87,6 +87,10 @@ const (
 	Hang
 	// InvalidGrant answers a token request 400 {"error":"invalid_grant"}.
 	InvalidGrant
+	// EchoRequest answers 400 {"error":"invalid_request"} with an
+	// error_description that repeats the request: its form body (code,
+	// PKCE verifier, client secret) and its Authorization header.
+	EchoRequest
 )
 
 // Token is a JWT being re-signed: its header and claims may be edited.
@@ -113,6 +117,9 @@ type Options struct {
 	// authorization response and advertises
 	// authorization_response_iss_parameter_supported.
 	SendIss bool
+	// TokenResponse edits the token endpoint's answer after its tokens
+	// were re-signed.
+	TokenResponse func(map[string]any)
 	// UserInfo edits the userinfo answer.
 	UserInfo func(map[string]any)
 	// Discovery edits the discovery document.
@@ -388,6 +395,15 @@ func (s *Server) broken(w http.ResponseWriter, r *http.Request, b Breakage) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"error":"invalid_grant","error_description":"the code was already used"}`)
+	case EchoRequest:
+		s.recordTokenRequest(r)
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{
+			"error":             "invalid_request",
+			"error_description": "bad request " + string(body) + " with Authorization: " + r.Header.Get("Authorization"),
+		})
 	}
 }
 
@@ -471,7 +487,7 @@ func (s *Server) authorize(r *http.Request) {
 }
 
 // recordTokenRequest remembers the code, PKCE verifier and client secret of
-// a token request, for Secrets.
+// a token request (and the client's HTTP Basic credential), for Secrets.
 func (s *Server) recordTokenRequest(r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body.Close()
@@ -483,7 +499,8 @@ func (s *Server) recordTokenRequest(r *http.Request) {
 		s.remember(v.Get("code"), v.Get("code_verifier"), v.Get("client_secret"))
 	}
 	if _, pw, ok := r.BasicAuth(); ok {
-		s.remember(pw)
+		basic, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Basic ")
+		s.remember(pw, url.QueryEscape(pw), basic)
 	}
 }
 
@@ -600,6 +617,9 @@ func (s *Server) tokenResponse(body []byte) []byte {
 	}
 	if id, _ := m["id_token"].(string); id != "" {
 		m["id_token"] = s.resignID(id, at)
+	}
+	if s.opts.TokenResponse != nil {
+		s.opts.TokenResponse(m)
 	}
 	out, _ := json.Marshal(m)
 	return out

@@ -197,6 +197,58 @@ func (r *Report) RedactTokens() {
 	}
 }
 
+// Scrub passes every text of the report that a provider may have written
+// through f: the error, the checks' details, the notes, the endpoints, and
+// each token's error, note, claims and header. Raw tokens are left alone:
+// they are shown only when asked for, and then as they are.
+func (r *Report) Scrub(f func(string) string) {
+	if r.Error != nil {
+		r.Error.Message = f(r.Error.Message)
+	}
+	for i := range r.Checks {
+		r.Checks[i].Detail = f(r.Checks[i].Detail)
+	}
+	for i := range r.Notes {
+		r.Notes[i] = f(r.Notes[i])
+	}
+	if r.Request != nil {
+		for k, v := range r.Request.Endpoints {
+			r.Request.Endpoints[k] = f(v)
+		}
+	}
+	for _, t := range r.Tokens {
+		t.Error, t.Note = f(t.Error), f(t.Note)
+		for _, m := range []map[string]any{t.Claims, t.UnverifiedClaims, t.Header} {
+			scrubValues(m, f)
+		}
+	}
+}
+
+// scrubValues applies f to every string in m, at any depth, in place.
+func scrubValues(m map[string]any, f func(string) string) {
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case string:
+			return f(v)
+		case map[string]any:
+			for k, e := range v {
+				v[k] = walk(e)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = walk(e)
+			}
+		case []string:
+			for i, e := range v {
+				v[i] = f(e)
+			}
+		}
+		return v
+	}
+	walk(m)
+}
+
 // WriteJSON writes the report as one JSON object followed by a newline.
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)

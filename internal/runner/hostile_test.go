@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,9 @@ type hostileCase struct {
 	noBackChannel bool
 	// noListener: the run must end before anything is shown to a browser.
 	noListener bool
+	// clientAuth, when set, runs as the demo's confidential client with
+	// this client authentication.
+	clientAuth string
 	check      func(t *testing.T, s *hostile.Server, r *report.Report)
 }
 
@@ -188,6 +192,10 @@ func (never) Open(ctx context.Context, _ string) error {
 	return nil
 }
 
+// hadCHash says whether the last ID token of the c_hash baseline case
+// carried one.
+var hadCHash atomic.Bool
+
 func hostileCases() []hostileCase {
 	const idtt = "id_token token"
 	v := failure.Verification
@@ -254,6 +262,24 @@ func hostileCases() []hostileCase {
 			responseType: "code id_token", opts: hostile.Options{IDToken: claim("c_hash", "AAAAAAAAAAAAAAAAAAAAAA")},
 			wantClass: v, wantMsg: "c_hash", noBackChannel: true,
 		},
+		// Issue 11 item 5: c_hash is checked wherever it is present.
+		hostileCase{
+			name: "c_hash wrong in the token endpoint's ID token (code)", ref: "OpenID Core 3.3.2.11 / 3.1.3.6 (c_hash binds the code)",
+			responseType: "code", opts: hostile.Options{IDToken: claim("c_hash", "AAAAAAAAAAAAAAAAAAAAAA")},
+			wantClass: v, wantMsg: "c_hash", check: wantCount(hostile.UserInfoEndpoint, 0),
+		},
+		// Issue 11 item 7: only Bearer access tokens are accepted.
+		hostileCase{
+			name: "token_type mac from the token endpoint", ref: "RFC 6749 5.1 and 7.1 / RFC 6750",
+			responseType: "code", groupsFrom: []string{"userinfo"},
+			opts:      hostile.Options{TokenResponse: func(m map[string]any) { m["token_type"] = "mac" }},
+			wantClass: v, wantMsg: `token_type "mac" is not bearer`, check: wantCount(hostile.UserInfoEndpoint, 0),
+		},
+		hostileCase{
+			name: "token_type N_A in the authorization response", ref: "RFC 6749 4.2.2 and 7.1 / RFC 8693 (N_A)",
+			responseType: idtt, opts: response(func(q url.Values) { q.Set("token_type", "N_A") }),
+			wantClass: v, wantMsg: `token_type "n_a" is not bearer`, noBackChannel: true,
+		},
 		hostileCase{
 			name: "bad signature from the token endpoint", ref: "OpenID Core 3.1.3.7 step 6 / RP Basic rp-id_token-bad-sig-rs256",
 			responseType: "code", opts: hostile.Options{IDTokenWire: flipSignature},
@@ -297,6 +323,21 @@ func hostileCases() []hostileCase {
 			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["issuer"] = "https://evil.example" }},
 			wantClass: v, wantMsg: "issuer", noListener: true,
 		},
+		// Issue 11 item 4: metadata that is not what the protocol says
+		// is the provider's failure (4), naming the document and field,
+		// not a usage error; nothing is sent to the bad endpoint.
+		hostileCase{
+			name: "authorization_endpoint javascript:", ref: "RFC 6749 3.1 / OpenID Discovery 3",
+			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["authorization_endpoint"] = "javascript:alert(1)" }},
+			wantClass: v, wantMsg: "authorization_endpoint in the document at", noListener: true,
+			check: wantInMessage("/.well-known/openid-configuration"),
+		},
+		hostileCase{
+			name: "token_endpoint file:", ref: "RFC 6749 3.2 / OpenID Discovery 3",
+			responseType: "code", opts: hostile.Options{Discovery: func(d map[string]any) { d["token_endpoint"] = "file:///etc/passwd" }},
+			wantClass: v, wantMsg: `token_endpoint in the document at`, noListener: true,
+			check: wantInMessage(`has scheme "file"`),
+		},
 	)
 	// must pass
 	cases = append(cases,
@@ -332,6 +373,45 @@ func hostileCases() []hostileCase {
 		hostileCase{
 			name: "iss parameter equal to the issuer", ref: "RFC 9207 2.4",
 			responseType: "code", opts: hostile.Options{SendIss: true},
+		},
+		hostileCase{
+			// Issue 11 item 3: the report prints endpoints as messages do,
+			// without user info and query.
+			name: "endpoints with user info and a query: not printed", ref: "RFC 3986 3.2.1 (user info is deprecated) / RFC 6750 5.3",
+			responseType: "code", groupsFrom: []string{"userinfo"},
+			opts: hostile.Options{Discovery: func(d map[string]any) {
+				for _, f := range []string{"jwks_uri", "userinfo_endpoint"} {
+					d[f] = strings.Replace(d[f].(string), "http://", "http://u:PASSWORD-IN-URL@", 1) + "?x=QUERY-SECRET"
+				}
+			}},
+			check: func(t *testing.T, _ *hostile.Server, r *report.Report) {
+				var text, js bytes.Buffer
+				r.WriteText(&text, report.TextOptions{})
+				r.WriteJSON(&js)
+				for _, s := range []string{"PASSWORD-IN-URL", "QUERY-SECRET"} {
+					if strings.Contains(text.String()+js.String(), s) {
+						t.Errorf("the report prints %s:\n%s", s, text.String())
+					}
+				}
+				if !strings.Contains(r.Request.Endpoints["jwks"], "/hostile/jwks") {
+					t.Errorf("endpoints %v", r.Request.Endpoints)
+				}
+			},
+		},
+		hostileCase{
+			name: "token_type bearer in lower case", ref: "RFC 6749 5.1 (token_type is case-insensitive)",
+			responseType: "code", opts: hostile.Options{TokenResponse: func(m map[string]any) { m["token_type"] = "bearer" }},
+		},
+		hostileCase{
+			// The demo's ID token from the token endpoint carries a c_hash;
+			// it is now checked, and right.
+			name: "baseline code: the token endpoint's c_hash checked", ref: "OpenID Core 3.1.3.6",
+			responseType: "code", opts: hostile.Options{IDToken: func(tok *hostile.Token) { hadCHash.Store(tok.Claims["c_hash"] != nil) }},
+			check: func(t *testing.T, _ *hostile.Server, _ *report.Report) {
+				if !hadCHash.Load() {
+					t.Errorf("the demo provider's ID token has no c_hash: the case proves nothing")
+				}
+			},
 		},
 		hostileCase{
 			name: "iss missing next to an ID token (oidc-provider)", ref: "RFC 9207 2.4 / OpenID Core 3.2.2.11",
@@ -380,6 +460,15 @@ func hostileCases() []hostileCase {
 		hostileCase{name: "token endpoint invalid_grant", ref: "RFC 6749 5.2", responseType: "code",
 			opts:      hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.InvalidGrant}},
 			wantClass: fl, wantMsg: "invalid_grant"},
+		// Issue 11 item 3: what the provider says is shown, without what
+		// claimcheck sent (noSecrets checks the code, the verifier, the
+		// secret and the Basic credential are in no output).
+		hostileCase{name: "token endpoint echoes the request (client_secret_basic)", ref: "RFC 6749 5.2 / RFC 6819 5.1.4.1", responseType: "code",
+			opts: hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.EchoRequest}}, clientAuth: "client_secret_basic",
+			wantClass: fl, wantMsg: "[redacted client secret]", check: wantInMessage("[redacted code]")},
+		hostileCase{name: "token endpoint echoes the request (client_secret_post)", ref: "RFC 6749 5.2 / RFC 6819 5.1.4.1", responseType: "code",
+			opts: hostile.Options{Break: map[hostile.Endpoint]hostile.Breakage{hostile.TokenEndpoint: hostile.EchoRequest}}, clientAuth: "client_secret_post",
+			wantClass: fl, wantMsg: "[redacted client secret]", check: wantInMessage("[redacted PKCE verifier]")},
 		hostileCase{name: "sign-in never finishes (--timeout)", ref: "RFC 8252 7.3", responseType: "code",
 			opener: never{}, flowTimeout: 300 * time.Millisecond, wantClass: fl, wantMsg: "timed out", noBackChannel: true},
 	)
@@ -475,8 +564,12 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 		flowTimeout = 10 * time.Second
 	}
 	var o outcome
+	clientID, secret := demoprovider.PublicClientID, ""
+	if c.clientAuth != "" {
+		clientID, secret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+	}
 	r := runner.Run(ctx, runner.Config{
-		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID,
+		Issuer: s.Issuer(), ClientID: clientID, ClientSecret: secret, AuthMethod: c.clientAuth,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},

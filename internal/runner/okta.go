@@ -9,6 +9,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/okta"
 	"github.com/claimcheck/claimcheck/verify"
 )
@@ -51,6 +52,7 @@ func (c *Config) oktaSignIn(ctx context.Context, fc *flow.Config) error {
 	for k, v := range fc.ExtraParams {
 		extra[k] = append([]string(nil), v...)
 	}
+	c.secrets.Add(scrub.SessionToken, tok)
 	extra.Set("sessionToken", tok)
 	fc.ExtraParams = extra
 	return nil
@@ -94,6 +96,7 @@ func (v *tokenVerifier) introspect(ctx context.Context) error {
 	if v.r.Request != nil && v.r.Request.ClientAuth == "client_secret_post" {
 		method = "client_secret_post"
 	}
+	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
 	claims, err := v.p.Introspect(ctx, v.rawAT, verify.IntrospectOptions{ClientID: v.cfg.ClientID, ClientSecret: v.cfg.ClientSecret, AuthMethod: method})
 	if err != nil {
 		v.r.Tokens[report.Introspection] = &report.Token{Error: err.Error()}

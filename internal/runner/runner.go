@@ -17,6 +17,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	// AskUserinfo asks the userinfo endpoint even when the groups checks
 	// do not need it: a suite case's claim check names userinfo.
 	AskUserinfo bool
+
+	// secrets is the run's Scrubber (see withScrubber).
+	secrets *scrub.Scrubber
 }
 
 // discover returns c.Provider or discovers c.Issuer.
@@ -89,6 +93,7 @@ func (c *Config) responseType() (string, error) {
 
 // Run performs one whole run and returns its report; it never returns nil.
 func Run(ctx context.Context, c Config) *report.Report {
+	c = c.withScrubber()
 	rt, rtErr := c.responseType()
 	flowName := c.Flow
 	if flowName == "" {
@@ -133,7 +138,9 @@ func Run(ctx context.Context, c Config) *report.Report {
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
 			authorizeURL = redactSessionToken(authorizeURL)
-			r.Request.AuthorizeURL = authorizeURL
+			// The report's copy loses any user info the discovered
+			// endpoint had; its query is the request itself and stays.
+			r.Request.AuthorizeURL = withoutUserinfo(authorizeURL)
 			if c.OnListening != nil {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
@@ -211,12 +218,23 @@ func (v *tokenVerifier) requireVerified() error {
 }
 
 func finish(r *report.Report, err error, c Config) *report.Report {
-	r.Fail(err)
+	r.Fail(c.secrets.Error(err))
 	if !c.ShowTokens {
 		r.RedactTokens()
 	}
+	r.Scrub(c.secrets.String)
 	r.Finish()
 	return r
+}
+
+// withoutUserinfo is raw without a user name and password.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
 }
 
 func responseModeOrDefault(fc flow.Config) string {
@@ -229,6 +247,9 @@ func responseModeOrDefault(fc flow.Config) string {
 	return "fragment"
 }
 
+// endpoints are the provider's endpoints as the report shows them: a user
+// name and password or a query in a discovered URL is not printed, as
+// messages never print them (verify.DisplayURL).
 func endpoints(md verify.Metadata) map[string]string {
 	m := map[string]string{}
 	for k, v := range map[string]string{
@@ -237,7 +258,7 @@ func endpoints(md verify.Metadata) map[string]string {
 		"device_authorization": md.DeviceAuthorizationEndpoint,
 	} {
 		if v != "" {
-			m[k] = v
+			m[k] = verify.DisplayURL(v)
 		}
 	}
 	return m
@@ -399,7 +420,10 @@ type tokenVerifier struct {
 	access  *verify.Token
 	rawAT   string
 	// atType is the token_type the access token came with.
-	atType   string
+	atType string
+	// code is the authorization code of the front channel, which the
+	// token endpoint's ID token's c_hash is checked against.
+	code     string
 	userinfo map[string]any
 	// userinfoOK: userinfo's sub was compared with the ID token's.
 	userinfoOK bool
@@ -422,11 +446,19 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	// flow has already refused a response that lacks what the response
 	// type asks for (a code, an id_token, an access_token).
 	v.nonce = req.Nonce
+	// Redeemed right after this returns (flow.Run), with the verifier.
+	v.cfg.secrets.Add(scrub.Code, resp.Get("code"))
+	v.cfg.secrets.Add(scrub.CodeVerifier, req.CodeVerifier)
 	v.noteResponseMode(req, resp)
 	words := strings.Fields(req.ResponseType)
 	has := func(w string) bool { return slices.Contains(words, w) }
+	v.code = resp.Get("code")
 	if has("token") {
 		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
+		if err := checkTokenType("authorization response", v.atType); err != nil {
+			v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+			return err
+		}
 	}
 	if !has("id_token") {
 		return nil
@@ -505,9 +537,18 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 		}
 		if t.AccessToken != "" {
 			v.rawAT, v.atType = t.AccessToken, t.TokenType
+			if err := checkTokenType("token endpoint", t.TokenType); err != nil {
+				v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+				return err
+			}
 		}
 		if t.IDToken != "" {
-			o := v.idOptions(v.nonce, t.AccessToken, "", false, false)
+			// c_hash is checked whenever the token carries one, as
+			// at_hash is: OpenID Core 3.3.2.11 requires it only of the
+			// front channel's ID token (frontChannel), but one that is
+			// there and wrong means the token was not issued for this
+			// code. v.code is "" for the grants, which have no code.
+			o := v.idOptions(v.nonce, t.AccessToken, v.code, false, false)
 			o.NoNonce = v.noNonce
 			if v.noNonce {
 				o.MaxAge = nil // no authorization request carried it
@@ -554,6 +595,38 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	}
 	v.r.Tokens[report.AccessToken] = t
 	return nil
+}
+
+// checkTokenType refuses an access token whose token_type claimcheck cannot
+// use: only Bearer (RFC 6750), compared case-insensitively (RFC 6749 §5.1).
+// A token of another type (mac, N_A, or DPoP without a proof of
+// possession, RFC 9449) sent as a bearer token would be refused or, worse,
+// accepted by a resource server that does not check. A missing token_type
+// breaks RFC 6749 too but is taken as Bearer, with a note (bearer), as
+// golang.org/x/oauth2 does.
+func checkTokenType(where, tokenType string) error {
+	switch {
+	case tokenType == "", strings.EqualFold(tokenType, "bearer"):
+		return nil
+	// DPoP goes here once claimcheck sends DPoP proofs: accepted then only
+	// when the request carried one, and the token sent with its proof.
+	default:
+		return failure.New(failure.Verification, where, "token_type %q is not Bearer, the only type claimcheck can use (RFC 6750)", cleanValue(tokenType))
+	}
+}
+
+// cleanValue bounds a provider's value for a one-line message.
+func cleanValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return s
 }
 
 // sameSubject enforces OpenID Core 3.3.3.6: in a hybrid flow the ID token
@@ -621,6 +694,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			if v.idToken != nil {
 				sub, _ = v.idToken.Claims["sub"].(string)
 			}
+			v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
 			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
 			if err != nil {
 				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -38,6 +39,7 @@ func unverifiedClaims(raw string) map[string]any {
 // issuer's keys and evaluates the expectations on them. No nonce was sent for
 // them, so none is compared; everything else is checked as in a run.
 func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
+	c = c.withScrubber()
 	r := report.New(c.Issuer, "verify")
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
 	if err != nil {
@@ -118,6 +120,7 @@ func introspectGiven(ctx context.Context, c Config, p *verify.Provider, r *repor
 	if method == "" || method == "none" {
 		method = "client_secret_basic"
 	}
+	c.secrets.Add(scrub.AccessToken, raw)
 	claims, err := p.Introspect(ctx, raw, verify.IntrospectOptions{ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: method})
 	if err != nil {
 		r.Tokens[ikey] = &report.Token{Error: err.Error()}

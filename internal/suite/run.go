@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -162,6 +163,13 @@ func Run(ctx context.Context, s *Suite, o Options) (*Result, error) {
 	}
 	issuers := map[string]*issuer{}
 	cases := s.Select(o)
+	if o.UpdateSnapshots {
+		// Found after every case's requests, a snapshot that cannot be
+		// written would make the whole run for nothing.
+		if err := checkSnapshotDirs(s, cases); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range cases {
 		if issuers[c.Issuer] == nil {
 			base, err := httpclient.New(httpclient.Options{Timeout: o.HTTPTimeout, CAFile: o.CAFile})
@@ -278,16 +286,10 @@ func runCaseReport(ctx context.Context, s *Suite, c Case, is *issuer, o Options)
 		return fail(err)
 	}
 	var want claimsnap.Snapshot
-	snapPath := ""
-	if c.Snapshot != "" {
-		snapPath = c.Snapshot
-		if !filepath.IsAbs(snapPath) {
-			snapPath = filepath.Join(filepath.Dir(s.Path), snapPath)
-		}
-		if !o.UpdateSnapshots {
-			if want, err = claimsnap.Load(snapPath); err != nil {
-				return fail(failure.New(failure.Usage, fmt.Sprintf("%s:%d: snapshot", s.Path, c.Line), "%s", oneLine(err.Error())))
-			}
+	snapPath := snapshotPath(s, c)
+	if snapPath != "" && !o.UpdateSnapshots {
+		if want, err = claimsnap.Load(snapPath); err != nil {
+			return fail(failure.New(failure.Usage, snapshotField(s, c), "%s", oneLine(err.Error())))
 		}
 	}
 	p, err := is.discover(ctx)
@@ -309,14 +311,45 @@ func runCaseReport(ctx context.Context, s *Suite, c Case, is *issuer, o Options)
 			r.AddCheck(ch)
 		}
 	case o.UpdateSnapshots && snapPath != "":
-		if err := claimsnap.Take(r).Save(snapPath); err != nil {
-			r.Fail(err)
+		// The error names the suite's field: --save-claims is another
+		// command's flag.
+		if err := os.WriteFile(snapPath, claimsnap.Take(r).Marshal(), 0o644); err != nil {
+			r.Fail(failure.New(failure.Usage, snapshotField(s, c), "%w", err))
 		} else {
 			r.Notes = append(r.Notes, "snapshot written to "+snapPath)
 		}
 	}
 	r.Finish()
 	return r
+}
+
+// snapshotPath is where case c's snapshot is, relative paths taken from the
+// suite file's directory; "" when it names none.
+func snapshotPath(s *Suite, c Case) string {
+	if c.Snapshot == "" || filepath.IsAbs(c.Snapshot) {
+		return c.Snapshot
+	}
+	return filepath.Join(filepath.Dir(s.Path), c.Snapshot)
+}
+
+// snapshotField names case c's snapshot field in messages: "file:line: snapshot".
+func snapshotField(s *Suite, c Case) string {
+	return fmt.Sprintf("%s:%d: snapshot", s.Path, c.Line)
+}
+
+// checkSnapshotDirs makes sure, before anything is sent, that every
+// snapshot --update-snapshots will write has a directory to go in.
+func checkSnapshotDirs(s *Suite, cases []Case) error {
+	for _, c := range cases {
+		p := snapshotPath(s, c)
+		if p == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Dir(p)); err != nil || !fi.IsDir() {
+			return failure.New(failure.Usage, snapshotField(s, c), "cannot write %s: its directory does not exist", p)
+		}
+	}
+	return nil
 }
 
 // config turns a case into a run configuration, reading its secrets from
