@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/okta"
@@ -90,28 +89,11 @@ func (v *tokenVerifier) introspect(ctx context.Context) error {
 	if t == nil || t.Verified || t.Error != "" || v.cfg.ClientSecret == "" || v.p.Metadata().IntrospectionEndpoint == "" {
 		return nil
 	}
-	method := "client_secret_basic"
-	if v.r.Request != nil && v.r.Request.ClientAuth == "client_secret_post" {
-		method = "client_secret_post"
+	clientAuth := ""
+	if v.r.Request != nil {
+		clientAuth = v.r.Request.ClientAuth
 	}
-	claims, err := v.p.Introspect(ctx, v.rawAT, verify.IntrospectOptions{ClientID: v.cfg.ClientID, ClientSecret: v.cfg.ClientSecret, AuthMethod: method})
-	if err != nil {
-		v.r.Tokens[report.Introspection] = &report.Token{Error: err.Error()}
-		v.r.AddCheck(verify.Check{Name: "access_token introspected", OK: false, Source: report.Introspection, Detail: err.Error()})
-		return err
-	}
-	active, _ := claims["active"].(bool)
-	v.r.Tokens[report.Introspection] = &report.Token{Verified: active, Claims: claims,
-		Note: "the provider's answer about the access token (RFC 7662), asked with the client secret"}
-	c := verify.Check{Name: "access_token introspected", OK: active, Source: report.Introspection, Detail: "active: the provider vouches for the token"}
-	if !active {
-		c.Detail = "not active: the provider does not know the token, or it has expired or been revoked"
-	}
-	v.r.AddCheck(c)
-	if !active {
-		return failure.New(failure.Verification, "introspection", "the access token is not active")
-	}
-	return nil
+	return recordIntrospection(ctx, v.p, v.r, v.cfg.ClientID, v.cfg.ClientSecret, clientAuth, report.AccessToken, v.rawAT)
 }
 
 // expectations adds, at an Okta server, Okta's diagnosis of missing groups

@@ -5,7 +5,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -454,30 +453,7 @@ func (v *tokenVerifier) noteResponseMode(req *flow.Request, resp *flow.Response)
 }
 
 func (v *tokenVerifier) recordID(raw string, tok *verify.Token, err error) {
-	t := &report.Token{Raw: raw, Verified: err == nil}
-	switch {
-	case err == nil:
-		t.Claims, t.Header = tok.Claims, tok.Header
-	case tok != nil:
-		// Verified, then rejected (a hybrid flow's two ID tokens about
-		// different users): still not claims to rely on.
-		t.UnverifiedClaims, t.Header = tok.Claims, tok.Header
-	default:
-		t.UnverifiedClaims = unverifiedClaims(raw)
-	}
-	if err != nil {
-		t.Error = err.Error()
-	}
-	v.r.Tokens[report.IDToken] = t
-	v.r.AddCheck(verify.Check{Name: "id_token verified", OK: err == nil, Source: report.IDToken, Detail: verifiedDetail(tok, err)})
-}
-
-func verifiedDetail(tok *verify.Token, err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	alg, _ := tok.Header["alg"].(string)
-	return "signature (" + alg + ") and claims verified"
+	recordVerdict(v.r, report.IDToken, report.IDToken, raw, tok, err)
 }
 
 // backChannel redeems nothing itself (flow did); it verifies what the token
@@ -531,28 +507,15 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	if v.rawAT == "" {
 		return nil
 	}
-	t := &report.Token{Raw: v.rawAT}
 	tok, err := v.p.VerifyAccessToken(ctx, v.rawAT, verify.AccessTokenOptions{Audience: v.cfg.Audience, ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now})
-	var nv *verify.NotVerifiableError
-	switch {
-	case err == nil:
-		t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
-		v.access = tok
-		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: true, Source: report.AccessToken, Detail: verifiedDetail(tok, nil)})
-	case errors.As(err, &nv):
-		// Not a failure: an opaque token, or one meant for another
-		// resource server, is simply not ours to verify. Its claims are
-		// never shown as if they were.
-		t.Note = nv.Error() // "not verifiable locally: " and why
-		t.UnverifiedClaims, t.Header = nv.Claims, nv.Header
-	default:
-		t.Error = err.Error()
-		t.UnverifiedClaims = unverifiedClaims(v.rawAT)
-		v.r.Tokens[report.AccessToken] = t
-		v.r.AddCheck(verify.Check{Name: "access_token verified", OK: false, Source: report.AccessToken, Detail: err.Error()})
+	// Not verifiable locally is not a failure: an opaque token, or one
+	// meant for another resource server, is simply not ours to verify.
+	if _, nv := recordVerdict(v.r, report.AccessToken, report.AccessToken, v.rawAT, tok, err); err != nil && nv == nil {
 		return err
 	}
-	v.r.Tokens[report.AccessToken] = t
+	if err == nil {
+		v.access = tok
+	}
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -56,7 +55,6 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		if count[k] > 1 {
 			key = fmt.Sprintf("%s#%d", k, count[k])
 		}
-		t := &report.Token{Raw: raw}
 		var tok *verify.Token
 		var err error
 		if k == report.IDToken {
@@ -64,18 +62,14 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		} else {
 			tok, err = p.VerifyAccessToken(ctx, raw, verify.AccessTokenOptions{Audience: c.Audience, ClockSkew: c.ClockSkew, Now: c.Now})
 		}
-		var nv *verify.NotVerifiableError
+		t, nv := recordVerdict(r, key, k, raw, tok, err)
 		switch {
 		case err == nil:
-			t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
 			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
-			r.AddCheck(verify.Check{Name: key + " verified", OK: true, Source: k, Detail: verifiedDetail(tok, nil)})
-		case errors.As(err, &nv):
-			t.Note = nv.Error() // "not verifiable locally: " and why
-			t.UnverifiedClaims, t.Header = nv.Claims, nv.Header
+		case nv != nil:
 			if k == report.AccessToken && c.ClientSecret != "" && p.Metadata().IntrospectionEndpoint != "" {
 				// The provider can vouch for what its keys cannot.
-				if err := introspectGiven(ctx, c, p, r, key, raw); err != nil && firstErr == nil {
+				if err := recordIntrospection(ctx, p, r, c.ClientID, c.ClientSecret, c.AuthMethod, key, raw); err != nil && firstErr == nil {
 					firstErr = err
 				}
 				break
@@ -91,14 +85,10 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 				firstErr = failure.New(failure.Verification, key, "%w%s", err, hint)
 			}
 		default:
-			t.Error = err.Error()
-			t.UnverifiedClaims = unverifiedClaims(raw)
-			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: err.Error()})
 			if firstErr == nil {
 				firstErr = err
 			}
 		}
-		r.Tokens[key] = t
 	}
 	if firstErr != nil {
 		return finish(r, firstErr, c)
@@ -107,35 +97,6 @@ func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		r.AddCheck(ch)
 	}
 	return finish(r, nil, c)
-}
-
-// introspectGiven asks the provider about an access token given to
-// claimcheck verify that its keys cannot verify, and records the answer
-// under KEY introspection. An inactive token is a verification failure.
-func introspectGiven(ctx context.Context, c Config, p *verify.Provider, r *report.Report, key, raw string) error {
-	ikey := strings.Replace(key, report.AccessToken, report.Introspection, 1)
-	method := c.AuthMethod
-	if method == "" || method == "none" {
-		method = "client_secret_basic"
-	}
-	claims, err := p.Introspect(ctx, raw, verify.IntrospectOptions{ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: method})
-	if err != nil {
-		r.Tokens[ikey] = &report.Token{Error: err.Error()}
-		r.AddCheck(verify.Check{Name: key + " introspected", OK: false, Source: report.Introspection, Detail: err.Error()})
-		return err
-	}
-	active, _ := claims["active"].(bool)
-	r.Tokens[ikey] = &report.Token{Verified: active, Claims: claims,
-		Note: "the provider's answer about the access token (RFC 7662), asked with the client secret"}
-	ch := verify.Check{Name: key + " introspected", OK: active, Source: report.Introspection, Detail: "active: the provider vouches for the token"}
-	if !active {
-		ch.Detail = "not active: the provider does not know the token, or it has expired or been revoked"
-	}
-	r.AddCheck(ch)
-	if !active {
-		return failure.New(failure.Verification, key, "the provider's introspection says the token is not active")
-	}
-	return nil
 }
 
 // introspectionHint says what would let claimcheck ask the provider about
