@@ -51,7 +51,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
 			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)
 	}
-	method, err := authMethod(c, md.TokenEndpointAuthMethodsSupported)
+	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
 	if err != nil {
 		return finish(r, err, c)
 	}

@@ -264,7 +264,7 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 // before discovery, so that a usage error sends nothing at all. The
 // endpoints are stand-ins; flowConfig checks the real ones.
 func preflight(c Config, rt string) error {
-	if _, err := authMethod(c, nil); err != nil {
+	if _, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil); err != nil {
 		return err
 	}
 	if _, err := c.maxAge(); err != nil {
@@ -325,7 +325,7 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
 		return fc, failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
 			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
 	}
-	method, err := authMethod(c, md.TokenEndpointAuthMethodsSupported)
+	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
 	if err != nil {
 		return fc, err
 	}
@@ -344,37 +344,6 @@ func containsResponseType(supported []string, rt string) bool {
 		}
 	}
 	return false
-}
-
-// authMethod picks the client authentication: the flag when given, none for
-// a public client, else client_secret_basic when the provider offers it (the
-// default of OpenID Discovery when it says nothing), else client_secret_post.
-func authMethod(c Config, supported []string) (string, error) {
-	if c.AuthMethod != "" {
-		switch c.AuthMethod {
-		case "client_secret_basic", "client_secret_post":
-			if c.ClientSecret == "" {
-				return "", failure.New(failure.Usage, "--client-auth", "%s needs a client secret (CLAIMCHECK_CLIENT_SECRET)", c.AuthMethod)
-			}
-		case "none":
-			if c.ClientSecret != "" {
-				return "", failure.New(failure.Usage, "--client-auth", "none with a client secret set: drop one of them")
-			}
-		default:
-			return "", failure.New(failure.Usage, "--client-auth", "unknown client authentication %q (want client_secret_basic, client_secret_post or none)", c.AuthMethod)
-		}
-		return c.AuthMethod, nil
-	}
-	if c.ClientSecret == "" {
-		return "none", nil
-	}
-	if len(supported) == 0 || slices.Contains(supported, "client_secret_basic") {
-		return "client_secret_basic", nil
-	}
-	if slices.Contains(supported, "client_secret_post") {
-		return "client_secret_post", nil
-	}
-	return "", failure.New(failure.Usage, "--client-auth", "the provider offers neither client_secret_basic nor client_secret_post (it offers: %s)", strings.Join(supported, ", "))
 }
 
 // tokenVerifier verifies the tokens of one run as they arrive and records
