@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/report"
 )
 
@@ -16,8 +16,8 @@ import (
 func TestGrantIntrospectsOpaqueAccessToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{Clients: []demoprovider.Client{
-		{ID: demoprovider.ConfidentialClientID, Secret: demoprovider.ConfidentialClientSecret, OpaqueAccessTokens: true},
+	p, err := demo.Start(ctx, demo.Options{Clients: []demo.Client{
+		{ID: demo.ConfidentialClientID, Secret: demo.ConfidentialClientSecret, OpaqueAccessTokens: true},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
@@ -17,21 +17,21 @@ import (
 
 func grantConfig(issuer string, g GrantConfig, confidential bool, expect ...string) Config {
 	c := Config{
-		Issuer: issuer, ClientID: demoprovider.PublicClientID,
+		Issuer: issuer, ClientID: demo.PublicClientID,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: expect},
 		ClockSkew: time.Minute, HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 20 * time.Second,
 		Grant: g,
 	}
 	if confidential {
-		c.ClientID, c.ClientSecret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+		c.ClientID, c.ClientSecret = demo.ConfidentialClientID, demo.ConfidentialClientSecret
 	}
 	return c
 }
 
 func approve(user, password string, deny bool) func(context.Context, *flow.DeviceAuthorization) error {
 	return func(ctx context.Context, da *flow.DeviceAuthorization) error {
-		return demoprovider.ApproveDevice(ctx, http.DefaultClient, da.VerificationURI, da.UserCode, user, password, deny)
+		return demo.ApproveDevice(ctx, http.DefaultClient, da.VerificationURI, da.UserCode, user, password, deny)
 	}
 }
 
@@ -139,7 +139,7 @@ func TestCodeFlowRefreshToken(t *testing.T) {
 	p := startDemo(t)
 	var rt string
 	c := Config{
-		Issuer: p.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
+		Issuer: p.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
 		Scopes: []string{"openid", "groups", "offline_access"}, Expect: verify.Expectations{ExpectGroups: []string{"IT"}},
 		ClockSkew: time.Minute, HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 20 * time.Second,
 		Opener:         &standin.Browser{Username: "alice", Password: "alice-demo"},

@@ -20,13 +20,13 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
-	"github.com/claimcheck/claimcheck/internal/hostile"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/internal/op/hostile"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -37,7 +37,7 @@ var demoIssuer string
 func TestMain(m *testing.M) {
 	// op logs refused requests through slog's default logger.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -207,11 +207,11 @@ func hostileCases() []hostileCase {
 		{"wrong iss", "OpenID Core 3.1.3.7 step 2 / RP rp-id_token-issuer-mismatch", "iss", claim("iss", "https://evil.example"), nil},
 		{"wrong aud", "OpenID Core 3.1.3.7 step 3 / RP rp-id_token-aud", "aud", claim("aud", "another-client"), nil},
 		{"several aud without azp", "OpenID Core 3.1.3.7 step 4", "azp", func(t *hostile.Token) {
-			t.Claims["aud"] = []string{demoprovider.PublicClientID, "another-client"}
+			t.Claims["aud"] = []string{demo.PublicClientID, "another-client"}
 			delete(t.Claims, "azp")
 		}, nil},
 		{"azp names another client", "OpenID Core 3.1.3.7 step 5", "azp", func(t *hostile.Token) {
-			t.Claims["aud"] = []string{demoprovider.PublicClientID, "another-client"}
+			t.Claims["aud"] = []string{demo.PublicClientID, "another-client"}
 			t.Claims["azp"] = "another-client"
 		}, nil},
 		{"expired", "OpenID Core 3.1.3.7 step 9", "expired", claim("exp", in(-time.Hour)), nil},
@@ -476,7 +476,7 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 	}
 	var o outcome
 	r := runner.Run(ctx, runner.Config{
-		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID,
+		Issuer: s.Issuer(), ClientID: demo.PublicClientID,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},
@@ -518,7 +518,7 @@ func portFree(t *testing.T, r *report.Report) {
 // secret or password, or a raw provider body.
 func noSecrets(t *testing.T, s *hostile.Server, o outcome) {
 	t.Helper()
-	secrets := append(s.Secrets(), "alice-demo", demoprovider.ConfidentialClientSecret, "SECRET-BODY-TEXT")
+	secrets := append(s.Secrets(), "alice-demo", demo.ConfidentialClientSecret, "SECRET-BODY-TEXT")
 	outputs := map[string]string{"text report": o.text, "JSON report": o.json}
 	for i, p := range o.pages {
 		outputs[fmt.Sprintf("page %d", i)] = p
@@ -769,7 +769,7 @@ func TestSecondCallback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r := runner.Run(ctx, runner.Config{
-		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
+		Issuer: s.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
 		Opener: &standin.Browser{Client: &http.Client{Transport: rp}, Username: "alice", Password: "alice-demo"},
@@ -853,7 +853,7 @@ func TestForgedResponsesBeforeReal(t *testing.T) {
 	var mu sync.Mutex
 	var warnings []string
 	r := runner.Run(ctx, runner.Config{
-		Issuer: s.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
+		Issuer: s.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
 		Opener: &standin.Browser{Client: &http.Client{Transport: f}, Username: "alice", Password: "alice-demo"},

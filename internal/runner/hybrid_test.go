@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/hostile"
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
+	"github.com/claimcheck/claimcheck/internal/op/hostile"
 	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 )
 
 // TestHybridFlows runs the three hybrid response types (OpenID Core 3.3)

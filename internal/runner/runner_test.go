@@ -9,17 +9,17 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-func startDemo(tb testing.TB) *demoprovider.Provider {
+func startDemo(tb testing.TB) *demo.Provider {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,9 +33,9 @@ func signIn(user string) *standin.Browser {
 	return &standin.Browser{Client: &http.Client{Jar: jar, Timeout: 10 * time.Second}, Username: user, Password: pw}
 }
 
-func baseConfig(p *demoprovider.Provider, user string) Config {
+func baseConfig(p *demo.Provider, user string) Config {
 	return Config{
-		Issuer: p.Issuer(), ClientID: demoprovider.PublicClientID,
+		Issuer: p.Issuer(), ClientID: demo.PublicClientID,
 		RedirectURI: "http://127.0.0.1:0/callback",
 		Scopes:      []string{"openid", "groups"},
 		Expect:      verify.Expectations{ExpectGroups: []string{"IT", "Everyone"}, GroupsClaim: "groups"},
@@ -57,10 +57,10 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 		{"code public alice", "alice", nil, "", []string{"id_token", "access_token"}, ""},
 		{"code public bob", "bob", nil, failure.Expectation, []string{"id_token", "access_token"}, ""},
 		{"code confidential basic", "alice", func(c *Config) {
-			c.ClientID, c.ClientSecret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+			c.ClientID, c.ClientSecret = demo.ConfidentialClientID, demo.ConfidentialClientSecret
 		}, "", []string{"id_token"}, ""},
 		{"code confidential post", "alice", func(c *Config) {
-			c.ClientID, c.ClientSecret, c.AuthMethod = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, "client_secret_post"
+			c.ClientID, c.ClientSecret, c.AuthMethod = demo.ConfidentialClientID, demo.ConfidentialClientSecret, "client_secret_post"
 		}, "", []string{"id_token"}, ""},
 		{"code form_post", "alice", func(c *Config) { c.ResponseMode = "form_post" }, "", []string{"id_token"}, ""},
 		{"code fragment", "bob", func(c *Config) { c.ResponseMode = "fragment" }, failure.Expectation, []string{"id_token"}, ""},

@@ -11,18 +11,18 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/report"
 )
 
 // startEditedDemo starts the demo provider with its token endpoint's JSON
 // answers passed through edit, so that a test can see what claimcheck makes
 // of a real provider's response with one member changed.
-func startEditedDemo(tb testing.TB, edit func(map[string]any)) *demoprovider.Provider {
+func startEditedDemo(tb testing.TB, edit func(map[string]any)) *demo.Provider {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: func(h http.Handler) http.Handler {
+	p, err := demo.Start(ctx, demo.Options{Wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost || !strings.Contains(r.URL.Path, "token") {
 				h.ServeHTTP(w, r)

@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -234,7 +234,7 @@ func TestStrayTraffic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	r := runner.Run(ctx, runner.Config{
-		Issuer: demoIssuer, ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
+		Issuer: demoIssuer, ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 30 * time.Second, Opener: o,
 	})

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -23,7 +23,7 @@ func BenchmarkVerifyStream(b *testing.B) {
 	b.ResetTimer()
 	sum, err := VerifyStream(ctx, StreamConfig{
 		Config: Config{
-			ClientID: demoprovider.PublicClientID, ClockSkew: time.Minute,
+			ClientID: demo.PublicClientID, ClockSkew: time.Minute,
 			Expect:     verify.Expectations{ExpectGroups: []string{"IT"}},
 			HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		},

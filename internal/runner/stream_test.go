@@ -20,7 +20,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
@@ -53,17 +53,17 @@ func (c *countingTransport) count(substr string) int {
 
 // demoIDToken signs in as user at a fresh demo provider and returns its
 // issuer and the user's ID token.
-func demoIDToken(t testing.TB, ctx context.Context, user string) (*demoprovider.Provider, map[string]string) {
+func demoIDToken(t testing.TB, ctx context.Context, user string) (*demo.Provider, map[string]string) {
 	t.Helper()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
 	tokens := map[string]string{}
-	for _, u := range demoprovider.DefaultUsers() {
+	for _, u := range demo.DefaultUsers() {
 		r := Run(ctx, Config{
-			Issuer: p.Issuer(), ClientID: demoprovider.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
+			Issuer: p.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
 			Flow: "code", Scopes: []string{"openid", "groups"}, ClockSkew: time.Minute,
 			HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 20 * time.Second,
 			Opener: &standin.Browser{Username: u.Username, Password: u.Password}, ShowTokens: true,
@@ -91,7 +91,7 @@ func TestVerifyStream(t *testing.T) {
 	defer foreign.Close()
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "x"))
-	payload, _ := json.Marshal(map[string]any{"iss": foreign.URL, "sub": "eve", "aud": demoprovider.PublicClientID, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
+	payload, _ := json.Marshal(map[string]any{"iss": foreign.URL, "sub": "eve", "aud": demo.PublicClientID, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
 	jws, _ := signer.Sign(payload)
 	foreignTok, _ := jws.CompactSerialize()
 
@@ -129,7 +129,7 @@ func TestVerifyStream(t *testing.T) {
 	var out bytes.Buffer
 	sum, err := VerifyStream(ctx, StreamConfig{
 		Config: Config{
-			ClientID: demoprovider.PublicClientID, ClockSkew: time.Minute,
+			ClientID: demo.PublicClientID, ClockSkew: time.Minute,
 			Expect:     verify.Expectations{ExpectGroups: []string{"IT", "Everyone"}},
 			HTTPClient: &http.Client{Transport: ct, Timeout: 10 * time.Second},
 		},
@@ -168,7 +168,7 @@ func TestVerifyStream(t *testing.T) {
 	if sum.Tokens != len(wants) || sum.Worst != failure.Verification || sum.ExitCode() != 4 {
 		t.Errorf("summary %+v, want %d tokens, worst verification", sum, len(wants))
 	}
-	for _, p := range []*demoprovider.Provider{p1, p2} {
+	for _, p := range []*demo.Provider{p1, p2} {
 		host := strings.TrimPrefix(p.Issuer(), "http://")
 		if n := ct.count(host + "/.well-known/openid-configuration"); n != 1 {
 			t.Errorf("%s: %d discovery requests, want 1", p.Issuer(), n)
@@ -191,7 +191,7 @@ func TestVerifyStreamProviderDown(t *testing.T) {
 	var out bytes.Buffer
 	in := strings.Repeat(tokens["alice"]+"\n", 3)
 	sum, err := VerifyStream(ctx, StreamConfig{
-		Config:  Config{ClientID: demoprovider.PublicClientID, HTTPClient: &http.Client{Timeout: 5 * time.Second}},
+		Config:  Config{ClientID: demo.PublicClientID, HTTPClient: &http.Client{Timeout: 5 * time.Second}},
 		Issuers: []string{iss}, Kind: report.IDToken,
 	}, strings.NewReader(in), &out)
 	if err != nil {

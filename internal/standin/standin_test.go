@@ -17,8 +17,8 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
 	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 )
 
 var _ flow.Opener = (*standin.Browser)(nil)

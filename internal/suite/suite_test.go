@@ -18,14 +18,14 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
-func startDemo(t testing.TB) *demoprovider.Provider {
+func startDemo(t testing.TB) *demo.Provider {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func startDemo(t testing.TB) *demoprovider.Provider {
 
 var demoEnv = map[string]string{
 	"ALICE_PASSWORD": "alice-demo", "BOB_PASSWORD": "bob-demo",
-	"CONF_SECRET": demoprovider.ConfidentialClientSecret,
+	"CONF_SECRET": demo.ConfidentialClientSecret,
 }
 
 func getenv(k string) string { return demoEnv[k] }
@@ -136,7 +136,7 @@ func TestRunMixed(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", w, text.String())
 		}
 	}
-	for _, secret := range []string{"alice-demo", "bob-demo", demoprovider.ConfidentialClientSecret} {
+	for _, secret := range []string{"alice-demo", "bob-demo", demo.ConfidentialClientSecret} {
 		if strings.Contains(text.String(), secret) {
 			t.Errorf("secret in the summary")
 		}
@@ -432,7 +432,7 @@ func TestRun429(t *testing.T) {
 	var tokenRequests atomic.Int32
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: func(next http.Handler) http.Handler {
+	p, err := demo.Start(ctx, demo.Options{Wrap: func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/oauth/token" && tokenRequests.Add(1) <= 2 {
 				w.Header().Set("Retry-After", "0")

@@ -1,4 +1,4 @@
-package oktaprovider
+package okta
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/claimcheck/claimcheck/internal/opstore"
+	"github.com/claimcheck/claimcheck/internal/op/store"
 )
 
 const (
@@ -84,7 +84,7 @@ func (d *directory) checkPassword(username, password string) (*User, bool) {
 }
 
 func (d *directory) newSessionToken(subject string) (string, time.Time, error) {
-	tok, err := opstore.NewID()
+	tok, err := store.NewID()
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -132,7 +132,7 @@ func mintOf(ctx context.Context) *mint {
 
 // server is one authorization server's op.Storage.
 type server struct {
-	opstore.Storage
+	store.Storage
 	dir *directory
 	// id is "" for the org server.
 	id     string
@@ -141,14 +141,14 @@ type server struct {
 	// scope), or a custom server's claims.
 	claims         []Claim
 	accessAudience string
-	idKey          *opstore.SigningKey
+	idKey          *store.SigningKey
 	// accessKey equals idKey at a custom server; the org server's is not
 	// published.
-	accessKey *opstore.SigningKey
+	accessKey *store.SigningKey
 
 	// Requests answers op for the auth requests and their codes; each copy
 	// handed to op carries the mint of its request.
-	*opstore.Requests[*authRequest]
+	*store.Requests[*authRequest]
 
 	mu     sync.Mutex
 	tokens map[string]*accessToken
@@ -166,7 +166,7 @@ type accessToken struct {
 // authRequest adds to the protocol's request the access token's audience
 // and the mint of the request op is handling with this clone.
 type authRequest struct {
-	opstore.AuthRequest
+	store.AuthRequest
 	accessAud []string
 	mint      *mint
 }
@@ -196,7 +196,7 @@ func (a *authRequest) GetAudience() []string {
 func (a *authRequest) implicit() bool { return a.ResponseType != oidc.ResponseTypeCode }
 
 func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	base, err := opstore.NewAuthRequest(req)
+	base, err := store.NewAuthRequest(req)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (s *server) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _
 }
 
 func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	id, err := opstore.NewID()
+	id, err := store.NewID()
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -279,7 +279,7 @@ func (s *server) KeySet(ctx context.Context) ([]op.Key, error) {
 func (s *server) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
 	c, ok := s.dir.clients[id]
 	if !ok {
-		return nil, fmt.Errorf("client %q: %w", id, opstore.ErrUnknown)
+		return nil, fmt.Errorf("client %q: %w", id, store.ErrUnknown)
 	}
 	return s.client(c), nil
 }
@@ -303,7 +303,7 @@ func (s *server) AuthorizeClientIDSecret(_ context.Context, id, secret string) e
 func (s *server) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	u, ok := s.dir.subjects[req.GetSubject()]
 	if !ok {
-		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
+		return fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	setProfile(ui, u, scopes)
 	ar, _ := req.(*authRequest)
@@ -366,7 +366,7 @@ func (s *server) SetUserinfoFromToken(_ context.Context, ui *oidc.UserInfo, toke
 	}
 	u, ok := s.dir.subjects[subject]
 	if !ok {
-		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
+		return fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	setProfile(ui, u, at.scopes)
 	for _, c := range s.claims {
@@ -407,7 +407,7 @@ func (s *server) SetIntrospectionFromToken(_ context.Context, resp *oidc.Introsp
 func (s *server) accessClaims(req op.TokenRequest, scopes []string) (map[string]any, error) {
 	u, ok := s.dir.subjects[req.GetSubject()]
 	if !ok {
-		return nil, fmt.Errorf("subject: %w", opstore.ErrUnknown)
+		return nil, fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	ar, _ := req.(*authRequest)
 	cid := ""
@@ -428,8 +428,8 @@ func (s *server) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequ
 }
 
 // client is an app as this server sees it.
-func (s *server) client(c *Client) *opstore.Client {
-	return opstore.NewClient(opstore.ClientConfig{
+func (s *server) client(c *Client) *store.Client {
+	return store.NewClient(store.ClientConfig{
 		ID:              c.ID,
 		Public:          c.Secret == "",
 		RedirectURIs:    c.RedirectURIs,

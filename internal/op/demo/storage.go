@@ -1,4 +1,4 @@
-package demoprovider
+package demo
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/claimcheck/claimcheck/internal/opstore"
+	"github.com/claimcheck/claimcheck/internal/op/store"
 )
 
 const (
@@ -34,8 +34,8 @@ const (
 // storage is the in-memory op.Storage. Users, clients and the key are fixed at
 // Start; auth requests and tokens live under mu.
 type storage struct {
-	opstore.Storage
-	key      *opstore.SigningKey
+	store.Storage
+	key      *store.SigningKey
 	lifetime time.Duration
 	users    map[string]*userRecord // by username
 	subjects map[string]*userRecord
@@ -48,7 +48,7 @@ type storage struct {
 	dummyDigest [sha256.Size]byte
 
 	// Requests answers op for the auth requests and their codes.
-	*opstore.Requests[*authRequest]
+	*store.Requests[*authRequest]
 
 	mu            sync.Mutex
 	accessTokens  map[string]*accessToken
@@ -62,14 +62,14 @@ type userRecord struct {
 	passwordDigest [sha256.Size]byte
 }
 
-func newStorage(users []User, clients []Client, key *opstore.SigningKey, lifetime time.Duration) (*storage, error) {
+func newStorage(users []User, clients []Client, key *store.SigningKey, lifetime time.Duration) (*storage, error) {
 	s := &storage{
 		key:           key,
 		lifetime:      lifetime,
 		users:         make(map[string]*userRecord),
 		subjects:      make(map[string]*userRecord),
 		clients:       make(map[string]*client),
-		Requests:      opstore.NewRequests[*authRequest](authRequestLifetime, codeLifetime, nil),
+		Requests:      store.NewRequests[*authRequest](authRequestLifetime, codeLifetime, nil),
 		accessTokens:  make(map[string]*accessToken),
 		refreshTokens: make(map[string]*refreshToken),
 		devices:       make(map[string]*deviceRecord),
@@ -154,7 +154,7 @@ func (s *storage) completeLogin(id string, u *userRecord) bool {
 // --- op.AuthStorage ---
 
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	base, err := opstore.NewAuthRequest(req)
+	base, err := store.NewAuthRequest(req)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func grantOf(req op.TokenRequest) (grant, error) {
 
 // Called with mu held.
 func (s *storage) newAccessToken(g grant, refreshID string, now time.Time) (*accessToken, error) {
-	id, err := opstore.NewID()
+	id, err := store.NewID()
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 		rtScopes = old.scopes
 		delete(s.refreshTokens, current)
 	}
-	rtID, err := opstore.NewID()
+	rtID, err := store.NewID()
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -273,7 +273,7 @@ func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (o
 	defer s.mu.Unlock()
 	rt, ok := s.refreshTokens[token]
 	if !ok || time.Now().After(rt.expiration) {
-		return nil, fmt.Errorf("refresh token: %w", opstore.ErrUnknown)
+		return nil, fmt.Errorf("refresh token: %w", store.ErrUnknown)
 	}
 	return &refreshTokenRequest{
 		clientID: rt.clientID,
@@ -353,7 +353,7 @@ func (s *storage) KeySet(context.Context) ([]op.Key, error) {
 func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
 	c, ok := s.clients[clientID]
 	if !ok {
-		return nil, fmt.Errorf("client %q: %w", clientID, opstore.ErrUnknown)
+		return nil, fmt.Errorf("client %q: %w", clientID, store.ErrUnknown)
 	}
 	return c, nil
 }
@@ -453,7 +453,7 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 			// client_credentials: the client acts for itself; no groups.
 			return map[string]any{"scope": strings.Join(scopes, " ")}, nil
 		}
-		return nil, fmt.Errorf("subject: %w", opstore.ErrUnknown)
+		return nil, fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	claims := map[string]any{"scope": strings.Join(scopes, " ")}
 	if slices.Contains(scopes, scopeGroups) {
@@ -465,7 +465,7 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 func (s *storage) setUserinfo(ui *oidc.UserInfo, subject string, scopes []string) error {
 	u, ok := s.subjects[subject]
 	if !ok {
-		return fmt.Errorf("subject: %w", opstore.ErrUnknown)
+		return fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	for _, scope := range scopes {
 		switch scope {
@@ -498,7 +498,7 @@ func groupsClaim(u *userRecord) []string {
 
 // client is a demo client: op's view of it, and its secret's digest.
 type client struct {
-	*opstore.Client
+	*store.Client
 	public       bool
 	secretDigest [sha256.Size]byte
 	opaque       bool
@@ -516,7 +516,7 @@ func newClient(c Client, idTokenLifetime time.Duration) *client {
 		grants = append(grants, oidc.GrantTypeClientCredentials)
 	}
 	return &client{
-		Client: opstore.NewClient(opstore.ClientConfig{
+		Client: store.NewClient(store.ClientConfig{
 			ID:              c.ID,
 			Public:          public,
 			ResponseTypes:   supportedResponseTypes,
@@ -545,7 +545,7 @@ func (c *client) AccessTokenType() op.AccessTokenType {
 // authRequest implements op.AuthRequest. op only ever sees clones, so the
 // sign-in page can complete the stored one under the storage's lock.
 type authRequest struct {
-	opstore.AuthRequest
+	store.AuthRequest
 	loginHint string
 }
 

@@ -1,4 +1,4 @@
-package oktaprovider_test
+package okta_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
+	"github.com/claimcheck/claimcheck/internal/op/okta"
 	"github.com/claimcheck/claimcheck/internal/standin"
 )
 
@@ -25,7 +25,7 @@ const testTimeout = 20 * time.Second
 // env is a provider whose two default clients have a free loopback port's
 // redirect URI registered (Okta matches it exactly).
 type env struct {
-	p        *oktaprovider.Provider
+	p        *okta.Provider
 	redirect string
 	ctx      context.Context
 }
@@ -40,18 +40,18 @@ func freeRedirectURI(t *testing.T) string {
 	return "http://" + ln.Addr().String() + "/callback"
 }
 
-func newEnv(t *testing.T, o oktaprovider.Options) *env {
+func newEnv(t *testing.T, o okta.Options) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
 	e := &env{redirect: freeRedirectURI(t), ctx: ctx}
 	if o.Clients == nil {
-		o.Clients = []oktaprovider.Client{
-			{ID: oktaprovider.PublicClientID, RedirectURIs: []string{e.redirect}},
-			{ID: oktaprovider.WebClientID, Secret: oktaprovider.WebClientSecret, RedirectURIs: []string{e.redirect}},
+		o.Clients = []okta.Client{
+			{ID: okta.PublicClientID, RedirectURIs: []string{e.redirect}},
+			{ID: okta.WebClientID, Secret: okta.WebClientSecret, RedirectURIs: []string{e.redirect}},
 		}
 	}
-	p, err := oktaprovider.Start(ctx, o)
+	p, err := okta.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func groupsIn(m map[string]any, name string) []string {
 // custom server at /oauth2/{id} with /oauth2/{id}/v1 endpoints; both
 // well-known documents at both.
 func TestURLLayoutAndDiscovery(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	org, def := e.p.OrgIssuer(), e.p.Issuer("default")
 	for _, tc := range []struct{ issuer, base string }{
 		{org, org + "/oauth2/v1"},
@@ -175,8 +175,8 @@ func TestURLLayoutAndDiscovery(t *testing.T) {
 // The guide's org-server case: response_type=id_token with openid groups
 // gives a fat ID token with the groups.
 func TestOrgFatIDToken(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
-	res, err := e.flow(t, run{issuer: e.p.OrgIssuer(), clientID: oktaprovider.PublicClientID, rt: "id_token", username: "alice", scopes: []string{"openid", "groups"}})
+	e := newEnv(t, okta.Options{})
+	res, err := e.flow(t, run{issuer: e.p.OrgIssuer(), clientID: okta.PublicClientID, rt: "id_token", username: "alice", scopes: []string{"openid", "groups"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +194,10 @@ func TestOrgFatIDToken(t *testing.T) {
 // with the access token has them. The org access token's key is not
 // published and its aud is the org.
 func TestOrgThinIDTokenAndUnpublishedAccessTokenKey(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	for _, rt := range []string{"id_token token", "code"} {
 		t.Run(rt, func(t *testing.T) {
-			res, err := e.flow(t, run{issuer: e.p.OrgIssuer(), clientID: oktaprovider.PublicClientID, rt: rt, username: "alice", scopes: []string{"openid", "profile", "groups"}})
+			res, err := e.flow(t, run{issuer: e.p.OrgIssuer(), clientID: okta.PublicClientID, rt: rt, username: "alice", scopes: []string{"openid", "profile", "groups"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,7 +216,7 @@ func TestOrgThinIDTokenAndUnpublishedAccessTokenKey(t *testing.T) {
 			if e.published(t, e.p.OrgIssuer(), ah["kid"].(string)) {
 				t.Error("the org access token's key is published")
 			}
-			if aud(ac) != e.p.OrgIssuer() || ac["cid"] != oktaprovider.PublicClientID {
+			if aud(ac) != e.p.OrgIssuer() || ac["cid"] != okta.PublicClientID {
 				t.Errorf("access token aud %v cid %v", ac["aud"], ac["cid"])
 			}
 			ui := e.userinfo(t, e.p.OrgIssuer(), at)
@@ -249,9 +249,9 @@ func (e *env) userinfo(t *testing.T, issuer, at string) map[string]any {
 // server gives an access token with GroupsClaim and aud api://default,
 // signed with a published key.
 func TestCustomServerGroupsClaim(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	def := e.p.Issuer("default")
-	res, err := e.flow(t, run{issuer: def, clientID: oktaprovider.PublicClientID, rt: "token", username: "alice", scopes: []string{"openid"}})
+	res, err := e.flow(t, run{issuer: def, clientID: okta.PublicClientID, rt: "token", username: "alice", scopes: []string{"openid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestCustomServerGroupsClaim(t *testing.T) {
 		t.Error("custom server access token key not published")
 	}
 	// A custom server does not know the groups scope.
-	_, err = e.flow(t, run{issuer: def, clientID: oktaprovider.PublicClientID, rt: "token", username: "alice", scopes: []string{"openid", "groups"}})
+	_, err = e.flow(t, run{issuer: def, clientID: okta.PublicClientID, rt: "token", username: "alice", scopes: []string{"openid", "groups"}})
 	if err == nil || !strings.Contains(err.Error(), "invalid_scope") {
 		t.Errorf("groups scope at a custom server: %v", err)
 	}
@@ -292,22 +292,22 @@ func introspect(t *testing.T, endpoint, id, secret, token string) (int, map[stri
 
 // Introspection (RFC 7662) of an org access token with the client secret.
 func TestIntrospection(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	org := e.p.OrgIssuer()
-	res, err := e.flow(t, run{issuer: org, clientID: oktaprovider.WebClientID, secret: oktaprovider.WebClientSecret, rt: "code", username: "bob", scopes: []string{"openid", "groups"}})
+	res, err := e.flow(t, run{issuer: org, clientID: okta.WebClientID, secret: okta.WebClientSecret, rt: "code", username: "bob", scopes: []string{"openid", "groups"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ep := org + "/oauth2/v1/introspect"
-	status, m := introspect(t, ep, oktaprovider.WebClientID, oktaprovider.WebClientSecret, res.Tokens.AccessToken)
-	if status != 200 || m["active"] != true || m["username"] != "bob" || m["client_id"] != oktaprovider.WebClientID {
+	status, m := introspect(t, ep, okta.WebClientID, okta.WebClientSecret, res.Tokens.AccessToken)
+	if status != 200 || m["active"] != true || m["username"] != "bob" || m["client_id"] != okta.WebClientID {
 		t.Errorf("introspection %d %v", status, m)
 	}
-	status, _ = introspect(t, ep, oktaprovider.WebClientID, "wrong", res.Tokens.AccessToken)
+	status, _ = introspect(t, ep, okta.WebClientID, "wrong", res.Tokens.AccessToken)
 	if status != http.StatusUnauthorized {
 		t.Errorf("wrong secret: status %d", status)
 	}
-	_, m = introspect(t, ep, oktaprovider.WebClientID, oktaprovider.WebClientSecret, "garbage")
+	_, m = introspect(t, ep, okta.WebClientID, okta.WebClientSecret, "garbage")
 	if m["active"] != false {
 		t.Errorf("garbage token: %v", m)
 	}
@@ -330,7 +330,7 @@ func authn(t *testing.T, org, user, password string) (int, map[string]any) {
 // The Authentication API: statuses, and a sessionToken on /authorize that
 // skips the sign-in page once.
 func TestAuthnAndSessionToken(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	org := e.p.OrgIssuer()
 	for _, tc := range []struct {
 		user, password, status string
@@ -357,7 +357,7 @@ func TestAuthnAndSessionToken(t *testing.T) {
 	tok := m["sessionToken"].(string)
 	extra := url.Values{"sessionToken": {tok}}
 	// No username: the stand-in must never see a sign-in form.
-	res, err := e.flow(t, run{issuer: e.p.Issuer("default"), clientID: oktaprovider.PublicClientID, rt: "code", scopes: []string{"openid"}, extra: extra})
+	res, err := e.flow(t, run{issuer: e.p.Issuer("default"), clientID: okta.PublicClientID, rt: "code", scopes: []string{"openid"}, extra: extra})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestAuthnAndSessionToken(t *testing.T) {
 	}
 	// Spent: the second use shows the sign-in page, where an empty
 	// stand-in fails.
-	if _, err := e.flow(t, run{issuer: e.p.Issuer("default"), clientID: oktaprovider.PublicClientID, rt: "code", scopes: []string{"openid"}, extra: extra}); err == nil {
+	if _, err := e.flow(t, run{issuer: e.p.Issuer("default"), clientID: okta.PublicClientID, rt: "code", scopes: []string{"openid"}, extra: extra}); err == nil {
 		t.Error("a spent sessionToken signed in again")
 	}
 }
@@ -374,24 +374,24 @@ func TestAuthnAndSessionToken(t *testing.T) {
 // More than 100 groups: the implicit flow answers an error, the code flow
 // leaves the claim out, /userinfo lists them all.
 func TestGroupsLimit(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	org, def := e.p.OrgIssuer(), e.p.Issuer("default")
-	_, err := e.flow(t, run{issuer: org, clientID: oktaprovider.PublicClientID, rt: "id_token", username: "carol", scopes: []string{"openid", "groups"}})
+	_, err := e.flow(t, run{issuer: org, clientID: okta.PublicClientID, rt: "id_token", username: "carol", scopes: []string{"openid", "groups"}})
 	if err == nil || !strings.Contains(err.Error(), "matched too many groups") {
 		t.Errorf("implicit at org: %v", err)
 	}
-	_, err = e.flow(t, run{issuer: def, clientID: oktaprovider.PublicClientID, rt: "token", username: "carol", scopes: []string{"openid"}})
+	_, err = e.flow(t, run{issuer: def, clientID: okta.PublicClientID, rt: "token", username: "carol", scopes: []string{"openid"}})
 	if err == nil || !strings.Contains(err.Error(), "'GroupsClaim' claim matched too many groups") {
 		t.Errorf("implicit at default: %v", err)
 	}
-	res, err := e.flow(t, run{issuer: def, clientID: oktaprovider.PublicClientID, rt: "code", username: "carol", scopes: []string{"openid"}})
+	res, err := e.flow(t, run{issuer: def, clientID: okta.PublicClientID, rt: "code", username: "carol", scopes: []string{"openid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, c := claims(t, res.Tokens.AccessToken); c["GroupsClaim"] != nil {
 		t.Error("code flow: GroupsClaim present for 120 groups")
 	}
-	res, err = e.flow(t, run{issuer: org, clientID: oktaprovider.PublicClientID, rt: "code", username: "carol", scopes: []string{"openid", "groups"}})
+	res, err = e.flow(t, run{issuer: org, clientID: okta.PublicClientID, rt: "code", username: "carol", scopes: []string{"openid", "groups"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,10 +403,10 @@ func TestGroupsLimit(t *testing.T) {
 // Redirect URIs match exactly: another port is refused on the provider's
 // own page, not redirected.
 func TestExactRedirectURI(t *testing.T) {
-	e := newEnv(t, oktaprovider.Options{})
+	e := newEnv(t, okta.Options{})
 	other := freeRedirectURI(t)
 	u := e.p.OrgIssuer() + "/oauth2/v1/authorize?" + url.Values{
-		"client_id": {oktaprovider.PublicClientID}, "response_type": {"id_token"}, "scope": {"openid"},
+		"client_id": {okta.PublicClientID}, "response_type": {"id_token"}, "scope": {"openid"},
 		"redirect_uri": {other}, "state": {"s"}, "nonce": {"n"},
 	}.Encode()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -1,6 +1,6 @@
-// Package opstore holds the protocol-generic parts of an in-memory storage
+// Package store holds the protocol-generic parts of an in-memory storage
 // for github.com/zitadel/oidc/v3/pkg/op, shared by the test providers
-// (internal/demoprovider, internal/oktaprovider): the RS256 signing key and
+// (internal/op/demo, internal/op/okta): the RS256 signing key and
 // its public half, the authorization request with op's getters, the client
 // adapter, and the op.Storage methods every such storage answers alike.
 //
@@ -8,7 +8,7 @@
 // keys per token kind. A provider embeds AuthRequest in its own request type
 // and overrides a getter (GetAudience) where it must, and configures a
 // Client through ClientConfig.
-package opstore
+package store
 
 import (
 	"context"

@@ -2,7 +2,7 @@
 // interrupted, so that claimcheck's Okta flags can be tried by hand (and
 // the README's Okta examples reproduced) with no Okta org:
 //
-//	go run ./internal/oktaprovider/oktaserve -addr 127.0.0.1:9440
+//	go run ./internal/op/okta/oktaserve -addr 127.0.0.1:9440
 //
 // Its two apps have http://127.0.0.1:8765/callback, claimcheck's default
 // redirect URI, registered.
@@ -16,7 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
+	"github.com/claimcheck/claimcheck/internal/op/okta"
 )
 
 func main() {
@@ -24,7 +24,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	p, err := oktaprovider.Start(ctx, oktaprovider.Options{Addr: *addr})
+	p, err := okta.Start(ctx, okta.Options{Addr: *addr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "oktaserve:", err)
 		os.Exit(2)
@@ -32,7 +32,7 @@ func main() {
 	defer p.Close()
 	fmt.Printf("Okta-shaped provider on --okta-domain %s\n", p.Domain())
 	fmt.Printf("  org authorization server  %s\n  default custom server     %s\n", p.OrgIssuer(), p.Issuer("default"))
-	fmt.Printf("  apps: %s (public), %s / %s; redirect URI %s\n", oktaprovider.PublicClientID, oktaprovider.WebClientID, oktaprovider.WebClientSecret, oktaprovider.RedirectURI)
+	fmt.Printf("  apps: %s (public), %s / %s; redirect URI %s\n", okta.PublicClientID, okta.WebClientID, okta.WebClientSecret, okta.RedirectURI)
 	fmt.Println("  users (password NAME-okta): alice (Everyone, IT), bob (Everyone), carol (120 groups), dave (MFA_REQUIRED), erin (LOCKED_OUT), frank (PASSWORD_EXPIRED)")
 	<-ctx.Done()
 }

@@ -1,4 +1,4 @@
-package oktaprovider
+package okta
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/claimcheck/claimcheck/internal/opstore"
+	"github.com/claimcheck/claimcheck/internal/op/store"
 )
 
 const (
@@ -127,20 +127,20 @@ func newOrg(orgIssuer string, o Options) (http.Handler, error) {
 // endpoints at /oauth2/v1/..., a custom server id at /oauth2/{id}/v1/...;
 // both serve both well-known documents under their issuer.
 func mount(mux *http.ServeMux, dir *directory, id, issuer, accessAud string, claims []Claim) (*server, error) {
-	idKey, err := opstore.NewSigningKey()
+	idKey, err := store.NewSigningKey()
 	if err != nil {
 		return nil, err
 	}
 	accessKey := idKey
 	if id == "" {
-		if accessKey, err = opstore.NewSigningKey(); err != nil {
+		if accessKey, err = store.NewSigningKey(); err != nil {
 			return nil, err
 		}
 	}
 	s := &server{
 		dir: dir, id: id, issuer: issuer, claims: claims, accessAudience: accessAud,
 		idKey: idKey, accessKey: accessKey,
-		Requests: opstore.NewRequests[*authRequest](authRequestLifetime, 0, minting),
+		Requests: store.NewRequests[*authRequest](authRequestLifetime, 0, minting),
 		tokens:   map[string]*accessToken{},
 	}
 	var cryptoKey [32]byte
@@ -361,7 +361,7 @@ func (h *authn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case StatusLockedOut:
 		delete(out, "_embedded")
 	default:
-		st, _ := opstore.NewID()
+		st, _ := store.NewID()
 		out["stateToken"] = "00" + st
 		out["expiresAt"] = time.Now().Add(sessionTokenLifetime).UTC().Format(time.RFC3339)
 	}

@@ -1,4 +1,4 @@
-package opstore
+package store
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-// Package demoprovider runs a small OpenID Provider on loopback so that
+// Package demo runs a small OpenID Provider on loopback so that
 // claimcheck can show a whole flow working with no account anywhere, and so
 // that the tests of flow and verify have a real provider to talk to.
 //
@@ -32,7 +32,7 @@
 // op v3 logs refused requests through the process-wide slog.Default (its
 // WithLogger option has no effect). This package never changes that default;
 // a program that wants the demo silent also on errors sets it itself.
-package demoprovider
+package demo
 
 import (
 	"context"
@@ -52,7 +52,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/claimcheck/claimcheck/internal/opstore"
+	"github.com/claimcheck/claimcheck/internal/op/store"
 
 	"github.com/claimcheck/claimcheck/failure"
 )
@@ -182,7 +182,7 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if lifetime < 0 {
 		return nil, failure.New(failure.Usage, what, "negative token lifetime %s", lifetime)
 	}
-	key, err := opstore.NewSigningKey()
+	key, err := store.NewSigningKey()
 	if err != nil {
 		return nil, failure.Wrap(failure.Provider, what, err)
 	}

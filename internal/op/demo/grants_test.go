@@ -1,4 +1,4 @@
-package demoprovider_test
+package demo_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // tokenAnswer posts form to the token endpoint and returns the status and
@@ -50,18 +50,18 @@ func TestPasswordAndClientCredentialsGrants(t *testing.T) {
 		wantIDToken bool
 		wantAccess  bool
 	}{
-		{"password public", with(pw("alice", "alice-demo"), "client_id", demoprovider.PublicClientID), "", "", 200, "", true, true},
-		{"password confidential basic", pw("bob", "bob-demo"), demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, 200, "", true, true},
-		{"password confidential post", with(pw("bob", "bob-demo"), "client_id", demoprovider.ConfidentialClientID, "client_secret", demoprovider.ConfidentialClientSecret), "", "", 200, "", true, true},
-		{"password without openid", with(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-demo"}, "scope": {"groups"}}, "client_id", demoprovider.PublicClientID), "", "", 200, "", false, true},
-		{"password wrong", with(pw("alice", "bob-demo"), "client_id", demoprovider.PublicClientID), "", "", 400, "invalid_grant", false, false},
-		{"password unknown user", with(pw("mallory", "x"), "client_id", demoprovider.PublicClientID), "", "", 400, "invalid_grant", false, false},
-		{"password wrong client secret", pw("alice", "alice-demo"), demoprovider.ConfidentialClientID, "nope", 401, "invalid_client", false, false},
-		{"password public client with a secret", with(pw("alice", "alice-demo"), "client_id", demoprovider.PublicClientID, "client_secret", "x"), "", "", 401, "invalid_client", false, false},
+		{"password public", with(pw("alice", "alice-demo"), "client_id", demo.PublicClientID), "", "", 200, "", true, true},
+		{"password confidential basic", pw("bob", "bob-demo"), demo.ConfidentialClientID, demo.ConfidentialClientSecret, 200, "", true, true},
+		{"password confidential post", with(pw("bob", "bob-demo"), "client_id", demo.ConfidentialClientID, "client_secret", demo.ConfidentialClientSecret), "", "", 200, "", true, true},
+		{"password without openid", with(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-demo"}, "scope": {"groups"}}, "client_id", demo.PublicClientID), "", "", 200, "", false, true},
+		{"password wrong", with(pw("alice", "bob-demo"), "client_id", demo.PublicClientID), "", "", 400, "invalid_grant", false, false},
+		{"password unknown user", with(pw("mallory", "x"), "client_id", demo.PublicClientID), "", "", 400, "invalid_grant", false, false},
+		{"password wrong client secret", pw("alice", "alice-demo"), demo.ConfidentialClientID, "nope", 401, "invalid_client", false, false},
+		{"password public client with a secret", with(pw("alice", "alice-demo"), "client_id", demo.PublicClientID, "client_secret", "x"), "", "", 401, "invalid_client", false, false},
 		{"password unknown client", with(pw("alice", "alice-demo"), "client_id", "nobody"), "", "", 401, "invalid_client", false, false},
-		{"client credentials", url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}, demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, 200, "", false, true},
-		{"client credentials wrong secret", url.Values{"grant_type": {"client_credentials"}}, demoprovider.ConfidentialClientID, "nope", 401, "invalid_client", false, false},
-		{"client credentials public client", url.Values{"grant_type": {"client_credentials"}, "client_id": {demoprovider.PublicClientID}}, "", "", 401, "invalid_client", false, false},
+		{"client credentials", url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}, demo.ConfidentialClientID, demo.ConfidentialClientSecret, 200, "", false, true},
+		{"client credentials wrong secret", url.Values{"grant_type": {"client_credentials"}}, demo.ConfidentialClientID, "nope", 401, "invalid_client", false, false},
+		{"client credentials public client", url.Values{"grant_type": {"client_credentials"}, "client_id": {demo.PublicClientID}}, "", "", 401, "invalid_client", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestDeviceVerificationPage(t *testing.T) {
 		t.Fatalf("no device_authorization_endpoint: %v", err)
 	}
 	authorize := func() (uri, userCode, deviceCode string) {
-		resp, body := e.postForm(doc.DeviceEndpoint, url.Values{"client_id": {demoprovider.PublicClientID}, "scope": {"openid groups"}})
+		resp, body := e.postForm(doc.DeviceEndpoint, url.Values{"client_id": {demo.PublicClientID}, "scope": {"openid groups"}})
 		var m struct {
 			DeviceCode      string `json:"device_code"`
 			UserCode        string `json:"user_code"`
@@ -100,7 +100,7 @@ func TestDeviceVerificationPage(t *testing.T) {
 		return m.VerificationURI, m.UserCode, m.DeviceCode
 	}
 	poll := func(dc string) (int, map[string]any) {
-		return e.tokenAnswer(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc}, "client_id": {demoprovider.PublicClientID}}, "", "")
+		return e.tokenAnswer(url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc}, "client_id": {demo.PublicClientID}}, "", "")
 	}
 	uri, code, dc := authorize()
 	if resp, body := e.get(uri + "?user_code=" + url.QueryEscape(code)); resp.StatusCode != 200 || !strings.Contains(body, code) {
@@ -155,13 +155,13 @@ func TestAccessTokenScopeClaim(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.scope, func(t *testing.T) {
-			form := url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-demo"}, "scope": {tt.scope}, "client_id": {demoprovider.PublicClientID}}
+			form := url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-demo"}, "scope": {tt.scope}, "client_id": {demo.PublicClientID}}
 			status, m := e.tokenAnswer(form, "", "")
 			at, _ := m["access_token"].(string)
 			if status != 200 || at == "" {
 				t.Fatalf("status %d %v", status, m)
 			}
-			_, claims := e.verifyJWT(at, demoprovider.PublicClientID)
+			_, claims := e.verifyJWT(at, demo.PublicClientID)
 			if claims["scope"] != tt.want || m["scope"] != tt.want {
 				t.Errorf("scope claim %q, response scope %q; want %q in both", claims["scope"], m["scope"], tt.want)
 			}

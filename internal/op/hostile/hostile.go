@@ -1,5 +1,5 @@
 // Package hostile is a misbehaving OpenID Provider for tests: an httptest
-// layer in front of the embedded demo provider (internal/demoprovider, a real
+// layer in front of the embedded demo provider (internal/op/demo, a real
 // OP) that can be told to get exactly one thing wrong at a time.
 //
 // It serves its own discovery document (the demo's, with every endpoint

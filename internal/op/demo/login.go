@@ -1,4 +1,4 @@
-package demoprovider
+package demo
 
 import (
 	"bytes"

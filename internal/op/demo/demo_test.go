@@ -1,4 +1,4 @@
-package demoprovider_test
+package demo_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 const redirectURI = "http://127.0.0.1:49152/callback"
@@ -28,11 +28,11 @@ const redirectURI = "http://127.0.0.1:49152/callback"
 // testTimeout bounds every wait of one test.
 const testTimeout = 15 * time.Second
 
-func start(t *testing.T, o demoprovider.Options) *demoprovider.Provider {
+func start(t *testing.T, o demo.Options) *demo.Provider {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, o)
+	p, err := demo.Start(ctx, o)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -49,7 +49,7 @@ func start(t *testing.T, o demoprovider.Options) *demoprovider.Provider {
 type env struct {
 	t      *testing.T
 	ctx    context.Context
-	p      *demoprovider.Provider
+	p      *demo.Provider
 	hc     *http.Client
 	oidc   *oidc.Provider
 	claims struct {
@@ -64,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
-	e := &env{t: t, ctx: ctx, p: start(t, demoprovider.Options{})}
+	e := &env{t: t, ctx: ctx, p: start(t, demo.Options{})}
 	e.hc = &http.Client{
 		Timeout:       5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -382,9 +382,9 @@ func TestCodeFlow(t *testing.T) {
 		secret   string
 		style    oauth2.AuthStyle
 	}{
-		{"public", demoprovider.PublicClientID, "", oauth2.AuthStyleInParams},
-		{"confidential basic", demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, oauth2.AuthStyleInHeader},
-		{"confidential post", demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, oauth2.AuthStyleInParams},
+		{"public", demo.PublicClientID, "", oauth2.AuthStyleInParams},
+		{"confidential basic", demo.ConfidentialClientID, demo.ConfidentialClientSecret, oauth2.AuthStyleInHeader},
+		{"confidential post", demo.ConfidentialClientID, demo.ConfidentialClientSecret, oauth2.AuthStyleInParams},
 	}
 	scopes := []string{"openid", "profile", "email", "groups", "offline_access"}
 	for _, c := range clients {
@@ -462,7 +462,7 @@ func TestCodeFlow(t *testing.T) {
 
 func TestCodeFlowWithoutOptionalScopes(t *testing.T) {
 	e := newEnv(t)
-	r := flowRequest{clientID: demoprovider.PublicClientID, scopes: []string{"openid"}, state: "s", nonce: "n", verifier: oauth2.GenerateVerifier()}
+	r := flowRequest{clientID: demo.PublicClientID, scopes: []string{"openid"}, state: "s", nonce: "n", verifier: oauth2.GenerateVerifier()}
 	params, _ := e.redirected(e.signIn(e.authorizeURL(r), "alice", "alice-demo"))
 	conf := e.oauth2Config(r.clientID, "", oauth2.AuthStyleInParams, r.scopes)
 	tok, err := conf.Exchange(e.ctx, params.Get("code"), oauth2.VerifierOption(r.verifier))
@@ -491,10 +491,10 @@ func TestImplicitFlow(t *testing.T) {
 		responseMode string
 		wantAccess   bool
 	}{
-		{"id_token, default mode", demoprovider.PublicClientID, "id_token", "", false},
-		{"id_token, fragment", demoprovider.ConfidentialClientID, "id_token", "fragment", false},
-		{"id_token token, default mode", demoprovider.PublicClientID, "id_token token", "", true},
-		{"id_token token, fragment", demoprovider.ConfidentialClientID, "id_token token", "fragment", true},
+		{"id_token, default mode", demo.PublicClientID, "id_token", "", false},
+		{"id_token, fragment", demo.ConfidentialClientID, "id_token", "fragment", false},
+		{"id_token token, default mode", demo.PublicClientID, "id_token token", "", true},
+		{"id_token token, fragment", demo.ConfidentialClientID, "id_token token", "fragment", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -544,7 +544,7 @@ func TestFormPost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.t = t
-			r := flowRequest{clientID: demoprovider.PublicClientID, responseType: tt.responseType, responseMode: "form_post",
+			r := flowRequest{clientID: demo.PublicClientID, responseType: tt.responseType, responseMode: "form_post",
 				scopes: []string{"openid", "groups"}, state: "fp-state", nonce: "fp-nonce"}
 			if tt.responseType == "code" {
 				r.verifier = oauth2.GenerateVerifier()
@@ -584,7 +584,7 @@ func TestFormPost(t *testing.T) {
 
 func TestSignInPage(t *testing.T) {
 	e := newEnv(t)
-	r := flowRequest{clientID: demoprovider.PublicClientID, scopes: []string{"openid"}, state: "s", nonce: "n", verifier: oauth2.GenerateVerifier()}
+	r := flowRequest{clientID: demo.PublicClientID, scopes: []string{"openid"}, state: "s", nonce: "n", verifier: oauth2.GenerateVerifier()}
 	loginURL, id := e.openLogin(e.authorizeURL(r))
 
 	t.Run("headers", func(t *testing.T) {
@@ -683,7 +683,7 @@ func TestRedirectURIs(t *testing.T) {
 		t.Run(tt.uri, func(t *testing.T) {
 			e.t = t
 			q := url.Values{
-				"client_id": {demoprovider.PublicClientID}, "redirect_uri": {tt.uri}, "response_type": {"code"},
+				"client_id": {demo.PublicClientID}, "redirect_uri": {tt.uri}, "response_type": {"code"},
 				"scope": {"openid"}, "state": {"s"}, "nonce": {"n"},
 				"code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"},
 			}
@@ -707,7 +707,7 @@ func TestAuthorizeErrors(t *testing.T) {
 	e := newEnv(t)
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	base := url.Values{
-		"client_id": {demoprovider.PublicClientID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
+		"client_id": {demo.PublicClientID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
 		"scope": {"openid groups"}, "state": {"err-state"}, "nonce": {"n"},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
@@ -785,19 +785,19 @@ func TestTokenEndpointRefusals(t *testing.T) {
 		wantError string
 	}{
 		{
-			name: "wrong secret, basic", clientID: demoprovider.ConfidentialClientID, secret: "wrong", style: oauth2.AuthStyleInHeader,
+			name: "wrong secret, basic", clientID: demo.ConfidentialClientID, secret: "wrong", style: oauth2.AuthStyleInHeader,
 			wantError: "invalid_client",
 		},
 		{
-			name: "wrong secret, post", clientID: demoprovider.ConfidentialClientID, secret: "wrong", style: oauth2.AuthStyleInParams,
+			name: "wrong secret, post", clientID: demo.ConfidentialClientID, secret: "wrong", style: oauth2.AuthStyleInParams,
 			wantError: "invalid_client",
 		},
 		{
-			name: "confidential client without secret", clientID: demoprovider.ConfidentialClientID, style: oauth2.AuthStyleInParams,
+			name: "confidential client without secret", clientID: demo.ConfidentialClientID, style: oauth2.AuthStyleInParams,
 			wantError: "invalid_client",
 		},
 		{
-			name: "wrong verifier", clientID: demoprovider.PublicClientID, style: oauth2.AuthStyleInParams,
+			name: "wrong verifier", clientID: demo.PublicClientID, style: oauth2.AuthStyleInParams,
 			redeem: func(ctx context.Context, conf *oauth2.Config, code, _ string) error {
 				_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
 				return err
@@ -805,7 +805,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 			wantError: "invalid_grant",
 		},
 		{
-			name: "code used twice", clientID: demoprovider.PublicClientID, style: oauth2.AuthStyleInParams,
+			name: "code used twice", clientID: demo.PublicClientID, style: oauth2.AuthStyleInParams,
 			redeem: func(ctx context.Context, conf *oauth2.Config, code, verifier string) error {
 				if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err != nil {
 					return err
@@ -816,7 +816,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 			wantError: "invalid_grant",
 		},
 		{
-			name: "other redirect_uri", clientID: demoprovider.PublicClientID, style: oauth2.AuthStyleInParams,
+			name: "other redirect_uri", clientID: demo.PublicClientID, style: oauth2.AuthStyleInParams,
 			redeem: func(ctx context.Context, conf *oauth2.Config, code, verifier string) error {
 				conf.RedirectURL = "http://127.0.0.1:49153/callback"
 				_, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
@@ -863,8 +863,8 @@ func TestIntrospection(t *testing.T) {
 		token      string
 		wantActive bool
 	}{
-		{"own token", tokenFor(demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret), true},
-		{"another client's token", tokenFor(demoprovider.PublicClientID, ""), false},
+		{"own token", tokenFor(demo.ConfidentialClientID, demo.ConfidentialClientSecret), true},
+		{"another client's token", tokenFor(demo.PublicClientID, ""), false},
 		{"garbage", "not-a-token", false},
 	}
 	for _, tt := range tests {
@@ -874,7 +874,7 @@ func TestIntrospection(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret)
+			req.SetBasicAuth(demo.ConfidentialClientID, demo.ConfidentialClientSecret)
 			resp, body := e.do(req)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
@@ -896,22 +896,22 @@ func TestIntrospection(t *testing.T) {
 func TestStartOptions(t *testing.T) {
 	tests := []struct {
 		name string
-		o    demoprovider.Options
+		o    demo.Options
 	}{
-		{"all interfaces", demoprovider.Options{Addr: "0.0.0.0:0"}},
-		{"not loopback", demoprovider.Options{Addr: "192.0.2.1:0"}},
-		{"host name", demoprovider.Options{Addr: "example.com:0"}},
-		{"no port", demoprovider.Options{Addr: "127.0.0.1"}},
-		{"user without password", demoprovider.Options{Users: []demoprovider.User{{Username: "x"}}}},
-		{"same user twice", demoprovider.Options{Users: []demoprovider.User{{Username: "x", Password: "p"}, {Username: "x", Password: "q"}}}},
-		{"client without id", demoprovider.Options{Clients: []demoprovider.Client{{Secret: "s"}}}},
-		{"negative lifetime", demoprovider.Options{TokenLifetime: -time.Second}},
+		{"all interfaces", demo.Options{Addr: "0.0.0.0:0"}},
+		{"not loopback", demo.Options{Addr: "192.0.2.1:0"}},
+		{"host name", demo.Options{Addr: "example.com:0"}},
+		{"no port", demo.Options{Addr: "127.0.0.1"}},
+		{"user without password", demo.Options{Users: []demo.User{{Username: "x"}}}},
+		{"same user twice", demo.Options{Users: []demo.User{{Username: "x", Password: "p"}, {Username: "x", Password: "q"}}}},
+		{"client without id", demo.Options{Clients: []demo.Client{{Secret: "s"}}}},
+		{"negative lifetime", demo.Options{TokenLifetime: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			p, err := demoprovider.Start(ctx, tt.o)
+			p, err := demo.Start(ctx, tt.o)
 			if err == nil {
 				p.Close()
 				t.Fatal("started, want a usage error")
@@ -925,7 +925,7 @@ func TestStartOptions(t *testing.T) {
 	t.Run("localhost, port in use, port released", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
-		p, err := demoprovider.Start(ctx, demoprovider.Options{Addr: "localhost:0"})
+		p, err := demo.Start(ctx, demo.Options{Addr: "localhost:0"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -933,7 +933,7 @@ func TestStartOptions(t *testing.T) {
 		if !strings.HasPrefix(addr, "127.0.0.1:") {
 			t.Errorf("issuer %s, want 127.0.0.1", p.Issuer())
 		}
-		if _, err := demoprovider.Start(ctx, demoprovider.Options{Addr: addr}); failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), addr) {
+		if _, err := demo.Start(ctx, demo.Options{Addr: addr}); failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), addr) {
 			t.Errorf("second Start on %s: %v, want a usage error naming the address", addr, err)
 		}
 		if err := p.Close(); err != nil {
@@ -950,9 +950,9 @@ func TestStartOptions(t *testing.T) {
 	})
 
 	t.Run("own users and clients", func(t *testing.T) {
-		p := start(t, demoprovider.Options{
-			Users:   []demoprovider.User{{Username: "carol", Password: "pw", Groups: []string{"Ops"}}},
-			Clients: []demoprovider.Client{{ID: "app"}},
+		p := start(t, demo.Options{
+			Users:   []demo.User{{Username: "carol", Password: "pw", Groups: []string{"Ops"}}},
+			Clients: []demo.Client{{ID: "app"}},
 		})
 		e := &env{t: t, p: p, hc: &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -975,7 +975,7 @@ func TestStartOptions(t *testing.T) {
 func TestRevocation(t *testing.T) {
 	e := newEnv(t)
 	scopes := []string{"openid", "groups", "offline_access"}
-	conf := e.oauth2Config(demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret, oauth2.AuthStyleInHeader, scopes)
+	conf := e.oauth2Config(demo.ConfidentialClientID, demo.ConfidentialClientSecret, oauth2.AuthStyleInHeader, scopes)
 	tokens := func(t *testing.T) *oauth2.Token {
 		r := flowRequest{clientID: conf.ClientID, secret: conf.ClientSecret, scopes: scopes, state: "s", nonce: "n", verifier: oauth2.GenerateVerifier()}
 		params, _ := e.redirected(e.signIn(e.authorizeURL(r), "bob", "bob-demo"))

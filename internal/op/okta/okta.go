@@ -1,4 +1,4 @@
-// Package oktaprovider runs, on loopback, an OpenID Provider shaped like an
+// Package okta runs, on loopback, an OpenID Provider shaped like an
 // Okta org as claimcheck meets it: the org authorization server and custom
 // authorization servers side by side on one host, Okta's URL layout and
 // metadata, its token shapes (thin and fat ID tokens, a custom groups claim,
@@ -7,10 +7,10 @@
 // of 100 groups in a claim, and exact redirect URI matching.
 //
 // It is a test double for claimcheck's own tests and docs, built on
-// github.com/zitadel/oidc/v3/pkg/op like internal/demoprovider. BEHAVIOURS.md
+// github.com/zitadel/oidc/v3/pkg/op like internal/op/demo. BEHAVIOURS.md
 // next to this file lists each imitated behaviour with the Okta page it
 // comes from.
-package oktaprovider
+package okta
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // Statuses of a user at the Authentication API (POST /api/v1/authn).
@@ -63,7 +63,7 @@ const (
 // User is a person in the org. Status is the Authentication API's answer
 // to a correct password: StatusSuccess when empty.
 type User struct {
-	demoprovider.User
+	demo.User
 	Status string
 }
 
@@ -116,7 +116,7 @@ func DefaultUsers() []User {
 		many = append(many, fmt.Sprintf("Team %03d", i))
 	}
 	u := func(name, status string, groups ...string) User {
-		return User{Status: status, User: demoprovider.User{
+		return User{Status: status, User: demo.User{
 			Username: name, Password: name + "-okta", Subject: "00u" + name,
 			Name: name, Email: name + "@example.com", Groups: groups,
 		}}

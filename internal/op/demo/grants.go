@@ -1,4 +1,4 @@
-package demoprovider
+package demo
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/claimcheck/claimcheck/internal/opstore"
+	"github.com/claimcheck/claimcheck/internal/op/store"
 )
 
 // devicePath is the verification URI of the device authorization grant.
@@ -92,7 +92,7 @@ func (s *storage) GetDeviceAuthorizatonState(_ context.Context, clientID, device
 	defer s.mu.Unlock()
 	d, ok := s.devices[deviceCode]
 	if !ok || d.clientID != clientID {
-		return nil, errors.New("device code: " + opstore.ErrUnknown.Error())
+		return nil, errors.New("device code: " + store.ErrUnknown.Error())
 	}
 	st := &op.DeviceAuthorizationState{
 		ClientID: d.clientID, Audience: []string{d.clientID}, Scopes: slices.Clone(d.scopes),
