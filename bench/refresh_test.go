@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/runner"
 )
 
 // BenchmarkRefreshInvocation runs the claimcheck binary once per iteration

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimcheck/claimcheck/internal/app/suite"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/suite"
 )
 
 // suiteOf50 is 25 cases for alice and 25 for bob, password grant, groups

@@ -7,8 +7,8 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/okta"
-	"github.com/claimcheck/claimcheck/internal/standin"
 )
 
 // oktaOrgToken signs bob in at the Okta-shaped provider's org server with

@@ -30,8 +30,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/standin"
 )
 
 func main() {

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/okta"
-	"github.com/claimcheck/claimcheck/internal/standin"
 )
 
 const testTimeout = 20 * time.Second

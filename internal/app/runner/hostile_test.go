@@ -20,12 +20,12 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/runner"
-	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 	"github.com/claimcheck/claimcheck/verify"
 )

@@ -7,7 +7,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 )
 
 // GrantConfig selects a non-interactive grant and carries its secrets.

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/claimsnap"
+	"github.com/claimcheck/claimcheck/internal/app/claimsnap"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/report"
 )
 
 // startEditedDemo starts the demo provider with its token endpoint's JSON

@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/config"
+	"github.com/claimcheck/claimcheck/internal/app/config"
 )
 
 // TestDocExamples parses the suite examples of README.md, so that the
 // documentation cannot drift from the format.
 func TestDocExamples(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestDocExamples(t *testing.T) {
 // the README say, against the demo provider (on a free port instead of
 // demoserve's 127.0.0.1:9400): every case passes.
 func TestDemoSuiteExample(t *testing.T) {
-	b, err := os.ReadFile("../../examples/demo-suite.yaml")
+	b, err := os.ReadFile("../../../examples/demo-suite.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

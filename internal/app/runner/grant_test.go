@@ -9,9 +9,9 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

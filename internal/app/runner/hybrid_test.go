@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
-	"github.com/claimcheck/claimcheck/internal/report"
 	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 )
 

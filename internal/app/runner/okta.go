@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/okta"
 	"github.com/claimcheck/claimcheck/verify"
 )

@@ -20,9 +20,9 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/runner"
-	"github.com/claimcheck/claimcheck/internal/standin"
 	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 	"github.com/claimcheck/claimcheck/verify"
 )

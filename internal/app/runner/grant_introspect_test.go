@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/internal/report"
 )
 
 // A grant's opaque access token is introspected with the client secret, as
