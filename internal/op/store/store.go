@@ -1,6 +1,7 @@
 // Package store holds the protocol-generic parts of an in-memory storage
-// for github.com/zitadel/oidc/v3/pkg/op, shared by the test providers
-// (internal/op/demo, internal/op/okta): the RS256 signing key and
+// for github.com/zitadel/oidc/v3/pkg/op, shared by the providers built on
+// it (the shipped demo provider, internal/op/demo, and the Okta-shaped test
+// provider, internal/op/okta): the RS256 signing key and
 // its public half, the authorization request with op's getters, the client
 // adapter, and the op.Storage methods every such storage answers alike.
 //
