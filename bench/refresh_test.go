@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
-	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // BenchmarkRefreshInvocation runs the claimcheck binary once per iteration
@@ -33,11 +33,11 @@ func BenchmarkRefreshInvocation(b *testing.B) {
 	// A first refresh token, through the device grant with offline_access.
 	var rt string
 	r := runner.Run(context.Background(), runner.Config{
-		Issuer: p.Issuer(), ClientID: demoprovider.PublicClientID,
+		Issuer: p.Issuer(), ClientID: demo.PublicClientID,
 		Scopes: []string{"openid", "groups", "offline_access"}, HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		ClockSkew: time.Minute, Timeout: 20 * time.Second,
 		Grant: runner.GrantConfig{Type: flow.GrantDeviceCode, DeviceShow: func(ctx context.Context, da *flow.DeviceAuthorization) error {
-			return demoprovider.ApproveDevice(ctx, http.DefaultClient, da.VerificationURI, da.UserCode, "alice", "alice-demo", false)
+			return demo.ApproveDevice(ctx, http.DefaultClient, da.VerificationURI, da.UserCode, "alice", "alice-demo", false)
 		}},
 		OnRefreshToken: func(s string) { rt = s },
 	})
@@ -49,7 +49,7 @@ func BenchmarkRefreshInvocation(b *testing.B) {
 	var requests int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(bin, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+		cmd := exec.Command(bin, "--issuer", p.Issuer(), "--client-id", demo.PublicClientID,
 			"--grant", "refresh_token", "--expect-groups", "IT,Everyone", "--print-refresh-token", "-o", "json")
 		cmd.Env = append(os.Environ(), "CLAIMCHECK_REFRESH_TOKEN="+rt)
 		var stdout, stderr bytes.Buffer

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
-	"github.com/claimcheck/claimcheck/internal/suite"
+	"github.com/claimcheck/claimcheck/internal/app/suite"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // suiteOf50 is 25 cases for alice and 25 for bob, password grant, groups
@@ -46,11 +46,11 @@ func suiteOf50(issuer string) string {
 	return b.String()
 }
 
-func startDemo(b *testing.B, wrap func(http.Handler) http.Handler) *demoprovider.Provider {
+func startDemo(b *testing.B, wrap func(http.Handler) http.Handler) *demo.Provider {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: wrap})
+	p, err := demo.Start(ctx, demo.Options{Wrap: wrap})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -321,24 +321,41 @@ func CheckExtraParams(p url.Values) error {
 }
 
 func (c Config) resolveAuthMethod() (string, error) {
-	switch c.AuthMethod {
+	return ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil)
+}
+
+// ResolveAuthMethod picks the client authentication at the token endpoint.
+// A method given (client_secret_basic, client_secret_post or none) must agree
+// with whether there is a secret. Without one: none for a public client
+// (no secret); else client_secret_basic when supported, the provider's
+// token_endpoint_auth_methods_supported, is empty (OpenID Discovery's
+// default) or lists it, else client_secret_post when it lists that.
+// Config.AuthMethod left empty resolves with supported empty.
+func ResolveAuthMethod(method, secret string, supported []string) (string, error) {
+	const op = "client authentication"
+	switch method {
 	case "":
-		if c.ClientSecret == "" {
+		switch {
+		case secret == "":
 			return authNone, nil
+		case len(supported) == 0 || slices.Contains(supported, authClientSecretBasic):
+			return authClientSecretBasic, nil
+		case slices.Contains(supported, authClientSecretPost):
+			return authClientSecretPost, nil
 		}
-		return authClientSecretBasic, nil
+		return "", failure.New(failure.Usage, op, "the provider offers neither client_secret_basic nor client_secret_post (it offers: %s)", clean(strings.Join(supported, ", "), 200))
 	case authNone:
-		if c.ClientSecret != "" {
-			return "", failure.New(failure.Usage, "client authentication", "none, but a client secret is set: drop one of them")
+		if secret != "" {
+			return "", failure.New(failure.Usage, op, "none, but a client secret is set: drop one of them")
 		}
 	case authClientSecretBasic, authClientSecretPost:
-		if c.ClientSecret == "" {
-			return "", failure.New(failure.Usage, "client authentication", "%s needs a client secret", c.AuthMethod)
+		if secret == "" {
+			return "", failure.New(failure.Usage, op, "%s needs a client secret", method)
 		}
 	default:
-		return "", failure.New(failure.Usage, "client authentication", "unknown method %q (want client_secret_basic, client_secret_post or none)", clean(c.AuthMethod, 80))
+		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post or none)", clean(method, 80))
 	}
-	return c.AuthMethod, nil
+	return method, nil
 }
 
 func checkEndpoint(op, s string) error {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
+	oktaop "github.com/claimcheck/claimcheck/internal/op/okta"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -59,7 +59,7 @@ func TestNewServer(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := oktaprovider.Start(ctx, oktaprovider.Options{})
+	p, err := oktaop.Start(ctx, oktaop.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

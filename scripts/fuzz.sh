@@ -15,11 +15,11 @@ targets=(
 	"./verify FuzzParseJWKS"
 	"./verify FuzzDiscovery"
 	"./verify FuzzDecodeObject"
-	"./internal/suite FuzzParseSuite"
-	"./internal/suite FuzzRetryAfter"
-	"./internal/config FuzzParse"
-	"./internal/claimsnap FuzzRoundTrip"
-	"./internal/runner FuzzReadLines"
+	"./internal/app/suite FuzzParseSuite"
+	"./internal/app/suite FuzzRetryAfter"
+	"./internal/app/config FuzzParse"
+	"./internal/app/claimsnap FuzzRoundTrip"
+	"./internal/app/runner FuzzReadLines"
 )
 # Go 1.26's fuzz coordinator can fail a target with "context deadline
 # exceeded" when -fuzztime ends while a worker is busy, having found

@@ -7,8 +7,8 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
-	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
+	"github.com/claimcheck/claimcheck/internal/op/okta"
 )
 
 // oktaOrgToken signs bob in at the Okta-shaped provider's org server with
@@ -22,8 +22,8 @@ func oktaOrgToken(t *testing.T) (*Provider, string) {
 	redirect := "http://" + ln.Addr().String() + "/callback"
 	ln.Close()
 	ctx := testCtx(t)
-	op, err := oktaprovider.Start(ctx, oktaprovider.Options{Clients: []oktaprovider.Client{
-		{ID: oktaprovider.WebClientID, Secret: oktaprovider.WebClientSecret, RedirectURIs: []string{redirect}},
+	op, err := okta.Start(ctx, okta.Options{Clients: []okta.Client{
+		{ID: okta.WebClientID, Secret: okta.WebClientSecret, RedirectURIs: []string{redirect}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func oktaOrgToken(t *testing.T) (*Provider, string) {
 	md := p.Metadata()
 	res, err := flow.Run(ctx, flow.Config{
 		Issuer: md.Issuer, AuthorizationEndpoint: md.AuthorizationEndpoint, TokenEndpoint: md.TokenEndpoint,
-		ClientID: oktaprovider.WebClientID, ClientSecret: oktaprovider.WebClientSecret,
+		ClientID: okta.WebClientID, ClientSecret: okta.WebClientSecret,
 		RedirectURI: redirect, Scopes: []string{"openid", "groups"},
 	}, flow.RunOptions{Opener: &standin.Browser{Username: "bob", Password: "bob-okta"}})
 	if err != nil {
@@ -54,7 +54,7 @@ func TestIntrospectOktaOrgAccessToken(t *testing.T) {
 	if !errors.As(err, &nv) {
 		t.Fatalf("org access token: %v, want not verifiable locally", err)
 	}
-	good := IntrospectOptions{ClientID: oktaprovider.WebClientID, ClientSecret: oktaprovider.WebClientSecret}
+	good := IntrospectOptions{ClientID: okta.WebClientID, ClientSecret: okta.WebClientSecret}
 	tests := []struct {
 		name       string
 		token      string
@@ -88,7 +88,7 @@ func TestIntrospectOktaOrgAccessToken(t *testing.T) {
 			if claims["active"] != tt.wantActive {
 				t.Fatalf("active %v, want %v: %v", claims["active"], tt.wantActive, claims)
 			}
-			if tt.wantActive && (claims["username"] != "bob" || claims["client_id"] != oktaprovider.WebClientID) {
+			if tt.wantActive && (claims["username"] != "bob" || claims["client_id"] != okta.WebClientID) {
 				t.Errorf("claims %v", claims)
 			}
 		})

@@ -30,8 +30,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
-	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 func main() {
@@ -52,7 +52,7 @@ func main() {
 	hits := map[string]int{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{Wrap: func(h http.Handler) http.Handler {
+	p, err := demo.Start(ctx, demo.Options{Wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			hits[r.Method+" "+r.URL.Path]++
@@ -110,12 +110,12 @@ func main() {
 
 // once runs one flow of each and returns their wall times, the requests
 // the provider received and whether each succeeded.
-func once(ctx context.Context, self, claimcheck, step string, p *demoprovider.Provider, take func() map[string]int) (ccWall, stWall time.Duration, ccHits, stHits map[string]int, ccOK, stOK bool) {
+func once(ctx context.Context, self, claimcheck, step string, p *demo.Provider, take func() map[string]int) (ccWall, stWall time.Duration, ccHits, stHits map[string]int, ccOK, stOK bool) {
 	// claimcheck: one code flow, tokens verified, groups checked.
-	cc := exec.CommandContext(ctx, claimcheck, "--issuer", p.Issuer(), "--client-id", demoprovider.ConfidentialClientID,
+	cc := exec.CommandContext(ctx, claimcheck, "--issuer", p.Issuer(), "--client-id", demo.ConfidentialClientID,
 		"--redirect-uri", "http://127.0.0.1:0/callback", "--browser-command", self+" standin",
 		"--scopes", "openid,groups", "--expect-groups", "IT,Everyone", "-o", "json")
-	cc.Env = append(os.Environ(), "CLAIMCHECK_CLIENT_SECRET="+demoprovider.ConfidentialClientSecret)
+	cc.Env = append(os.Environ(), "CLAIMCHECK_CLIENT_SECRET="+demo.ConfidentialClientSecret)
 	t0 := time.Now()
 	ccOut, ccErr := cc.Output()
 	ccWall = time.Since(t0)
@@ -150,7 +150,7 @@ func once(ctx context.Context, self, claimcheck, step string, p *demoprovider.Pr
 	take()
 	port := freePort()
 	st := exec.CommandContext(ctx, step, "oauth", "--authorization-endpoint", md.Authorize, "--token-endpoint", md.Token,
-		"--client-id", demoprovider.ConfidentialClientID, "--client-secret", demoprovider.ConfidentialClientSecret,
+		"--client-id", demo.ConfidentialClientID, "--client-secret", demo.ConfidentialClientSecret,
 		"--listen", "127.0.0.1:"+port, "--listen-url", "http://127.0.0.1:"+port, "--scope", "openid", "--scope", "groups",
 		"--oidc", "--bare")
 	st.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+bin)

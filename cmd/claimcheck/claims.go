@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/claimcheck/claimcheck/internal/claimsnap"
-	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/app/claimsnap"
+	"github.com/claimcheck/claimcheck/internal/app/report"
 )
 
 // DriftOptions save the verified claims of a run, or compare them with a

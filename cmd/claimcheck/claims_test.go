@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 func TestClaimsDrift(t *testing.T) {
@@ -14,7 +14,7 @@ func TestClaimsDrift(t *testing.T) {
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "alice.json")
 	args := func(user string, extra ...string) []string {
-		return append([]string{"--issuer", issuer, "--client-id", demoprovider.PublicClientID, "--scopes", "openid,groups,email",
+		return append([]string{"--issuer", issuer, "--client-id", demo.PublicClientID, "--scopes", "openid,groups,email",
 			"--grant", "password", "--username", user, "--password-stdin", "-o", "json"}, extra...)
 	}
 	code, stdout, stderr := runMainStdin(t, "alice-demo\n", nil, args("alice", "--save-claims", snap)...)

@@ -14,10 +14,10 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
-	"github.com/claimcheck/claimcheck/internal/runner"
-	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // demoHTTPTimeout bounds each request to the embedded provider, as
@@ -109,8 +109,8 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err := o.OutputOptions.validate(); err != nil {
 		return fail(err)
 	}
-	var user *demoprovider.User
-	for _, u := range demoprovider.DefaultUsers() {
+	var user *demo.User
+	for _, u := range demo.DefaultUsers() {
 		if u.Username == o.User {
 			user = &u
 		}
@@ -121,9 +121,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	var clientID, secret string
 	switch o.Client {
 	case "public":
-		clientID = demoprovider.PublicClientID
+		clientID = demo.PublicClientID
 	case "confidential":
-		clientID, secret = demoprovider.ConfidentialClientID, demoprovider.ConfidentialClientSecret
+		clientID, secret = demo.ConfidentialClientID, demo.ConfidentialClientSecret
 	default:
 		return fail(failure.New(failure.Usage, "--client", "unknown demo client %q (want public or confidential)", o.Client))
 	}
@@ -139,7 +139,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		return fail(err)
 	}
 
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
 		return fail(failure.Wrap(failure.Provider, "demo provider", err))
 	}
@@ -166,7 +166,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 
 // demoOpener signs in by itself when no browser can be shown, and otherwise
 // opens one, falling back to signing in by itself if that fails.
-func (o *DemoOptions) demoOpener(ios *IOStreams, u *demoprovider.User) flow.Opener {
+func (o *DemoOptions) demoOpener(ios *IOStreams, u *demo.User) flow.Opener {
 	jar, _ := cookiejar.New(nil)
 	self := &standin.Browser{
 		Client:   &http.Client{Jar: jar, Timeout: 10 * time.Second},

@@ -8,7 +8,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // GrantOptions select a non-interactive grant instead of the browser flow.

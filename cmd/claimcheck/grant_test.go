@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 func startDemo(t *testing.T) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := demoprovider.Start(ctx, demoprovider.Options{})
+	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,9 @@ func runMainStdin(t *testing.T, stdin string, env map[string]string, args ...str
 
 func TestGrantCommand(t *testing.T) {
 	issuer := startDemo(t)
-	base := []string{"--issuer", issuer, "--client-id", demoprovider.PublicClientID, "--scopes", "openid,groups", "-o", "json"}
-	conf := []string{"--issuer", issuer, "--client-id", demoprovider.ConfidentialClientID, "-o", "json"}
-	secret := map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret}
+	base := []string{"--issuer", issuer, "--client-id", demo.PublicClientID, "--scopes", "openid,groups", "-o", "json"}
+	conf := []string{"--issuer", issuer, "--client-id", demo.ConfidentialClientID, "-o", "json"}
+	secret := map[string]string{"CLAIMCHECK_CLIENT_SECRET": demo.ConfidentialClientSecret}
 	tests := []struct {
 		name     string
 		stdin    string
@@ -71,8 +71,8 @@ func TestGrantCommand(t *testing.T) {
 		{"password grant with a browser command", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--browser-command", "true"), 2, "--browser-command"},
 		// "Open no browser" holds for every grant: never refused.
 		{"password grant with --no-browser", "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"}, append(base, "--grant", "password", "--username", "alice", "--no-browser"), 0, ""},
-		{"client credentials with CLAIMCHECK_NO_BROWSER", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_NO_BROWSER": "true"}, append(conf, "--grant", "client_credentials"), 0, ""},
-		{"client credentials with CLAIMCHECK_BROWSER_COMMAND", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret, "CLAIMCHECK_BROWSER_COMMAND": "true"}, append(conf, "--grant", "client_credentials"), 2, "--browser-command"},
+		{"client credentials with CLAIMCHECK_NO_BROWSER", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demo.ConfidentialClientSecret, "CLAIMCHECK_NO_BROWSER": "true"}, append(conf, "--grant", "client_credentials"), 0, ""},
+		{"client credentials with CLAIMCHECK_BROWSER_COMMAND", "", map[string]string{"CLAIMCHECK_CLIENT_SECRET": demo.ConfidentialClientSecret, "CLAIMCHECK_BROWSER_COMMAND": "true"}, append(conf, "--grant", "client_credentials"), 2, "--browser-command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestGrantCommand(t *testing.T) {
 			if tt.wantErr != "" && (r.Error == nil || !strings.Contains(r.Error.Message, tt.wantErr)) {
 				t.Errorf("error %+v, want it to mention %q", r.Error, tt.wantErr)
 			}
-			for _, s := range []string{"alice-demo", "bob-demo", demoprovider.ConfidentialClientSecret} {
+			for _, s := range []string{"alice-demo", "bob-demo", demo.ConfidentialClientSecret} {
 				if strings.Contains(stdout+stderr, s) {
 					t.Errorf("secret %q in the output", s)
 				}
@@ -102,7 +102,7 @@ func TestGrantRefreshRoundTrip(t *testing.T) {
 	// through the demo's form (TestHelperApproveDevice).
 	t.Setenv("CLAIMCHECK_TEST_APPROVE_DEVICE", "1")
 	approve := os.Args[0] + " -test.run=^TestHelperApproveDevice$"
-	code, stdout, stderr := runMainStdin(t, "", nil, "--issuer", issuer, "--client-id", demoprovider.PublicClientID,
+	code, stdout, stderr := runMainStdin(t, "", nil, "--issuer", issuer, "--client-id", demo.PublicClientID,
 		"--scopes", "openid,groups,offline_access", "--grant", "device_code", "--browser-command", approve,
 		"--print-refresh-token", "--expect-groups", "IT", "-o", "json", "--timeout", "20s")
 	if code != 0 {
@@ -117,7 +117,7 @@ func TestGrantRefreshRoundTrip(t *testing.T) {
 		t.Fatalf("no refresh token printed: %s", stderr)
 	}
 	code, stdout, stderr = runMainStdin(t, "", map[string]string{"CLAIMCHECK_REFRESH_TOKEN": rt},
-		"--issuer", issuer, "--client-id", demoprovider.PublicClientID, "--grant", "refresh_token", "--expect-groups", "IT,Everyone", "-o", "json")
+		"--issuer", issuer, "--client-id", demo.PublicClientID, "--grant", "refresh_token", "--expect-groups", "IT,Everyone", "-o", "json")
 	if code != 0 {
 		t.Fatalf("refresh: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
@@ -141,7 +141,7 @@ func TestHelperApproveDevice(t *testing.T) {
 	u.RawQuery = ""
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := demoprovider.ApproveDevice(ctx, http.DefaultClient, u.String(), code, "alice", "alice-demo", false); err != nil {
+	if err := demo.ApproveDevice(ctx, http.DefaultClient, u.String(), code, "alice", "alice-demo", false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -152,7 +152,7 @@ func TestHelperApproveDevice(t *testing.T) {
 func TestPrintRefreshTokenWithoutOne(t *testing.T) {
 	issuer := startDemo(t)
 	code, stdout, stderr := runMainStdin(t, "", map[string]string{"CLAIMCHECK_PASSWORD": "alice-demo"},
-		"--issuer", issuer, "--client-id", demoprovider.PublicClientID, "--scopes", "openid,groups,offline_access",
+		"--issuer", issuer, "--client-id", demo.PublicClientID, "--scopes", "openid,groups,offline_access",
 		"--grant", "password", "--username", "alice", "--print-refresh-token", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
-	"github.com/claimcheck/claimcheck/internal/hostile"
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/internal/op/hostile"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 )
 
 // countingIssuer is a provider address that records whether anything was
@@ -109,7 +109,7 @@ func failLine(report string) string {
 // (RFC 8252 §7.3: the redirect URI is registered exactly).
 func TestPortInUse(t *testing.T) {
 	before := leakcheck.Take()
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestPortInUse(t *testing.T) {
 	}
 	defer held.Close()
 	port := held.Addr().(*net.TCPAddr).Port
-	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demo.PublicClientID,
 		"--redirect-uri", "http://127.0.0.1:"+itoa(port)+"/callback", "--no-browser", "--timeout", "5s")
 	msg := failLine(stdout) + strings.TrimSpace(stderr)
 	t.Logf("CASE usage: port already in use | want usage (2) | got %d | %s", code, msg)
@@ -170,7 +170,7 @@ func TestSecretFlagWarning(t *testing.T) {
 // same command pass; nothing retries without verification. RFC 9700 §4.1.1
 // (TLS for every request), OpenID Core §16.17.
 func TestTLSFlags(t *testing.T) {
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestTLSFlags(t *testing.T) {
 	if err := os.WriteFile(ca, s.Certificate(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"url", "--issuer", s.Issuer(), "--client-id", demoprovider.PublicClientID}
+	args := []string{"url", "--issuer", s.Issuer(), "--client-id", demo.PublicClientID}
 	code, _, stderr := runMain(t, nil, args...)
 	t.Logf("CASE provider: https self-signed via the CLI | want provider (5) | got %d | %s", code, strings.TrimSpace(stderr))
 	if code != 5 || !strings.Contains(stderr, "certificate") {
@@ -203,12 +203,12 @@ func TestTLSFlags(t *testing.T) {
 // TestSignInTimeout: --timeout bounds the wait for the redirect; the
 // message names the redirect URI to register (RFC 8252 §7.3).
 func TestSignInTimeout(t *testing.T) {
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+	code, stdout, stderr := runMain(t, nil, "--issuer", p.Issuer(), "--client-id", demo.PublicClientID,
 		"--redirect-uri", "http://127.0.0.1:0/callback", "--no-browser", "--timeout", "300ms")
 	msg := failLine(stdout)
 	t.Logf("CASE flow: --timeout expires via the CLI | want flow (3) | got %d | %s", code, msg)
@@ -332,7 +332,7 @@ func TestVerifyStdin(t *testing.T) {
 // never a usage error (2) that reads like a flag problem, and nothing is
 // sent to any endpoint (issue 11, item 4).
 func TestBadMetadataNotUsage(t *testing.T) {
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,8 +353,8 @@ func TestBadMetadataNotUsage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			args := append(append([]string{}, tt.args...), "--issuer", s.Issuer(), "--client-id", demoprovider.ConfidentialClientID)
-			code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": demoprovider.ConfidentialClientSecret}, args...)
+			args := append(append([]string{}, tt.args...), "--issuer", s.Issuer(), "--client-id", demo.ConfidentialClientID)
+			code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_CLIENT_SECRET": demo.ConfidentialClientSecret}, args...)
 			msg := failLine(stdout) + strings.TrimSpace(stderr)
 			t.Logf("CASE verification: %s | want verification (4) | got %d | %s", tt.name, code, msg)
 			if code != 4 {

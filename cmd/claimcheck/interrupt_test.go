@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // TestInterruptWhileWaiting runs the real binary, waits until its listener
@@ -20,7 +20,7 @@ import (
 // class interrupted, and the redirect URI's port free again (RFC 8252 §7.3:
 // the loopback listener lives only as long as the authorization).
 func TestInterruptWhileWaiting(t *testing.T) {
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestInterruptWhileWaiting(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), "run", "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+	cmd := exec.CommandContext(ctx, binary(t), "run", "--issuer", p.Issuer(), "--client-id", demo.PublicClientID,
 		"--redirect-uri", "http://"+addr+"/callback", "--no-browser", "--timeout", "50s", "-o", "json")
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // jwtShape matches a compact JWS: what an ID or access token looks like.
@@ -17,7 +17,7 @@ var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Z
 // tokens do appear. (claimcheck has no --verbose flag.) RFC 9700 §4.3.2
 // and §4.2.4 (tokens and codes leaking through logs and history).
 func TestNoSecretsInOutput(t *testing.T) {
-	secrets := []string{"alice-demo", "bob-demo", demoprovider.ConfidentialClientSecret}
+	secrets := []string{"alice-demo", "bob-demo", demo.ConfidentialClientSecret}
 	variants := [][]string{
 		nil,
 		{"--client", "confidential"},

@@ -10,8 +10,8 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/runner"
-	"github.com/claimcheck/claimcheck/internal/standin"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/okta"
 	"github.com/claimcheck/claimcheck/verify"
 )

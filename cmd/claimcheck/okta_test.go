@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
-	"github.com/claimcheck/claimcheck/internal/report"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	oktaop "github.com/claimcheck/claimcheck/internal/op/okta"
 )
 
 // oktaEnv is the Okta-shaped provider with the default clients registered
 // for a free loopback redirect URI, and a server "idt" whose GroupsClaim is
 // configured for the ID token.
 type oktaEnv struct {
-	p        *oktaprovider.Provider
+	p        *oktaop.Provider
 	redirect string
 }
 
@@ -29,13 +29,13 @@ func newOktaEnv(t *testing.T) *oktaEnv {
 	ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := oktaprovider.Start(ctx, oktaprovider.Options{
-		Clients: []oktaprovider.Client{
-			{ID: oktaprovider.PublicClientID, RedirectURIs: []string{redirect}},
-			{ID: oktaprovider.WebClientID, Secret: oktaprovider.WebClientSecret, RedirectURIs: []string{redirect}},
+	p, err := oktaop.Start(ctx, oktaop.Options{
+		Clients: []oktaop.Client{
+			{ID: oktaop.PublicClientID, RedirectURIs: []string{redirect}},
+			{ID: oktaop.WebClientID, Secret: oktaop.WebClientSecret, RedirectURIs: []string{redirect}},
 		},
-		Servers: append(oktaprovider.DefaultServers(), oktaprovider.CustomServer{
-			ID: "idt", Audience: "api://idt", Claims: []oktaprovider.Claim{{Name: "GroupsClaim", In: oktaprovider.InIDToken}},
+		Servers: append(oktaop.DefaultServers(), oktaop.CustomServer{
+			ID: "idt", Audience: "api://idt", Claims: []oktaop.Claim{{Name: "GroupsClaim", In: oktaop.InIDToken}},
 		}),
 	})
 	if err != nil {
@@ -71,7 +71,7 @@ func failedDetails(r report.Report) string {
 // The guide's two cases, one command each, signed in headlessly.
 func TestOktaGuideCases(t *testing.T) {
 	e := newOktaEnv(t)
-	pub := oktaprovider.PublicClientID
+	pub := oktaop.PublicClientID
 	t.Run("org server, id_token, groups scope", func(t *testing.T) {
 		code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", pub,
 			"--flow", "implicit", "--scopes", "openid,groups", "--expect-groups", "IT,Everyone")
@@ -109,8 +109,8 @@ func TestOktaGuideCases(t *testing.T) {
 // access token is not verifiable locally and, with a secret, introspected.
 func TestOktaOrgServer(t *testing.T) {
 	e := newOktaEnv(t)
-	code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaprovider.WebClientID,
-		"--client-secret", oktaprovider.WebClientSecret, "--scopes", "openid,groups", "--expect-groups", "IT,Everyone")
+	code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaop.WebClientID,
+		"--client-secret", oktaop.WebClientSecret, "--scopes", "openid,groups", "--expect-groups", "IT,Everyone")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, stderr, failedDetails(r))
 	}
@@ -131,7 +131,7 @@ func TestOktaOrgServer(t *testing.T) {
 		}
 	}
 	// Without a secret: no introspection, and the note says what it takes.
-	code, r, _ = e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaprovider.PublicClientID,
+	code, r, _ = e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaop.PublicClientID,
 		"--scopes", "openid,groups", "--expect-groups", "IT")
 	if code != 0 || r.Tokens["introspection"] != nil || !strings.Contains(r.Tokens["access_token"].Note, "give the client secret") {
 		t.Errorf("exit %d, tokens %+v", code, r.Tokens)
@@ -141,7 +141,7 @@ func TestOktaOrgServer(t *testing.T) {
 // Each diagnosis of a missing group: exit 1 and the reason in the check.
 func TestOktaDiagnosis(t *testing.T) {
 	e := newOktaEnv(t)
-	pub := oktaprovider.PublicClientID
+	pub := oktaop.PublicClientID
 	tests := []struct {
 		name string
 		user string
@@ -187,7 +187,7 @@ func TestOktaDiagnosis(t *testing.T) {
 // exit 3 with the provider's words and the limit explained.
 func TestOktaTooManyGroupsRefused(t *testing.T) {
 	e := newOktaEnv(t)
-	code, r, _ := e.run(t, "carol", "--authorization-server", "org", "--client-id", oktaprovider.PublicClientID,
+	code, r, _ := e.run(t, "carol", "--authorization-server", "org", "--client-id", oktaop.PublicClientID,
 		"--flow", "implicit", "--scopes", "openid,groups", "--expect-groups", "IT")
 	if code != 3 || r.Error == nil || !strings.Contains(r.Error.Message, "matched too many groups") {
 		t.Fatalf("exit %d %+v", code, r.Error)
@@ -206,13 +206,13 @@ func TestOktaHeadlessSignIn(t *testing.T) {
 		"erin":  "status LOCKED_OUT",
 		"frank": "status PASSWORD_EXPIRED",
 	} {
-		code, r, _ := e.run(t, user, "--client-id", oktaprovider.PublicClientID)
+		code, r, _ := e.run(t, user, "--client-id", oktaop.PublicClientID)
 		if code != 3 || r.Error == nil || !strings.Contains(r.Error.Message, want) || strings.Contains(r.Error.Message, user+"-okta") {
 			t.Errorf("%s: exit %d %+v", user, code, r.Error)
 		}
 	}
 	code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_PASSWORD": "wrong-password"},
-		"--okta-domain", e.p.Domain(), "--client-id", oktaprovider.PublicClientID, "--redirect-uri", e.redirect, "--username", "alice")
+		"--okta-domain", e.p.Domain(), "--client-id", oktaop.PublicClientID, "--redirect-uri", e.redirect, "--username", "alice")
 	if code != 3 || !strings.Contains(stderr+stdout, "wrong username or password") || strings.Contains(stderr+stdout, "wrong-password") {
 		t.Errorf("wrong password: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -220,7 +220,7 @@ func TestOktaHeadlessSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ios, _, errOut := testIO("alice-okta\n", nil)
-	code = Main(ctx, ios, []string{"--okta-domain", e.p.Domain(), "--client-id", oktaprovider.PublicClientID,
+	code = Main(ctx, ios, []string{"--okta-domain", e.p.Domain(), "--client-id", oktaop.PublicClientID,
 		"--redirect-uri", e.redirect, "--username", "alice", "--password-stdin", "--groups-claim", "access_token:GroupsClaim", "--expect-groups", "Everyone"})
 	if code != 0 {
 		t.Errorf("--password-stdin: exit %d %s", code, errOut)
@@ -235,7 +235,7 @@ func TestOktaRedirectURIMismatch(t *testing.T) {
 	other := "http://" + ln.Addr().String() + "/callback"
 	ln.Close()
 	code, stdout, stderr := runMain(t, map[string]string{"CLAIMCHECK_PASSWORD": "alice-okta"},
-		"--okta-domain", e.p.Domain(), "--client-id", oktaprovider.PublicClientID, "--redirect-uri", other, "--username", "alice", "--timeout", "10s")
+		"--okta-domain", e.p.Domain(), "--client-id", oktaop.PublicClientID, "--redirect-uri", other, "--username", "alice", "--timeout", "10s")
 	if code != 3 || !strings.Contains(stdout, "not one of the app's sign-in redirect URIs exactly") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -245,7 +245,7 @@ func TestOktaRedirectURIMismatch(t *testing.T) {
 func TestOktaURL(t *testing.T) {
 	e := newOktaEnv(t)
 	code, stdout, stderr := runMain(t, nil, "url", "--okta-domain", e.p.Domain(), "--authorization-server", "org",
-		"--client-id", oktaprovider.PublicClientID, "--redirect-uri", e.redirect)
+		"--client-id", oktaop.PublicClientID, "--redirect-uri", e.redirect)
 	if code != 0 || !strings.HasPrefix(stdout, e.p.OrgIssuer()+"/oauth2/v1/authorize?") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -315,7 +315,7 @@ func TestOktaAudienceDefault(t *testing.T) {
 // name following from them.
 func TestOktaVerifyCommand(t *testing.T) {
 	e := newOktaEnv(t)
-	code, r, stderr := e.run(t, "alice", "--client-id", oktaprovider.PublicClientID, "--response-type", "token",
+	code, r, stderr := e.run(t, "alice", "--client-id", oktaop.PublicClientID, "--response-type", "token",
 		"--groups-claim", "access_token:GroupsClaim", "--show-tokens")
 	if code != 0 {
 		t.Fatalf("exit %d %s", code, stderr)

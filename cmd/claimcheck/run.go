@@ -17,10 +17,10 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/loopback"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/runner"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

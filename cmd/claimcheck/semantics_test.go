@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/oktaprovider"
+	oktaop "github.com/claimcheck/claimcheck/internal/op/okta"
 )
 
 // discoveryOnly serves a discovery document whose issuer is the server's
@@ -67,9 +67,9 @@ func TestNothingVerifiedFails(t *testing.T) {
 		wantCode int
 		wantMsg  []string
 	}{
-		{"org token flow, public client", []string{"--client-id", oktaprovider.PublicClientID, "--expect-groups", ""}, 4,
+		{"org token flow, public client", []string{"--client-id", oktaop.PublicClientID, "--expect-groups", ""}, 4,
 			[]string{"no token was verified", "client secret"}},
-		{"org token flow, introspected", []string{"--client-id", oktaprovider.WebClientID, "--client-secret", oktaprovider.WebClientSecret, "--expect-groups", ""}, 0, nil},
+		{"org token flow, introspected", []string{"--client-id", oktaop.WebClientID, "--client-secret", oktaop.WebClientSecret, "--expect-groups", ""}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestUserinfoVerifiedOnlyWithSubCompared(t *testing.T) {
 			// The org server: groups come from userinfo; its access token
 			// is introspected, so that the run has a verified token.
 			code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--response-type", tt.responseType,
-				"--client-id", oktaprovider.WebClientID, "--client-secret", oktaprovider.WebClientSecret,
+				"--client-id", oktaop.WebClientID, "--client-secret", oktaop.WebClientSecret,
 				"--scopes", "openid,groups", "--groups-from", "userinfo", "--expect-groups", "IT")
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d: %s %+v %s", code, tt.wantCode, stderr, r.Error, failedDetails(r))
@@ -196,8 +196,8 @@ func TestUsageErrorFoundDuringRun(t *testing.T) {
 // one) and, given the client secret, asks the provider about it.
 func TestVerifyIntrospects(t *testing.T) {
 	e := newOktaEnv(t)
-	code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaprovider.WebClientID,
-		"--client-secret", oktaprovider.WebClientSecret, "--scopes", "openid,groups", "--expect-groups", "", "--show-tokens")
+	code, r, stderr := e.run(t, "alice", "--authorization-server", "org", "--client-id", oktaop.WebClientID,
+		"--client-secret", oktaop.WebClientSecret, "--scopes", "openid,groups", "--expect-groups", "", "--show-tokens")
 	if code != 0 {
 		t.Fatalf("exit %d: %s %+v", code, stderr, r.Error)
 	}
@@ -209,15 +209,15 @@ func TestVerifyIntrospects(t *testing.T) {
 		wantCode int
 		want     string // in the error message, or the introspection note
 	}{
-		{"org access token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaprovider.WebClientSecret}, orgAT, 0, "RFC 7662"},
+		{"org access token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaop.WebClientSecret}, orgAT, 0, "RFC 7662"},
 		{"org access token without the secret", nil, orgAT, 4, "CLAIMCHECK_CLIENT_SECRET"},
-		{"opaque unknown token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaprovider.WebClientSecret}, "opaque-unknown_token~1", 4, "not active"},
+		{"opaque unknown token with the secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": oktaop.WebClientSecret}, "opaque-unknown_token~1", 4, "not active"},
 		{"wrong secret", map[string]string{"CLAIMCHECK_CLIENT_SECRET": "wrong"}, orgAT, 3, "the client was refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runMain(t, tt.env, "verify", "--okta-domain", e.p.Domain(), "--authorization-server", "org",
-				"--client-id", oktaprovider.WebClientID, "--kind", "access_token", "-o", "json", tt.token)
+				"--client-id", oktaop.WebClientID, "--kind", "access_token", "-o", "json", tt.token)
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.wantCode, stdout, stderr)
 			}
@@ -231,7 +231,7 @@ func TestVerifyIntrospects(t *testing.T) {
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want %q; report %+v", got, tt.want, r)
 			}
-			if strings.Contains(stdout+stderr, oktaprovider.WebClientSecret) {
+			if strings.Contains(stdout+stderr, oktaop.WebClientSecret) {
 				t.Error("the client secret was printed")
 			}
 		})

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/suite"
+	"github.com/claimcheck/claimcheck/internal/app/suite"
 )
 
 // TestOptions are the options of claimcheck test.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // URLOptions are the options of claimcheck url.

@@ -5,19 +5,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/demoprovider"
+	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
 // TestURLNeedsFixedPort: url cannot print an authorize URL for a redirect
 // URI with port 0 (only a listener picks a port); the message says why in
 // the user's terms, as a usage error.
 func TestURLNeedsFixedPort(t *testing.T) {
-	p, err := demoprovider.Start(context.Background(), demoprovider.Options{})
+	p, err := demo.Start(context.Background(), demo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	code, stdout, stderr := runMain(t, nil, "url", "--issuer", p.Issuer(), "--client-id", demoprovider.PublicClientID,
+	code, stdout, stderr := runMain(t, nil, "url", "--issuer", p.Issuer(), "--client-id", demo.PublicClientID,
 		"--redirect-uri", "http://127.0.0.1:0/cb")
 	if code != 2 || stdout != "" {
 		t.Fatalf("exit %d, stdout %q; want 2 and nothing on stdout", code, stdout)

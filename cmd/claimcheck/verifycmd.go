@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // maxTokenLen bounds one token; real ones are a few kilobytes.

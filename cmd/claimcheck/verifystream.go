@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/report"
-	"github.com/claimcheck/claimcheck/internal/runner"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // streamGCPercent is GOGC while a stream is verified, and

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/leakcheck"
+	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
 )
 
 func TestBodyLimit(t *testing.T) {

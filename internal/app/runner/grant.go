@@ -1,0 +1,100 @@
+package runner
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+)
+
+// GrantConfig selects a non-interactive grant and carries its secrets.
+type GrantConfig struct {
+	// Type is flow.GrantRefreshToken, flow.GrantPassword,
+	// flow.GrantClientCredentials or flow.GrantDeviceCode; empty means
+	// the browser flow of Config.Flow.
+	Type         string
+	RefreshToken string
+	Username     string
+	Password     string
+	// DeviceShow shows the device grant's verification URI and user code
+	// (and may open a browser); required for flow.GrantDeviceCode.
+	DeviceShow func(ctx context.Context, da *flow.DeviceAuthorization) error
+}
+
+// grantTypeNames maps claimcheck's grant names to the grant_type values a
+// provider's grant_types_supported lists.
+var grantTypeNames = map[string]string{
+	flow.GrantRefreshToken:      "refresh_token",
+	flow.GrantPassword:          "password",
+	flow.GrantClientCredentials: "client_credentials",
+	flow.GrantDeviceCode:        "urn:ietf:params:oauth:grant-type:device_code",
+}
+
+// runGrant obtains tokens with c.Grant and verifies and checks them exactly
+// as Run does those of a browser flow, except that no nonce was sent.
+func runGrant(ctx context.Context, c Config) *report.Report {
+	g := c.Grant
+	r := report.New(c.Issuer, g.Type)
+	want, ok := grantTypeNames[g.Type]
+	if !ok {
+		return finish(r, failure.New(failure.Usage, "--grant", "unknown grant %q (want refresh_token, password, client_credentials or device_code)", g.Type), c)
+	}
+	p, err := c.discover(ctx)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	md := p.Metadata()
+	if len(md.GrantTypesSupported) > 0 && !slices.Contains(md.GrantTypesSupported, want) {
+		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
+			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)
+	}
+	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	fc := flow.Config{
+		Issuer: c.Issuer, TokenEndpoint: md.TokenEndpoint,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: method,
+		Scopes: c.Scopes, HTTPClient: c.HTTPClient,
+	}
+	r.Request = &report.Request{
+		ClientID: c.ClientID, ClientAuth: method, Scopes: c.Scopes, Endpoints: endpoints(md),
+	}
+
+	var t *flow.Tokens
+	switch g.Type {
+	case flow.GrantRefreshToken:
+		// A refresh request asks for no scope unless told to: the scope
+		// first granted is kept (RFC 6749 §6).
+		fc.Scopes = refreshScopes(c.Scopes)
+		t, err = flow.Refresh(ctx, fc, g.RefreshToken)
+	case flow.GrantPassword:
+		t, err = flow.Password(ctx, fc, g.Username, g.Password)
+	case flow.GrantClientCredentials:
+		t, err = flow.ClientCredentials(ctx, fc)
+	case flow.GrantDeviceCode:
+		t, err = flow.DeviceCode(ctx, fc, flow.DeviceOptions{
+			Endpoint: md.DeviceAuthorizationEndpoint, Show: g.DeviceShow, Timeout: c.Timeout,
+		})
+	}
+	if err != nil {
+		return finish(r, err, c)
+	}
+	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
+	if err := v.tokenResponse(ctx, t); err != nil {
+		return finish(r, err, c)
+	}
+	return finish(r, v.conclude(ctx), c)
+}
+
+// refreshScopes drops the default "openid"-only scope so that a refresh
+// keeps what was first granted; scopes given on purpose are sent.
+func refreshScopes(scopes []string) []string {
+	if len(scopes) == 1 && scopes[0] == "openid" {
+		return nil
+	}
+	return scopes
+}

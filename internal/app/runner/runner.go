@@ -1,0 +1,659 @@
+// Package runner wires one claimcheck run together: discovery, the
+// authorization flow, verification of every token, the userinfo fallback and
+// the expectations, into a report. It holds no protocol logic of its own.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// Config is one run's configuration, filled by the command from its flags.
+type Config struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// AuthMethod overrides the client authentication chosen from the
+	// provider's token_endpoint_auth_methods_supported.
+	AuthMethod   string
+	RedirectURI  string
+	Flow         string // code | implicit
+	ResponseType string // overrides the flow's default
+	ResponseMode string
+	Scopes       []string
+	ExtraParams  url.Values
+	Audience     string
+	Expect       verify.Expectations
+	ClockSkew    time.Duration
+	HTTPClient   *http.Client
+	Timeout      time.Duration
+	Opener       flow.Opener
+	ShowTokens   bool
+	// OnListening and OpenerError are passed to flow.Run.
+	OnListening func(redirectURI, authorizeURL string, deadline time.Time)
+	OpenerError func(error)
+	// OnIgnored receives a warning for each response the listener ignored
+	// because it could not be tied to this run (see flow.RunOptions).
+	OnIgnored func(error)
+	// Now is the clock for verification; time.Now when nil.
+	Now func() time.Time
+	// Okta, when set, is the Okta authorization server of the run (see
+	// OktaConfig); an issuer on Okta's own domains is recognised without.
+	Okta *OktaConfig
+
+	// Grant, when set, obtains tokens without a redirect (see RunGrant).
+	Grant GrantConfig
+	// Provider, when set, is used instead of discovering c.Issuer, so that
+	// many runs share one discovery document and one key set.
+	Provider *verify.Provider
+	// OnRefreshToken, when set, receives the refresh token a run got.
+	OnRefreshToken func(string)
+	// AskUserinfo asks the userinfo endpoint even when the groups checks
+	// do not need it: a suite case's claim check names userinfo.
+	AskUserinfo bool
+
+	// secrets is the run's Scrubber (see withScrubber).
+	secrets *scrub.Scrubber
+}
+
+// discover returns c.Provider or discovers c.Issuer.
+func (c *Config) discover(ctx context.Context) (*verify.Provider, error) {
+	if c.Provider != nil {
+		return c.Provider, nil
+	}
+	return verify.Discover(ctx, c.Issuer, c.HTTPClient)
+}
+
+// ResponseType resolves the response_type a run asks for.
+func (c *Config) responseType() (string, error) {
+	if c.ResponseType != "" {
+		return flow.NormalizeResponseType(c.ResponseType)
+	}
+	switch c.Flow {
+	case "", "code":
+		return "code", nil
+	case "implicit":
+		return "id_token", nil
+	}
+	return "", failure.New(failure.Usage, "--flow", "unknown flow %q (want code or implicit)", c.Flow)
+}
+
+// Run performs one whole run and returns its report; it never returns nil.
+func Run(ctx context.Context, c Config) *report.Report {
+	c = c.withScrubber()
+	rt, rtErr := c.responseType()
+	flowName := c.Flow
+	if flowName == "" {
+		flowName = "code"
+	}
+	if c.Grant.Type != "" {
+		return runGrant(ctx, c)
+	}
+	if c.ResponseType != "" && rtErr == nil {
+		// --response-type decides the flow: "token" is implicit whatever --flow says.
+		flowName = flowOf(rt)
+	}
+	r := report.New(c.Issuer, flowName)
+	if rtErr != nil {
+		return finish(r, rtErr, c)
+	}
+	if err := preflight(c, rt); err != nil {
+		return finish(r, err, c)
+	}
+	p, err := c.discover(ctx)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	md := p.Metadata()
+	fc, err := flowConfig(c, md, rt)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	r.Request = &report.Request{
+		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
+		Scopes: c.Scopes, RedirectURI: c.RedirectURI,
+		Endpoints: endpoints(md),
+	}
+
+	v := &tokenVerifier{cfg: c, p: p, r: r}
+	if err := c.oktaSignIn(ctx, &fc); err != nil {
+		return finish(r, err, c)
+	}
+	res, err := flow.Run(ctx, fc, flow.RunOptions{
+		Opener:  c.Opener,
+		Timeout: c.Timeout,
+		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
+			r.Request.RedirectURI = redirectURI
+			authorizeURL = redactSessionToken(authorizeURL)
+			// The report's copy loses any user info the discovered
+			// endpoint had; its query is the request itself and stays.
+			r.Request.AuthorizeURL = withoutUserinfo(authorizeURL)
+			if c.OnListening != nil {
+				c.OnListening(redirectURI, authorizeURL, deadline)
+			}
+		},
+		OpenerError:    c.openerError(),
+		OnIgnored:      c.OnIgnored,
+		BeforeExchange: v.frontChannel,
+	})
+	if err != nil {
+		c.oktaFlowNote(r, err)
+		return finish(r, err, c)
+	}
+	if err := v.backChannel(ctx, res); err != nil {
+		return finish(r, err, c)
+	}
+	v.orgAccessTokenNote()
+	return finish(r, v.conclude(ctx), c)
+}
+
+// conclude is what every run does once its tokens are verified, whichever
+// way they were obtained: introspect an access token that could not be
+// verified locally, refuse a run where nothing was verified, then ask
+// userinfo when needed and evaluate the expectations.
+func (v *tokenVerifier) conclude(ctx context.Context) error {
+	if v.cfg.OnRefreshToken != nil && !v.gotRefresh {
+		// Asked to print one: say why nothing was printed.
+		v.r.Notes = append(v.r.Notes, "no refresh token was issued: ask for offline_access in --scopes, with a flow or grant the provider gives refresh tokens for (the code flow, device_code, refresh_token), and a client it allows them")
+	}
+	if err := v.introspect(ctx); err != nil {
+		return err
+	}
+	if err := v.requireVerified(); err != nil {
+		return err
+	}
+	return v.userinfoAndExpectations(ctx)
+}
+
+// requireVerified fails the run when no token was verified: exit 0 means
+// "tokens verified", and checks on claims nobody vouched for prove nothing.
+// An access token the issuer's introspection endpoint calls active counts.
+// The message says what would give a verifiable token.
+func (v *tokenVerifier) requireVerified() error {
+	if v.idToken != nil || v.access != nil {
+		return nil
+	}
+	if t := v.r.Tokens[report.Introspection]; t != nil && t.Verified {
+		return nil
+	}
+	var what []string
+	if v.rawAT != "" {
+		what = append(what, "the access token could not be verified locally")
+	}
+	var hints []string
+	if !slices.Contains(v.cfg.Scopes, "openid") {
+		hints = append(hints, "add openid to --scopes for an ID token")
+	} else if v.r.Request != nil && v.r.Request.ResponseType != "" && !strings.Contains(v.r.Request.ResponseType, "id_token") && !strings.Contains(v.r.Request.ResponseType, "code") {
+		hints = append(hints, `ask for an ID token too (--response-type "id_token token", or the code flow)`)
+	}
+	if v.rawAT != "" {
+		switch {
+		case v.cfg.ClientSecret == "":
+			hints = append(hints, "give the client secret (CLAIMCHECK_CLIENT_SECRET) so that the provider can be asked to introspect the access token")
+		case v.p.Metadata().IntrospectionEndpoint == "":
+			hints = append(hints, "the provider advertises no introspection endpoint to ask about the access token")
+		}
+	}
+	msg := "no token was verified"
+	if len(what) > 0 {
+		msg += ": " + strings.Join(what, "; ")
+	}
+	if len(hints) > 0 {
+		msg += "; " + strings.Join(hints, ", or ")
+	}
+	return failure.New(failure.Verification, "tokens", "%s", msg)
+}
+
+func finish(r *report.Report, err error, c Config) *report.Report {
+	r.Fail(c.secrets.Error(err))
+	if !c.ShowTokens {
+		r.RedactTokens()
+	}
+	r.Scrub(c.secrets.String)
+	r.Finish()
+	return r
+}
+
+// withoutUserinfo is raw without a user name and password.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+func responseModeOrDefault(fc flow.Config) string {
+	if fc.ResponseMode != "" {
+		return fc.ResponseMode
+	}
+	if fc.ResponseType == "code" {
+		return "query"
+	}
+	return "fragment"
+}
+
+// endpoints are the provider's endpoints as the report shows them: a user
+// name and password or a query in a discovered URL is not printed, as
+// messages never print them (verify.DisplayURL).
+func endpoints(md verify.Metadata) map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{
+		"authorization": md.AuthorizationEndpoint, "token": md.TokenEndpoint, "userinfo": md.UserinfoEndpoint,
+		"jwks": md.JWKSURI, "introspection": md.IntrospectionEndpoint,
+		"device_authorization": md.DeviceAuthorizationEndpoint,
+	} {
+		if v != "" {
+			m[k] = verify.DisplayURL(v)
+		}
+	}
+	return m
+}
+
+// FlowConfig discovers the provider and returns the flow configuration a run
+// would use, for printing the authorize URL without running anything.
+func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
+	rt, err := c.responseType()
+	if err != nil {
+		return flow.Config{}, err
+	}
+	if err := preflight(c, rt); err != nil {
+		return flow.Config{}, err
+	}
+	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
+	if err != nil {
+		return flow.Config{}, err
+	}
+	return flowConfig(c, p.Metadata(), rt)
+}
+
+// preflight checks what does not depend on the provider's metadata (the
+// redirect URI, response type and mode, scopes, client authentication)
+// before discovery, so that a usage error sends nothing at all. The
+// endpoints are stand-ins; flowConfig checks the real ones.
+func preflight(c Config, rt string) error {
+	if _, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil); err != nil {
+		return err
+	}
+	if _, err := c.maxAge(); err != nil {
+		return err
+	}
+	const standIn = "https://endpoint.invalid/"
+	return flow.Config{
+		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.AuthMethod,
+		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
+		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
+	}.Validate()
+}
+
+// maxAge is the max_age of the authorization request (--param max_age=N),
+// nil when none is sent; the ID tokens' auth_time is checked against it.
+func (c *Config) maxAge() (*time.Duration, error) {
+	v, ok := c.ExtraParams["max_age"]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(strings.Join(v, ","), 10, 32)
+	if err != nil || n < 0 {
+		return nil, failure.New(failure.Usage, "--param", "max_age must be a whole number of seconds, 0 or more (got %q)", strings.Join(v, ","))
+	}
+	d := time.Duration(n) * time.Second
+	return &d, nil
+}
+
+// flowConfig checks the request against what the provider advertises, so
+// that a request it cannot serve is a usage error before anything is sent.
+func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
+	fc := flow.Config{
+		Issuer:                c.Issuer,
+		AuthorizationEndpoint: md.AuthorizationEndpoint,
+		TokenEndpoint:         md.TokenEndpoint,
+		ClientID:              c.ClientID,
+		ClientSecret:          c.ClientSecret,
+		RedirectURI:           c.RedirectURI,
+		ResponseType:          rt,
+		ResponseMode:          c.ResponseMode,
+		Scopes:                c.Scopes,
+		ExtraParams:           c.ExtraParams,
+		IssParameterSupported: md.AuthorizationResponseIssParameterSupported,
+		HTTPClient:            c.HTTPClient,
+	}
+	if md.AuthorizationEndpoint == "" {
+		return fc, failure.New(failure.Provider, "discovery", "the provider's metadata has no authorization_endpoint")
+	}
+	if strings.Contains(rt, "code") && md.TokenEndpoint == "" {
+		return fc, failure.New(failure.Provider, "discovery", "the provider's metadata has no token_endpoint")
+	}
+	if len(md.ResponseTypesSupported) > 0 && !containsResponseType(md.ResponseTypesSupported, rt) {
+		return fc, failure.New(failure.Usage, "--response-type", "the provider does not offer response_type %q (it offers: %s)",
+			rt, strings.Join(md.ResponseTypesSupported, ", "))
+	}
+	if c.ResponseMode != "" && len(md.ResponseModesSupported) > 0 && !slices.Contains(md.ResponseModesSupported, c.ResponseMode) {
+		return fc, failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
+			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
+	}
+	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
+	if err != nil {
+		return fc, err
+	}
+	fc.AuthMethod = method
+	if err := fc.Validate(); err != nil {
+		return fc, err
+	}
+	return fc, nil
+}
+
+func containsResponseType(supported []string, rt string) bool {
+	for _, s := range supported {
+		// An entry claimcheck cannot ask for (OAuth's "none") matches nothing.
+		if n, err := flow.NormalizeResponseType(s); err == nil && n == rt {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenVerifier verifies the tokens of one run as they arrive and records
+// them in the report.
+type tokenVerifier struct {
+	cfg Config
+	p   *verify.Provider
+	r   *report.Report
+	// gotRefresh: a refresh token came and went to cfg.OnRefreshToken.
+	gotRefresh bool
+
+	nonce string
+	// noNonce: no authorization request was made (a non-interactive
+	// grant), so no nonce is compared.
+	noNonce bool
+	// noUserinfo: the tokens are about no user (client_credentials).
+	noUserinfo bool
+	// frontID, idToken and access are set only once verified.
+	frontID *verify.Token
+	idToken *verify.Token
+	access  *verify.Token
+	rawAT   string
+	// atType is the token_type the access token came with.
+	atType string
+	// code is the authorization code of the front channel, which the
+	// token endpoint's ID token's c_hash is checked against.
+	code     string
+	userinfo map[string]any
+	// userinfoOK: userinfo's sub was compared with the ID token's.
+	userinfoOK bool
+}
+
+func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
+	maxAge, _ := v.cfg.maxAge() // checked by preflight
+	return verify.IDTokenOptions{
+		ClientID: v.cfg.ClientID, Nonce: nonce, MaxAge: maxAge,
+		AccessToken: accessToken, RequireAtHash: requireAt,
+		Code: code, RequireCHash: requireC,
+		ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now,
+	}
+}
+
+// frontChannel verifies an ID token that came in the authorization response
+// before any code is redeemed: a forged front channel must not cause a
+// request to the token endpoint.
+func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, resp *flow.Response) error {
+	// flow has already refused a response that lacks what the response
+	// type asks for (a code, an id_token, an access_token).
+	v.nonce = req.Nonce
+	// Redeemed right after this returns (flow.Run), with the verifier.
+	v.cfg.secrets.Add(scrub.Code, resp.Get("code"))
+	v.cfg.secrets.Add(scrub.CodeVerifier, req.CodeVerifier)
+	v.noteResponseMode(req, resp)
+	words := strings.Fields(req.ResponseType)
+	has := func(w string) bool { return slices.Contains(words, w) }
+	v.code = resp.Get("code")
+	if has("token") {
+		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
+		if err := checkTokenType("authorization response", v.atType); err != nil {
+			v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+			return err
+		}
+	}
+	if !has("id_token") {
+		return nil
+	}
+	raw := resp.Get("id_token")
+	// OpenID Core 3.2.2.10 and 3.3.2.11: at_hash is required when an access
+	// token comes with the ID token in the front channel, c_hash when a code does.
+	tok, err := v.p.VerifyIDToken(ctx, raw, v.idOptions(req.Nonce, v.rawAT, resp.Get("code"), has("token"), has("code")))
+	v.recordID(raw, tok, err)
+	if err != nil {
+		return err
+	}
+	v.frontID = tok
+	v.idToken = tok
+	return nil
+}
+
+// noteResponseMode tells in the report how the response arrived when that is
+// not the response_mode asked for (Dex ignores response_mode): the report's
+// request says what was asked, and the parameters were checked all the same.
+func (v *tokenVerifier) noteResponseMode(req *flow.Request, resp *flow.Response) {
+	if resp.Mode != "" && req.ResponseMode != "" && resp.Mode != req.ResponseMode {
+		v.r.Notes = append(v.r.Notes, fmt.Sprintf("response_mode %s was asked for; the provider answered with %s instead", req.ResponseMode, resp.Mode))
+	}
+}
+
+func (v *tokenVerifier) recordID(raw string, tok *verify.Token, err error) {
+	recordVerdict(v.r, report.IDToken, report.IDToken, raw, tok, err)
+}
+
+// backChannel redeems nothing itself (flow did); it verifies what the token
+// endpoint returned.
+func (v *tokenVerifier) backChannel(ctx context.Context, res *flow.Result) error {
+	// OpenID Core 3.1.3.3 (and 3.3.3.3 for the hybrid flow): the token
+	// response to an authentication request, one with openid in scope,
+	// carries an ID token. Without it the sign-in is not proved.
+	if res.Tokens != nil && res.Tokens.IDToken == "" && slices.Contains(v.cfg.Scopes, "openid") {
+		err := failure.New(failure.Verification, "token endpoint",
+			"the token response has no id_token, though openid was in scope (OpenID Connect Core 3.1.3.3)")
+		v.r.AddCheck(verify.Check{Name: "id_token in the token response", OK: false, Source: report.IDToken, Detail: err.Error()})
+		return err
+	}
+	return v.tokenResponse(ctx, res.Tokens)
+}
+
+// tokenResponse verifies a token endpoint's answer, whichever grant got it:
+// the ID token (nonce compared unless v.noNonce), then the access token.
+func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) error {
+	if t := resp; t != nil {
+		if t.RefreshToken != "" && v.cfg.OnRefreshToken != nil {
+			v.gotRefresh = true
+			v.cfg.OnRefreshToken(t.RefreshToken)
+		}
+		if t.AccessToken != "" {
+			v.rawAT, v.atType = t.AccessToken, t.TokenType
+			if err := checkTokenType("token endpoint", t.TokenType); err != nil {
+				v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
+				return err
+			}
+		}
+		if t.IDToken != "" {
+			// c_hash is checked whenever the token carries one, as
+			// at_hash is: OpenID Core 3.3.2.11 requires it only of the
+			// front channel's ID token (frontChannel), but one that is
+			// there and wrong means the token was not issued for this
+			// code. v.code is "" for the grants, which have no code.
+			o := v.idOptions(v.nonce, t.AccessToken, v.code, false, false)
+			o.NoNonce = v.noNonce
+			if v.noNonce {
+				o.MaxAge = nil // no authorization request carried it
+			}
+			tok, err := v.p.VerifyIDToken(ctx, t.IDToken, o)
+			if v.frontID != nil {
+				// A hybrid flow: the report keeps both ID tokens, the
+				// front channel's (verified) under a kind of its own.
+				v.r.Tokens[report.FrontIDToken] = v.r.Tokens[report.IDToken]
+				if err == nil {
+					err = sameSubject(v.frontID, tok)
+				}
+			}
+			v.recordID(t.IDToken, tok, err)
+			if err != nil {
+				return err
+			}
+			v.idToken = tok
+		}
+	}
+	if v.rawAT == "" {
+		return nil
+	}
+	tok, err := v.p.VerifyAccessToken(ctx, v.rawAT, verify.AccessTokenOptions{Audience: v.cfg.Audience, ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now})
+	// Not verifiable locally is not a failure: an opaque token, or one
+	// meant for another resource server, is simply not ours to verify.
+	if _, nv := recordVerdict(v.r, report.AccessToken, report.AccessToken, v.rawAT, tok, err); err != nil && nv == nil {
+		return err
+	}
+	if err == nil {
+		v.access = tok
+	}
+	return nil
+}
+
+// checkTokenType refuses an access token whose token_type claimcheck cannot
+// use: only Bearer (RFC 6750), compared case-insensitively (RFC 6749 §5.1).
+// A token of another type (mac, N_A, or DPoP without a proof of
+// possession, RFC 9449) sent as a bearer token would be refused or, worse,
+// accepted by a resource server that does not check. A missing token_type
+// breaks RFC 6749 too but is taken as Bearer, with a note (bearer), as
+// golang.org/x/oauth2 does.
+func checkTokenType(where, tokenType string) error {
+	switch {
+	case tokenType == "", strings.EqualFold(tokenType, "bearer"):
+		return nil
+	// DPoP goes here once claimcheck sends DPoP proofs: accepted then only
+	// when the request carried one, and the token sent with its proof.
+	default:
+		return failure.New(failure.Verification, where, "token_type %q is not Bearer, the only type claimcheck can use (RFC 6750)", cleanValue(tokenType))
+	}
+}
+
+// cleanValue bounds a provider's value for a one-line message.
+func cleanValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return s
+}
+
+// sameSubject enforces OpenID Core 3.3.3.6: in a hybrid flow the ID token
+// from the token endpoint must be about the same user as the front-channel one.
+func sameSubject(front, back *verify.Token) error {
+	fi, _ := front.Claims["iss"].(string)
+	bi, _ := back.Claims["iss"].(string)
+	fs, _ := front.Claims["sub"].(string)
+	bs, _ := back.Claims["sub"].(string)
+	if fi != bi || fs != bs {
+		return failure.New(failure.Verification, "ID token", "the token endpoint's ID token has iss/sub %q/%q, the authorization response's %q/%q", bi, bs, fi, fs)
+	}
+	return nil
+}
+
+func (v *tokenVerifier) sources() []verify.Source {
+	var s []verify.Source
+	if v.idToken != nil {
+		s = append(s, verify.Source{Name: report.IDToken, Claims: v.idToken.Claims, Verified: true})
+	}
+	if v.access != nil {
+		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
+	}
+	if v.userinfo != nil {
+		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: v.userinfoOK})
+	}
+	return s
+}
+
+// bearer says whether the access token may go to userinfo as a bearer token
+// (RFC 6750), noting in the report why not, or that token_type was missing.
+func (v *tokenVerifier) bearer() bool {
+	ok, note := flow.Tokens{AccessToken: v.rawAT, TokenType: v.atType}.Bearer()
+	if note != "" {
+		v.r.Notes = append(v.r.Notes, note)
+	}
+	return ok
+}
+
+func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
+	exp := v.cfg.Expect
+	// why is the reason to ask userinfo, and asked the note when it was.
+	why, asked := "", ""
+	switch {
+	case exp.WantsUserinfo(v.sources()):
+		why = "no token carries the groups claim"
+		asked = fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp))
+	case v.cfg.AskUserinfo:
+		why = "a claim check names userinfo"
+		asked = why + ", so the userinfo endpoint was asked"
+	}
+	if v.noUserinfo && why != "" {
+		v.r.Notes = append(v.r.Notes, why+"; a client_credentials token is about no user, so userinfo was not asked")
+	} else if why != "" {
+		switch {
+		case v.p.Metadata().UserinfoEndpoint == "":
+			v.r.Notes = append(v.r.Notes, why+" and the provider has no userinfo endpoint")
+		case v.rawAT == "":
+			v.r.Notes = append(v.r.Notes, why+", and without an access token the userinfo endpoint cannot be asked")
+		case !v.bearer():
+			// The note says why: a DPoP-bound token sent as a bearer
+			// token would be refused, or worse, accepted.
+		default:
+			sub := ""
+			if v.idToken != nil {
+				sub, _ = v.idToken.Claims["sub"].(string)
+			}
+			v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
+			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
+			if err != nil {
+				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
+				return err
+			}
+			// Verified only when its sub was compared with the ID
+			// token's (OpenID Core 5.3.4); without an ID token nothing
+			// ties the answer to a signed-in user.
+			t := &report.Token{Claims: claims, Verified: true}
+			if sub == "" {
+				t = &report.Token{UnverifiedClaims: claims,
+					Note: "sub not compared: no ID token in this run, so these claims do not count for the checks"}
+			}
+			v.r.Tokens[report.UserInfo] = t
+			v.userinfo, v.userinfoOK = claims, sub != ""
+			v.r.Notes = append(v.r.Notes, asked)
+		}
+	}
+	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {
+		v.r.AddCheck(c)
+	}
+	return nil
+}
+
+func groupsClaimName(e verify.Expectations) string {
+	if e.GroupsClaim == "" {
+		return "groups"
+	}
+	return e.GroupsClaim
+}

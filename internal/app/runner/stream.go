@@ -1,0 +1,589 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// MaxStreamToken bounds one line of a token stream. Real tokens are a few
+// kilobytes; a longer line is reported as such without being kept.
+const MaxStreamToken = 64 << 10
+
+// StreamConfig configures VerifyStream. Of the embedded Config it uses
+// ClientID, Audience, Expect, ClockSkew, HTTPClient, ShowTokens and Now.
+type StreamConfig struct {
+	Config
+	// Issuers are the trusted issuers. A token is verified with the keys
+	// of the issuer its iss names when that is one of them, and rejected
+	// without any request otherwise.
+	Issuers []string
+	// Kind is id_token, access_token, or auto (guessed per token).
+	Kind string
+	// Workers verify in parallel; 0 means one per CPU.
+	Workers int
+	// Window bounds the batches of tokens between reading and writing
+	// (results wait there to be written in input order); 0 means 4 per
+	// worker. A batch holds at most maxBatchLines tokens and
+	// maxBatchBytes of them.
+	Window int
+}
+
+// StreamSummary counts what VerifyStream wrote.
+type StreamSummary struct {
+	// Tokens is the number of result lines written; OK of them passed.
+	Tokens, OK int
+	// Classes counts the failed lines by class.
+	Classes map[failure.Class]int
+	// Worst is the most severe class among the lines ("" when all passed).
+	Worst failure.Class
+}
+
+// ExitCode is the exit status of the stream: that of its worst class.
+func (s StreamSummary) ExitCode() int { return s.Worst.ExitCode() }
+
+// streamLine is one line of output; the README section "Verifying a stream of tokens" is its contract.
+type streamLine struct {
+	Index    int             `json:"index"`
+	OK       bool            `json:"ok"`
+	ExitCode int             `json:"exit_code"`
+	Class    *failure.Class  `json:"class"`
+	Kind     string          `json:"kind"`
+	Issuer   string          `json:"issuer"`
+	Claims   json.RawMessage `json:"claims"`
+	Checks   []verify.Check  `json:"checks"`
+	Error    *report.Error   `json:"error"`
+	Token    string          `json:"token,omitempty"`
+}
+
+// inLine is one non-blank input line.
+type inLine struct {
+	index    int
+	raw      string
+	oversize bool
+}
+
+// streamJob is a batch of lines, handed from the reader to a worker and
+// then to the writer as one: per-token channel operations and goroutine
+// wake-ups would cost more than the verification around them.
+type streamJob struct {
+	lines []inLine
+	res   chan batchResult
+}
+
+// batchResult is a batch's output lines and their classes.
+type batchResult struct {
+	out     []byte
+	classes []failure.Class
+}
+
+// A batch is handed on when it holds maxBatchLines lines or maxBatchBytes
+// bytes of them, or when reading on would wait for input.
+const (
+	maxBatchLines = 64
+	maxBatchBytes = 256 << 10
+)
+
+// VerifyStream reads tokens from in, one per line (blank lines skipped),
+// verifies each through the lean path on Workers goroutines, evaluates the
+// expectations on it, and writes one JSON object per token to out, in
+// input order. Memory stays bounded by Window whatever the input's length.
+// Each trusted issuer is discovered, and its JWKS fetched, once, on its
+// first token; an unknown kid refetches within the key set's allowance.
+//
+// The error is non-nil only when reading or writing failed; the summary
+// then counts what was written.
+func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writer) (StreamSummary, error) {
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	window := c.Window
+	if window <= 0 {
+		window = 4 * workers
+	}
+	v := &streamVerifier{c: c, issuers: map[string]*streamIssuer{}, checks: 2 + len(c.Expect.ExpectGroups) + len(c.Expect.ForbidGroups)}
+	for _, iss := range c.Issuers {
+		v.issuers[iss] = &streamIssuer{}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan *streamJob, workers)
+	order := make(chan *streamJob, window)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		readErr <- readLines(ctx, in, func(j *streamJob) bool {
+			select {
+			case order <- j:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- j:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	// bufs recycles the batches' output buffers from the writer to the
+	// workers: at most Window of them are in use at once.
+	var bufs sync.Pool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Workers also stop on cancellation, so that an interrupted
+			// stream returns even while the reader waits on its input.
+			for {
+				select {
+				case j, ok := <-jobs:
+					if !ok {
+						return
+					}
+					// Each line is rendered straight into the batch's
+					// buffer, sized for the batch's tokens and their
+					// claims (about three quarters of a token's length).
+					size := 0
+					for _, in := range j.lines {
+						size += 512 + len(in.raw)
+					}
+					r := batchResult{out: getBuf(&bufs, size), classes: make([]failure.Class, 0, len(j.lines))}
+					for _, in := range j.lines {
+						var class failure.Class
+						r.out, class = v.line(ctx, in, r.out)
+						r.classes = append(r.classes, class)
+					}
+					j.res <- r
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	defer wg.Wait()
+
+	sum := StreamSummary{Classes: map[failure.Class]int{}}
+	w := bufio.NewWriterSize(out, 64<<10)
+	var werr error
+	record := func(r batchResult) {
+		for _, class := range r.classes {
+			sum.Tokens++
+			if class == "" {
+				sum.OK++
+				continue
+			}
+			sum.Classes[class]++
+			if class.Severity() > sum.Worst.Severity() {
+				sum.Worst = class
+			}
+		}
+	}
+loop:
+	for {
+		// Waiting for the next token must end on cancellation too: the
+		// reader may be blocked on an idle stdin.
+		var j *streamJob
+		var ok bool
+		select {
+		case j, ok = <-order:
+		default:
+			// Nothing more read yet: let a reader downstream see what
+			// is done before waiting.
+			if werr == nil {
+				werr = w.Flush()
+			}
+			select {
+			case j, ok = <-order:
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		if !ok {
+			break loop
+		}
+		var r batchResult
+		select {
+		case r = <-j.res:
+		default:
+			// Nothing ready: let a reader downstream see what is done.
+			if werr == nil {
+				werr = w.Flush()
+			}
+			select {
+			case r = <-j.res:
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		if werr == nil {
+			_, werr = w.Write(r.out)
+		}
+		// Written (bufio keeps no reference): the buffer serves another
+		// batch.
+		bufs.Put(&r.out)
+		if werr != nil {
+			// A closed pipe downstream: stop reading and verifying.
+			cancel()
+			break loop
+		}
+		record(r)
+	}
+	if werr == nil {
+		werr = w.Flush()
+	}
+	if ctx.Err() != nil && werr == nil {
+		if sum.Worst.Severity() < failure.Interrupted.Severity() {
+			sum.Worst = failure.Interrupted
+		}
+		return sum, nil
+	}
+	if werr != nil {
+		return sum, fmt.Errorf("writing results: %w", werr)
+	}
+	if err := <-readErr; err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// readLines calls emit for each batch of non-blank lines; lines longer
+// than MaxStreamToken are passed on marked oversize, without their text. A
+// partial batch is handed on before a read that may wait for input, so that
+// an interactive stream gets its results promptly.
+func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) error {
+	r := bufio.NewReaderSize(in, MaxStreamToken+2)
+	index, size := 0, 0
+	var batch []inLine
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		j := &streamJob{lines: batch, res: make(chan batchResult, 1)}
+		batch, size = nil, 0
+		return emit(j)
+	}
+	for ctx.Err() == nil {
+		if r.Buffered() == 0 && !flush() {
+			return nil
+		}
+		line, err := r.ReadSlice('\n')
+		oversize := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			oversize = true
+			_, err = r.ReadSlice('\n')
+		}
+		if len(line) > 0 || oversize {
+			index++
+			l := inLine{index: index, oversize: oversize}
+			if !oversize {
+				l.raw = string(bytes.TrimSpace(line))
+			}
+			if oversize || l.raw != "" {
+				batch = append(batch, l)
+				size += len(l.raw)
+				if (len(batch) >= maxBatchLines || size >= maxBatchBytes) && !flush() {
+					return nil
+				}
+			}
+		}
+		if err == io.EOF {
+			flush()
+			return nil
+		}
+		if err != nil {
+			flush()
+			return fmt.Errorf("reading tokens: %w", err)
+		}
+	}
+	return nil
+}
+
+// streamVerifier verifies the lines of one stream.
+type streamVerifier struct {
+	c       StreamConfig
+	checks  int // room for a line's checks: verification and expectations
+	parser  verify.Parser
+	issuers map[string]*streamIssuer // read-only after start
+}
+
+// streamIssuer is a trusted issuer, discovered on its first token.
+type streamIssuer struct {
+	once sync.Once
+	p    *verify.Provider
+	err  error
+}
+
+func (v *streamVerifier) provider(ctx context.Context, iss string) (*verify.Provider, error) {
+	si := v.issuers[iss]
+	si.once.Do(func() { si.p, si.err = verify.Discover(ctx, iss, v.c.HTTPClient) })
+	return si.p, si.err
+}
+
+// line verifies one token, appends its result line to b, and returns the
+// extended buffer and the line's class.
+func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, failure.Class) {
+	l := streamLine{Index: j.index, Checks: make([]verify.Check, 0, v.checks)}
+	if v.c.ShowTokens {
+		l.Token = j.raw
+	}
+	var err error
+	var tok *verify.Token
+	var payload []byte
+	if j.oversize {
+		// Not kept, so not guessed: an unreadable token counts as an
+		// access token under auto, as in guessKind.
+		l.Kind = v.c.Kind
+		if l.Kind == "" || l.Kind == "auto" {
+			l.Kind = guessKindOf(nil, "", v.c.ClientID)
+		}
+		err = failure.New(failure.Verification, "token", "line longer than %d bytes", MaxStreamToken)
+	} else {
+		tok, payload, err = v.verify(ctx, j.raw, &l)
+	}
+	name := verifiedCheckName(l.Kind)
+	switch {
+	case err == nil:
+		l.Checks = append(l.Checks, verify.Check{Name: name, OK: true, Source: l.Kind, Detail: streamVerifiedDetail(tok)})
+		l.Claims = claimsJSON(payload, tok.Claims)
+		for _, ch := range v.c.Expect.Evaluate([]verify.Source{{Name: l.Kind, Claims: tok.Claims, Verified: true}}) {
+			l.Checks = append(l.Checks, ch)
+			if !ch.OK && l.Error == nil {
+				l.Error = &report.Error{Class: failure.Expectation, Message: ch.Name + ": " + ch.Detail}
+			}
+		}
+	case notVerifiable(err):
+		// Asked to verify it and could not: a verification failure here,
+		// as in claimcheck verify with arguments.
+		l.Error = &report.Error{Class: failure.Verification, Message: oneLine(err.Error())}
+		l.Checks = append(l.Checks, verify.Check{Name: name, OK: false, Source: l.Kind, Detail: l.Error.Message})
+	default:
+		l.Error = &report.Error{Class: failure.ClassOf(err), Message: oneLine(err.Error())}
+		l.Checks = append(l.Checks, verify.Check{Name: name, OK: false, Source: l.Kind, Detail: l.Error.Message})
+	}
+	class := lineClass(l.Error)
+	l.OK = class == ""
+	l.ExitCode = class.ExitCode()
+	if !l.OK {
+		c := class // only a failed line's class goes to the heap
+		l.Class = &c
+	}
+	return l.appendJSON(b), class
+}
+
+// verifiedCheckName is kind + " verified", without building it for each
+// token of the two usual kinds.
+func verifiedCheckName(kind string) string {
+	switch kind {
+	case report.IDToken:
+		return report.IDToken + " verified"
+	case report.AccessToken:
+		return report.AccessToken + " verified"
+	}
+	return kind + " verified"
+}
+
+// notVerifiable says whether err is a *verify.NotVerifiableError; on its
+// own so that the target errors.As needs is allocated only on that path.
+func notVerifiable(err error) bool {
+	var nv *verify.NotVerifiableError
+	return errors.As(err, &nv)
+}
+
+// verify routes raw to its issuer and verifies it there. It fills in l's
+// kind and issuer, and returns the verified payload.
+func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) (*verify.Token, []byte, error) {
+	parsed := v.parser.Parse(raw)
+	l.Kind = v.c.Kind
+	if l.Kind == "" || l.Kind == "auto" {
+		l.Kind = guessKindOf(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
+	}
+	if err := parsed.Err(); err != nil {
+		if errors.Is(err, verify.ErrRefused) {
+			return nil, nil, failure.New(failure.Verification, l.Kind, "%w", err)
+		}
+		return nil, nil, failure.New(failure.Verification, l.Kind, "not a JWT: %w", err)
+	}
+	iss := parsed.Issuer()
+	l.Issuer = iss
+	if _, trusted := v.issuers[iss]; !trusted {
+		if iss == "" {
+			return nil, nil, failure.New(failure.Verification, l.Kind, "the token names no issuer (iss); trusted: %s", strings.Join(v.c.Issuers, ", "))
+		}
+		return nil, nil, failure.New(failure.Verification, l.Kind, "issuer %q is not trusted (trusted: %s)", iss, strings.Join(v.c.Issuers, ", "))
+	}
+	p, err := v.provider(ctx, iss)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tok *verify.Token
+	if l.Kind == report.IDToken {
+		tok, err = p.VerifyParsedIDToken(ctx, parsed, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
+	} else {
+		tok, err = p.VerifyParsedAccessToken(ctx, parsed, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return tok, parsed.Payload(), nil
+}
+
+// streamVerifiedDetail is verifiedDetail(tok, nil), without building the
+// string for each token of the usual algorithms.
+func streamVerifiedDetail(tok *verify.Token) string {
+	alg, _ := tok.Header["alg"].(string)
+	switch alg {
+	case "RS256":
+		return "signature (RS256) and claims verified"
+	case "RS384":
+		return "signature (RS384) and claims verified"
+	case "RS512":
+		return "signature (RS512) and claims verified"
+	case "PS256":
+		return "signature (PS256) and claims verified"
+	case "ES256":
+		return "signature (ES256) and claims verified"
+	case "EdDSA":
+		return "signature (EdDSA) and claims verified"
+	}
+	return verifiedDetail(tok, nil)
+}
+
+// getBuf returns an empty buffer from pool, or a new one, with room for
+// size bytes.
+func getBuf(pool *sync.Pool, size int) []byte {
+	if p, ok := pool.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// lineClass is the class of a result line: that of its error, or "".
+func lineClass(e *report.Error) failure.Class {
+	if e == nil {
+		return ""
+	}
+	return e.Class
+}
+
+// claimsJSON is the verified payload as it came, when it is valid UTF-8
+// on one line, else the decoded claims re-encoded.
+func claimsJSON(payload []byte, claims map[string]any) json.RawMessage {
+	if utf8.Valid(payload) && bytes.IndexByte(payload, '\n') < 0 && bytes.IndexByte(payload, '\r') < 0 {
+		return payload
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// TrustedIssuers returns the issuers of list without blanks and
+// duplicates, in order. They are compared with iss exactly, trailing slash
+// included, as OpenID Connect compares issuers.
+func TrustedIssuers(list ...string) []string {
+	var out []string
+	for _, iss := range list {
+		iss = strings.TrimSpace(iss)
+		if iss != "" && !slices.Contains(out, iss) {
+			out = append(out, iss)
+		}
+	}
+	return out
+}
+
+// appendJSON appends the line as encoding/json would write streamLine,
+// followed by a newline, without reflection: one line per token is the
+// stream's hot path.
+func (l *streamLine) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(l.Index), 10)
+	b = append(b, `,"ok":`...)
+	b = strconv.AppendBool(b, l.OK)
+	b = append(b, `,"exit_code":`...)
+	b = strconv.AppendInt(b, int64(l.ExitCode), 10)
+	b = append(b, `,"class":`...)
+	if l.Class == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, string(*l.Class))
+	}
+	b = append(b, `,"kind":`...)
+	b = appendString(b, l.Kind)
+	b = append(b, `,"issuer":`...)
+	b = appendString(b, l.Issuer)
+	b = append(b, `,"claims":`...)
+	if l.Claims == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, l.Claims...)
+	}
+	b = append(b, `,"checks":[`...)
+	for i, c := range l.Checks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendString(b, c.Name)
+		b = append(b, `,"ok":`...)
+		b = strconv.AppendBool(b, c.OK)
+		b = append(b, `,"source":`...)
+		b = appendString(b, c.Source)
+		b = append(b, `,"detail":`...)
+		b = appendString(b, c.Detail)
+		b = append(b, '}')
+	}
+	b = append(b, `],"error":`...)
+	if l.Error == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"class":`...)
+		b = appendString(b, string(l.Error.Class))
+		b = append(b, `,"message":`...)
+		b = appendString(b, l.Error.Message)
+		b = append(b, '}')
+	}
+	if l.Token != "" {
+		b = append(b, `,"token":`...)
+		b = appendString(b, l.Token)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendString appends s as a JSON string: printable ASCII without quote,
+// backslash or HTML-special characters as is, anything else through
+// encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

@@ -1,0 +1,168 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/internal/scrub"
+	"github.com/claimcheck/claimcheck/verify"
+)
+
+// unverifiedClaims decodes a JWT's payload without verifying it, so that a
+// report can show what a rejected or foreign token claimed. It returns nil
+// for anything that is not a compact JWT with a JSON object payload.
+func unverifiedClaims(raw string) map[string]any {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 || len(raw) > 64<<10 {
+		return nil
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if err := dec.Decode(&claims); err != nil {
+		return nil
+	}
+	return claims
+}
+
+// VerifyTokens verifies tokens given by hand (claimcheck verify) against the
+// issuer's keys and evaluates the expectations on them. No nonce was sent for
+// them, so none is compared; everything else is checked as in a run.
+func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
+	c = c.withScrubber()
+	r := report.New(c.Issuer, "verify")
+	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
+	if err != nil {
+		return finish(r, err, c)
+	}
+	var sources []verify.Source
+	var firstErr error
+	count := map[string]int{}
+	for _, raw := range tokens {
+		k := kind
+		if k == "" || k == "auto" {
+			k = guessKind(raw, c.ClientID)
+		}
+		count[k]++
+		key := k
+		if count[k] > 1 {
+			key = fmt.Sprintf("%s#%d", k, count[k])
+		}
+		var tok *verify.Token
+		var err error
+		if k == report.IDToken {
+			tok, err = p.VerifyIDToken(ctx, raw, verify.IDTokenOptions{ClientID: c.ClientID, NoNonce: true, ClockSkew: c.ClockSkew, Now: c.Now})
+		} else {
+			tok, err = p.VerifyAccessToken(ctx, raw, verify.AccessTokenOptions{Audience: c.Audience, ClockSkew: c.ClockSkew, Now: c.Now})
+		}
+		t, nv := recordVerdict(r, key, k, raw, tok, err)
+		switch {
+		case err == nil:
+			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
+		case nv != nil:
+			if k == report.AccessToken && c.ClientSecret != "" && p.Metadata().IntrospectionEndpoint != "" {
+				// The provider can vouch for what its keys cannot.
+				c.secrets.Add(scrub.AccessToken, raw)
+				if err := recordIntrospection(ctx, p, r, c.ClientID, c.ClientSecret, c.AuthMethod, key, raw); err != nil && firstErr == nil {
+					firstErr = err
+				}
+				break
+			}
+			hint := ""
+			if h := introspectionHint(c, p); h != "" && k == report.AccessToken {
+				hint = "; " + h
+			}
+			r.AddCheck(verify.Check{Name: key + " verified", OK: false, Source: k, Detail: t.Note + hint})
+			// Asked to verify it and could not: that is a verification
+			// failure here, though in a run it is only a note.
+			if firstErr == nil {
+				firstErr = failure.New(failure.Verification, key, "%w%s", err, hint)
+			}
+		default:
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if firstErr != nil {
+		return finish(r, firstErr, c)
+	}
+	for _, ch := range c.Expect.Evaluate(sources) {
+		r.AddCheck(ch)
+	}
+	return finish(r, nil, c)
+}
+
+// introspectionHint says what would let claimcheck ask the provider about
+// an access token its keys cannot verify.
+func introspectionHint(c Config, p *verify.Provider) string {
+	switch {
+	case p.Metadata().IntrospectionEndpoint == "":
+		return "the provider advertises no introspection endpoint to ask instead"
+	case c.ClientSecret == "":
+		return "give the client id and secret (CLAIMCHECK_CLIENT_SECRET) to have the provider introspect it"
+	}
+	return ""
+}
+
+// guessKind tells an ID token from an access token by what each carries:
+// a nonce or an aud naming the client marks an ID token, a scope or an
+// at+jwt type an access token. --kind settles it when the guess is wrong.
+func guessKind(raw, clientID string) string {
+	return guessKindOf(unverifiedClaims(raw), headerType(raw), clientID)
+}
+
+// guessKindOf is guessKind on a token's decoded claims and typ header.
+func guessKindOf(claims map[string]any, typ, clientID string) string {
+	if claims == nil {
+		return report.AccessToken
+	}
+	if _, ok := claims["nonce"]; ok {
+		return report.IDToken
+	}
+	_, scope := claims["scope"]
+	_, scp := claims["scp"]
+	if scope || scp || strings.EqualFold(typ, "at+jwt") {
+		return report.AccessToken
+	}
+	switch aud := claims["aud"].(type) {
+	case string:
+		if aud == clientID {
+			return report.IDToken
+		}
+	case []any:
+		for _, a := range aud {
+			if a == clientID {
+				return report.IDToken
+			}
+		}
+	}
+	return report.AccessToken
+}
+
+func headerType(raw string) string {
+	h, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return ""
+	}
+	var hdr struct {
+		Typ string `json:"typ"`
+	}
+	if json.Unmarshal(b, &hdr) != nil {
+		return ""
+	}
+	return hdr.Typ
+}
