@@ -15,6 +15,7 @@ targets=(
 	"./verify FuzzParseJWKS"
 	"./verify FuzzDiscovery"
 	"./verify FuzzDecodeObject"
+	"./verify FuzzClaimRef"
 	"./internal/app/suite FuzzParseSuite"
 	"./internal/app/suite FuzzRetryAfter"
 	"./internal/app/config FuzzParse"

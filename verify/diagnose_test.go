@@ -36,6 +36,42 @@ func TestDiagnoseMissingGroup(t *testing.T) {
 			want:    "the id_token has a list of groups under teams, not groups: use --groups-claim id_token:teams; provider says why",
 		},
 		{
+			name:    "Keycloak's full group path",
+			e:       Expectations{ExpectGroups: []string{"IT"}},
+			sources: []Source{src(SourceIDToken, true, "groups", list("/IT", "/Everyone"))},
+			want:    `the id_token has "/IT", the full path of "IT": Keycloak's group mapper sends full paths while its "Full group path" setting is on; expect "/IT", or turn the setting off; provider says why`,
+		},
+		{
+			name:    "a subgroup's full path is a close match",
+			e:       Expectations{ExpectGroups: []string{"IT"}},
+			sources: []Source{src(SourceIDToken, true, "groups", list("/Eng/IT"))},
+			want:    `close match "/Eng/IT" (the full path of a subgroup): groups compare exactly; provider says why`,
+		},
+		{
+			name:    "Entra ID's object IDs where a name was expected",
+			e:       Expectations{ExpectGroups: []string{"IT"}},
+			sources: []Source{src(SourceIDToken, true, "groups", list("0b0a2e4c-1d1a-4a5f-9a8e-3c2d1e0f9a8b", "6f9619ff-8b86-d011-b42d-00c04fc964ff"))},
+			want:    `the id_token's groups holds object IDs (GUIDs), not names: Microsoft Entra ID sends group object IDs unless the app registration's groups claim is set to emit names (sAMAccountName, or cloud group names with groupMembershipClaims ApplicationGroup); expect the group's object ID instead, or change the token configuration; provider says why`,
+		},
+		{
+			name:    "an object ID expected among object IDs is no near miss",
+			e:       Expectations{ExpectGroups: []string{"11111111-2222-3333-4444-555555555555"}},
+			sources: []Source{src(SourceIDToken, true, "groups", list("0b0a2e4c-1d1a-4a5f-9a8e-3c2d1e0f9a8b"))},
+			want:    "missing everywhere; present: id_token.groups [0b0a2e4c-1d1a-4a5f-9a8e-3c2d1e0f9a8b]; provider says why",
+		},
+		{
+			name:    "Keycloak's realm roles, nested: suggest the pointer",
+			e:       Expectations{ExpectGroups: []string{"IT"}},
+			sources: []Source{src(SourceIDToken, true, "realm_access", map[string]any{"roles": list("IT", "offline_access")})},
+			want:    "the id_token has a list of groups under /realm_access/roles, not groups: use --groups-claim id_token:/realm_access/roles; provider says why",
+		},
+		{
+			name:    "client roles under a client ID with a slash",
+			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaim: "/realm_access/roles"},
+			sources: []Source{src(SourceAccessToken, true, "realm_access", map[string]any{"roles": list("offline_access")}, "resource_access", map[string]any{"web/app": map[string]any{"roles": list("IT")}})},
+			want:    "the access_token has a list of groups under /resource_access/web~1app/roles, not /realm_access/roles: use --groups-claim access_token:/resource_access/web~1app/roles; provider says why",
+		},
+		{
 			name:    "claim configured for the other token kind",
 			e:       Expectations{ExpectGroups: []string{"IT"}, GroupsClaimBySource: map[string]string{SourceAccessToken: "GroupsClaim", SourceIDToken: "GroupsClaim"}, GroupsFrom: []string{SourceAccessToken}},
 			sources: []Source{src(SourceIDToken, true, "GroupsClaim", list("IT")), src(SourceAccessToken, true)},

@@ -194,3 +194,26 @@ func FuzzDecodeObject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClaimRef fuzzes claim references (--groups-claim, a suite's claim):
+// a reference CheckClaimRef accepts never makes LookupClaim panic, and the
+// pointer pointerTo writes for any member path finds the value at that
+// path (RFC 6901's escapes round-trip).
+func FuzzClaimRef(f *testing.F) {
+	for _, s := range []string{"groups", "cognito:groups", "/realm_access/roles", "/a~1b/~0c", "/", "//", "/x/0", "~", "/~"} {
+		f.Add(s, "m/n~")
+	}
+	f.Fuzz(func(t *testing.T, ref, member string) {
+		claims := map[string]any{"realm_access": map[string]any{"roles": []any{"IT"}}, member: map[string]any{member: "v"}}
+		if CheckClaimRef(ref) == nil {
+			LookupClaim(claims, ref)
+		}
+		p := pointerTo([]string{member, member})
+		if err := CheckClaimRef(p); err != nil {
+			t.Fatalf("pointerTo wrote %q, which CheckClaimRef refuses: %v", p, err)
+		}
+		if v, ok := LookupClaim(claims, p); !ok || v != "v" {
+			t.Fatalf("LookupClaim(%q) = %v, %v; want v", p, v, ok)
+		}
+	})
+}

@@ -111,7 +111,7 @@ func (v *tokenVerifier) expectations(sources []verify.Source) verify.Expectation
 	exp.Explain = okta.Explain(f, exp)
 	claim := exp.ClaimFor(verify.SourceIDToken)
 	for _, s := range sources {
-		if s.Name == verify.SourceUserinfo && f.ThinIDToken() && v.idToken != nil && v.idToken.Claims[claim] == nil {
+		if s.Name == verify.SourceUserinfo && f.ThinIDToken() && v.idToken != nil && lookupNil(v.idToken.Claims, claim) {
 			v.r.Notes = append(v.r.Notes, okta.ThinNote(fmt.Sprintf("%q", claim)))
 		}
 	}
@@ -140,4 +140,10 @@ func (c *Config) openerError() func(error) {
 		return nil
 	}
 	return c.OpenerError
+}
+
+// lookupNil reports whether claims lack the claim ref names (or hold null).
+func lookupNil(claims map[string]any, ref string) bool {
+	v, _ := verify.LookupClaim(claims, ref)
+	return v == nil
 }

@@ -32,7 +32,7 @@ func (cc ClaimCheck) evaluate(r *report.Report) verify.Check {
 		if t == nil || !t.Verified {
 			continue
 		}
-		v, ok := t.Claims[cc.Claim]
+		v, ok := verify.LookupClaim(t.Claims, cc.Claim)
 		if !ok {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/suggest"
+	"github.com/claimcheck/claimcheck/verify"
 )
 
 // Suite is a parsed suite file.
@@ -380,6 +381,9 @@ func (p *parser) claims(v *yaml.Node, field string) ([]ClaimCheck, error) {
 		}
 		if cc.Claim == "" {
 			return nil, p.errorf(n, f+".claim", "missing")
+		}
+		if err := verify.CheckClaimRef(cc.Claim); err != nil {
+			return nil, p.errorf(n, f+".claim", "%v", err)
 		}
 		if cc.Op == "" {
 			return nil, p.errorf(n, f, "needs one of equals, contains or matches")
