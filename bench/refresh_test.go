@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
@@ -32,11 +32,11 @@ func BenchmarkRefreshInvocation(b *testing.B) {
 
 	// A first refresh token, through the device grant with offline_access.
 	var rt string
-	r := runner.Run(context.Background(), runner.Config{
+	r, _ := check.Run(context.Background(), check.Config{
 		Issuer: p.Issuer(), ClientID: demo.PublicClientID,
 		Scopes: []string{"openid", "groups", "offline_access"}, HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		ClockSkew: time.Minute, Timeout: 20 * time.Second,
-		Grant: runner.GrantConfig{Type: flow.GrantDeviceCode, DeviceShow: func(ctx context.Context, da *flow.DeviceAuthorization) error {
+		Grant: check.Grant{Type: flow.GrantDeviceCode, DeviceShow: func(ctx context.Context, da *flow.DeviceAuthorization) error {
 			return demo.ApproveDevice(ctx, http.DefaultClient, da.VerificationURI, da.UserCode, "alice", "alice-demo", false)
 		}},
 		OnRefreshToken: func(s string) { rt = s },

@@ -9,7 +9,7 @@ count=${1:-5}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-go test -run '^$' -bench 'BenchmarkCodeFlow$' -benchmem -count "$count" ./internal/app/runner/ | tee -a "$out" >&2
+go test -run '^$' -bench 'BenchmarkCodeFlow$' -benchmem -count "$count" ./check/ | tee -a "$out" >&2
 go test -run '^$' -bench 'Benchmark(VerifyIDToken|RawRS256)$' -benchmem -count "$count" ./verify/ | tee -a "$out" >&2
 
 awk -v count="$count" '

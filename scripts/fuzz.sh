@@ -20,7 +20,7 @@ targets=(
 	"./internal/app/suite FuzzRetryAfter"
 	"./internal/app/config FuzzParse"
 	"./internal/app/claimsnap FuzzRoundTrip"
-	"./internal/app/runner FuzzReadLines"
+	"./internal/app/stream FuzzReadLines"
 )
 # Go 1.26's fuzz coordinator can fail a target with "context deadline
 # exceeded" when -fuzztime ends while a worker is busy, having found

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/internal/app/claimsnap"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // DriftOptions save the verified claims of a run, or compare them with a

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
@@ -151,7 +151,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(failure.Wrap(failure.Usage, "http client", err))
 	}
-	cfg := runner.Config{
+	cfg := check.Config{
 		Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
@@ -159,7 +159,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
 	}
 	done := attachProgress(&cfg, ios)
-	r := runner.Run(ctx, cfg)
+	r, _ := check.Run(ctx, cfg)
 	done()
 	return emit(ios, &o.OutputOptions, r, started)
 }

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // GrantOptions select a non-interactive grant instead of the browser flow.
@@ -26,7 +26,7 @@ func (o *GrantOptions) addFlags(fs *pflag.FlagSet) {
 // cfg. stdin is read at most once: by one secret.
 // stdinUsed says that the client secret was read from stdin already; given
 // says whether a flag was set on the command line or in the environment.
-func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool, given func(string) bool) error {
+func (o *GrantOptions) apply(ctx context.Context, cfg *check.Config, fl *FlowOptions, u *UserOptions, ios *IOStreams, stdinUsed bool, given func(string) bool) error {
 	if o.PrintRefreshToken {
 		cfg.OnRefreshToken = func(rt string) {
 			fmt.Fprintf(ios.ErrOut, "refresh token (store it as CLAIMCHECK_REFRESH_TOKEN): %s\n", rt)
@@ -53,7 +53,7 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *runner.Config, fl *FlowOp
 	if o.Grant != flow.GrantDeviceCode && given("browser-command") {
 		return failure.New(failure.Usage, "--browser-command", "has no meaning with --grant %s (no browser is involved; only device_code opens one)", o.Grant)
 	}
-	g := runner.GrantConfig{Type: o.Grant}
+	g := check.Grant{Type: o.Grant}
 	switch o.Grant {
 	case flow.GrantRefreshToken:
 		g.RefreshToken = ios.Getenv("CLAIMCHECK_REFRESH_TOKEN")

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // testIO returns streams for a test and the buffers behind them.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/okta"
 	"github.com/claimcheck/claimcheck/verify"
@@ -32,7 +32,7 @@ func (o *OktaOptions) addServerFlags(fs *pflag.FlagSet) {
 // apply turns the Okta flags into the issuer, the default audience and the
 // run's Okta configuration; nil when no Okta flag is set. The sign-in user,
 // if any, is added by the caller.
-func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions) (*runner.OktaConfig, error) {
+func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions) (*check.Okta, error) {
 	if o.Domain == "" {
 		// An issuer on Okta's own domain gets the default server's audience
 		// all the same.
@@ -55,7 +55,7 @@ func (o *OktaOptions) apply(p *ProviderOptions, c *CheckOptions) (*runner.OktaCo
 	if c.Audience == "" {
 		c.Audience = s.Audience()
 	}
-	return &runner.OktaConfig{Server: s}, nil
+	return &check.Okta{Server: s}, nil
 }
 
 // UserOptions name a user signed in without a browser: by the password

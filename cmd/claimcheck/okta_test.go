@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	oktaop "github.com/claimcheck/claimcheck/internal/op/okta"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // oktaEnv is the Okta-shaped provider with the default clients registered

@@ -15,12 +15,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/loopback"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -338,42 +338,42 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.DriftOptions.addFlags(fs)
 }
 
-// config turns the options into a runner configuration; every error is a
+// config turns the options into a run configuration (check.Config); every error is a
 // usage error found before anything is sent.
-func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStreams) (runner.Config, error) {
+func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStreams) (check.Config, error) {
 	if err := o.OutputOptions.validate(); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	secretStdin := o.ClientSecret == "-"
 	if err := o.UserOptions.validate(o.Grant, o.Domain, secretStdin); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions)
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	if err := o.ProviderOptions.resolve(ctx, fs, ios); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	if o.ClientID == "" {
-		return runner.Config{}, failure.New(failure.Usage, "--client-id", "required (or CLAIMCHECK_CLIENT_ID)")
+		return check.Config{}, failure.New(failure.Usage, "--client-id", "required (or CLAIMCHECK_CLIENT_ID)")
 	}
 	exp, err := o.CheckOptions.expectations()
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	if err := o.FlowOptions.validate(given(fs, ios, "flow")); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	extra, err := o.FlowOptions.extraParams()
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	client, err := o.ProviderOptions.httpClient()
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
-	cfg := runner.Config{
+	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
@@ -385,20 +385,20 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		// browser then follows the authorize request to the listener.
 		pw, err := o.UserOptions.password(ctx, ios, secretStdin)
 		if err != nil {
-			return runner.Config{}, err
+			return check.Config{}, err
 		}
 		oc.Username, oc.Password = o.Username, pw
 		b, err := headless(&o.FlowOptions, client)
 		if err != nil {
-			return runner.Config{}, err
+			return check.Config{}, err
 		}
 		cfg.Opener = b
 	}
 	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin, func(name string) bool { return given(fs, ios, name) }); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	if err := o.DriftOptions.load(); err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	return cfg, nil
 }
@@ -410,7 +410,7 @@ func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}
 	done := attachProgress(&cfg, ios)
-	r := runner.Run(ctx, cfg)
+	r, _ := check.Run(ctx, cfg)
 	done()
 	o.DriftOptions.apply(r, ios)
 	return emit(ios, &o.OutputOptions, r, started)
@@ -419,7 +419,7 @@ func runRun(ctx context.Context, o *RunOptions, ios *IOStreams) int {
 // attachProgress shows people what the run waits for: where the browser must
 // come back to, on a terminal as a live line with the time left, and the URL
 // when no browser could be opened. The returned function ends the live line.
-func attachProgress(cfg *runner.Config, ios *IOStreams) (done func()) {
+func attachProgress(cfg *check.Config, ios *IOStreams) (done func()) {
 	var (
 		mu           sync.Mutex
 		stop         chan struct{}

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 )
 
 // URLOptions are the options of claimcheck url.
@@ -44,7 +44,7 @@ func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
 	if err != nil {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}
-	fc, err := runner.FlowConfig(ctx, cfg)
+	fc, err := check.FlowConfig(ctx, cfg)
 	if err != nil {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}

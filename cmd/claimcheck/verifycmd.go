@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // maxTokenLen bounds one token; real ones are a few kilobytes.
@@ -86,12 +86,12 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if err != nil {
 		return fail(err)
 	}
-	cfg := runner.Config{
+	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
 	}
-	r := runner.VerifyTokens(ctx, cfg, o.Kind, tokens)
+	r, _ := check.Verify(ctx, cfg, o.Kind, tokens)
 	return emit(ios, &o.OutputOptions, r, started)
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/internal/app/stream"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // streamGCPercent is GOGC while a stream is verified, and
@@ -87,7 +87,7 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	if _, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions); err != nil {
 		return fail(err)
 	}
-	issuers := runner.TrustedIssuers(append([]string{o.Issuer}, o.TrustedIssuers...)...)
+	issuers := stream.TrustedIssuers(append([]string{o.Issuer}, o.TrustedIssuers...)...)
 	if len(issuers) == 0 {
 		return fail(failure.New(failure.Usage, "--issuer", "required (or --trusted-issuer, repeated, for a stream of several issuers)"))
 	}
@@ -104,11 +104,9 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	if err != nil {
 		return fail(err)
 	}
-	cfg := runner.StreamConfig{
-		Config: runner.Config{
-			ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
-			ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
-		},
+	cfg := stream.Config{
+		ClientID: o.ClientID, Audience: o.Audience, Expect: exp,
+		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
 		Issuers: issuers, Kind: o.Kind, Workers: o.Parallel,
 	}
 	// The stream's live heap is small and constant (the window), while it
@@ -119,7 +117,7 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 	// A soft limit makes the collector work harder rather than let the
 	// heap overshoot when the process is starved of CPU on a busy machine.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(streamMemoryLimit))
-	sum, err := runner.VerifyStream(ctx, cfg, ios.In, ios.Out)
+	sum, err := stream.Verify(ctx, cfg, ios.In, ios.Out)
 	fmt.Fprintln(ios.ErrOut, streamSummaryLine(sum))
 	if err != nil {
 		fmt.Fprintf(ios.ErrOut, "claimcheck: %s\n", oneLine(err.Error()))
@@ -131,7 +129,7 @@ func runVerifyStream(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, 
 }
 
 // streamSummaryLine is the one line written to stderr at the end.
-func streamSummaryLine(s runner.StreamSummary) string {
+func streamSummaryLine(s stream.Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "claimcheck verify: %d tokens, %d ok, %d failed", s.Tokens, s.OK, s.Tokens-s.OK)
 	if len(s.Classes) > 0 {

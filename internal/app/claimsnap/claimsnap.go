@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

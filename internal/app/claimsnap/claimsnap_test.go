@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 func rep(id map[string]any, at map[string]any, atVerified bool) *report.Report {

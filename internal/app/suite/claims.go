@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // WriteText writes the summary table: one row per case, then the totals.

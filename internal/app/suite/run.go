@@ -13,11 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/app/claimsnap"
-	"github.com/claimcheck/claimcheck/internal/app/report"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -298,7 +298,7 @@ func runCaseReport(ctx context.Context, s *Suite, c Case, is *issuer, o Options)
 	}
 	cfg.Provider, cfg.HTTPClient = p, is.client
 	cfg.ClockSkew, cfg.Timeout, cfg.Now = o.ClockSkew, o.Timeout, o.Now
-	r := runner.Run(ctx, cfg)
+	r, _ := check.Run(ctx, cfg)
 	if r.Error != nil {
 		return r
 	}
@@ -354,7 +354,7 @@ func checkSnapshotDirs(s *Suite, cases []Case) error {
 
 // config turns a case into a run configuration, reading its secrets from
 // the environment variables it names.
-func (c Case) config(getenv func(string) string) (runner.Config, error) {
+func (c Case) config(getenv func(string) string) (check.Config, error) {
 	env := func(field, name string) (string, error) {
 		if name == "" {
 			return "", nil
@@ -367,15 +367,15 @@ func (c Case) config(getenv func(string) string) (runner.Config, error) {
 	}
 	secret, err := env("client_secret_env", c.ClientSecretEnv)
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	password, err := env("password_env", c.PasswordEnv)
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	refresh, err := env("refresh_token_env", c.RefreshTokenEnv)
 	if err != nil {
-		return runner.Config{}, err
+		return check.Config{}, err
 	}
 	scopes := c.Scopes
 	if scopes == nil {
@@ -388,10 +388,10 @@ func (c Case) config(getenv func(string) string) (runner.Config, error) {
 	if c.ExactGroups != nil {
 		exp.ExactGroups = *c.ExactGroups
 	}
-	return runner.Config{
+	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
 		Scopes: scopes, Audience: c.Audience, Expect: exp,
-		Grant: runner.GrantConfig{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
+		Grant: check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
 		// Userinfo is otherwise asked only when the groups need it.
 		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),
 	}, nil

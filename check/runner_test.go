@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -93,7 +93,7 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			r := Run(ctx, c)
+			r := run(ctx, c)
 			if got := r.Class(); got != tt.wantClass {
 				t.Fatalf("class %q, want %q; error %+v; checks %+v", got, tt.wantClass, r.Error, r.Checks)
 			}
@@ -126,11 +126,11 @@ func aliceTokens(t *testing.T) (Config, *report.Report) {
 	c.ShowTokens = true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	run := Run(ctx, c)
-	if run.Class() != "" {
-		t.Fatalf("run failed: %+v", run.Error)
+	r := run(ctx, c)
+	if r.Class() != "" {
+		t.Fatalf("run failed: %+v", r.Error)
 	}
-	return c, run
+	return c, r
 }
 
 func TestVerifyTokensFromDemo(t *testing.T) {
@@ -158,7 +158,7 @@ func TestVerifyTokensFromDemo(t *testing.T) {
 			vc := c
 			vc.Expect = verify.Expectations{ExpectGroups: tt.expect, GroupsClaim: "groups"}
 			vc.ShowTokens = false
-			r := VerifyTokens(ctx, vc, tt.kind, tt.tokens)
+			r := verifyTokens(ctx, vc, tt.kind, tt.tokens)
 			if got := r.Class(); got != tt.wantClass {
 				t.Fatalf("class %q, want %q: %+v %+v", got, tt.wantClass, r.Error, r.Checks)
 			}
@@ -180,7 +180,7 @@ func BenchmarkCodeFlow(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		c := baseConfig(p, "alice")
-		r := Run(ctx, c)
+		r := run(ctx, c)
 		if !r.OK {
 			b.Fatalf("flow failed: %+v %+v", r.Error, r.Checks)
 		}

@@ -1,7 +1,26 @@
-// Package runner wires one claimcheck run together: discovery, the
-// authorization flow, verification of every token, the userinfo fallback and
-// the expectations, into a report. It holds no protocol logic of its own.
-package runner
+// Package check runs claimcheck's checks of an OpenID Connect or OAuth 2.0
+// configuration from Go, as the claimcheck command does: Run drives a
+// browser flow (through an Opener: the user's browser, or HeadlessBrowser
+// for a provider with an HTML password form) or a grant, verifies every
+// token against the issuer's discovered JWKS, reads userinfo when the
+// groups are not in the tokens, introspects an access token the keys
+// cannot verify, evaluates the expectations, and returns the report
+// (package report) that the command prints.
+//
+// A Go test of a service can run the same checks against the service's
+// own provider:
+//
+//	r, err := check.Run(ctx, check.Config{
+//		Issuer: issuer, ClientID: "web",
+//		Scopes: []string{"openid", "groups"},
+//		Expect: verify.Expectations{ExpectGroups: []string{"IT"}},
+//		Opener: &check.HeadlessBrowser{Username: "alice", Password: pw},
+//	})
+//
+// err is nil only when the run passed; it is a *failure.Error whose class
+// (failure.ClassOf) is the command's exit status class, and r says why in
+// detail either way.
+package check
 
 import (
 	"context"
@@ -15,33 +34,59 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/scrub"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// Config is one run's configuration, filled by the command from its flags.
+// Config is what a caller sets for one run: the command fills it from its
+// flags, a Go test by hand. What the run derives (the discovered provider
+// unless Provider is set, the response type, the secrets to scrub) it keeps
+// to itself.
 type Config struct {
-	Issuer       string
-	ClientID     string
+	// Issuer is the provider's issuer identifier; its discovery document
+	// is read from Issuer + "/.well-known/openid-configuration".
+	Issuer string
+	// ClientID is the client the run signs in as, and the aud every ID
+	// token must name.
+	ClientID string
+	// ClientSecret authenticates a confidential client; empty for a public
+	// client (which PKCE protects).
 	ClientSecret string
 	// AuthMethod overrides the client authentication chosen from the
-	// provider's token_endpoint_auth_methods_supported.
-	AuthMethod   string
-	RedirectURI  string
-	Flow         string // code | implicit
-	ResponseType string // overrides the flow's default
-	ResponseMode string
-	Scopes       []string
-	ExtraParams  url.Values
-	Audience     string
-	Expect       verify.Expectations
-	ClockSkew    time.Duration
-	HTTPClient   *http.Client
-	Timeout      time.Duration
-	Opener       flow.Opener
-	ShowTokens   bool
-	// OnListening and OpenerError are passed to flow.Run.
+	// provider's token_endpoint_auth_methods_supported (client_secret_basic,
+	// client_secret_post or none).
+	AuthMethod string
+	// RedirectURI is the loopback redirect URI registered for the client
+	// (http://127.0.0.1:PORT/PATH or http://localhost…; port 0 picks one).
+	RedirectURI string
+	// Flow is code (the default) or implicit; ResponseType, when set,
+	// overrides the flow's response_type, and ResponseMode its
+	// response_mode (query, fragment, form_post).
+	Flow, ResponseType, ResponseMode string
+	// Scopes are requested as they are; the run adds nothing.
+	Scopes []string
+	// ExtraParams are added to the authorization request.
+	ExtraParams url.Values
+	// Audience, when set, must be among a JWT access token's audiences.
+	Audience string
+	// Expect are the group expectations checked on the verified claims.
+	Expect verify.Expectations
+	// ClockSkew is allowed on exp, nbf, iat and auth_time.
+	ClockSkew time.Duration
+	// HTTPClient makes every request to the provider; it should have a
+	// timeout.
+	HTTPClient *http.Client
+	// Timeout bounds the wait for the browser's redirect.
+	Timeout time.Duration
+	// Opener shows the authorize URL to the person signing in: a browser,
+	// HeadlessBrowser, or flow.NoOpener.
+	Opener flow.Opener
+	// ShowTokens keeps the raw tokens in the report (Token.Raw); without
+	// it they are redacted.
+	ShowTokens bool
+	// OnListening and OpenerError are passed to flow.Run: the listener is
+	// ready (print the URL), and the opener failed (say so, keep waiting).
 	OnListening func(redirectURI, authorizeURL string, deadline time.Time)
 	OpenerError func(error)
 	// OnIgnored receives a warning for each response the listener ignored
@@ -50,21 +95,21 @@ type Config struct {
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
 	// Okta, when set, is the Okta authorization server of the run (see
-	// OktaConfig); an issuer on Okta's own domains is recognised without.
-	Okta *OktaConfig
-
-	// Grant, when set, obtains tokens without a redirect (see RunGrant).
-	Grant GrantConfig
-	// Provider, when set, is used instead of discovering c.Issuer, so that
+	// Okta); an issuer on Okta's own domains is recognised without.
+	Okta *Okta
+	// Grant, when its Type is set, obtains tokens without a redirect.
+	Grant Grant
+	// Provider, when set, is used instead of discovering Issuer, so that
 	// many runs share one discovery document and one key set.
 	Provider *verify.Provider
 	// OnRefreshToken, when set, receives the refresh token a run got.
 	OnRefreshToken func(string)
-	// AskUserinfo asks the userinfo endpoint even when the groups checks
-	// do not need it: a suite case's claim check names userinfo.
+	// AskUserinfo reads the userinfo endpoint even when the groups checks
+	// do not need it (a check of a userinfo claim does).
 	AskUserinfo bool
 
-	// secrets is the run's Scrubber (see withScrubber).
+	// secrets is derived by the run, not set by a caller: the Scrubber
+	// that knows every secret the run sends (see withScrubber).
 	secrets *scrub.Scrubber
 }
 
@@ -90,8 +135,29 @@ func (c *Config) responseType() (string, error) {
 	return "", failure.New(failure.Usage, "--flow", "unknown flow %q (want code or implicit)", c.Flow)
 }
 
-// Run performs one whole run and returns its report; it never returns nil.
-func Run(ctx context.Context, c Config) *report.Report {
+// Run performs one whole run — a browser flow, or the grant c.Grant names —
+// and returns its report, which is never nil, and the run's outcome as an
+// error: nil when the run passed, else a *failure.Error of the class that
+// decides the command's exit status (failure.Expectation for a group
+// missing, failure.Verification for a token that fails, and so on), whose
+// message is the report's error. A Go test can stop at the error and
+// print the report (report.WriteText) to see why.
+func Run(ctx context.Context, c Config) (*report.Report, error) {
+	r := run(ctx, c)
+	return r, outcome(r)
+}
+
+// outcome is the report's outcome as an error.
+func outcome(r *report.Report) error {
+	e := r.Outcome()
+	if e == nil {
+		return nil
+	}
+	return failure.New(e.Class, "", "%s", e.Message)
+}
+
+// run is Run's report.
+func run(ctx context.Context, c Config) *report.Report {
 	c = c.withScrubber()
 	rt, rtErr := c.responseType()
 	flowName := c.Flow

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // A grant's opaque access token is introspected with the client secret, as
@@ -25,18 +25,18 @@ func TestGrantIntrospectsOpaqueAccessToken(t *testing.T) {
 	t.Cleanup(func() { p.Close() })
 	tests := []struct {
 		name   string
-		g      GrantConfig
+		g      Grant
 		expect []string
 	}{
-		{"client_credentials", GrantConfig{Type: flow.GrantClientCredentials}, nil},
-		{"password", GrantConfig{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, []string{"IT"}},
+		{"client_credentials", Grant{Type: flow.GrantClientCredentials}, nil},
+		{"password", Grant{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, []string{"IT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := grantConfig(p.Issuer(), tt.g, true, tt.expect...)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			r := Run(ctx, c)
+			r := run(ctx, c)
 			if r.Error != nil || !r.OK {
 				t.Fatalf("want a passing run: error %+v, checks %+v", r.Error, r.Checks)
 			}

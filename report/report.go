@@ -256,3 +256,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }
+
+// VerifiedDetail is the detail of the check that a token verified: the
+// same words for a run, claimcheck verify and a token stream.
+func VerifiedDetail(alg string) string {
+	return "signature (" + alg + ") and claims verified"
+}

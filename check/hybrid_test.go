@@ -1,4 +1,4 @@
-package runner_test
+package check_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
 	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // TestHybridFlows runs the three hybrid response types (OpenID Core 3.3)
-// through runner.Run, the stand-in browser and the hostile provider's hybrid
+// through check.Run, the stand-in browser and the hostile provider's hybrid
 // emulation: the front channel carries an ID token and/or an access token
 // minted and signed (RS256) by the hostile provider, the code is redeemed at
 // the demo provider. A bad front channel must end the run before any token

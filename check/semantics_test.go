@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/report"
 )
 
 // startEditedDemo starts the demo provider with its token endpoint's JSON
@@ -68,7 +68,7 @@ func TestCodeFlowRequiresIDToken(t *testing.T) {
 			c.Scopes = tt.scopes
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			r := Run(ctx, c)
+			r := run(ctx, c)
 			if got := r.Class(); got != tt.wantClass {
 				t.Fatalf("class %q, want %q; error %+v; checks %+v", got, tt.wantClass, r.Error, r.Checks)
 			}
@@ -101,7 +101,7 @@ func TestRejectedTokenClaimsUnverified(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vc := c
 			vc.ShowTokens = false
-			r := VerifyTokens(ctx, vc, report.IDToken, []string{tt.token})
+			r := verifyTokens(ctx, vc, report.IDToken, []string{tt.token})
 			tok := r.Tokens[report.IDToken]
 			if tok == nil || tok.Verified != tt.verified {
 				t.Fatalf("token %+v", tok)
@@ -135,7 +135,7 @@ func TestMaxAge(t *testing.T) {
 			c.ExtraParams = url.Values{"max_age": {tt.maxAge}}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			r := Run(ctx, c)
+			r := run(ctx, c)
 			if got := r.Class(); got != tt.wantClass {
 				t.Fatalf("class %q, want %q; error %+v; checks %+v", got, tt.wantClass, r.Error, r.Checks)
 			}
@@ -155,7 +155,7 @@ func TestBadSignatureMessage(t *testing.T) {
 	for _, kind := range []string{report.IDToken, report.AccessToken} {
 		t.Run(kind, func(t *testing.T) {
 			raw := run.Tokens[kind].Raw
-			r := VerifyTokens(ctx, c, kind, []string{raw[:len(raw)-6] + "AAAAAA"})
+			r := verifyTokens(ctx, c, kind, []string{raw[:len(raw)-6] + "AAAAAA"})
 			if r.Class() != failure.Verification {
 				t.Fatalf("class %q: %+v", r.Class(), r.Error)
 			}

@@ -1,4 +1,4 @@
-package runner
+package stream
 
 import (
 	"bufio"
@@ -8,26 +8,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// MaxStreamToken bounds one line of a token stream. Real tokens are a few
+// MaxToken bounds one line of a token stream. Real tokens are a few
 // kilobytes; a longer line is reported as such without being kept.
-const MaxStreamToken = 64 << 10
+const MaxToken = 64 << 10
 
-// StreamConfig configures VerifyStream. Of the embedded Config it uses
-// ClientID, Audience, Expect, ClockSkew, HTTPClient, ShowTokens and Now.
-type StreamConfig struct {
-	Config
+// Config configures Verify.
+type Config struct {
+	// ClientID is the aud an ID token must name (and what tells an ID
+	// token from an access token under Kind auto).
+	ClientID string
+	// Audience, when set, must be among an access token's audiences.
+	Audience string
+	// Expect is checked on each verified token's claims.
+	Expect verify.Expectations
+	// ClockSkew is allowed on exp, nbf and iat.
+	ClockSkew time.Duration
+	// HTTPClient fetches each issuer's discovery document and JWKS.
+	HTTPClient *http.Client
+	// ShowTokens puts each token into its result line.
+	ShowTokens bool
+	// Now is the clock for verification; time.Now when nil.
+	Now func() time.Time
 	// Issuers are the trusted issuers. A token is verified with the keys
 	// of the issuer its iss names when that is one of them, and rejected
 	// without any request otherwise.
@@ -43,8 +58,8 @@ type StreamConfig struct {
 	Window int
 }
 
-// StreamSummary counts what VerifyStream wrote.
-type StreamSummary struct {
+// Summary counts what Verify wrote.
+type Summary struct {
 	// Tokens is the number of result lines written; OK of them passed.
 	Tokens, OK int
 	// Classes counts the failed lines by class.
@@ -54,7 +69,7 @@ type StreamSummary struct {
 }
 
 // ExitCode is the exit status of the stream: that of its worst class.
-func (s StreamSummary) ExitCode() int { return s.Worst.ExitCode() }
+func (s Summary) ExitCode() int { return s.Worst.ExitCode() }
 
 // streamLine is one line of output; the README section "Verifying a stream of tokens" is its contract.
 type streamLine struct {
@@ -98,7 +113,7 @@ const (
 	maxBatchBytes = 256 << 10
 )
 
-// VerifyStream reads tokens from in, one per line (blank lines skipped),
+// Verify reads tokens from in, one per line (blank lines skipped),
 // verifies each through the lean path on Workers goroutines, evaluates the
 // expectations on it, and writes one JSON object per token to out, in
 // input order. Memory stays bounded by Window whatever the input's length.
@@ -107,7 +122,7 @@ const (
 //
 // The error is non-nil only when reading or writing failed; the summary
 // then counts what was written.
-func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writer) (StreamSummary, error) {
+func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary, error) {
 	workers := c.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -181,7 +196,7 @@ func VerifyStream(ctx context.Context, c StreamConfig, in io.Reader, out io.Writ
 	}
 	defer wg.Wait()
 
-	sum := StreamSummary{Classes: map[failure.Class]int{}}
+	sum := Summary{Classes: map[failure.Class]int{}}
 	w := bufio.NewWriterSize(out, 64<<10)
 	var werr error
 	record := func(r batchResult) {
@@ -266,11 +281,11 @@ loop:
 }
 
 // readLines calls emit for each batch of non-blank lines; lines longer
-// than MaxStreamToken are passed on marked oversize, without their text. A
+// than MaxToken are passed on marked oversize, without their text. A
 // partial batch is handed on before a read that may wait for input, so that
 // an interactive stream gets its results promptly.
 func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) error {
-	r := bufio.NewReaderSize(in, MaxStreamToken+2)
+	r := bufio.NewReaderSize(in, MaxToken+2)
 	index, size := 0, 0
 	var batch []inLine
 	flush := func() bool {
@@ -319,7 +334,7 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 
 // streamVerifier verifies the lines of one stream.
 type streamVerifier struct {
-	c       StreamConfig
+	c       Config
 	checks  int // room for a line's checks: verification and expectations
 	parser  verify.Parser
 	issuers map[string]*streamIssuer // read-only after start
@@ -353,9 +368,9 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 		// access token under auto, as in guessKind.
 		l.Kind = v.c.Kind
 		if l.Kind == "" || l.Kind == "auto" {
-			l.Kind = guessKindOf(nil, "", v.c.ClientID)
+			l.Kind = verify.GuessKind(nil, "", v.c.ClientID)
 		}
-		err = failure.New(failure.Verification, "token", "line longer than %d bytes", MaxStreamToken)
+		err = failure.New(failure.Verification, "token", "line longer than %d bytes", MaxToken)
 	} else {
 		tok, payload, err = v.verify(ctx, j.raw, &l)
 	}
@@ -414,7 +429,7 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 	parsed := v.parser.Parse(raw)
 	l.Kind = v.c.Kind
 	if l.Kind == "" || l.Kind == "auto" {
-		l.Kind = guessKindOf(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
+		l.Kind = verify.GuessKind(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
 	}
 	if err := parsed.Err(); err != nil {
 		if errors.Is(err, verify.ErrRefused) {
@@ -446,8 +461,8 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 	return tok, parsed.Payload(), nil
 }
 
-// streamVerifiedDetail is verifiedDetail(tok, nil), without building the
-// string for each token of the usual algorithms.
+// streamVerifiedDetail is a verified token's check detail, as a run words
+// it, without building the string for each token of the usual algorithms.
 func streamVerifiedDetail(tok *verify.Token) string {
 	alg, _ := tok.Header["alg"].(string)
 	switch alg {
@@ -464,7 +479,7 @@ func streamVerifiedDetail(tok *verify.Token) string {
 	case "EdDSA":
 		return "signature (EdDSA) and claims verified"
 	}
-	return verifiedDetail(tok, nil)
+	return report.VerifiedDetail(alg)
 }
 
 // getBuf returns an empty buffer from pool, or a new one, with room for

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/okta"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// OktaConfig says that a run talks to an Okta authorization server.
-type OktaConfig struct {
+// Okta says that a run talks to an Okta authorization server.
+type Okta struct {
 	Server okta.Server
 	// Username and Password, when set, sign in through Okta's
 	// Authentication API before the authorize request, which then carries
@@ -24,13 +24,13 @@ type OktaConfig struct {
 
 // oktaOf is the run's Okta server: the configured one, or one recognised
 // from an issuer on Okta's own domains.
-func (c *Config) oktaOf() *OktaConfig {
+func (c *Config) oktaOf() *Okta {
 	if c.Okta != nil {
 		return c.Okta
 	}
 	if okta.Hosted(c.Issuer) {
 		if s, ok := okta.ServerOf(c.Issuer); ok {
-			return &OktaConfig{Server: s}
+			return &Okta{Server: s}
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package runner
+package stream
 
 import (
 	"context"
@@ -21,13 +21,11 @@ func BenchmarkVerifyStream(b *testing.B) {
 	p, tokens := demoIDToken(b, ctx, "alice")
 	in := strings.Repeat(tokens["alice"]+"\n", b.N)
 	b.ResetTimer()
-	sum, err := VerifyStream(ctx, StreamConfig{
-		Config: Config{
-			ClientID: demo.PublicClientID, ClockSkew: time.Minute,
-			Expect:     verify.Expectations{ExpectGroups: []string{"IT"}},
-			HTTPClient: &http.Client{Timeout: 10 * time.Second},
-		},
-		Issuers: []string{p.Issuer()}, Kind: "auto",
+	sum, err := Verify(ctx, Config{
+		ClientID: demo.PublicClientID, ClockSkew: time.Minute,
+		Expect:     verify.Expectations{ExpectGroups: []string{"IT"}},
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		Issuers:    []string{p.Issuer()}, Kind: "auto",
 	}, strings.NewReader(in), io.Discard)
 	if err != nil || sum.OK != b.N {
 		b.Fatalf("%v %+v", err, sum)

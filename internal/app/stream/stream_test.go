@@ -1,4 +1,4 @@
-package runner
+package stream
 
 import (
 	"bufio"
@@ -19,10 +19,11 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -62,7 +63,7 @@ func demoIDToken(t testing.TB, ctx context.Context, user string) (*demo.Provider
 	t.Cleanup(func() { p.Close() })
 	tokens := map[string]string{}
 	for _, u := range demo.DefaultUsers() {
-		r := Run(ctx, Config{
+		r, _ := check.Run(ctx, check.Config{
 			Issuer: p.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0/callback",
 			Flow: "code", Scopes: []string{"openid", "groups"}, ClockSkew: time.Minute,
 			HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 20 * time.Second,
@@ -117,24 +118,22 @@ func TestVerifyStream(t *testing.T) {
 		add(t1["alice"], want{index: 1, ok: true})
 		add(t2["bob"], want{index: 1, class: failure.Expectation}) // bob lacks IT
 		if i%25 == 0 {
-			add("", want{})                                                                          // blank: skipped
-			add("not-a-jwt", want{index: 1, class: failure.Verification})                            // garbage
-			add(foreignTok, want{index: 1, class: failure.Verification})                             // untrusted issuer
-			add(strings.Repeat("a", MaxStreamToken+10), want{index: 1, class: failure.Verification}) // oversize
-			add("  "+t2["alice"]+"\r", want{index: 1, ok: true})                                     // spaces and CRLF
+			add("", want{})                                                                    // blank: skipped
+			add("not-a-jwt", want{index: 1, class: failure.Verification})                      // garbage
+			add(foreignTok, want{index: 1, class: failure.Verification})                       // untrusted issuer
+			add(strings.Repeat("a", MaxToken+10), want{index: 1, class: failure.Verification}) // oversize
+			add("  "+t2["alice"]+"\r", want{index: 1, ok: true})                               // spaces and CRLF
 		}
 	}
 
 	ct := &countingTransport{hits: map[string]int{}}
 	var out bytes.Buffer
-	sum, err := VerifyStream(ctx, StreamConfig{
-		Config: Config{
-			ClientID: demo.PublicClientID, ClockSkew: time.Minute,
-			Expect:     verify.Expectations{ExpectGroups: []string{"IT", "Everyone"}},
-			HTTPClient: &http.Client{Transport: ct, Timeout: 10 * time.Second},
-		},
-		Issuers: TrustedIssuers(p1.Issuer(), p2.Issuer(), p1.Issuer()),
-		Kind:    "auto", Workers: 3, Window: 5,
+	sum, err := Verify(ctx, Config{
+		ClientID: demo.PublicClientID, ClockSkew: time.Minute,
+		Expect:     verify.Expectations{ExpectGroups: []string{"IT", "Everyone"}},
+		HTTPClient: &http.Client{Transport: ct, Timeout: 10 * time.Second},
+		Issuers:    TrustedIssuers(p1.Issuer(), p2.Issuer(), p1.Issuer()),
+		Kind:       "auto", Workers: 3, Window: 5,
 	}, strings.NewReader(in.String()), &out)
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +189,8 @@ func TestVerifyStreamProviderDown(t *testing.T) {
 	p.Close() // the issuer is gone: each of its tokens is a provider failure
 	var out bytes.Buffer
 	in := strings.Repeat(tokens["alice"]+"\n", 3)
-	sum, err := VerifyStream(ctx, StreamConfig{
-		Config:  Config{ClientID: demo.PublicClientID, HTTPClient: &http.Client{Timeout: 5 * time.Second}},
+	sum, err := Verify(ctx, Config{
+		ClientID: demo.PublicClientID, HTTPClient: &http.Client{Timeout: 5 * time.Second},
 		Issuers: []string{iss}, Kind: report.IDToken,
 	}, strings.NewReader(in), &out)
 	if err != nil {
@@ -226,9 +225,9 @@ func TestVerifyStreamStopsOnWriteError(t *testing.T) {
 		}
 	}()
 	defer r.Close()
-	_, err := VerifyStream(ctx, StreamConfig{
-		Config:  Config{ClientID: "c"},
-		Issuers: []string{"https://issuer.example"}, Kind: "auto", Window: 4,
+	_, err := Verify(ctx, Config{
+		ClientID: "c",
+		Issuers:  []string{"https://issuer.example"}, Kind: "auto", Window: 4,
 	}, r, &failingWriter{n: 3})
 	if err == nil || !strings.Contains(err.Error(), "writing results") {
 		t.Fatalf("err = %v, want a write error", err)
@@ -265,9 +264,9 @@ func TestVerifyStreamInteractive(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := VerifyStream(ctx, StreamConfig{
-			Config:  Config{ClientID: "c"},
-			Issuers: []string{"https://issuer.example"}, Kind: "auto",
+		_, err := Verify(ctx, Config{
+			ClientID: "c",
+			Issuers:  []string{"https://issuer.example"}, Kind: "auto",
 		}, inR, outW)
 		outW.Close()
 		done <- err
@@ -301,11 +300,11 @@ func TestVerifyStreamInteractive(t *testing.T) {
 }
 
 // TestStreamVerifiedDetail holds the stream's constant details to
-// verifiedDetail's, for each algorithm and an unusual one.
+// report.VerifiedDetail, for each algorithm and an unusual one.
 func TestStreamVerifiedDetail(t *testing.T) {
 	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", ""} {
 		tok := &verify.Token{Header: map[string]any{"alg": alg}}
-		if got, want := streamVerifiedDetail(tok), verifiedDetail(tok, nil); got != want {
+		if got, want := streamVerifiedDetail(tok), report.VerifiedDetail(alg); got != want {
 			t.Errorf("%s: %q, want %q", alg, got, want)
 		}
 	}

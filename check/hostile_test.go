@@ -1,4 +1,4 @@
-package runner_test
+package check_test
 
 import (
 	"bytes"
@@ -19,15 +19,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
-	"github.com/claimcheck/claimcheck/internal/app/runner"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
 	"github.com/claimcheck/claimcheck/internal/testsupport/leakcheck"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -568,7 +568,7 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 	if c.clientAuth != "" {
 		clientID, secret = demo.ConfidentialClientID, demo.ConfidentialClientSecret
 	}
-	r := runner.Run(ctx, runner.Config{
+	r, _ := check.Run(ctx, check.Config{
 		Issuer: s.Issuer(), ClientID: clientID, ClientSecret: secret, AuthMethod: c.clientAuth,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
 		Scopes:    []string{"openid", "groups"},
@@ -756,7 +756,7 @@ func TestHostileTLS(t *testing.T) {
 	// The certificate names 127.0.0.1, ::1 and example.com, not localhost.
 	u, _ := url.Parse(s.Issuer())
 	wrongHost := "https://localhost:" + u.Port()
-	r := runner.Run(ctx, runner.Config{Issuer: wrongHost, ClientID: "x", RedirectURI: "http://127.0.0.1:0/cb", HTTPClient: trusting, Opener: never{}})
+	r, _ := check.Run(ctx, check.Config{Issuer: wrongHost, ClientID: "x", RedirectURI: "http://127.0.0.1:0/cb", HTTPClient: trusting, Opener: never{}})
 	if r.Error == nil || r.Error.Class != failure.Provider || !strings.Contains(r.Error.Message, "localhost") {
 		t.Errorf("wrong host: %+v, want a provider error naming the host", r.Error)
 	}
@@ -861,7 +861,7 @@ func TestSecondCallback(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r := runner.Run(ctx, runner.Config{
+	r, _ := check.Run(ctx, check.Config{
 		Issuer: s.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,
@@ -945,7 +945,7 @@ func TestForgedResponsesBeforeReal(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	var warnings []string
-	r := runner.Run(ctx, runner.Config{
+	r, _ := check.Run(ctx, check.Config{
 		Issuer: s.Issuer(), ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 10 * time.Second,

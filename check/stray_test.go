@@ -1,4 +1,4 @@
-package runner_test
+package check_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimcheck/claimcheck/internal/app/runner"
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
@@ -233,7 +233,7 @@ func TestStrayTraffic(t *testing.T) {
 	o := &strayOpener{t: t, total: 1500, next: &standin.Browser{Username: "alice", Password: "alice-demo"}}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	r := runner.Run(ctx, runner.Config{
+	r, _ := check.Run(ctx, check.Config{
 		Issuer: demoIssuer, ClientID: demo.PublicClientID, RedirectURI: "http://127.0.0.1:0" + callbackPath,
 		Scopes: []string{"openid", "groups"}, Expect: verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: 30 * time.Second, Opener: o,

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 )
 
-// GrantConfig selects a non-interactive grant and carries its secrets.
-type GrantConfig struct {
+// Grant selects a non-interactive grant and carries its secrets.
+type Grant struct {
 	// Type is flow.GrantRefreshToken, flow.GrantPassword,
 	// flow.GrantClientCredentials or flow.GrantDeviceCode; empty means
 	// the browser flow of Config.Flow.

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func TestResponseModeNote(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			r := Run(ctx, c)
+			r := run(ctx, c)
 			if r.Error != nil || !r.OK {
 				t.Fatalf("want a passing run, got error %+v, checks %+v", r.Error, r.Checks)
 			}

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -47,7 +47,7 @@ func verifiedDetail(tok *verify.Token, err error) string {
 		return err.Error()
 	}
 	alg, _ := tok.Header["alg"].(string)
-	return "signature (" + alg + ") and claims verified"
+	return report.VerifiedDetail(alg)
 }
 
 // recordIntrospection asks the provider's introspection endpoint (RFC 7662)

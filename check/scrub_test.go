@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -28,7 +28,7 @@ func TestRunScrubber(t *testing.T) {
 	var warned []string
 	c := Config{
 		ClientID: "cli", ClientSecret: secret, ShowTokens: true,
-		Grant: GrantConfig{Password: password, RefreshToken: refresh,
+		Grant: Grant{Password: password, RefreshToken: refresh,
 			DeviceShow: func(context.Context, *flow.DeviceAuthorization) error { return nil }},
 		OnIgnored: func(err error) { warned = append(warned, err.Error()) },
 	}.withScrubber()

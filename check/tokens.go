@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/scrub"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -34,10 +34,18 @@ func unverifiedClaims(raw string) map[string]any {
 	return claims
 }
 
-// VerifyTokens verifies tokens given by hand (claimcheck verify) against the
-// issuer's keys and evaluates the expectations on them. No nonce was sent for
-// them, so none is compared; everything else is checked as in a run.
-func VerifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
+// Verify verifies tokens obtained elsewhere (claimcheck verify) against the
+// issuer's keys and evaluates the expectations on them: kind is id_token,
+// access_token, or auto (or "") to guess each token's kind from its claims.
+// No nonce was sent for them, so none is compared; everything else is
+// checked as in a run. The report and the error are as Run's; the fields
+// of c that only a flow uses are ignored.
+func Verify(ctx context.Context, c Config, kind string, tokens []string) (*report.Report, error) {
+	r := verifyTokens(ctx, c, kind, tokens)
+	return r, outcome(r)
+}
+
+func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
 	c = c.withScrubber()
 	r := report.New(c.Issuer, "verify")
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
@@ -118,35 +126,7 @@ func introspectionHint(c Config, p *verify.Provider) string {
 // a nonce or an aud naming the client marks an ID token, a scope or an
 // at+jwt type an access token. --kind settles it when the guess is wrong.
 func guessKind(raw, clientID string) string {
-	return guessKindOf(unverifiedClaims(raw), headerType(raw), clientID)
-}
-
-// guessKindOf is guessKind on a token's decoded claims and typ header.
-func guessKindOf(claims map[string]any, typ, clientID string) string {
-	if claims == nil {
-		return report.AccessToken
-	}
-	if _, ok := claims["nonce"]; ok {
-		return report.IDToken
-	}
-	_, scope := claims["scope"]
-	_, scp := claims["scp"]
-	if scope || scp || strings.EqualFold(typ, "at+jwt") {
-		return report.AccessToken
-	}
-	switch aud := claims["aud"].(type) {
-	case string:
-		if aud == clientID {
-			return report.IDToken
-		}
-	case []any:
-		for _, a := range aud {
-			if a == clientID {
-				return report.IDToken
-			}
-		}
-	}
-	return report.AccessToken
+	return verify.GuessKind(unverifiedClaims(raw), headerType(raw), clientID)
 }
 
 func headerType(raw string) string {

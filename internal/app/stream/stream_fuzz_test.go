@@ -1,4 +1,4 @@
-package runner
+package stream
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // non-blank line comes out once, in order, numbered by its line in the
 // input, trimmed; blank lines are skipped but counted; a line is marked
 // oversize (and its text dropped) only when it is longer than
-// MaxStreamToken, and always when it is more than 2 bytes longer (a blank
+// MaxToken, and always when it is more than 2 bytes longer (a blank
 // line that long, too: its text is not kept to tell).
 func FuzzReadLines(f *testing.F) {
 	for _, s := range []string{
@@ -21,12 +21,12 @@ func FuzzReadLines(f *testing.F) {
 		"\n\n\n",
 		"",
 		" \t\r\n\v\f\n",
-		strings.Repeat("x", MaxStreamToken) + "\n" + "after\n",
-		strings.Repeat("y", MaxStreamToken+3) + "\nafter",
+		strings.Repeat("x", MaxToken) + "\n" + "after\n",
+		strings.Repeat("y", MaxToken+3) + "\nafter",
 		"a\x00b\nc\xffd\n",
-		strings.Repeat(" ", MaxStreamToken+1) + "\nx\n",
-		strings.Repeat(" ", MaxStreamToken+2) + "\nx\n",
-		strings.Repeat(" ", MaxStreamToken+3) + "\nx\n",
+		strings.Repeat(" ", MaxToken+1) + "\nx\n",
+		strings.Repeat(" ", MaxToken+2) + "\nx\n",
+		strings.Repeat(" ", MaxToken+3) + "\nx\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -45,13 +45,13 @@ func FuzzReadLines(f *testing.F) {
 		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
 			lines = lines[:len(lines)-1] // the final newline ends the last line
 		}
-		// A blank line of MaxStreamToken+1 or +2 bytes may come out as
+		// A blank line of MaxToken+1 or +2 bytes may come out as
 		// either (skipped, or oversize): the reader decides by its buffer.
 		ambiguous := func(l []byte) bool {
-			return len(bytes.TrimSpace(l)) == 0 && len(l) > MaxStreamToken && len(l) <= MaxStreamToken+2
+			return len(bytes.TrimSpace(l)) == 0 && len(l) > MaxToken && len(l) <= MaxToken+2
 		}
 		for i, l := range lines {
-			if trimmed := bytes.TrimSpace(l); !ambiguous(l) && (len(trimmed) > 0 || len(l) > MaxStreamToken) {
+			if trimmed := bytes.TrimSpace(l); !ambiguous(l) && (len(trimmed) > 0 || len(l) > MaxToken) {
 				want = append(want, inLine{index: i + 1, raw: string(trimmed)})
 			}
 		}
@@ -64,9 +64,9 @@ func FuzzReadLines(f *testing.F) {
 			switch {
 			case g.index != w.index:
 				t.Fatalf("line %d numbered %d, want %d", i, g.index, w.index)
-			case g.oversize && len(l) <= MaxStreamToken:
+			case g.oversize && len(l) <= MaxToken:
 				t.Fatalf("line %d of %d bytes marked oversize", w.index, len(l))
-			case !g.oversize && len(l) > MaxStreamToken+2:
+			case !g.oversize && len(l) > MaxToken+2:
 				t.Fatalf("line %d of %d bytes not marked oversize", w.index, len(l))
 			case g.oversize && g.raw != "":
 				t.Fatalf("oversize line %d kept its text", w.index)

@@ -1,4 +1,4 @@
-package runner
+package check
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/report"
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-func grantConfig(issuer string, g GrantConfig, confidential bool, expect ...string) Config {
+func grantConfig(issuer string, g Grant, confidential bool, expect ...string) Config {
 	c := Config{
 		Issuer: issuer, ClientID: demo.PublicClientID,
 		Scopes:    []string{"openid", "groups"},
@@ -39,7 +39,7 @@ func TestGrants(t *testing.T) {
 	p := startDemo(t)
 	tests := []struct {
 		name         string
-		g            GrantConfig
+		g            Grant
 		confidential bool
 		scopes       []string
 		expect       []string
@@ -47,16 +47,16 @@ func TestGrants(t *testing.T) {
 		wantTokens   []string
 		wantInError  string
 	}{
-		{"password alice", GrantConfig{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, false, nil, []string{"IT", "Everyone"}, 0, []string{"id_token", "access_token"}, ""},
-		{"password bob lacks IT", GrantConfig{Type: flow.GrantPassword, Username: "bob", Password: "bob-demo"}, true, nil, []string{"IT"}, 1, []string{"id_token", "access_token"}, ""},
-		{"password wrong", GrantConfig{Type: flow.GrantPassword, Username: "alice", Password: "nope"}, false, nil, nil, 3, nil, "invalid_grant"},
-		{"client credentials", GrantConfig{Type: flow.GrantClientCredentials}, true, []string{"openid"}, nil, 0, []string{"access_token"}, ""},
-		{"client credentials expects groups", GrantConfig{Type: flow.GrantClientCredentials}, true, []string{"openid"}, []string{"IT"}, 1, []string{"access_token"}, ""},
-		{"client credentials public client", GrantConfig{Type: flow.GrantClientCredentials}, false, nil, nil, 2, nil, "client secret"},
-		{"device alice", GrantConfig{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", false)}, false, nil, []string{"IT"}, 0, []string{"id_token", "access_token"}, ""},
-		{"device denied", GrantConfig{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", true)}, false, nil, nil, 3, nil, "denied"},
-		{"refresh unknown", GrantConfig{Type: flow.GrantRefreshToken, RefreshToken: "not-a-refresh-token"}, false, nil, nil, 3, nil, "invalid_grant"},
-		{"unknown grant", GrantConfig{Type: "implicit"}, false, nil, nil, 2, nil, "unknown grant"},
+		{"password alice", Grant{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, false, nil, []string{"IT", "Everyone"}, 0, []string{"id_token", "access_token"}, ""},
+		{"password bob lacks IT", Grant{Type: flow.GrantPassword, Username: "bob", Password: "bob-demo"}, true, nil, []string{"IT"}, 1, []string{"id_token", "access_token"}, ""},
+		{"password wrong", Grant{Type: flow.GrantPassword, Username: "alice", Password: "nope"}, false, nil, nil, 3, nil, "invalid_grant"},
+		{"client credentials", Grant{Type: flow.GrantClientCredentials}, true, []string{"openid"}, nil, 0, []string{"access_token"}, ""},
+		{"client credentials expects groups", Grant{Type: flow.GrantClientCredentials}, true, []string{"openid"}, []string{"IT"}, 1, []string{"access_token"}, ""},
+		{"client credentials public client", Grant{Type: flow.GrantClientCredentials}, false, nil, nil, 2, nil, "client secret"},
+		{"device alice", Grant{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", false)}, false, nil, []string{"IT"}, 0, []string{"id_token", "access_token"}, ""},
+		{"device denied", Grant{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", true)}, false, nil, nil, 3, nil, "denied"},
+		{"refresh unknown", Grant{Type: flow.GrantRefreshToken, RefreshToken: "not-a-refresh-token"}, false, nil, nil, 3, nil, "invalid_grant"},
+		{"unknown grant", Grant{Type: "implicit"}, false, nil, nil, 2, nil, "unknown grant"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +64,7 @@ func TestGrants(t *testing.T) {
 			if tt.scopes != nil {
 				c.Scopes = tt.scopes
 			}
-			r := Run(context.Background(), c)
+			r := run(context.Background(), c)
 			if r.ExitCode != tt.wantCode {
 				t.Fatalf("exit %d, want %d; error %+v checks %+v", r.ExitCode, tt.wantCode, r.Error, r.Checks)
 			}
@@ -90,17 +90,17 @@ func TestGrants(t *testing.T) {
 func TestRefreshGrant(t *testing.T) {
 	p := startDemo(t)
 	var rt string
-	c := grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", false)}, false, "IT")
+	c := grantConfig(p.Issuer(), Grant{Type: flow.GrantDeviceCode, DeviceShow: approve("alice", "alice-demo", false)}, false, "IT")
 	c.Scopes = []string{"openid", "groups", "offline_access"}
 	c.OnRefreshToken = func(s string) { rt = s }
-	if r := Run(context.Background(), c); r.ExitCode != 0 || rt == "" {
+	if r := run(context.Background(), c); r.ExitCode != 0 || rt == "" {
 		t.Fatalf("device grant: exit %d, refresh token %t, error %+v", r.ExitCode, rt != "", r.Error)
 	}
 
 	var next string
-	c = grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantRefreshToken, RefreshToken: rt}, false, "IT", "Everyone")
+	c = grantConfig(p.Issuer(), Grant{Type: flow.GrantRefreshToken, RefreshToken: rt}, false, "IT", "Everyone")
 	c.OnRefreshToken = func(s string) { next = s }
-	r := Run(context.Background(), c)
+	r := run(context.Background(), c)
 	if r.ExitCode != 0 {
 		t.Fatalf("refresh: exit %d, error %+v, checks %+v", r.ExitCode, r.Error, r.Checks)
 	}
@@ -111,7 +111,7 @@ func TestRefreshGrant(t *testing.T) {
 		t.Errorf("refresh token not rotated")
 	}
 	// The demo provider rotates refresh tokens: the spent one is refused.
-	r = Run(context.Background(), grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantRefreshToken, RefreshToken: rt}, false))
+	r = run(context.Background(), grantConfig(p.Issuer(), Grant{Type: flow.GrantRefreshToken, RefreshToken: rt}, false))
 	if r.ExitCode != failure.Flow.ExitCode() {
 		t.Errorf("spent refresh token: exit %d, want %d", r.ExitCode, failure.Flow.ExitCode())
 	}
@@ -120,14 +120,14 @@ func TestRefreshGrant(t *testing.T) {
 // TestGrantSharedProvider runs a grant with a Provider discovered once.
 func TestGrantSharedProvider(t *testing.T) {
 	p := startDemo(t)
-	c := grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, false, "IT")
+	c := grantConfig(p.Issuer(), Grant{Type: flow.GrantPassword, Username: "alice", Password: "alice-demo"}, false, "IT")
 	vp, err := verify.Discover(context.Background(), p.Issuer(), c.HTTPClient)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Provider = vp
 	c.Issuer = "http://127.0.0.1:1" // never asked: the shared provider is used
-	if r := Run(context.Background(), c); r.ExitCode != 0 {
+	if r := run(context.Background(), c); r.ExitCode != 0 {
 		t.Fatalf("exit %d, error %+v", r.ExitCode, r.Error)
 	}
 }
@@ -145,10 +145,10 @@ func TestCodeFlowRefreshToken(t *testing.T) {
 		Opener:         &standin.Browser{Username: "alice", Password: "alice-demo"},
 		OnRefreshToken: func(s string) { rt = s },
 	}
-	if r := Run(context.Background(), c); r.ExitCode != 0 || rt == "" {
+	if r := run(context.Background(), c); r.ExitCode != 0 || rt == "" {
 		t.Fatalf("code flow: exit %d, refresh token %t, error %+v", r.ExitCode, rt != "", r.Error)
 	}
-	r := Run(context.Background(), grantConfig(p.Issuer(), GrantConfig{Type: flow.GrantRefreshToken, RefreshToken: rt}, false, "IT", "Everyone"))
+	r := run(context.Background(), grantConfig(p.Issuer(), Grant{Type: flow.GrantRefreshToken, RefreshToken: rt}, false, "IT", "Everyone"))
 	if r.ExitCode != 0 {
 		t.Fatalf("refresh: exit %d, error %+v", r.ExitCode, r.Error)
 	}
