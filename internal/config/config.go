@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // LocalName is the configuration file looked for in the working directory.
@@ -91,12 +92,16 @@ func UserDir(getenv func(string) string) string {
 	return ""
 }
 
+// format is what yamlfile checks in a configuration file.
+var format = yamlfile.Format{Kind: "configuration file"}
+
 // Load reads path and selects profile ("" for none). Every problem is a
-// failure.Usage error naming the file, the line and the key.
+// failure.Usage error naming the file, the line and the key; a file larger
+// than yamlfile.MaxSize is refused without being read.
 func Load(path, profile string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := yamlfile.Read(path, format)
 	if err != nil {
-		return nil, failure.New(failure.Usage, "configuration file", "%v", err)
+		return nil, err
 	}
 	return Parse(path, b, profile)
 }
@@ -104,9 +109,9 @@ func Load(path, profile string) (*File, error) {
 // Parse parses a configuration file's contents; path is used in messages.
 func Parse(path string, data []byte, profile string) (*File, error) {
 	f := &File{Path: path, Profile: profile}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, failure.New(failure.Usage, path, "not YAML: %s", strings.ReplaceAll(err.Error(), "\n", " "))
+	doc, err := yamlfile.Parse(path, data, format)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
 		if profile != "" {

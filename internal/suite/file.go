@@ -7,7 +7,6 @@ package suite
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/suggest"
+	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // Suite is a parsed suite file.
@@ -73,12 +73,17 @@ type ClaimCheck struct {
 	Line  int
 }
 
+// format is what yamlfile checks in a suite file: every list but cases
+// within yamlfile.MaxItems, which also bounds a comma-separated list.
+var format = yamlfile.Format{Kind: "suite file", Long: []string{"cases"}}
+
 // Load reads and parses a suite file. Every problem is a failure.Usage error
-// that names the file, the line and the field.
+// that names the file, the line and the field; a file larger than
+// yamlfile.MaxSize is refused without being read.
 func Load(path string) (*Suite, error) {
-	b, err := os.ReadFile(path)
+	b, err := yamlfile.Read(path, format)
 	if err != nil {
-		return nil, failure.New(failure.Usage, "suite file", "%v", err)
+		return nil, err
 	}
 	return Parse(path, b)
 }
@@ -110,9 +115,9 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) error {
 // Parse parses a suite file's contents; path is used in messages.
 func Parse(path string, data []byte) (*Suite, error) {
 	p := &parser{path: path}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, failure.New(failure.Usage, path, "not YAML: %s", oneLine(err.Error()))
+	doc, err := yamlfile.Parse(path, data, format)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
 		return nil, failure.New(failure.Usage, path, "empty suite file (want defaults: and cases:)")
@@ -321,6 +326,10 @@ func (p *parser) list(v *yaml.Node, field string) ([]string, error) {
 		}
 	default:
 		return nil, p.errorf(v, field, "must be a list of values")
+	}
+	// yamlfile bounds a YAML list, not the words of one value.
+	if len(out) > yamlfile.MaxItems {
+		return nil, p.errorf(v, field, "a list of %d items, more than the limit of %d", len(out), yamlfile.MaxItems)
 	}
 	if out == nil {
 		out = []string{}
