@@ -97,9 +97,11 @@ func checkUsageNothingSent(t *testing.T, name, want string, code int, stdout, st
 }
 
 // TestLocalFileLimits: a suite or configuration file past a limit (1 MiB,
-// 1,000 items in a list) is a usage error (2) in one line naming the file
-// and the limit, found before anything is sent (issue 11: a 100 MB suite
-// once took 6.5 GB).
+// 1,000 items in a list) and a suite that selects more cases than
+// --max-cases (1,000 unless raised, also from the configuration file) are
+// usage errors (2) in one line naming the file and the limit, found before
+// anything is sent (issue 11: a 100 MB suite once took 6.5 GB and started
+// 1.42 million cases).
 func TestLocalFileLimits(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	dir := t.TempDir()
@@ -120,6 +122,7 @@ func TestLocalFileLimits(t *testing.T) {
 		}
 		return b.String()
 	}
+	many, three := write("many.yaml", cases(1001)), write("three.yaml", cases(3))
 	groups := "[" + strings.Repeat("g,", 1000) + "g]"
 	run := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
 	tests := []struct {
@@ -131,6 +134,10 @@ func TestLocalFileLimits(t *testing.T) {
 		{"suite file over 1 MiB", "", []string{"test", write("big.yaml", cases(1)+pad)}, "big.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
 		{"suite file over 1 MiB, --list", "", []string{"test", "--list", filepath.Join(dir, "big.yaml")}, "the limit of a suite file"},
 		{"suite list over 1,000 items", "", []string{"test", write("groups.yaml", cases(1)+"    expect_groups: "+groups+"\n")}, "groups.yaml:4: cases[0].expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"suite with more cases than the default --max-cases", "", []string{"test", many}, "--max-cases: " + many + " selects 1001 cases, more than the limit of 1000"},
+		{"suite with more cases than --max-cases", "", []string{"test", three, "--max-cases", "2"}, "selects 3 cases, more than the limit of 2"},
+		{"suite with more cases than max_cases in the file", "max_cases: 2\n", []string{"test", three}, "selects 3 cases, more than the limit of 2"},
+		{"--max-cases 0", "", []string{"test", three, "--max-cases", "0"}, "--max-cases: must be at least 1"},
 		{"configuration file over 1 MiB", "issuer: " + issuer + "\n" + pad, run, ".claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 		{"configuration list over 1,000 items", "expect_groups: " + groups + "\n", run, ".claimcheck.yaml:1: expect_groups: a list of 1001 items, more than the limit of 1000"},
 		{"configuration comma-separated list over 1,000 items", "scopes: " + strings.Trim(groups, "[]") + "\n", run, ".claimcheck.yaml:1: scopes: a list of 1001 items, more than the limit of 1000"},
