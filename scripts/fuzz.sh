@@ -18,6 +18,7 @@ targets=(
 	"./internal/suite FuzzParseSuite"
 	"./internal/suite FuzzRetryAfter"
 	"./internal/config FuzzParse"
+	"./internal/yamlfile FuzzParse"
 	"./internal/claimsnap FuzzRoundTrip"
 	"./internal/runner FuzzReadLines"
 )

@@ -96,13 +96,14 @@ func checkUsageNothingSent(t *testing.T, name, want string, code int, stdout, st
 	}
 }
 
-// TestLocalFileLimits: a suite or configuration file past a limit (1 MiB,
-// 1,000 items in a list) and a suite that selects more cases than
-// --max-cases (1,000 unless raised, also from the configuration file) are
-// usage errors (2) in one line naming the file and the limit, found before
-// anything is sent (issue 11: a 100 MB suite once took 6.5 GB and started
-// 1.42 million cases).
-func TestLocalFileLimits(t *testing.T) {
+// TestLocalFiles: a suite or configuration file past a limit (1 MiB,
+// 1,000 items in a list), a suite that selects more cases than --max-cases
+// (1,000 unless raised, also from the configuration file), and a key twice
+// in a mapping of either file are usage errors (2) in one line naming the
+// file and the limit or both lines, found before anything is sent (issue
+// 11: a 100 MB suite once took 6.5 GB and started 1.42 million cases; a
+// second issuer: once sent a run to another host).
+func TestLocalFiles(t *testing.T) {
 	issuer, sent := countingIssuer(t)
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -138,6 +139,10 @@ func TestLocalFileLimits(t *testing.T) {
 		{"suite with more cases than --max-cases", "", []string{"test", three, "--max-cases", "2"}, "selects 3 cases, more than the limit of 2"},
 		{"suite with more cases than max_cases in the file", "max_cases: 2\n", []string{"test", three}, "selects 3 cases, more than the limit of 2"},
 		{"--max-cases 0", "", []string{"test", three, "--max-cases", "0"}, "--max-cases: must be at least 1"},
+		{"suite with a key twice", "", []string{"test", write("dup.yaml", "defaults:\n  issuer: "+issuer+"\n  client_id: x\n  issuer: https://elsewhere.example\ncases:\n  - {name: a, user: u, password_env: P}\n")}, `dup.yaml:4: defaults.issuer: duplicate key "issuer" (first at line 2)`},
+		{"suite with a field spelt twice", "", []string{"test", "--list", write("dup2.yaml", head+"  - name: a\n    client_id: x\n    client-id: y\n")}, `dup2.yaml:5: cases[0].client-id: duplicate key "client-id" (first at line 4 as "client_id")`},
+		{"configuration with a key twice", "issuer: " + issuer + "\nclient_id: x\nissuer: https://elsewhere.example\n", []string{"--no-browser", "--timeout", "5s"}, `.claimcheck.yaml:3: issuer: duplicate key "issuer" (first at line 1)`},
+		{"configuration with a flag spelt twice", "client_id: a\nclient-id: b\n", run, `.claimcheck.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
 		{"configuration file over 1 MiB", "issuer: " + issuer + "\n" + pad, run, ".claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 		{"configuration list over 1,000 items", "expect_groups: " + groups + "\n", run, ".claimcheck.yaml:1: expect_groups: a list of 1001 items, more than the limit of 1000"},
 		{"configuration comma-separated list over 1,000 items", "scopes: " + strings.Trim(groups, "[]") + "\n", run, ".claimcheck.yaml:1: scopes: a list of 1001 items, more than the limit of 1000"},

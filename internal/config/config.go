@@ -174,9 +174,17 @@ func orNone(names []string) string {
 func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml.Node, error) {
 	var out []Setting
 	var profiles *yaml.Node
+	// yamlfile refuses a key written twice; these are one flag spelt twice
+	// (client_id and client-id), of which Parse would keep the last.
+	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		where := fmt.Sprintf("%s:%d: %s%s", f.Path, k.Line, prefix, k.Value)
+		flag := strings.ReplaceAll(k.Value, "_", "-")
+		if fk, dup := first[flag]; dup {
+			return nil, nil, failure.New(failure.Usage, where, "duplicate key %q (first at line %d as %q)", k.Value, fk.Line, fk.Value)
+		}
+		first[flag] = k
 		if k.Value == "profiles" {
 			if !top {
 				return nil, nil, failure.New(failure.Usage, where, "profiles do not nest")
@@ -187,7 +195,6 @@ func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml
 			profiles = v
 			continue
 		}
-		flag := strings.ReplaceAll(k.Value, "_", "-")
 		s := Setting{Line: k.Line}
 		if name, ok := strings.CutSuffix(flag, "-env"); ok && secrets[name] {
 			if v.Kind != yaml.ScalarNode || !isEnvName(v.Value) {

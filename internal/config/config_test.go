@@ -65,6 +65,14 @@ func TestParseErrors(t *testing.T) {
 		{"a list over the limit in a profile", "profiles:\n  p:\n    scopes:\n" + strings.Repeat("      - s\n", 1001), "", "c.yaml:4: profiles.p.scopes: a list of 1001 items"},
 		{"too many profiles", "profiles:\n" + manyProfiles(1001), "", "c.yaml:2: profiles: a mapping of 1001 keys, more than the limit of 1000"},
 		{"alias bomb", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\na1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\nscopes: *a1\n", "", "c.yaml:2: a1: must be a value or a list of values"},
+		{"duplicate key", "issuer: https://a.example\nclient_id: x\nissuer: https://b.example\n", "", `c.yaml:3: issuer: duplicate key "issuer" (first at line 1)`},
+		{"duplicate key in a profile not chosen", "issuer: x\nprofiles:\n  p:\n    issuer: a\n    issuer: b\n", "", `c.yaml:5: profiles.p.issuer: duplicate key "issuer" (first at line 4)`},
+		{"duplicate profile", "profiles:\n  p: {issuer: a}\n  q: {}\n  p: {issuer: b}\n", "p", `c.yaml:4: profiles.p: duplicate key "p" (first at line 2)`},
+		{"duplicate profiles", "profiles:\n  p: {}\nissuer: x\nprofiles:\n  p: {}\n", "p", `c.yaml:4: profiles: duplicate key "profiles" (first at line 1)`},
+		{"duplicate key in a list item", "param:\n  - {a: 1, a: 2}\n", "", `c.yaml:2: param[0].a: duplicate key "a" (first at line 2)`},
+		{"one flag spelt twice", "client_id: a\nclient-id: b\n", "", `c.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
+		{"one flag spelt twice in the profile", "profiles:\n  p:\n    expect-groups: [IT]\n    expect_groups: [Admins]\n", "p", `c.yaml:4: profiles.p.expect_groups: duplicate key "expect_groups" (first at line 3 as "expect-groups")`},
+		{"an _env key spelt twice", "client_secret_env: A\nclient-secret-env: B\n", "", `c.yaml:2: client-secret-env: duplicate key "client-secret-env" (first at line 1 as "client_secret_env")`},
 		{"over the size limit", "issuer: x\n#" + strings.Repeat("x", 1<<20) + "\n", "", "c.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 	}
 	for _, tt := range tests {

@@ -97,6 +97,9 @@ var caseFields = []string{
 	"claims", "snapshot",
 }
 
+// sameField maps the other names of a field to the one parseCase reads.
+var sameField = map[string]string{"username": "user", "groups_from": "token"}
+
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
 	"client_secret": "client_secret_env", "password": "password_env", "refresh_token": "refresh_token_env",
@@ -174,6 +177,9 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		return nil, p.errorf(n, where, "must be a mapping of fields")
 	}
 	c := &Case{Line: n.Line}
+	// yamlfile refuses a key written twice; these are one field spelt
+	// twice (client_id and client-id, user and username).
+	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		field := where + "." + k.Value
@@ -181,6 +187,13 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		if env, secret := secretFields[name]; secret {
 			return nil, p.errorf(k, field, "secrets are never written in the file; name an environment variable with %s: NAME", env)
 		}
+		if canon := sameField[name]; canon != "" {
+			name = canon
+		}
+		if f, dup := first[name]; dup {
+			return nil, p.errorf(k, field, "duplicate key %q (first at line %d as %q)", k.Value, f.Line, f.Value)
+		}
+		first[name] = k
 		var err error
 		switch name {
 		case "name":
@@ -202,7 +215,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.Audience, err = p.str(v, field)
 		case "grant":
 			c.Grant, err = p.str(v, field)
-		case "user", "username":
+		case "user":
 			c.User, err = p.str(v, field)
 		case "password_env":
 			c.PasswordEnv, err = p.envName(v, field)
@@ -218,7 +231,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ExactGroups = &b
 		case "groups_claim":
 			c.GroupsClaim, err = p.str(v, field)
-		case "token", "groups_from":
+		case "token":
 			c.Token, err = p.list(v, field)
 			for _, t := range c.Token {
 				if err == nil && !validToken(t) {

@@ -307,6 +307,14 @@ func TestParseErrors(t *testing.T) {
 		{"a claim value over the limit", head + "  - name: a\n    claims:\n      - {claim: sub, equals: [" + strings.Repeat("1,", 1000) + "1]}\n", "cases[0].claims[0].equals: a list of 1001 items"},
 		{"alias bomb in a claim value", head + "  - name: a\n    claims:\n      - claim: sub\n        equals: " + aliasBomb + "\n", "claimcheck.yaml:9: cases[0].claims[0].equals: yaml: document contains excessive aliasing"},
 		{"alias in a list", head + "  - name: a\n    scopes: &s [openid]\n  - name: b\n    scopes: *s\n", "claimcheck.yaml:9: cases[1].scopes: must be a list of values"},
+		{"duplicate key in defaults", "defaults:\n  issuer: http://127.0.0.1:1\n  client_id: c\n  issuer: http://127.0.0.1:2\ncases:\n  - {name: a, user: x, password_env: P}\n", `claimcheck.yaml:4: defaults.issuer: duplicate key "issuer" (first at line 2)`},
+		{"duplicate key in a case", head + "  - name: a\n    user: x\n    password_env: P\n    user: y\n", `claimcheck.yaml:9: cases[0].user: duplicate key "user" (first at line 7)`},
+		{"duplicate top-level key", head + "  - {name: a, user: x, password_env: P}\ncases:\n  - {name: b, user: x, password_env: P}\n", `claimcheck.yaml:7: cases: duplicate key "cases" (first at line 5)`},
+		{"duplicate key in a claim", head + "  - name: a\n    claims:\n      - {claim: sub, equals: a, claim: email}\n", `claimcheck.yaml:8: cases[0].claims[0].claim: duplicate key "claim" (first at line 8)`},
+		{"duplicate key in a claim's value", head + "  - name: a\n    claims:\n      - claim: address\n        equals:\n          country: DE\n          country: FR\n", `claimcheck.yaml:11: cases[0].claims[0].equals.country: duplicate key "country" (first at line 10)`},
+		{"one field spelt twice", head + "  - name: a\n    client_id: x\n    client-id: y\n", `claimcheck.yaml:8: cases[0].client-id: duplicate key "client-id" (first at line 7 as "client_id")`},
+		{"user and username", "defaults:\n  username: x\n  user: y\ncases:\n  - name: a\n", `claimcheck.yaml:3: defaults.user: duplicate key "user" (first at line 2 as "username")`},
+		{"token and groups_from", head + "  - name: a\n    token: id_token\n    groups_from: access_token\n", `claimcheck.yaml:8: cases[0].groups_from: duplicate key "groups_from" (first at line 7 as "token")`},
 		{"over the size limit", head + "#" + strings.Repeat("x", 1<<20) + "\n", "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,10 @@
 // Package yamlfile reads the YAML files a user gives claimcheck (suite and
 // configuration files) into a node tree, with the limits and the strictness
 // both need: a cap on the file's size, read so that a larger file is never
-// read whole; and a cap on the length of every list and mapping.
+// read whole; a cap on the length of every list and mapping; and no key
+// twice in a mapping, at any depth. (Decoded into a yaml.Node, a mapping
+// keeps both; the parsers, reading keys in order, would take the last, and a
+// second issuer: once sent a run to another host.)
 package yamlfile
 
 import (
@@ -66,7 +69,7 @@ func tooLarge(path string, f Format) error {
 }
 
 // Parse parses data, the contents of the file path, into a YAML document
-// node and checks it against the limits. Every
+// node and checks it against the limits and for duplicate keys. Every
 // problem is a one-line failure.Usage error naming the file and the line.
 // A document with no content has no Content.
 func Parse(path string, data []byte, f Format) (*yaml.Node, error) {
@@ -118,16 +121,23 @@ func (c *checker) check(n *yaml.Node, field string) error {
 		if keys := len(n.Content) / 2; keys > MaxItems {
 			return c.errorf(n, field, "a mapping of %d keys, more than the limit of %d", keys, MaxItems)
 		}
+		first := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			name, _ := keyName(k)
+			name, ok := keyName(k)
+			if !ok {
+				// Neither file has a use for one, and which two are the
+				// same is anyone's guess.
+				return c.errorf(k, field, "a key must be a single value, not a list or mapping")
+			}
 			sub := name
 			if field != "" {
 				sub = field + "." + name
 			}
-			if err := c.check(k, sub); err != nil {
-				return err
+			if line, dup := first[name]; dup {
+				return c.errorf(k, sub, "duplicate key %q (first at line %d)", name, line)
 			}
+			first[name] = k.Line
 			if err := c.check(v, sub); err != nil {
 				return err
 			}
@@ -137,7 +147,8 @@ func (c *checker) check(n *yaml.Node, field string) error {
 }
 
 // keyName is a mapping key as the parsers read it: a scalar's value, also
-// through an alias. A list or mapping as a key has no name.
+// through an alias. Keys "1" and 1 are the same name there, so they are
+// duplicates here too. A list or mapping has no name.
 func keyName(k *yaml.Node) (string, bool) {
 	if k.Kind == yaml.AliasNode && k.Alias != nil {
 		k = k.Alias

@@ -132,3 +132,68 @@ func TestRead(t *testing.T) {
 		})
 	}
 }
+
+func TestParseDuplicateKeys(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       string // "" when the file is accepted
+	}{
+		{"top level", "issuer: https://a.example\nclient_id: c\nissuer: https://b.example\n", `f.yaml:3: issuer: duplicate key "issuer" (first at line 1)`},
+		{"nested", "defaults:\n  issuer: a\n  client_id: c\n  issuer: b\n", `f.yaml:4: defaults.issuer: duplicate key "issuer" (first at line 2)`},
+		{"in a list's mapping", "cases:\n  - name: a\n  - name: b\n    user: x\n    name: c\n", `f.yaml:5: cases[1].name: duplicate key "name" (first at line 3)`},
+		{"deep in a value", "cases:\n  - claims:\n      - equals: {a: {b: 1, c: 2, b: 3}}\n", `f.yaml:3: cases[0].claims[0].equals.a.b: duplicate key "b" (first at line 3)`},
+		{"quoted and plain", "issuer: a\n\"issuer\": b\n", `f.yaml:2: issuer: duplicate key "issuer" (first at line 1)`},
+		{"number and string", "m:\n  1: a\n  '1': b\n", `f.yaml:3: m.1: duplicate key "1" (first at line 2)`},
+		{"through an alias", "m:\n  &k issuer: a\n  *k : b\n", `f.yaml:3: m.issuer: duplicate key "issuer" (first at line 2)`},
+		{"without values", "a:\nb:\na:\n", `f.yaml:3: a: duplicate key "a" (first at line 1)`},
+		{"merge keys", "x: &x {a: 1}\ny:\n  <<: *x\n  <<: *x\n", `f.yaml:4: y.<<: duplicate key "<<" (first at line 3)`},
+		{"the same key in two mappings", "a: {x: 1}\nb: {x: 1}\n", ""},
+		{"the same mapping in two list items", "cases:\n  - name: a\n  - name: a\n", ""},
+		{"a list as a key", "m:\n  ? [a]\n  : 1\n", "f.yaml:2: m: a key must be a single value, not a list or mapping"},
+		{"a mapping as a key through an alias", "a: &m {x: 1}\nb:\n  *m : 1\n", "f.yaml:3: b: a key must be a single value, not a list or mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tt.body), testFormat)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+			if failure.ClassOf(err) != failure.Usage {
+				t.Errorf("class %q, want usage", failure.ClassOf(err))
+			}
+		})
+	}
+}
+
+// FuzzParse: no panic; a refused file is a one-line usage error; and a
+// file Parse accepts has no key twice in a mapping as yaml.v3 itself sees
+// it when it decodes the file into Go values ("already defined").
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"issuer: a\nissuer: b\n", "a: {b: 1, b: 2}\n", "- {a: 1}\n- {a: 1}\n", "&k a: 1\n*k : 2\n",
+		"x: &x {a: 1}\ny:\n  <<: *x\n  a: 2\n", "a: &x [*x]\n", "? [a]\n: 1\n", "cases: [1, 2, 3]\n", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := Parse("f.yaml", data, testFormat)
+		if err != nil {
+			if failure.ClassOf(err) != failure.Usage || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("not a one-line usage error: %q", err)
+			}
+			return
+		}
+		for _, n := range doc.Content {
+			var v any
+			if err := n.Decode(&v); err != nil && strings.Contains(err.Error(), "already defined") {
+				t.Fatalf("accepted a duplicate key: %v", err)
+			}
+		}
+	})
+}
