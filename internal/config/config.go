@@ -92,14 +92,14 @@ func UserDir(getenv func(string) string) string {
 	return ""
 }
 
-// format is what yamlfile checks in a configuration file.
-var format = yamlfile.Format{Kind: "configuration file"}
+// fileFormat tells yamlfile what a configuration file is.
+var fileFormat = yamlfile.Format{Kind: "configuration file"}
 
 // Load reads path and selects profile ("" for none). Every problem is a
 // failure.Usage error naming the file, the line and the key; a file larger
 // than yamlfile.MaxSize is refused without being read.
 func Load(path, profile string) (*File, error) {
-	b, err := yamlfile.Read(path, format)
+	b, err := yamlfile.Read(path, fileFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func Load(path, profile string) (*File, error) {
 // Parse parses a configuration file's contents; path is used in messages.
 func Parse(path string, data []byte, profile string) (*File, error) {
 	f := &File{Path: path, Profile: profile}
-	doc, err := yamlfile.Parse(path, data, format)
+	doc, err := yamlfile.Parse(path, data, fileFormat)
 	if err != nil {
 		return nil, err
 	}

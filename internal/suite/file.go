@@ -73,15 +73,15 @@ type ClaimCheck struct {
 	Line  int
 }
 
-// format is what yamlfile checks in a suite file: every list but cases
-// within yamlfile.MaxItems, which also bounds a comma-separated list.
-var format = yamlfile.Format{Kind: "suite file", Long: []string{"cases"}}
+// fileFormat tells yamlfile what a suite file is: of its lists, only cases
+// may hold more than yamlfile.MaxItems items.
+var fileFormat = yamlfile.Format{Kind: "suite file", Long: []string{"cases"}}
 
 // Load reads and parses a suite file. Every problem is a failure.Usage error
 // that names the file, the line and the field; a file larger than
 // yamlfile.MaxSize is refused without being read.
 func Load(path string) (*Suite, error) {
-	b, err := yamlfile.Read(path, format)
+	b, err := yamlfile.Read(path, fileFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) error {
 // Parse parses a suite file's contents; path is used in messages.
 func Parse(path string, data []byte) (*Suite, error) {
 	p := &parser{path: path}
-	doc, err := yamlfile.Parse(path, data, format)
+	doc, err := yamlfile.Parse(path, data, fileFormat)
 	if err != nil {
 		return nil, err
 	}
