@@ -19,6 +19,7 @@ targets=(
 	"./internal/app/suite FuzzParseSuite"
 	"./internal/app/suite FuzzRetryAfter"
 	"./internal/app/config FuzzParse"
+	"./internal/yamlfile FuzzParse"
 	"./internal/app/claimsnap FuzzRoundTrip"
 	"./internal/app/stream FuzzReadLines"
 )

@@ -11,6 +11,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/app/config"
 	"github.com/claimcheck/claimcheck/internal/suggest"
+	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // addConfigFlags adds --profile to every command.
@@ -78,6 +79,11 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 				// The value itself is not repeated: it may be a secret.
 				return failure.New(failure.Usage, where, "%s", oneLine(strings.ReplaceAll(err.Error(), v, "…")))
 			}
+		}
+		// The file bounds its YAML lists; a comma-separated value is split
+		// only here.
+		if sv, ok := f.Value.(pflag.SliceValue); ok && len(sv.GetSlice()) > yamlfile.MaxItems {
+			return failure.New(failure.Usage, where, "a list of %d items, more than the limit of %d", len(sv.GetSlice()), yamlfile.MaxItems)
 		}
 		// As with the environment: not "given on the command line".
 		f.Changed = false

@@ -73,23 +73,97 @@ func TestUsageNothingSent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sent.Store(0)
 			code, stdout, stderr := runMain(t, nil, tt.args...)
-			msg := strings.TrimSpace(stderr)
-			if msg == "" {
-				msg = failLine(stdout)
+			checkUsageNothingSent(t, tt.name, tt.want, code, stdout, stderr, sent)
+		})
+	}
+}
+
+// checkUsageNothingSent fails t unless a run ended as a usage error (2)
+// with one line that contains want, and sent counted no request.
+func checkUsageNothingSent(t *testing.T, name, want string, code int, stdout, stderr string, sent *atomic.Int64) {
+	t.Helper()
+	msg := strings.TrimSpace(stderr)
+	if msg == "" {
+		msg = failLine(stdout)
+	}
+	t.Logf("CASE usage: %s | want usage (2) | got %d | %.200s", name, code, msg)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2\nstdout: %.2000s\nstderr: %.2000s", code, stdout, stderr)
+	}
+	if !strings.Contains(msg, want) {
+		t.Errorf("message lacks %q: %.500s", want, msg)
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error is not one line: %.500q", msg)
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d request(s) reached the provider before the usage error", n)
+	}
+}
+
+// TestLocalFiles: a suite or configuration file past a limit (1 MiB,
+// 1,000 items in a list), a suite that selects more cases than --max-cases
+// (1,000 unless raised, also from the configuration file), and a key twice
+// in a mapping of either file are usage errors (2) in one line naming the
+// file and the limit or both lines, found before anything is sent (issue
+// 11: a 100 MB suite once took 6.5 GB and started 1.42 million cases; a
+// second issuer: once sent a run to another host).
+func TestLocalFiles(t *testing.T) {
+	issuer, sent := countingIssuer(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pad := "#" + strings.Repeat("x", 1<<20) + "\n"
+	head := "defaults: {issuer: " + issuer + ", client_id: x, grant: password, user: u, password_env: P}\ncases:\n"
+	cases := func(n int) string {
+		var b strings.Builder
+		b.WriteString(head)
+		for i := range n {
+			b.WriteString("  - name: case " + itoa(i) + "\n")
+		}
+		return b.String()
+	}
+	many, three := write("many.yaml", cases(1001)), write("three.yaml", cases(3))
+	groups := "[" + strings.Repeat("g,", 1000) + "g]"
+	run := []string{"--issuer", issuer, "--client-id", "x", "--no-browser", "--timeout", "5s"}
+	tests := []struct {
+		name   string
+		config string // the working directory's .claimcheck.yaml, if any
+		args   []string
+		want   string
+	}{
+		{"suite file over 1 MiB", "", []string{"test", write("big.yaml", cases(1)+pad)}, "big.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
+		{"suite file over 1 MiB, --list", "", []string{"test", "--list", filepath.Join(dir, "big.yaml")}, "the limit of a suite file"},
+		{"suite list over 1,000 items", "", []string{"test", write("groups.yaml", cases(1)+"    expect_groups: "+groups+"\n")}, "groups.yaml:4: cases[0].expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"suite with more cases than the default --max-cases", "", []string{"test", many}, "--max-cases: " + many + " selects 1001 cases, more than the limit of 1000"},
+		{"suite with more cases than --max-cases", "", []string{"test", three, "--max-cases", "2"}, "selects 3 cases, more than the limit of 2"},
+		{"suite with more cases than max_cases in the file", "max_cases: 2\n", []string{"test", three}, "selects 3 cases, more than the limit of 2"},
+		{"--max-cases 0", "", []string{"test", three, "--max-cases", "0"}, "--max-cases: must be at least 1"},
+		{"suite with a key twice", "", []string{"test", write("dup.yaml", "defaults:\n  issuer: "+issuer+"\n  client_id: x\n  issuer: https://elsewhere.example\ncases:\n  - {name: a, user: u, password_env: P}\n")}, `dup.yaml:4: defaults.issuer: duplicate key "issuer" (first at line 2)`},
+		{"suite with a field spelt twice", "", []string{"test", "--list", write("dup2.yaml", head+"  - name: a\n    client_id: x\n    client-id: y\n")}, `dup2.yaml:5: cases[0].client-id: duplicate key "client-id" (first at line 4 as "client_id")`},
+		{"configuration with a key twice", "issuer: " + issuer + "\nclient_id: x\nissuer: https://elsewhere.example\n", []string{"--no-browser", "--timeout", "5s"}, `.claimcheck.yaml:3: issuer: duplicate key "issuer" (first at line 1)`},
+		{"configuration with a flag spelt twice", "client_id: a\nclient-id: b\n", run, `.claimcheck.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
+		{"configuration file over 1 MiB", "issuer: " + issuer + "\n" + pad, run, ".claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
+		{"configuration list over 1,000 items", "expect_groups: " + groups + "\n", run, ".claimcheck.yaml:1: expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"configuration comma-separated list over 1,000 items", "scopes: " + strings.Trim(groups, "[]") + "\n", run, ".claimcheck.yaml:1: scopes: a list of 1001 items, more than the limit of 1000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wd := t.TempDir()
+			t.Chdir(wd)
+			if tt.config != "" {
+				if err := os.WriteFile(filepath.Join(wd, ".claimcheck.yaml"), []byte(tt.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			t.Logf("CASE usage: %s | want usage (2) | got %d | %s", tt.name, code, msg)
-			if code != 2 {
-				t.Fatalf("exit %d, want 2\nstdout: %s\nstderr: %s", code, stdout, stderr)
-			}
-			if !strings.Contains(msg, tt.want) {
-				t.Errorf("message lacks %q: %s", tt.want, msg)
-			}
-			if strings.Contains(msg, "\n") {
-				t.Errorf("error is not one line: %q", msg)
-			}
-			if n := sent.Load(); n != 0 {
-				t.Errorf("%d request(s) reached the provider before the usage error", n)
-			}
+			sent.Store(0)
+			code, stdout, stderr := runMain(t, nil, tt.args...)
+			checkUsageNothingSent(t, tt.name, tt.want, code, stdout, stderr, sent)
 		})
 	}
 }

@@ -207,3 +207,51 @@ cases:
 		t.Errorf("--run carol: exit %d stdout %q stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestTestCommandMaxCases: --max-cases bounds the cases a run selects
+// (after --run and --shard), from a flag, the environment or the
+// configuration file; raised to the count, or with --run selecting fewer,
+// the run goes ahead; --list is never bounded (it sends nothing).
+func TestTestCommandMaxCases(t *testing.T) {
+	issuer := startDemo(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults: {issuer: %s, client_id: claimcheck-public, grant: password, user: alice, password_env: P, scopes: [openid, groups]}\ncases:\n", issuer)
+	for i := range 3 {
+		fmt.Fprintf(&b, "  - {name: case %d, expect_groups: [IT]}\n", i)
+	}
+	file := filepath.Join(dir, "claimcheck.yaml")
+	os.WriteFile(file, []byte(b.String()), 0o644)
+	env := map[string]string{"P": "alice-demo"}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		config string
+		args   []string
+		want   int
+	}{
+		{"over the flag", env, "", []string{"--max-cases", "2"}, 2},
+		{"raised to the count", env, "", []string{"--max-cases", "3"}, 0},
+		{"fewer selected", env, "", []string{"--max-cases", "2", "--run", "case [01]"}, 0},
+		{"over the environment's", map[string]string{"P": "alice-demo", "CLAIMCHECK_MAX_CASES": "2"}, "", nil, 2},
+		{"over the configuration file's", env, "max_cases: 2\n", nil, 2},
+		{"a flag over the configuration file's", env, "max_cases: 2\n", []string{"--max-cases", "3"}, 0},
+		{"--list over the limit", nil, "", []string{"--max-cases", "1", "--list"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(filepath.Join(dir, ".claimcheck.yaml"))
+			if tt.config != "" {
+				os.WriteFile(filepath.Join(dir, ".claimcheck.yaml"), []byte(tt.config), 0o644)
+			}
+			code, stdout, stderr := runMain(t, tt.env, append([]string{"test", file}, tt.args...)...)
+			if code != tt.want {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tt.want, stdout, stderr)
+			}
+			if code == 2 && (!strings.Contains(stderr, "selects 3 cases, more than the limit of 2") || stdout != "") {
+				t.Errorf("stdout %q stderr %q", stdout, stderr)
+			}
+		})
+	}
+}

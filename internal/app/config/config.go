@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // LocalName is the configuration file looked for in the working directory.
@@ -91,12 +92,16 @@ func UserDir(getenv func(string) string) string {
 	return ""
 }
 
+// fileFormat tells yamlfile what a configuration file is.
+var fileFormat = yamlfile.Format{Kind: "configuration file"}
+
 // Load reads path and selects profile ("" for none). Every problem is a
-// failure.Usage error naming the file, the line and the key.
+// failure.Usage error naming the file, the line and the key; a file larger
+// than yamlfile.MaxSize is refused without being read.
 func Load(path, profile string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := yamlfile.Read(path, fileFormat)
 	if err != nil {
-		return nil, failure.New(failure.Usage, "configuration file", "%v", err)
+		return nil, err
 	}
 	return Parse(path, b, profile)
 }
@@ -104,9 +109,9 @@ func Load(path, profile string) (*File, error) {
 // Parse parses a configuration file's contents; path is used in messages.
 func Parse(path string, data []byte, profile string) (*File, error) {
 	f := &File{Path: path, Profile: profile}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, failure.New(failure.Usage, path, "not YAML: %s", strings.ReplaceAll(err.Error(), "\n", " "))
+	doc, err := yamlfile.Parse(path, data, fileFormat)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
 		if profile != "" {
@@ -169,9 +174,17 @@ func orNone(names []string) string {
 func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml.Node, error) {
 	var out []Setting
 	var profiles *yaml.Node
+	// yamlfile refuses a key written twice; these are one flag spelt twice
+	// (client_id and client-id), of which Parse would keep the last.
+	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		where := fmt.Sprintf("%s:%d: %s%s", f.Path, k.Line, prefix, k.Value)
+		flag := strings.ReplaceAll(k.Value, "_", "-")
+		if fk, dup := first[flag]; dup {
+			return nil, nil, failure.New(failure.Usage, where, "duplicate key %q (first at line %d as %q)", k.Value, fk.Line, fk.Value)
+		}
+		first[flag] = k
 		if k.Value == "profiles" {
 			if !top {
 				return nil, nil, failure.New(failure.Usage, where, "profiles do not nest")
@@ -182,7 +195,6 @@ func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml
 			profiles = v
 			continue
 		}
-		flag := strings.ReplaceAll(k.Value, "_", "-")
 		s := Setting{Line: k.Line}
 		if name, ok := strings.CutSuffix(flag, "-env"); ok && secrets[name] {
 			if v.Kind != yaml.ScalarNode || !isEnvName(v.Value) {

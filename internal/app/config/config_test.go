@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,19 @@ func TestParseErrors(t *testing.T) {
 		{"not a mapping", "- a\n", "", "c.yaml:1"},
 		{"not yaml", "a: [\n", "", "not YAML"},
 		{"nested profiles", "profiles:\n  p:\n    profiles: {}\n", "p", "profiles do not nest"},
+		{"a list over the limit", "issuer: x\nexpect_groups: [" + strings.Repeat("g,", 1000) + "g]\n", "", "c.yaml:2: expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"a list over the limit in a profile", "profiles:\n  p:\n    scopes:\n" + strings.Repeat("      - s\n", 1001), "", "c.yaml:4: profiles.p.scopes: a list of 1001 items"},
+		{"too many profiles", "profiles:\n" + manyProfiles(1001), "", "c.yaml:2: profiles: a mapping of 1001 keys, more than the limit of 1000"},
+		{"alias bomb", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\na1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\nscopes: *a1\n", "", "c.yaml:2: a1: must be a value or a list of values"},
+		{"duplicate key", "issuer: https://a.example\nclient_id: x\nissuer: https://b.example\n", "", `c.yaml:3: issuer: duplicate key "issuer" (first at line 1)`},
+		{"duplicate key in a profile not chosen", "issuer: x\nprofiles:\n  p:\n    issuer: a\n    issuer: b\n", "", `c.yaml:5: profiles.p.issuer: duplicate key "issuer" (first at line 4)`},
+		{"duplicate profile", "profiles:\n  p: {issuer: a}\n  q: {}\n  p: {issuer: b}\n", "p", `c.yaml:4: profiles.p: duplicate key "p" (first at line 2)`},
+		{"duplicate profiles", "profiles:\n  p: {}\nissuer: x\nprofiles:\n  p: {}\n", "p", `c.yaml:4: profiles: duplicate key "profiles" (first at line 1)`},
+		{"duplicate key in a list item", "param:\n  - {a: 1, a: 2}\n", "", `c.yaml:2: param[0].a: duplicate key "a" (first at line 2)`},
+		{"one flag spelt twice", "client_id: a\nclient-id: b\n", "", `c.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
+		{"one flag spelt twice in the profile", "profiles:\n  p:\n    expect-groups: [IT]\n    expect_groups: [Admins]\n", "p", `c.yaml:4: profiles.p.expect_groups: duplicate key "expect_groups" (first at line 3 as "expect-groups")`},
+		{"an _env key spelt twice", "client_secret_env: A\nclient-secret-env: B\n", "", `c.yaml:2: client-secret-env: duplicate key "client-secret-env" (first at line 1 as "client_secret_env")`},
+		{"over the size limit", "issuer: x\n#" + strings.Repeat("x", 1<<20) + "\n", "", "c.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +85,27 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("secret in the message")
 			}
 		})
+	}
+}
+
+func manyProfiles(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  p%d: {}\n", i)
+	}
+	return b.String()
+}
+
+// TestLoadTooLarge: a file over the limit is refused with its name and the
+// limit, and is not read whole.
+func TestLoadTooLarge(t *testing.T) {
+	p := filepath.Join(t.TempDir(), LocalName)
+	if err := os.WriteFile(p, []byte("issuer: x\n#"+strings.Repeat("x", 1<<20)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p, "")
+	if err == nil || !strings.Contains(err.Error(), p+": larger than 1048576 bytes (1 MiB), the limit of a configuration file") || failure.ClassOf(err) != failure.Usage {
+		t.Errorf("err %v", err)
 	}
 }
 

@@ -7,7 +7,6 @@ package suite
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/suggest"
+	"github.com/claimcheck/claimcheck/internal/yamlfile"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -74,12 +74,17 @@ type ClaimCheck struct {
 	Line  int
 }
 
+// fileFormat tells yamlfile what a suite file is: of its lists, only cases
+// may hold more than yamlfile.MaxItems items.
+var fileFormat = yamlfile.Format{Kind: "suite file", Long: []string{"cases"}}
+
 // Load reads and parses a suite file. Every problem is a failure.Usage error
-// that names the file, the line and the field.
+// that names the file, the line and the field; a file larger than
+// yamlfile.MaxSize is refused without being read.
 func Load(path string) (*Suite, error) {
-	b, err := os.ReadFile(path)
+	b, err := yamlfile.Read(path, fileFormat)
 	if err != nil {
-		return nil, failure.New(failure.Usage, "suite file", "%v", err)
+		return nil, err
 	}
 	return Parse(path, b)
 }
@@ -92,6 +97,9 @@ var caseFields = []string{
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot",
 }
+
+// sameField maps the other names of a field to the one parseCase reads.
+var sameField = map[string]string{"username": "user", "groups_from": "token"}
 
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
@@ -111,9 +119,9 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) error {
 // Parse parses a suite file's contents; path is used in messages.
 func Parse(path string, data []byte) (*Suite, error) {
 	p := &parser{path: path}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, failure.New(failure.Usage, path, "not YAML: %s", oneLine(err.Error()))
+	doc, err := yamlfile.Parse(path, data, fileFormat)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Content) == 0 {
 		return nil, failure.New(failure.Usage, path, "empty suite file (want defaults: and cases:)")
@@ -170,6 +178,9 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		return nil, p.errorf(n, where, "must be a mapping of fields")
 	}
 	c := &Case{Line: n.Line}
+	// yamlfile refuses a key written twice; these are one field spelt
+	// twice (client_id and client-id, user and username).
+	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		field := where + "." + k.Value
@@ -177,6 +188,13 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 		if env, secret := secretFields[name]; secret {
 			return nil, p.errorf(k, field, "secrets are never written in the file; name an environment variable with %s: NAME", env)
 		}
+		if canon := sameField[name]; canon != "" {
+			name = canon
+		}
+		if f, dup := first[name]; dup {
+			return nil, p.errorf(k, field, "duplicate key %q (first at line %d as %q)", k.Value, f.Line, f.Value)
+		}
+		first[name] = k
 		var err error
 		switch name {
 		case "name":
@@ -198,7 +216,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.Audience, err = p.str(v, field)
 		case "grant":
 			c.Grant, err = p.str(v, field)
-		case "user", "username":
+		case "user":
 			c.User, err = p.str(v, field)
 		case "password_env":
 			c.PasswordEnv, err = p.envName(v, field)
@@ -214,7 +232,7 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ExactGroups = &b
 		case "groups_claim":
 			c.GroupsClaim, err = p.str(v, field)
-		case "token", "groups_from":
+		case "token":
 			c.Token, err = p.list(v, field)
 			for _, t := range c.Token {
 				if err == nil && !validToken(t) {
@@ -322,6 +340,10 @@ func (p *parser) list(v *yaml.Node, field string) ([]string, error) {
 		}
 	default:
 		return nil, p.errorf(v, field, "must be a list of values")
+	}
+	// yamlfile bounds a YAML list, not the words of one value.
+	if len(out) > yamlfile.MaxItems {
+		return nil, p.errorf(v, field, "a list of %d items, more than the limit of %d", len(out), yamlfile.MaxItems)
 	}
 	if out == nil {
 		out = []string{}

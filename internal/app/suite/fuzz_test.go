@@ -6,12 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/claimcheck/claimcheck/failure"
 )
 
 // FuzzParseSuite fuzzes the suite file parser: no panic; a refused file is
-// a one-line usage error; a parsed suite has cases with unique non-empty
-// names, and none of them carries a secret written in the file.
+// a one-line usage error; a parsed suite has no key twice in a mapping and
+// cases with unique non-empty names, and none of them carries a secret
+// written in the file.
 func FuzzParseSuite(f *testing.F) {
 	for _, s := range []string{
 		fmt.Sprintf(mixedSuite, "http://127.0.0.1:9"),
@@ -21,6 +24,7 @@ func FuzzParseSuite(f *testing.F) {
 		"cases:\n  - {name: a, claims: [{claim: sub, matches: '('}]}\n",
 		"cases: &a [*a]\n",
 		"cases:\n  - name: a\n  - name: a\n",
+		"cases:\n  - name: a\n    name: b\n", "cases:\n  - {name: a, user: x, username: y}\n",
 		"", "cases: []\n", "- 1\n", "cases:\n  - name: [x]\n",
 	} {
 		f.Add([]byte(s))
@@ -32,6 +36,12 @@ func FuzzParseSuite(f *testing.F) {
 				t.Fatalf("not a one-line usage error: %q", err)
 			}
 			return
+		}
+		// yaml.v3 finds a key twice in a mapping when it decodes the file
+		// into Go values; Parse must have refused any it finds.
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil && strings.Contains(err.Error(), "already defined") {
+			t.Fatalf("a key twice in a mapping was accepted: %v", err)
 		}
 		if len(s.Cases) == 0 {
 			t.Fatal("a suite without cases parsed")

@@ -301,6 +301,21 @@ func TestParseErrors(t *testing.T) {
 		{"bad bool", head + "  - name: a\n    exact_groups: maybe\n", "claimcheck.yaml:7: cases[0].exact_groups: must be true or false"},
 		{"top-level typo", "default:\n  issuer: x\n", "claimcheck.yaml:1: default: unknown top-level field (want defaults or cases); did you mean defaults?"},
 		{"empty", "", "empty suite file"},
+		{"a list over the limit", head + "  - name: a\n    expect_groups: [" + strings.Repeat("g,", 1000) + "g]\n", "claimcheck.yaml:7: cases[0].expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"a comma-separated list over the limit", head + "  - name: a\n    scopes: " + strings.Repeat("s,", 1000) + "s\n", "claimcheck.yaml:7: cases[0].scopes: a list of 1001 items, more than the limit of 1000"},
+		{"claims over the limit", head + "  - name: a\n    claims:\n" + strings.Repeat("      - {claim: sub, equals: a}\n", 1001), "claimcheck.yaml:8: cases[0].claims: a list of 1001 items"},
+		{"a claim value over the limit", head + "  - name: a\n    claims:\n      - {claim: sub, equals: [" + strings.Repeat("1,", 1000) + "1]}\n", "cases[0].claims[0].equals: a list of 1001 items"},
+		{"alias bomb in a claim value", head + "  - name: a\n    claims:\n      - claim: sub\n        equals: " + aliasBomb + "\n", "claimcheck.yaml:9: cases[0].claims[0].equals: yaml: document contains excessive aliasing"},
+		{"alias in a list", head + "  - name: a\n    scopes: &s [openid]\n  - name: b\n    scopes: *s\n", "claimcheck.yaml:9: cases[1].scopes: must be a list of values"},
+		{"duplicate key in defaults", "defaults:\n  issuer: http://127.0.0.1:1\n  client_id: c\n  issuer: http://127.0.0.1:2\ncases:\n  - {name: a, user: x, password_env: P}\n", `claimcheck.yaml:4: defaults.issuer: duplicate key "issuer" (first at line 2)`},
+		{"duplicate key in a case", head + "  - name: a\n    user: x\n    password_env: P\n    user: y\n", `claimcheck.yaml:9: cases[0].user: duplicate key "user" (first at line 7)`},
+		{"duplicate top-level key", head + "  - {name: a, user: x, password_env: P}\ncases:\n  - {name: b, user: x, password_env: P}\n", `claimcheck.yaml:7: cases: duplicate key "cases" (first at line 5)`},
+		{"duplicate key in a claim", head + "  - name: a\n    claims:\n      - {claim: sub, equals: a, claim: email}\n", `claimcheck.yaml:8: cases[0].claims[0].claim: duplicate key "claim" (first at line 8)`},
+		{"duplicate key in a claim's value", head + "  - name: a\n    claims:\n      - claim: address\n        equals:\n          country: DE\n          country: FR\n", `claimcheck.yaml:11: cases[0].claims[0].equals.country: duplicate key "country" (first at line 10)`},
+		{"one field spelt twice", head + "  - name: a\n    client_id: x\n    client-id: y\n", `claimcheck.yaml:8: cases[0].client-id: duplicate key "client-id" (first at line 7 as "client_id")`},
+		{"user and username", "defaults:\n  username: x\n  user: y\ncases:\n  - name: a\n", `claimcheck.yaml:3: defaults.user: duplicate key "user" (first at line 2 as "username")`},
+		{"token and groups_from", head + "  - name: a\n    token: id_token\n    groups_from: access_token\n", `claimcheck.yaml:8: cases[0].groups_from: duplicate key "groups_from" (first at line 7 as "token")`},
+		{"over the size limit", head + "#" + strings.Repeat("x", 1<<20) + "\n", "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -318,6 +333,39 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("the secret is in the message")
 			}
 		})
+	}
+}
+
+// aliasBomb is a "billion laughs" flow list: nine levels of nine aliases
+// of the level below, 9^10 strings when expanded.
+var aliasBomb = func() string {
+	var b strings.Builder
+	b.WriteString("[&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, ", &a%d [%s]", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	return b.String() + "]"
+}()
+
+// TestParseLimits: a suite file holds any number of cases up to its size
+// limit (--max-cases bounds how many run), and is refused past that limit
+// without being read.
+func TestParseLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("defaults: {issuer: http://127.0.0.1:1, client_id: c, grant: password, user: u, password_env: P}\ncases:\n")
+	for i := range 1001 {
+		fmt.Fprintf(&b, "  - name: case %d\n", i)
+	}
+	s, err := Parse("claimcheck.yaml", []byte(b.String()))
+	if err != nil || len(s.Cases) != 1001 {
+		t.Fatalf("1001 cases: %v", err)
+	}
+	for len(b.String()) <= 1<<20 {
+		b.WriteString("# padding\n")
+	}
+	_, err = Load(writeSuite(t, b.String()))
+	if err == nil || !strings.Contains(err.Error(), "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file") || failure.ClassOf(err) != failure.Usage {
+		t.Errorf("a file over the limit: %v", err)
 	}
 }
 
