@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -75,6 +76,10 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		t, err = flow.Password(ctx, fc, g.Username, g.Password)
 	case flow.GrantClientCredentials:
 		t, err = flow.ClientCredentials(ctx, fc)
+		var oe *flow.ErrorResponse
+		if errors.As(err, &oe) && oe.Code == "invalid_scope" {
+			err = failure.New(failure.Flow, "", "%w; the client_credentials grant acts for no user, so OpenID scopes have no place in it: ask for one of the authorization server's own scopes (for example --scopes api.read)", err)
+		}
 	case flow.GrantDeviceCode:
 		t, err = flow.DeviceCode(ctx, fc, flow.DeviceOptions{
 			Endpoint: md.DeviceAuthorizationEndpoint, Show: g.DeviceShow, Timeout: c.Timeout,

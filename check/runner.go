@@ -183,9 +183,12 @@ func run(ctx context.Context, c Config) *report.Report {
 		return finish(r, err, c)
 	}
 	md := p.Metadata()
-	fc, err := flowConfig(c, md, rt)
+	fc, note, err := flowConfig(c, md, rt)
 	if err != nil {
 		return finish(r, err, c)
+	}
+	if note != "" {
+		r.Notes = append(r.Notes, note)
 	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
@@ -343,7 +346,8 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 	if err != nil {
 		return flow.Config{}, err
 	}
-	return flowConfig(c, p.Metadata(), rt)
+	fc, _, err := flowConfig(c, p.Metadata(), rt)
+	return fc, err
 }
 
 // preflight checks what does not depend on the provider's metadata (the
@@ -383,7 +387,9 @@ func (c *Config) maxAge() (*time.Duration, error) {
 
 // flowConfig checks the request against what the provider advertises, so
 // that a request it cannot serve is a usage error before anything is sent.
-func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
+// The note, when not empty, is for the report: a response type sent
+// although the provider lists its words only one by one.
+func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, string, error) {
 	fc := flow.Config{
 		Issuer:                c.Issuer,
 		AuthorizationEndpoint: md.AuthorizationEndpoint,
@@ -399,28 +405,51 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, error) {
 		HTTPClient:            c.HTTPClient,
 	}
 	if md.AuthorizationEndpoint == "" {
-		return fc, failure.New(failure.Provider, "discovery", "the provider's metadata has no authorization_endpoint")
+		return fc, "", failure.New(failure.Provider, "discovery", "the provider's metadata has no authorization_endpoint")
 	}
 	if strings.Contains(rt, "code") && md.TokenEndpoint == "" {
-		return fc, failure.New(failure.Provider, "discovery", "the provider's metadata has no token_endpoint")
+		return fc, "", failure.New(failure.Provider, "discovery", "the provider's metadata has no token_endpoint")
 	}
+	note := ""
 	if len(md.ResponseTypesSupported) > 0 && !containsResponseType(md.ResponseTypesSupported, rt) {
-		return fc, failure.New(failure.Usage, "--response-type", "the provider does not offer response_type %q (it offers: %s)",
-			rt, strings.Join(md.ResponseTypesSupported, ", "))
+		// Some providers list the words and not their combinations (Dex,
+		// configured as its documentation shows, lists code, token and
+		// id_token and accepts "id_token token"): only a word listed
+		// nowhere is refused.
+		if w := unlistedWord(md.ResponseTypesSupported, rt); w != "" {
+			return fc, "", failure.New(failure.Usage, "--response-type", "the provider does not offer response_type %q: %q is in none of its response_types_supported (%s)",
+				rt, w, strings.Join(md.ResponseTypesSupported, ", "))
+		}
+		note = fmt.Sprintf("response_type %q is not among the provider's response_types_supported (%s), but each of its words is, so it was sent", rt, strings.Join(md.ResponseTypesSupported, ", "))
 	}
 	if c.ResponseMode != "" && len(md.ResponseModesSupported) > 0 && !slices.Contains(md.ResponseModesSupported, c.ResponseMode) {
-		return fc, failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
+		return fc, "", failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
 			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
 	}
 	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
 	if err != nil {
-		return fc, err
+		return fc, "", err
 	}
 	fc.AuthMethod = method
 	if err := fc.Validate(); err != nil {
-		return fc, err
+		return fc, "", err
 	}
-	return fc, nil
+	return fc, note, nil
+}
+
+// unlistedWord returns the first word of rt that no entry of supported
+// holds, or "".
+func unlistedWord(supported []string, rt string) string {
+	var listed []string
+	for _, s := range supported {
+		listed = append(listed, strings.Fields(s)...)
+	}
+	for _, w := range strings.Fields(rt) {
+		if !slices.Contains(listed, w) {
+			return w
+		}
+	}
+	return ""
 }
 
 func containsResponseType(supported []string, rt string) bool {

@@ -76,7 +76,9 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 		{"groups from access token only", "alice", func(c *Config) {
 			c.Expect.GroupsFrom = []string{"access_token"}
 		}, "", []string{"access_token"}, ""},
-		{"not offered response type", "alice", func(c *Config) { c.ResponseType = "code id_token" }, failure.Usage, nil, ""},
+		// Its words are each listed, so it is sent (with a note), and the
+		// demo provider refuses it: the provider's answer decides.
+		{"combination not listed, words listed", "alice", func(c *Config) { c.ResponseType = "code id_token" }, failure.Flow, nil, ""},
 		{"unknown flow", "alice", func(c *Config) { c.Flow = "magic" }, failure.Usage, nil, ""},
 		{"client_secret_post without secret", "alice", func(c *Config) { c.AuthMethod = "client_secret_post" }, failure.Usage, nil, ""},
 		{"wrong password", "alice", func(c *Config) {

@@ -183,7 +183,7 @@ func tokenError(ctx context.Context, err error, rec *recorder, sc *scrub.Scrubbe
 			if re.ErrorURI != "" {
 				msg += fmt.Sprintf(" error_uri=%q", clean(sc.String(re.ErrorURI), 200))
 			}
-			return failure.New(failure.Flow, tokenOp, "%s", msg)
+			return failure.New(failure.Flow, tokenOp, "%w", &ErrorResponse{Code: code, msg: msg})
 		}
 		if code != "" {
 			return failure.New(failure.Provider, tokenOp, "%s (error=%s)", status, code)

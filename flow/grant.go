@@ -338,8 +338,22 @@ func (e *oauthError) failure(op string) error {
 	if e.URI != "" {
 		msg += fmt.Sprintf(" error_uri=%q", clean(e.URI, 200))
 	}
-	return failure.New(failure.Flow, op, "%s", msg)
+	return failure.New(failure.Flow, op, "%w", &ErrorResponse{Code: clean(e.Code, 64), msg: msg})
 }
+
+// ErrorResponse is an OAuth 2.0 error response from the token, device
+// authorization or authorization endpoint (RFC 6749 sections 5.2 and
+// 4.1.2.1), inside the failure.Flow error a request returns: errors.As
+// finds it for a caller that explains a particular code. Its message is
+// the status, the code and the provider's (scrubbed, shortened)
+// description.
+type ErrorResponse struct {
+	// Code is the error code, such as invalid_scope.
+	Code string
+	msg  string
+}
+
+func (e *ErrorResponse) Error() string { return e.msg }
 
 // postForm sends one form POST with the client's authentication and returns
 // a 2xx body, or the OAuth error of a 4xx (its text scrubbed by sc before

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -21,6 +22,10 @@ func (o *GrantOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Grant, "grant", "", "get tokens without a browser redirect: refresh_token (token from CLAIMCHECK_REFRESH_TOKEN or stdin), password (--username, password from CLAIMCHECK_PASSWORD or --password-stdin), client_credentials, device_code")
 	fs.BoolVar(&o.PrintRefreshToken, "print-refresh-token", false, "print the refresh token the run got to stderr, for storing as CLAIMCHECK_REFRESH_TOKEN (ask for offline_access)")
 }
+
+// openIDScopes are the scopes OpenID Connect Core defines (section 5.4 and
+// 11): they ask about a user.
+var openIDScopes = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
 
 // apply reads the grant's secrets (never from a flag) and puts the grant in
 // cfg. stdin is read at most once: by one secret.
@@ -52,6 +57,12 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *check.Config, fl *FlowOpt
 	// runs.
 	if o.Grant != flow.GrantDeviceCode && given("browser-command") {
 		return failure.New(failure.Usage, "--browser-command", "has no meaning with --grant %s (no browser is involved; only device_code opens one)", o.Grant)
+	}
+	if o.Grant == flow.GrantClientCredentials && !given("scopes") {
+		// The grant acts for no user: OpenID scopes, the default included,
+		// have no meaning in it and some providers refuse them (Okta:
+		// "Client Credentials requests cannot contain OpenID scopes").
+		cfg.Scopes = slices.DeleteFunc(slices.Clone(cfg.Scopes), func(s string) bool { return slices.Contains(openIDScopes, s) })
 	}
 	g := check.Grant{Type: o.Grant}
 	switch o.Grant {

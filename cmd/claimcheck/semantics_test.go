@@ -169,7 +169,6 @@ func TestUsageErrorFoundDuringRun(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"response type not offered", []string{"--response-type", "code id_token"}, `does not offer response_type "code id_token"`},
 		{"response mode not offered", []string{"--response-mode", "web_message"}, "web_message"},
 	}
 	for _, tt := range tests {
