@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/pflag"
 
