@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -255,6 +256,27 @@ func TestMatrixDex(t *testing.T) {
 	ps, uris := ports(t, runCount(dexCases))
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris})
 	runCases(t, dex, dexCases, ps)
+}
+
+// dexDocumentedCases run against Dex configured as its documentation
+// shows (responseTypes: [code, token, id_token]): it lists the words, not
+// their combinations, and accepts "id_token token", so claimcheck sends it
+// with a note and shows the at_hash Dex leaves out.
+var dexDocumentedCases = []matrixCase{
+	{cell: cell{name: "implicit_id_token_token_documented", client: harness.PublicClient, args: implicit("id_token token")}, check: func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		wantMissingAtHash(t, u, r)
+		if !slices.ContainsFunc(r.Report.Notes, func(n string) bool { return strings.Contains(n, "but each of its words is, so it was sent") }) {
+			t.Errorf("no note about the response type sent: %q", r.Report.Notes)
+		}
+	}},
+}
+
+func TestMatrixDexDocumentedResponseTypes(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(dexDocumentedCases))
+	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, ResponseTypes: []string{"code", "token", "id_token"}})
+	runCases(t, dex, dexDocumentedCases, ps)
 }
 
 func TestMatrixOIDCProvider(t *testing.T) {

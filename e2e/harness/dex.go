@@ -33,6 +33,9 @@ var DexResponseTypes = []string{
 
 // DexOptions configures [StartDex].
 type DexOptions struct {
+	// ResponseTypes replaces DexResponseTypes, e.g. with the list Dex's
+	// documentation shows (code, token, id_token: words, not combinations).
+	ResponseTypes []string
 	// RedirectURIs registered for every client (matched exactly, port
 	// included). Required.
 	RedirectURIs []string
@@ -192,7 +195,7 @@ func DexConfig(issuer, addr string, opts DexOptions) ([]byte, error) {
 		"web":     map[string]any{"http": addr},
 		"logger":  map[string]any{"level": "debug", "format": "text"},
 		"oauth2": map[string]any{
-			"responseTypes":      DexResponseTypes,
+			"responseTypes":      opts.responseTypes(),
 			"skipApprovalScreen": opts.SkipApprovalScreen,
 		},
 		"enablePasswordDB": true,
@@ -206,4 +209,11 @@ func DexConfig(issuer, addr string, opts DexOptions) ([]byte, error) {
 		config["expiry"] = map[string]any{"deviceRequests": opts.DeviceRequestsValidFor.String()}
 	}
 	return json.MarshalIndent(config, "", "  ")
+}
+
+func (o DexOptions) responseTypes() []string {
+	if o.ResponseTypes != nil {
+		return o.ResponseTypes
+	}
+	return DexResponseTypes
 }
