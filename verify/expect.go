@@ -326,6 +326,10 @@ func clean(groups []string) []string {
 	if len(groups) == 0 {
 		return nil
 	}
+	if isClean(groups) {
+		// The usual case, and every token of a stream asks: no copy.
+		return groups
+	}
 	out := make([]string, 0, len(groups))
 	for _, g := range groups {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(out, g) {
@@ -333,6 +337,16 @@ func clean(groups []string) []string {
 		}
 	}
 	return out
+}
+
+// isClean reports whether clean would return groups unchanged.
+func isClean(groups []string) bool {
+	for i, g := range groups {
+		if g == "" || strings.TrimSpace(g) != g || slices.Contains(groups[:i], g) {
+			return false
+		}
+	}
+	return true
 }
 
 func uniq(groups []string) []string {

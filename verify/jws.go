@@ -223,10 +223,14 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	i := strings.IndexByte(raw, '.')
 	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
 	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
+	// The header and the payload are decoded below, and the decoder
+	// refuses what is not base64url but skips line breaks, which the
+	// length of its output then shows; the signature is decoded only once
+	// the keys are at hand, so its alphabet is checked here.
+	if !isBase64URL(parts[2]) {
+		return nil, errors.New("segment 3 holds characters outside unpadded base64url")
+	}
 	for i, part := range parts {
-		if !isBase64URL(part) {
-			return nil, fmt.Errorf("segment %d holds characters outside unpadded base64url", i+1)
-		}
 		// The signature covers the segments as sent, so a segment whose
 		// unused bits are set decodes like another one: the same token in
 		// two spellings, which a verifier that re-encodes (go-jose) and
@@ -240,9 +244,9 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	if cached != nil {
 		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
 	} else {
-		hdr, err := base64.RawURLEncoding.DecodeString(parts[0])
+		hdr, err := decodeSegment(parts[0])
 		if err != nil {
-			return nil, errors.New("the header is not base64url")
+			return nil, segmentError(1, parts[0])
 		}
 		if t.header, err = decodeObject(hdr); err != nil {
 			return nil, jsonRefusal("the header", err)
@@ -251,9 +255,9 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 			return nil, err
 		}
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	payload, err := decodeSegment(parts[1])
 	if err != nil {
-		return nil, errors.New("the payload is not base64url")
+		return nil, segmentError(2, parts[1])
 	}
 	if t.claims, err = decodeObject(payload); err != nil {
 		return nil, jsonRefusal("the payload", err)
@@ -263,6 +267,24 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	}
 	return t, nil
+}
+
+// decodeSegment decodes unpadded base64url, refusing the line breaks the
+// decoder would skip.
+func decodeSegment(seg string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err == nil && len(b) != base64.RawURLEncoding.DecodedLen(len(seg)) {
+		err = errors.New("line breaks")
+	}
+	return b, err
+}
+
+// segmentError says why segment n (1 or 2) does not decode.
+func segmentError(n int, seg string) error {
+	if !isBase64URL(seg) {
+		return fmt.Errorf("segment %d holds characters outside unpadded base64url", n)
+	}
+	return fmt.Errorf("segment %d is not base64url", n)
 }
 
 // jsonRefusal names the segment in a decodeObject error, keeping a

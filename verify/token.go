@@ -242,19 +242,19 @@ func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions)
 	if err := p.checkIssuer(c); err != nil {
 		return err
 	}
-	auds, err := audiences(c)
+	auds, err := audienceOf(c)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(auds, o.ClientID) {
-		return fmt.Errorf("aud %s does not include the client ID %s", quoteList(auds), quote(o.ClientID))
+	if !auds.contains(o.ClientID) {
+		return fmt.Errorf("aud %s does not include the client ID %s", quoteList(auds.list()), quote(o.ClientID))
 	}
 	azp, hasAzp, err := stringClaim(c, "azp")
 	if err != nil {
 		return err
 	}
-	if len(auds) > 1 && !hasAzp {
-		return fmt.Errorf("several audiences %s and no azp", quoteList(auds))
+	if auds.len() > 1 && !hasAzp {
+		return fmt.Errorf("several audiences %s and no azp", quoteList(auds.list()))
 	}
 	if hasAzp && azp != o.ClientID {
 		return fmt.Errorf("azp %s is not the client ID %s", quote(azp), quote(o.ClientID))
@@ -316,7 +316,7 @@ func checkClaimTypes(c map[string]any) error {
 		}
 	}
 	if _, has := c["aud"]; has && c["aud"] != nil {
-		if _, err := audiences(c); err != nil {
+		if _, err := audienceOf(c); err != nil {
 			return err
 		}
 	}
@@ -491,25 +491,60 @@ func stringClaim(c map[string]any, name string) (string, bool, error) {
 	return s, true, nil
 }
 
-// audiences reads aud, a string or an array of strings (RFC 7519 4.1.3).
-func audiences(c map[string]any) ([]string, error) {
+// audience is the aud claim read without copying it: one string, or an
+// array whose elements audienceOf has checked are strings.
+type audience struct {
+	one  string
+	many []any
+}
+
+// audienceOf reads aud, a string or an array of strings (RFC 7519 4.1.3).
+func audienceOf(c map[string]any) (audience, error) {
 	switch v := c["aud"].(type) {
 	case nil:
-		return nil, errors.New("aud is missing")
+		return audience{}, errors.New("aud is missing")
 	case string:
-		return []string{v}, nil
+		return audience{one: v}, nil
 	case []any:
-		auds := make([]string, 0, len(v))
 		for _, a := range v {
-			s, ok := a.(string)
-			if !ok {
-				return nil, errors.New("aud is neither a string nor an array of strings")
+			if _, ok := a.(string); !ok {
+				return audience{}, errors.New("aud is neither a string nor an array of strings")
 			}
-			auds = append(auds, s)
 		}
-		return auds, nil
+		return audience{many: v}, nil
 	}
-	return nil, errors.New("aud is neither a string nor an array of strings")
+	return audience{}, errors.New("aud is neither a string nor an array of strings")
+}
+
+func (a audience) contains(s string) bool {
+	if a.many == nil {
+		return a.one == s
+	}
+	for _, x := range a.many {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (a audience) len() int {
+	if a.many == nil {
+		return 1
+	}
+	return len(a.many)
+}
+
+// list is the audiences as strings, for messages.
+func (a audience) list() []string {
+	if a.many == nil {
+		return []string{a.one}
+	}
+	out := make([]string, len(a.many))
+	for i, x := range a.many {
+		out[i] = x.(string)
+	}
+	return out
 }
 
 func quoteList(items []string) string {
@@ -536,12 +571,12 @@ func (p *Provider) checkAccessClaims(c map[string]any, o AccessTokenOptions) err
 	if o.Audience == "" {
 		return nil
 	}
-	auds, err := audiences(c)
+	auds, err := audienceOf(c)
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(auds, o.Audience) {
-		return fmt.Errorf("aud %s does not include the expected audience %s", quoteList(auds), quote(o.Audience))
+	if !auds.contains(o.Audience) {
+		return fmt.Errorf("aud %s does not include the expected audience %s", quoteList(auds.list()), quote(o.Audience))
 	}
 	return nil
 }
