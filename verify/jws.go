@@ -230,6 +230,9 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	if !isBase64URL(parts[2]) {
 		return nil, errors.New("segment 3 holds characters outside unpadded base64url")
 	}
+	if len(parts[2])%4 == 1 {
+		return nil, errors.New("segment 3 is not base64url")
+	}
 	for i, part := range parts {
 		// The signature covers the segments as sent, so a segment whose
 		// unused bits are set decodes like another one: the same token in
@@ -355,20 +358,19 @@ const base64URLTable = "00000000000000000000000000000000000000000000010011111111
 	"0000000000000000000000000000000000000000000000000000000000000000" +
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
-// canonicalBase64 reports whether seg (unpadded base64url) can be the
-// encoding of some bytes and is the encoding of its own decoding: not one
-// character too many, and the unused bits of its last character zero.
+// canonicalBase64 reports whether seg is not a second spelling of its
+// bytes: false only when its last character is of the base64url alphabet
+// and has unused bits set. A segment that is not base64url at all passes,
+// for its decoding to refuse with the reason.
 func canonicalBase64(seg string) bool {
 	var mask byte
 	switch len(seg) % 4 {
-	case 0:
-		return true
 	case 2:
 		mask = 0x0f
 	case 3:
 		mask = 0x03
 	default:
-		return false
+		return true
 	}
 	c := seg[len(seg)-1]
 	var v byte
@@ -383,6 +385,8 @@ func canonicalBase64(seg string) bool {
 		v = 62
 	case c == '_':
 		v = 63
+	default:
+		return true
 	}
 	return v&mask == 0
 }

@@ -74,3 +74,23 @@ func setUnusedBits(seg string) string {
 	i := strings.IndexByte(alphabet, seg[len(seg)-1])
 	return seg[:len(seg)-1] + string(alphabet[i|1])
 }
+
+// TestParseFormNotRefusal: a segment that is not base64url at all is a
+// matter of form ("not a JWT"), never mistaken for a non-canonical
+// spelling (a refusal).
+func TestParseFormNotRefusal(t *testing.T) {
+	b := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	h, p := b(`{"alg":"RS256","kid":"k1"}`), b(`{"sub":"a"}`)
+	for _, raw := range []string{
+		h + "=." + p + ".c2ln",      // padding
+		h + "x." + p + ".c2ln",      // one character too many
+		h + "." + p + "!.c2ln",      // outside the alphabet
+		h + "." + p + "\n.c2ln",     // a line break the decoder would skip
+		h + "." + p + ".c2lu" + "x", // a signature of impossible length
+	} {
+		err := Parse(raw).Err()
+		if err == nil || errors.Is(err, ErrRefused) {
+			t.Errorf("%q: error %v, want a form error that is not a refusal", raw, err)
+		}
+	}
+}
