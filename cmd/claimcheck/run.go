@@ -196,7 +196,7 @@ func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
 	fs.StringSliceVar(&o.ExpectGroups, "expect-groups", defaultGroups, "groups that must all be present (comma separated)")
 	fs.StringSliceVar(&o.ForbidGroups, "forbid-groups", nil, "groups none of which may be present")
 	fs.BoolVar(&o.ExactGroups, "exact-groups", false, "the groups claim must hold exactly the expected groups")
-	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "name of the groups claim; KIND:NAME for one token kind, e.g. access_token:GroupsClaim (comma separated)")
+	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "the groups claim: a name exactly as written (cognito:groups, a URL) or a JSON Pointer (/realm_access/roles); KIND:NAME for one token kind, e.g. access_token:GroupsClaim (comma separated)")
 	fs.StringSliceVar(&o.GroupsFrom, "groups-from", nil, "where to look: id_token,access_token,userinfo (default: every verified token, and userinfo when none carries the claim)")
 	fs.StringVar(&o.Audience, "audience", "", "expected aud of JWT access tokens")
 }
