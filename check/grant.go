@@ -43,11 +43,15 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if !ok {
 		return finish(r, failure.New(failure.Usage, "--grant", "unknown grant %q (want refresh_token, password, client_credentials or device_code)", g.Type), c)
 	}
+	if err := c.checkProviderKind(); err != nil {
+		return finish(r, err, c)
+	}
 	p, err := c.discover(ctx)
 	if err != nil {
 		return finish(r, err, c)
 	}
 	md := p.Metadata()
+	c.recognise(r, md)
 	if len(md.GrantTypesSupported) > 0 && !slices.Contains(md.GrantTypesSupported, want) {
 		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
 			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/scrub"
 	"github.com/claimcheck/claimcheck/okta"
+	"github.com/claimcheck/claimcheck/provider"
 	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
@@ -22,18 +24,49 @@ type Okta struct {
 	Username, Password string
 }
 
-// oktaOf is the run's Okta server: the configured one, or one recognised
-// from an issuer on Okta's own domains.
+// oktaOf is the run's Okta server: the configured one, or the one of an
+// issuer recognised as Okta's (on Okta's domains or a custom URL domain).
 func (c *Config) oktaOf() *Okta {
 	if c.Okta != nil {
 		return c.Okta
 	}
-	if okta.Hosted(c.Issuer) {
+	if c.recognised.Provider.Name == provider.Okta {
 		if s, ok := okta.ServerOf(c.Issuer); ok {
 			return &Okta{Server: s}
 		}
 	}
 	return nil
+}
+
+// checkProviderKind refuses, before anything is sent, a ProviderKind that
+// names no provider, or one that contradicts Okta.
+func (c *Config) checkProviderKind() error {
+	if c.ProviderKind == "" {
+		return nil
+	}
+	p, err := provider.Lookup(c.ProviderKind)
+	if err != nil {
+		return failure.Wrap(failure.Usage, "--provider", err)
+	}
+	if c.Okta != nil && p.Name != provider.Okta {
+		return failure.New(failure.Usage, "--provider", "%s contradicts the Okta server configured (--okta-domain)", p.Name)
+	}
+	return nil
+}
+
+// recognise settles the run's provider once the metadata is known and
+// names it in the report. checkProviderKind has passed.
+func (c *Config) recognise(r *report.Report, md verify.Metadata) {
+	rec, err := provider.Resolve(c.ProviderKind, c.Issuer, md)
+	if err != nil {
+		rec = provider.Recognise(c.Issuer, md)
+	}
+	if c.Okta != nil && c.ProviderKind == "" {
+		p, _ := provider.Lookup(provider.Okta)
+		rec = provider.Recognition{Provider: p, Why: "configured: " + c.Okta.Server.String() + " of the Okta org " + c.Okta.Server.Org}
+	}
+	c.recognised = rec
+	r.Provider = &report.Provider{Name: rec.Provider.Name, Title: rec.Provider.Title, Why: rec.Why}
 }
 
 // oktaSignIn signs in through the Authentication API when asked to and puts
@@ -99,23 +132,48 @@ func (v *tokenVerifier) introspect(ctx context.Context) error {
 	return recordIntrospection(ctx, v.p, v.r, v.cfg.ClientID, v.cfg.ClientSecret, clientAuth, report.AccessToken, v.rawAT)
 }
 
-// expectations adds, at an Okta server, Okta's diagnosis of missing groups
-// and the sentence on thin ID tokens.
+// expectations adds the run's provider's diagnosis of missing groups
+// (after any Explain of the caller's) and, at an Okta server, the sentence
+// on thin ID tokens.
 func (v *tokenVerifier) expectations(sources []verify.Source) verify.Expectations {
 	exp := v.cfg.Expect
-	o := v.cfg.oktaOf()
-	if o == nil || v.r.Request == nil {
+	if v.r.Request == nil {
 		return exp
 	}
-	f := okta.Facts{Server: o.Server, Scopes: v.r.Request.Scopes, ResponseType: v.r.Request.ResponseType}
-	exp.Explain = okta.Explain(f, exp)
+	o := v.cfg.oktaOf()
+	f := provider.Facts{Issuer: v.cfg.Issuer, Scopes: v.r.Request.Scopes, ResponseType: v.r.Request.ResponseType, Expect: exp}
+	if o != nil {
+		f.Issuer = o.Server.Issuer()
+	}
+	exp.Explain = both(exp.Explain, v.cfg.recognised.Provider.Explain(f))
+	if o == nil {
+		return exp
+	}
+	of := okta.Facts{Server: o.Server, Scopes: v.r.Request.Scopes, ResponseType: v.r.Request.ResponseType}
 	claim := exp.ClaimFor(verify.SourceIDToken)
 	for _, s := range sources {
-		if s.Name == verify.SourceUserinfo && f.ThinIDToken() && v.idToken != nil && lookupNil(v.idToken.Claims, claim) {
+		if s.Name == verify.SourceUserinfo && of.ThinIDToken() && v.idToken != nil && lookupNil(v.idToken.Claims, claim) {
 			v.r.Notes = append(v.r.Notes, okta.ThinNote(fmt.Sprintf("%q", claim)))
 		}
 	}
 	return exp
+}
+
+// both is an Explain that gives a's answer and then b's; either may be nil.
+func both(a, b func(string, []verify.Source) string) func(string, []verify.Source) string {
+	if a == nil || b == nil {
+		if a == nil {
+			return b
+		}
+		return a
+	}
+	return func(group string, sources []verify.Source) string {
+		x, y := a(group, sources), b(group, sources)
+		if x == "" || y == "" {
+			return x + y
+		}
+		return x + "; " + y
+	}
 }
 
 // orgAccessTokenNote says why an Okta org access token is not verified.

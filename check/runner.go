@@ -35,6 +35,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/scrub"
+	"github.com/claimcheck/claimcheck/provider"
 	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
@@ -95,8 +96,14 @@ type Config struct {
 	// Now is the clock for verification; time.Now when nil.
 	Now func() time.Time
 	// Okta, when set, is the Okta authorization server of the run (see
-	// Okta); an issuer on Okta's own domains is recognised without.
+	// Okta), and the run's provider is Okta; an Okta issuer is recognised
+	// without it, on Okta's domains or a custom URL domain alike.
 	Okta *Okta
+	// ProviderKind names the kind of provider (see package provider) whose
+	// diagnosis explains a missing group: empty to recognise it from the
+	// issuer and the discovery metadata, "generic" for none, or a name
+	// such as "keycloak". An unknown name is a failure.Usage error.
+	ProviderKind string
 	// Grant, when its Type is set, obtains tokens without a redirect.
 	Grant Grant
 	// Provider, when set, is used instead of discovering Issuer, so that
@@ -111,6 +118,9 @@ type Config struct {
 	// secrets is derived by the run, not set by a caller: the Scrubber
 	// that knows every secret the run sends (see withScrubber).
 	secrets *scrub.Scrubber
+	// recognised is derived by the run once it has the discovery
+	// metadata: the provider ProviderKind names or the metadata shows.
+	recognised provider.Recognition
 }
 
 // discover returns c.Provider or discovers c.Issuer.
@@ -183,6 +193,7 @@ func run(ctx context.Context, c Config) *report.Report {
 		return finish(r, err, c)
 	}
 	md := p.Metadata()
+	c.recognise(r, md)
 	fc, note, err := flowConfig(c, md, rt)
 	if err != nil {
 		return finish(r, err, c)
@@ -355,6 +366,9 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 // before discovery, so that a usage error sends nothing at all. The
 // endpoints are stand-ins; flowConfig checks the real ones.
 func preflight(c Config, rt string) error {
+	if err := c.checkProviderKind(); err != nil {
+		return err
+	}
 	if _, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil); err != nil {
 		return err
 	}

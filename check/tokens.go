@@ -48,10 +48,16 @@ func Verify(ctx context.Context, c Config, kind string, tokens []string) (*repor
 func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *report.Report {
 	c = c.withScrubber()
 	r := report.New(c.Issuer, "verify")
+	if err := c.checkProviderKind(); err != nil {
+		return finish(r, err, c)
+	}
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
 	if err != nil {
 		return finish(r, err, c)
 	}
+	// The provider is named; its diagnosis is left out, as what was
+	// requested (the scopes it turns on) is not known here.
+	c.recognise(r, p.Metadata())
 	var sources []verify.Source
 	var firstErr error
 	count := map[string]int{}

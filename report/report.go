@@ -31,11 +31,14 @@ const (
 // Report is the outcome of one run. Its JSON form is the contract that
 // scripts read; fields are only ever added.
 type Report struct {
-	OK       bool              `json:"ok"`
-	ExitCode int               `json:"exit_code"`
-	Issuer   string            `json:"issuer"`
-	Flow     string            `json:"flow"`
-	Request  *Request          `json:"request,omitempty"`
+	OK       bool     `json:"ok"`
+	ExitCode int      `json:"exit_code"`
+	Issuer   string   `json:"issuer"`
+	Flow     string   `json:"flow"`
+	Request  *Request `json:"request,omitempty"`
+	// Provider is the kind of provider the run took the issuer for, once
+	// its discovery document was read.
+	Provider *Provider         `json:"provider,omitempty"`
 	Tokens   map[string]*Token `json:"tokens"`
 	Checks   []verify.Check    `json:"checks"`
 	Notes    []string          `json:"notes,omitempty"`
@@ -55,6 +58,17 @@ type Request struct {
 	RedirectURI  string            `json:"redirect_uri,omitempty"`
 	AuthorizeURL string            `json:"authorize_url,omitempty"`
 	Endpoints    map[string]string `json:"endpoints,omitempty"`
+}
+
+// Provider names the kind of provider of a run (see package provider):
+// "okta", "keycloak", …, or "generic" for one claimcheck has no particular
+// knowledge of, and why: what in the issuer and the discovery metadata
+// matched, or that the configuration named it.
+type Provider struct {
+	Name string `json:"name"`
+	// Title is the provider's name for people, e.g. "Microsoft Entra ID".
+	Title string `json:"title"`
+	Why   string `json:"why"`
 }
 
 // Token is what became of one token (or of the userinfo response, or the

@@ -54,23 +54,27 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 	b := &strings.Builder{}
 
 	fmt.Fprintf(b, "%s %s\n", p.bold("claimcheck"), p.dim("· "+sanitize(r.Flow)+" · "+sanitize(r.Issuer)))
+	var rows [][2]string
+	if r.Provider != nil {
+		rows = append(rows, [2]string{"provider", r.Provider.Title + " (" + r.Provider.Why + ")"})
+	}
 	if q := r.Request; q != nil {
 		response := "" // none for the non-interactive grants
 		if q.ResponseType != "" {
 			response = strings.TrimSpace(q.ResponseType + " via " + q.ResponseMode)
 		}
-		rows := [][2]string{
+		rows = append(rows, [][2]string{
 			{"client", q.ClientID + clientAuthSuffix(q.ClientAuth, strings.Contains(q.ResponseType, "code"))},
 			{"response", response},
 			{"scopes", strings.Join(q.Scopes, " ")},
 			{"redirect uri", q.RedirectURI},
-		}
+		}...)
 		for _, k := range sortedKeys(q.Endpoints) {
 			rows = append(rows, [2]string{k, q.Endpoints[k]})
 		}
 		rows = append(rows, [2]string{"authorize url", q.AuthorizeURL})
-		writeRows(b, rows, "  ")
 	}
+	writeRows(b, rows, "  ")
 
 	for _, kind := range r.tokenKinds() {
 		t := r.Tokens[kind]

@@ -319,6 +319,7 @@ type RunOptions struct {
 	CheckOptions
 	OutputOptions
 	OktaOptions
+	ProviderKindOptions
 	UserOptions
 	GrantOptions
 	DriftOptions
@@ -330,6 +331,7 @@ type RunOptions struct {
 func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.ProviderOptions.addFlags(fs)
 	o.OktaOptions.addServerFlags(fs)
+	o.ProviderKindOptions.addFlags(fs)
 	o.UserOptions.addFlags(fs)
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
@@ -346,6 +348,9 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	}
 	secretStdin := o.ClientSecret == "-"
 	if err := o.UserOptions.validate(o.Grant, o.Domain, secretStdin); err != nil {
+		return check.Config{}, err
+	}
+	if err := o.ProviderKindOptions.validate(o.Domain); err != nil {
 		return check.Config{}, err
 	}
 	oc, err := o.OktaOptions.apply(&o.ProviderOptions, &o.CheckOptions)
@@ -379,6 +384,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
+		ProviderKind: o.ProviderKind,
 	}
 	if oc != nil && o.Grant == "" && o.Username != "" {
 		// Okta's Authentication API signs the user in; the stand-in

@@ -22,6 +22,7 @@ type VerifyOptions struct {
 	CheckOptions
 	OutputOptions
 	OktaOptions
+	ProviderKindOptions
 	StreamOptions
 	Kind   string
 	Tokens []string
@@ -41,6 +42,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	fs := cmd.Flags()
 	o.ProviderOptions.addFlags(fs)
 	o.OktaOptions.addServerFlags(fs)
+	o.ProviderKindOptions.addFlags(fs)
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
 	o.StreamOptions.addFlags(fs)
@@ -61,6 +63,12 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	}
 	if err := o.checkStreamFlags(cmd); err != nil {
 		return fail(err)
+	}
+	if err := o.ProviderKindOptions.validate(o.Domain); err != nil {
+		return fail(err)
+	}
+	if f := cmd.Flags().Lookup("provider"); f.Changed && o.isStream() {
+		return fail(failure.New(failure.Usage, "--provider", "does not apply to a token stream (claimcheck verify -), which names no provider"))
 	}
 	if o.isStream() {
 		return runVerifyStream(ctx, o, cmd, ios)
@@ -90,6 +98,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
+		ProviderKind: o.ProviderKind,
 	}
 	r, _ := check.Verify(ctx, cfg, o.Kind, tokens)
 	return emit(ios, &o.OutputOptions, r, started)

@@ -16,6 +16,7 @@ import (
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/suggest"
 	"github.com/claimcheck/claimcheck/internal/yamlfile"
+	"github.com/claimcheck/claimcheck/provider"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -50,6 +51,9 @@ type Case struct {
 	ForbidGroups []string
 	ExactGroups  *bool
 	GroupsClaim  string
+	// Provider names the kind of provider (see package provider) whose
+	// diagnosis explains a missing group; empty to recognise it.
+	Provider string
 	// Token restricts where groups are looked for (id_token,
 	// access_token, userinfo); empty means every verified token.
 	Token []string
@@ -95,7 +99,7 @@ var caseFields = []string{
 	"name", "issuer", "client_id", "client_secret_env", "client_auth", "scopes", "audience",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
-	"claims", "snapshot",
+	"claims", "snapshot", "provider",
 }
 
 // sameField maps the other names of a field to the one parseCase reads.
@@ -232,6 +236,15 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ExactGroups = &b
 		case "groups_claim":
 			c.GroupsClaim, err = p.str(v, field)
+		case "provider":
+			c.Provider, err = p.str(v, field)
+			if err == nil {
+				var kind provider.Provider
+				if kind, err = provider.Lookup(c.Provider); err != nil {
+					err = p.errorf(v, field, "%v", err)
+				}
+				c.Provider = kind.Name
+			}
 		case "token":
 			c.Token, err = p.list(v, field)
 			for _, t := range c.Token {
@@ -445,6 +458,7 @@ func (d Case) merge(c Case) Case {
 		c.ExactGroups = d.ExactGroups
 	}
 	c.GroupsClaim = or(c.GroupsClaim, d.GroupsClaim)
+	c.Provider = or(c.Provider, d.Provider)
 	c.Token = orList(c.Token, d.Token)
 	c.Claims = append(append([]ClaimCheck(nil), d.Claims...), c.Claims...)
 	c.Snapshot = or(c.Snapshot, d.Snapshot)

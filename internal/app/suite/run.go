@@ -390,7 +390,7 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 	}
 	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
-		Scopes: scopes, Audience: c.Audience, Expect: exp,
+		Scopes: scopes, Audience: c.Audience, Expect: exp, ProviderKind: c.Provider,
 		Grant: check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
 		// Userinfo is otherwise asked only when the groups need it.
 		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),

@@ -315,6 +315,7 @@ func TestParseErrors(t *testing.T) {
 		{"one field spelt twice", head + "  - name: a\n    client_id: x\n    client-id: y\n", `claimcheck.yaml:8: cases[0].client-id: duplicate key "client-id" (first at line 7 as "client_id")`},
 		{"user and username", "defaults:\n  username: x\n  user: y\ncases:\n  - name: a\n", `claimcheck.yaml:3: defaults.user: duplicate key "user" (first at line 2 as "username")`},
 		{"token and groups_from", head + "  - name: a\n    token: id_token\n    groups_from: access_token\n", `claimcheck.yaml:8: cases[0].groups_from: duplicate key "groups_from" (first at line 7 as "token")`},
+		{"unknown provider", head + "  - name: a\n    provider: keycloack\n", `claimcheck.yaml:7: cases[0].provider: unknown provider "keycloack" (want auth0, authentik, cognito, dex, entra, generic, google, keycloak, okta, zitadel); did you mean keycloak?`},
 		{"over the size limit", head + "#" + strings.Repeat("x", 1<<20) + "\n", "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
 	}
 	for _, tt := range tests {
@@ -597,6 +598,41 @@ func TestCaseFieldsKnown(t *testing.T) {
 		}
 		if _, err := Parse("claimcheck.yaml", []byte(body)); err != nil && strings.Contains(err.Error(), "unknown field") {
 			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestProviderKey: provider in defaults applies to every case, a case's
+// own wins, and each case's report names it.
+func TestProviderKey(t *testing.T) {
+	p := startDemo(t)
+	s, err := Load(writeSuite(t, fmt.Sprintf(`
+defaults:
+  issuer: %s
+  client_id: claimcheck-public
+  grant: password
+  scopes: [openid, groups]
+  provider: Dex
+cases:
+  - name: dex from the defaults
+    user: alice
+    password_env: ALICE_PASSWORD
+  - name: turned off
+    provider: generic
+    user: alice
+    password_env: ALICE_PASSWORD
+`, p.Issuer())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, Options{Parallel: 1, Getenv: getenv, HTTPTimeout: 10 * time.Second, Timeout: 30 * time.Second, ClockSkew: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"dex", "generic"} {
+		r := res.Cases[i].Report
+		if r.Provider == nil || r.Provider.Name != want {
+			t.Errorf("%s: provider %+v, want %s", res.Cases[i].Name, r.Provider, want)
 		}
 	}
 }
