@@ -56,17 +56,17 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
 			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)
 	}
-	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
-	if err != nil {
-		return finish(r, err, c)
-	}
 	fc := flow.Config{
 		Issuer: c.Issuer, TokenEndpoint: md.TokenEndpoint,
-		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: method,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		Scopes: c.Scopes, HTTPClient: c.HTTPClient,
 	}
+	if err := c.clientAuth(md, &fc); err != nil {
+		return finish(r, err, c)
+	}
 	r.Request = &report.Request{
-		ClientID: c.ClientID, ClientAuth: method, Scopes: c.Scopes, Endpoints: endpoints(md),
+		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
+		Scopes: c.Scopes, Endpoints: endpoints(md),
 	}
 
 	var t *flow.Tokens
@@ -90,7 +90,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		})
 	}
 	if err != nil {
-		return finish(r, err, c)
+		return finish(r, explainClientAuth(err, fc), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
 	if err := v.tokenResponse(ctx, t); err != nil {

@@ -121,15 +121,15 @@ func (c *Config) oktaFlowNote(r *report.Report, err error) {
 // client has a secret to authenticate with.
 func (v *tokenVerifier) introspect(ctx context.Context) error {
 	t := v.r.Tokens[report.AccessToken]
-	if t == nil || t.Verified || t.Error != "" || v.cfg.ClientSecret == "" || v.p.Metadata().IntrospectionEndpoint == "" {
+	if t == nil || t.Verified || t.Error != "" || !v.cfg.hasCredential() || v.p.Metadata().IntrospectionEndpoint == "" {
 		return nil
 	}
-	clientAuth := ""
-	if v.r.Request != nil {
-		clientAuth = v.r.Request.ClientAuth
+	o, err := v.cfg.introspectOptions(v.p.Metadata())
+	if err != nil {
+		return err
 	}
 	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
-	return recordIntrospection(ctx, v.p, v.r, v.cfg.ClientID, v.cfg.ClientSecret, clientAuth, report.AccessToken, v.rawAT)
+	return recordIntrospection(ctx, v.p, v.r, o, report.AccessToken, v.rawAT)
 }
 
 // expectations adds the run's provider's diagnosis of missing groups
@@ -184,7 +184,7 @@ func (v *tokenVerifier) orgAccessTokenNote() {
 		return
 	}
 	t.Note += " (the org authorization server's access tokens are for Okta's own APIs; only Okta can validate them"
-	if v.cfg.ClientSecret == "" {
+	if !v.cfg.hasCredential() {
 		t.Note += ": give the client secret to have claimcheck introspect it)"
 	} else {
 		t.Note += ")"

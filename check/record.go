@@ -52,19 +52,13 @@ func verifiedDetail(tok *verify.Token, err error) string {
 
 // recordIntrospection asks the provider's introspection endpoint (RFC 7662)
 // about the access token raw, which its keys could not verify, with the
-// client secret, and records the answer in r: the token under the kind
-// introspection (introspection#n for key access_token#n) and the
-// "KEY introspected" check. clientAuth is the client authentication the run
-// chose; introspection uses client_secret_post only when that was it, and
-// client_secret_basic otherwise. An inactive token is a verification
-// failure.
-func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, clientID, secret, clientAuth, key, raw string) error {
+// client's authentication o (Config.introspectOptions), and records the
+// answer in r: the token under the kind introspection (introspection#n for
+// key access_token#n) and the "KEY introspected" check. An inactive token
+// is a verification failure.
+func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, o verify.IntrospectOptions, key, raw string) error {
 	ikey := strings.Replace(key, report.AccessToken, report.Introspection, 1)
-	method := "client_secret_basic"
-	if clientAuth == "client_secret_post" {
-		method = clientAuth
-	}
-	claims, err := p.Introspect(ctx, raw, verify.IntrospectOptions{ClientID: clientID, ClientSecret: secret, AuthMethod: method})
+	claims, err := p.Introspect(ctx, raw, o)
 	if err != nil {
 		r.Tokens[ikey] = &report.Token{Error: err.Error()}
 		r.AddCheck(verify.Check{Name: key + " introspected", OK: false, Source: report.Introspection, Detail: err.Error()})

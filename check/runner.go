@@ -56,8 +56,18 @@ type Config struct {
 	ClientSecret string
 	// AuthMethod overrides the client authentication chosen from the
 	// provider's token_endpoint_auth_methods_supported (client_secret_basic,
-	// client_secret_post or none).
+	// client_secret_post, none, private_key_jwt or client_secret_jwt; the
+	// JWT methods only when the provider lists them, if it lists any).
 	AuthMethod string
+	// ClientKey signs the client assertions of private_key_jwt (see
+	// flow.LoadClientKey); given without AuthMethod it means
+	// private_key_jwt. The assertion's alg is the first of the provider's
+	// token_endpoint_auth_signing_alg_values_supported the key can sign.
+	ClientKey *flow.ClientKey
+	// AssertionAudience is the aud of client assertions:
+	// flow.AssertionAudienceTokenEndpoint (the default) or
+	// flow.AssertionAudienceIssuer.
+	AssertionAudience string
 	// RedirectURI is the loopback redirect URI registered for the client
 	// (http://127.0.0.1:PORT/PATH or http://localhost…; port 0 picks one).
 	RedirectURI string
@@ -202,7 +212,8 @@ func run(ctx context.Context, c Config) *report.Report {
 		r.Notes = append(r.Notes, note)
 	}
 	r.Request = &report.Request{
-		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
+		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
+		ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
 		Scopes: c.Scopes, RedirectURI: c.RedirectURI,
 		Endpoints: endpoints(md),
 	}
@@ -230,7 +241,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	})
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, err, c)
+		return finish(r, explainClientAuth(err, fc), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
@@ -280,7 +291,7 @@ func (v *tokenVerifier) requireVerified() error {
 	}
 	if v.rawAT != "" {
 		switch {
-		case v.cfg.ClientSecret == "":
+		case !v.cfg.hasCredential():
 			hints = append(hints, "give the client secret (CLAIMCHECK_CLIENT_SECRET) so that the provider can be asked to introspect the access token")
 		case v.p.Metadata().IntrospectionEndpoint == "":
 			hints = append(hints, "the provider advertises no introspection endpoint to ask about the access token")
@@ -369,7 +380,7 @@ func preflight(c Config, rt string) error {
 	if err := c.checkProviderKind(); err != nil {
 		return err
 	}
-	if _, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil); err != nil {
+	if _, err := flow.ResolveAuthMethod(c.authMethod(), c.ClientSecret, nil); err != nil {
 		return err
 	}
 	if _, err := c.maxAge(); err != nil {
@@ -378,7 +389,8 @@ func preflight(c Config, rt string) error {
 	const standIn = "https://endpoint.invalid/"
 	return flow.Config{
 		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
-		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.AuthMethod,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.authMethod(),
+		ClientKey: c.ClientKey, AssertionAudience: c.AssertionAudience,
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
 	}.Validate()
@@ -440,11 +452,9 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, string, e
 		return fc, "", failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
 			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
 	}
-	method, err := flow.ResolveAuthMethod(c.AuthMethod, c.ClientSecret, md.TokenEndpointAuthMethodsSupported)
-	if err != nil {
+	if err := c.clientAuth(md, &fc); err != nil {
 		return fc, "", err
 	}
-	fc.AuthMethod = method
 	if err := fc.Validate(); err != nil {
 		return fc, "", err
 	}

@@ -83,10 +83,14 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		case err == nil:
 			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
 		case nv != nil:
-			if k == report.AccessToken && c.ClientSecret != "" && p.Metadata().IntrospectionEndpoint != "" {
+			if k == report.AccessToken && c.hasCredential() && p.Metadata().IntrospectionEndpoint != "" {
 				// The provider can vouch for what its keys cannot.
 				c.secrets.Add(scrub.AccessToken, raw)
-				if err := recordIntrospection(ctx, p, r, c.ClientID, c.ClientSecret, c.AuthMethod, key, raw); err != nil && firstErr == nil {
+				o, err := c.introspectOptions(p.Metadata())
+				if err == nil {
+					err = recordIntrospection(ctx, p, r, o, key, raw)
+				}
+				if err != nil && firstErr == nil {
 					firstErr = err
 				}
 				break
@@ -122,7 +126,7 @@ func introspectionHint(c Config, p *verify.Provider) string {
 	switch {
 	case p.Metadata().IntrospectionEndpoint == "":
 		return "the provider advertises no introspection endpoint to ask instead"
-	case c.ClientSecret == "":
+	case !c.hasCredential():
 		return "give the client id and secret (CLAIMCHECK_CLIENT_SECRET) to have the provider introspect it"
 	}
 	return ""

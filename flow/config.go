@@ -32,9 +32,24 @@ type Config struct {
 	TokenEndpoint string
 	ClientID      string
 	ClientSecret  string
-	// AuthMethod is client_secret_basic, client_secret_post or none. Empty
-	// means none without a secret and client_secret_basic with one.
+	// AuthMethod is client_secret_basic, client_secret_post, none,
+	// private_key_jwt or client_secret_jwt. Empty means none without a
+	// secret and client_secret_basic with one.
 	AuthMethod string
+	// ClientKey signs the client assertions of private_key_jwt; it is
+	// required with that method and refused with any other.
+	ClientKey *ClientKey
+	// AssertionAlg is the JWS algorithm of client assertions; empty means
+	// ResolveAssertionAlg's choice when the provider advertises nothing.
+	AssertionAlg string
+	// AssertionAudience is the aud of client assertions:
+	// AssertionAudienceTokenEndpoint (the default when empty) or
+	// AssertionAudienceIssuer.
+	AssertionAudience string
+	// OnClientAssertion, when set, is called with each client assertion
+	// before it is sent, for a caller that keeps what it sends out of what
+	// it shows.
+	OnClientAssertion func(assertion string)
 	// RedirectURI must be an http URI on 127.0.0.1, [::1] or localhost
 	// (RFC 8252 §7.3). Port 0 asks Listen for a free port.
 	RedirectURI string
@@ -321,16 +336,36 @@ func CheckExtraParams(p url.Values) error {
 }
 
 func (c Config) resolveAuthMethod() (string, error) {
-	return ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil)
+	method, err := ResolveAuthMethod(c.AuthMethod, c.ClientSecret, nil)
+	if err != nil {
+		return "", err
+	}
+	if c.ClientKey != nil && method != AuthPrivateKeyJWT {
+		return "", failure.New(failure.Usage, "client authentication", "a client key is set, but the method is %s: a key is used only with private_key_jwt", method)
+	}
+	if usesAssertion(method) {
+		// One assertion signed and dropped: a key, algorithm, audience or
+		// secret that cannot make one is a usage error before anything is
+		// sent.
+		c.AuthMethod = method
+		if _, err := NewAssertion(c); err != nil {
+			return "", err
+		}
+	}
+	return method, nil
 }
 
 // ResolveAuthMethod picks the client authentication at the token endpoint.
-// A method given (client_secret_basic, client_secret_post or none) must agree
-// with whether there is a secret. Without one: none for a public client
-// (no secret); else client_secret_basic when supported, the provider's
-// token_endpoint_auth_methods_supported, is empty (OpenID Discovery's
-// default) or lists it, else client_secret_post when it lists that.
-// Config.AuthMethod left empty resolves with supported empty.
+// A method given (client_secret_basic, client_secret_post, none,
+// private_key_jwt or client_secret_jwt) must agree with whether there is a
+// secret: client_secret_jwt needs one, none and private_key_jwt take none.
+// private_key_jwt and client_secret_jwt must also be listed in supported,
+// the provider's token_endpoint_auth_methods_supported, when it is not
+// empty. Without a method: none for a public client (no secret); else
+// client_secret_basic when supported is empty (OpenID Discovery's default)
+// or lists it, else client_secret_post when it lists that; a JWT method is
+// never chosen without being asked for. Config.AuthMethod left empty
+// resolves with supported empty.
 func ResolveAuthMethod(method, secret string, supported []string) (string, error) {
 	const op = "client authentication"
 	switch method {
@@ -348,12 +383,19 @@ func ResolveAuthMethod(method, secret string, supported []string) (string, error
 		if secret != "" {
 			return "", failure.New(failure.Usage, op, "none, but a client secret is set: drop one of them")
 		}
-	case authClientSecretBasic, authClientSecretPost:
+	case authClientSecretBasic, authClientSecretPost, AuthClientSecretJWT:
 		if secret == "" {
 			return "", failure.New(failure.Usage, op, "%s needs a client secret", method)
 		}
+	case AuthPrivateKeyJWT:
+		if secret != "" {
+			return "", failure.New(failure.Usage, op, "private_key_jwt signs with the client key, but a client secret is set too: drop one of them")
+		}
 	default:
-		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post or none)", clean(method, 80))
+		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post, none, private_key_jwt or client_secret_jwt)", clean(method, 80))
+	}
+	if usesAssertion(method) && len(supported) > 0 && !slices.Contains(supported, method) {
+		return "", failure.New(failure.Usage, op, "the provider does not offer %s (its token_endpoint_auth_methods_supported: %s)", method, clean(strings.Join(supported, ", "), 200))
 	}
 	return method, nil
 }

@@ -95,16 +95,17 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 	}
 	conf := oauth2.Config{
 		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
+		ClientSecret: c.formSecret(method),
 		Endpoint:     oauth2.Endpoint{TokenURL: c.TokenEndpoint, AuthStyle: style},
 		RedirectURL:  req.RedirectURI,
 	}
-	client, rec, done, err := recordingClient(c.HTTPClient)
+	sc := clientScrubber(c)
+	c.AuthMethod = method
+	client, rec, done, err := c.tokenClient(sc)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	sc := clientScrubber(c)
 	sc.Add(scrub.Code, code)
 	sc.Add(scrub.CodeVerifier, req.CodeVerifier)
 	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), code, oauth2.VerifierOption(req.CodeVerifier))
@@ -112,6 +113,27 @@ func Exchange(ctx context.Context, c Config, req *Request, code string) (*Tokens
 		return nil, sc.Error(tokenError(ctx, err, rec, sc))
 	}
 	return tokensOf(tok), nil
+}
+
+// formSecret is the secret x/oauth2 is given to send: none for the methods
+// that send a client assertion instead.
+func (c Config) formSecret(method string) string {
+	if usesAssertion(method) {
+		return ""
+	}
+	return c.ClientSecret
+}
+
+// tokenClient is recordingClient's client, which for c.AuthMethod
+// private_key_jwt or client_secret_jwt also adds a new client assertion to
+// every request, registered with sc.
+func (c Config) tokenClient(sc *scrub.Scrubber) (client *http.Client, rec *recorder, done func(), err error) {
+	client, rec, done, err = recordingClient(c.HTTPClient)
+	if err != nil || !usesAssertion(c.AuthMethod) {
+		return client, rec, done, err
+	}
+	client.Transport = &assertionTransport{next: client.Transport, c: c, sc: sc}
+	return client, rec, done, nil
 }
 
 // clientScrubber is a Scrubber that knows the client's secret in every

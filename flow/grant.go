@@ -31,28 +31,30 @@ const (
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
 // grantConfig checks what every non-interactive grant needs of c: the token
-// endpoint and the client authentication.
-func grantConfig(c Config) (oauth2.AuthStyle, error) {
+// endpoint and the client authentication. It returns c with its AuthMethod
+// resolved.
+func grantConfig(c Config) (Config, oauth2.AuthStyle, error) {
 	if c.TokenEndpoint == "" {
-		return 0, failure.New(failure.Provider, tokenOp, "the provider's metadata has no token_endpoint")
+		return c, 0, failure.New(failure.Provider, tokenOp, "the provider's metadata has no token_endpoint")
 	}
 	if err := checkEndpoint(tokenOp, c.TokenEndpoint); err != nil {
-		return 0, err
+		return c, 0, err
 	}
 	method, err := c.resolveAuthMethod()
 	if err != nil {
-		return 0, err
+		return c, 0, err
 	}
+	c.AuthMethod = method
 	if method == authClientSecretBasic {
-		return oauth2.AuthStyleInHeader, nil
+		return c, oauth2.AuthStyleInHeader, nil
 	}
-	return oauth2.AuthStyleInParams, nil
+	return c, oauth2.AuthStyleInParams, nil
 }
 
 func oauthConfig(c Config, style oauth2.AuthStyle) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
+		ClientSecret: c.formSecret(c.AuthMethod),
 		Endpoint:     oauth2.Endpoint{TokenURL: c.TokenEndpoint, AuthStyle: style},
 		Scopes:       c.Scopes,
 	}
@@ -65,7 +67,7 @@ func Refresh(ctx context.Context, c Config, refreshToken string) (*Tokens, error
 	if refreshToken == "" {
 		return nil, failure.New(failure.Usage, "refresh token", "empty")
 	}
-	return tokenRequest(ctx, c, secret(scrub.RefreshToken, refreshToken), func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, secret(scrub.RefreshToken, refreshToken), func(ctx context.Context, c Config, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		// An expired access token makes the source refresh at once.
 		return oauthConfig(c, style).TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
 	})
@@ -80,19 +82,19 @@ func secret(kind, value string) grantSecret { return grantSecret{kind, value} }
 // context carrying the recording client and the client authentication
 // style, and its errors are classed as Exchange's are, the provider's text
 // scrubbed of the client secret and of sent.
-func tokenRequest(ctx context.Context, c Config, sent grantSecret, request func(context.Context, oauth2.AuthStyle) (*oauth2.Token, error)) (*Tokens, error) {
-	style, err := grantConfig(c)
+func tokenRequest(ctx context.Context, c Config, sent grantSecret, request func(context.Context, Config, oauth2.AuthStyle) (*oauth2.Token, error)) (*Tokens, error) {
+	c, style, err := grantConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	client, rec, done, err := recordingClient(c.HTTPClient)
+	sc := clientScrubber(c)
+	sc.Add(sent.kind, sent.value)
+	client, rec, done, err := c.tokenClient(sc)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	sc := clientScrubber(c)
-	sc.Add(sent.kind, sent.value)
-	tok, err := request(context.WithValue(ctx, oauth2.HTTPClient, client), style)
+	tok, err := request(context.WithValue(ctx, oauth2.HTTPClient, client), c, style)
 	if err != nil {
 		return nil, sc.Error(tokenError(ctx, err, rec, sc))
 	}
@@ -108,20 +110,20 @@ func Password(ctx context.Context, c Config, username, password string) (*Tokens
 	if password == "" {
 		return nil, failure.New(failure.Usage, "password", "empty (CLAIMCHECK_PASSWORD or --password-stdin)")
 	}
-	return tokenRequest(ctx, c, secret(scrub.Password, password), func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, secret(scrub.Password, password), func(ctx context.Context, c Config, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		return oauthConfig(c, style).PasswordCredentialsToken(ctx, username, password)
 	})
 }
 
 // ClientCredentials performs the client credentials grant (RFC 6749 §4.4)
-// in one request. It needs a client secret.
+// in one request. It needs a client secret or a client key.
 func ClientCredentials(ctx context.Context, c Config) (*Tokens, error) {
-	if c.ClientSecret == "" {
-		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET)")
+	if c.ClientSecret == "" && c.ClientKey == nil {
+		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET) or a client key (--client-key with private_key_jwt)")
 	}
-	return tokenRequest(ctx, c, grantSecret{}, func(ctx context.Context, style oauth2.AuthStyle) (*oauth2.Token, error) {
+	return tokenRequest(ctx, c, grantSecret{}, func(ctx context.Context, c Config, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		cc := clientcredentials.Config{
-			ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenEndpoint,
+			ClientID: c.ClientID, ClientSecret: c.formSecret(c.AuthMethod), TokenURL: c.TokenEndpoint,
 			Scopes: c.Scopes, AuthStyle: style,
 		}
 		return cc.Token(ctx)
@@ -181,11 +183,11 @@ func deviceCode(ctx context.Context, c Config, o DeviceOptions, sc *scrub.Scrubb
 	if err := checkEndpoint(deviceOp, o.Endpoint); err != nil {
 		return nil, err
 	}
-	style, err := grantConfig(c)
+	c, style, err := grantConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	client, _, done, err := recordingClient(c.HTTPClient)
+	client, _, done, err := c.tokenClient(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -365,8 +367,8 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 	}
 	if style == oauth2.AuthStyleInParams {
 		v.Set("client_id", c.ClientID)
-		if c.ClientSecret != "" {
-			v.Set("client_secret", c.ClientSecret)
+		if s := c.formSecret(c.AuthMethod); s != "" {
+			v.Set("client_secret", s)
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(v.Encode()))

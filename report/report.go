@@ -50,14 +50,27 @@ type Report struct {
 
 // Request is what was asked of the provider.
 type Request struct {
-	ClientID     string            `json:"client_id,omitempty"`
-	ClientAuth   string            `json:"client_auth,omitempty"`
-	ResponseType string            `json:"response_type,omitempty"`
-	ResponseMode string            `json:"response_mode,omitempty"`
-	Scopes       []string          `json:"scopes,omitempty"`
-	RedirectURI  string            `json:"redirect_uri,omitempty"`
-	AuthorizeURL string            `json:"authorize_url,omitempty"`
-	Endpoints    map[string]string `json:"endpoints,omitempty"`
+	ClientID   string `json:"client_id,omitempty"`
+	ClientAuth string `json:"client_auth,omitempty"`
+	// ClientAssertion describes the client assertions sent, for
+	// private_key_jwt and client_secret_jwt.
+	ClientAssertion *ClientAssertion  `json:"client_assertion,omitempty"`
+	ResponseType    string            `json:"response_type,omitempty"`
+	ResponseMode    string            `json:"response_mode,omitempty"`
+	Scopes          []string          `json:"scopes,omitempty"`
+	RedirectURI     string            `json:"redirect_uri,omitempty"`
+	AuthorizeURL    string            `json:"authorize_url,omitempty"`
+	Endpoints       map[string]string `json:"endpoints,omitempty"`
+}
+
+// ClientAssertion is what the client assertions of a run said (RFC 7523):
+// never the assertion itself.
+type ClientAssertion struct {
+	// Alg is the JWS algorithm, KeyID the kid (empty when none was sent).
+	Alg   string `json:"alg"`
+	KeyID string `json:"kid,omitempty"`
+	// Audience is the aud: the token endpoint or the issuer.
+	Audience string `json:"aud"`
 }
 
 // Provider names the kind of provider of a run (see package provider):

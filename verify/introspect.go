@@ -17,6 +17,11 @@ type IntrospectOptions struct {
 	ClientID, ClientSecret string
 	// AuthMethod is client_secret_basic (the default) or client_secret_post.
 	AuthMethod string
+	// AuthParams, when set, authenticates the client instead of the
+	// secret: the form parameters it returns (a new client assertion of
+	// private_key_jwt or client_secret_jwt, from flow.ClientAssertionParams)
+	// are sent, and no Authorization header. Its error is returned as is.
+	AuthParams func() (url.Values, error)
 }
 
 // Introspect asks the provider's introspection endpoint (RFC 7662) about an
@@ -33,13 +38,22 @@ func (p *Provider) Introspect(ctx context.Context, token string, o IntrospectOpt
 	switch {
 	case endpoint == "":
 		return nil, failure.New(failure.Usage, op, "the provider advertises no introspection_endpoint")
-	case o.ClientID == "" || o.ClientSecret == "":
+	case o.ClientID == "" || (o.ClientSecret == "" && o.AuthParams == nil):
 		return nil, failure.New(failure.Usage, op, "introspection needs the client id and secret")
 	case token == "":
 		return nil, failure.New(failure.Usage, op, "no token to introspect")
 	}
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	if o.AuthMethod == "client_secret_post" {
+	switch {
+	case o.AuthParams != nil:
+		params, err := o.AuthParams()
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range params {
+			form[k] = v
+		}
+	case o.AuthMethod == "client_secret_post":
 		form.Set("client_id", o.ClientID)
 		form.Set("client_secret", o.ClientSecret)
 	}
@@ -49,7 +63,7 @@ func (p *Provider) Introspect(ctx context.Context, token string, o IntrospectOpt
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if o.AuthMethod != "client_secret_post" {
+	if o.AuthParams == nil && o.AuthMethod != "client_secret_post" {
 		// RFC 6749 section 2.3.1: form-encode before Basic.
 		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret))
 	}

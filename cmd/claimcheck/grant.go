@@ -91,8 +91,8 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *check.Config, fl *FlowOpt
 		}
 		g.Username, g.Password = u.Username, pw
 	case flow.GrantClientCredentials:
-		if cfg.ClientSecret == "" {
-			return failure.New(failure.Usage, "--grant client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET)")
+		if cfg.ClientSecret == "" && cfg.ClientKey == nil {
+			return failure.New(failure.Usage, "--grant client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET) or a client key (--client-key)")
 		}
 	case flow.GrantDeviceCode:
 		g.DeviceShow = deviceShow(fl, ios)

@@ -31,11 +31,17 @@ type ProviderOptions struct {
 	ClientID     string
 	ClientSecret string
 	ClientAuth   string
-	HTTPTimeout  time.Duration
-	ClockSkew    time.Duration
-	CAFile       string
+	// ClientKeyFile, ClientKeyID and AssertionAud are --client-key,
+	// --client-key-id and --client-assertion-aud; resolve loads the key.
+	ClientKeyFile string
+	ClientKeyID   string
+	AssertionAud  string
+	HTTPTimeout   time.Duration
+	ClockSkew     time.Duration
+	CAFile        string
 
 	secretFromFlag bool
+	clientKey      *flow.ClientKey
 }
 
 // defaultClockSkew is --clock-skew's default, and the demo's allowance.
@@ -60,7 +66,10 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
-	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post or none (default: from the provider's metadata)")
+	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, none, private_key_jwt or client_secret_jwt (default: from the provider's metadata; private_key_jwt with --client-key)")
+	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
+	fs.StringVar(&o.ClientKeyID, "client-key-id", "", "kid of the client key's assertions (default: the JWK's kid, else none)")
+	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: token_endpoint (default, as Okta requires) or issuer")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
 	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time (at most 10m)")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
@@ -105,7 +114,42 @@ func (o *ProviderOptions) resolve(ctx context.Context, fs *pflag.FlagSet, ios *I
 		}
 		o.ClientSecret = s
 	}
+	return o.loadClientKey()
+}
+
+// loadClientKey checks --client-assertion-aud and --client-key-id and reads
+// --client-key. The flag holds a file name: key material in it (or in
+// CLAIMCHECK_CLIENT_KEY, or the configuration file) is refused without
+// being repeated, since it would be visible in the process list or the
+// environment of every child.
+func (o *ProviderOptions) loadClientKey() error {
+	switch o.AssertionAud {
+	case "", flow.AssertionAudienceTokenEndpoint, flow.AssertionAudienceIssuer:
+	default:
+		return failure.New(failure.Usage, "--client-assertion-aud", "unknown %q (want token_endpoint or issuer)", o.AssertionAud)
+	}
+	if o.ClientKeyFile == "" {
+		if o.ClientKeyID != "" {
+			return failure.New(failure.Usage, "--client-key-id", "names the kid of --client-key, which is not given")
+		}
+		return nil
+	}
+	if inlineKey(o.ClientKeyFile) {
+		return failure.New(failure.Usage, "--client-key", "takes the name of a file holding the key, not the key itself")
+	}
+	k, err := flow.LoadClientKey(o.ClientKeyFile, o.ClientKeyID)
+	if err != nil {
+		return err
+	}
+	o.clientKey = k
 	return nil
+}
+
+// inlineKey says whether s looks like key material rather than a file
+// name: PEM armour, JSON, or a line break.
+func inlineKey(s string) bool {
+	t := strings.TrimSpace(s)
+	return strings.Contains(t, "-----BEGIN") || strings.HasPrefix(t, "{") || strings.ContainsAny(s, "\r\n")
 }
 
 func (o *ProviderOptions) httpClient() (*http.Client, error) {
@@ -380,6 +424,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	}
 	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
+		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,

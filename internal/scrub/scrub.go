@@ -31,6 +31,9 @@ const (
 	DeviceCode   = "device code"
 	AccessToken  = "access token"
 	SessionToken = "session token"
+	// Assertion is a client assertion (private_key_jwt, client_secret_jwt):
+	// valid for a minute, and as good as the client's credential meanwhile.
+	Assertion = "client assertion"
 )
 
 // shortForm is the length under which a form is replaced only where it

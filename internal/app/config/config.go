@@ -54,6 +54,17 @@ func (f *File) Where(s Setting) string { return fmt.Sprintf("%s:%d", f.Path, s.L
 // secrets may never be written inline.
 var secrets = map[string]bool{"client-secret": true, "password": true, "refresh-token": true}
 
+// fileRefs name a file whose content is a secret (a private key): the
+// file is named, its content never written here.
+var fileRefs = map[string]bool{"client-key": true}
+
+// inlineKey says whether s looks like key material rather than a file
+// name: PEM armour, JSON, or a line break.
+func inlineKey(s string) bool {
+	t := strings.TrimSpace(s)
+	return strings.Contains(t, "-----BEGIN") || strings.HasPrefix(t, "{") || strings.ContainsAny(s, "\r\n")
+}
+
 // Find returns the path of the configuration file to use, or "" when there
 // is none: LocalName in dir, else claimcheck/config.yaml under userDir.
 func Find(dir, userDir string) (string, error) {
@@ -209,6 +220,9 @@ func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml
 				strings.ToUpper(strings.ReplaceAll(flag, "-", "_")), k.Value)
 		}
 		s.Flag = flag
+		if fileRefs[flag] && v.Kind == yaml.ScalarNode && inlineKey(v.Value) {
+			return nil, nil, failure.New(failure.Usage, where, "must name a file holding the key; key material is never written in the configuration file")
+		}
 		switch v.Kind {
 		case yaml.ScalarNode:
 			if v.Tag == "!!null" {

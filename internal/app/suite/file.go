@@ -7,6 +7,7 @@ package suite
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -39,8 +40,14 @@ type Case struct {
 	ClientID        string
 	ClientSecretEnv string
 	ClientAuth      string
-	Scopes          []string
-	Audience        string
+	// ClientKey is the file of the private_key_jwt key (relative paths
+	// taken from the suite file's directory), ClientKeyID its kid, and
+	// AssertionAud the assertions' aud (token_endpoint or issuer).
+	ClientKey    string
+	ClientKeyID  string
+	AssertionAud string
+	Scopes       []string
+	Audience     string
 	// Grant is refresh_token, password or client_credentials.
 	Grant           string
 	User            string
@@ -96,7 +103,7 @@ func Load(path string) (*Suite, error) {
 // caseFields are the fields parseCase knows, for suggestions when a field
 // is not one of them.
 var caseFields = []string{
-	"name", "issuer", "client_id", "client_secret_env", "client_auth", "scopes", "audience",
+	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "scopes", "audience",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
@@ -214,6 +221,15 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientSecretEnv, err = p.envName(v, field)
 		case "client_auth":
 			c.ClientAuth, err = p.str(v, field)
+		case "client_key":
+			c.ClientKey, err = p.keyFile(v, field)
+		case "client_key_id":
+			c.ClientKeyID, err = p.str(v, field)
+		case "client_assertion_aud":
+			c.AssertionAud, err = p.str(v, field)
+			if err == nil && c.AssertionAud != "token_endpoint" && c.AssertionAud != "issuer" {
+				err = p.errorf(v, field, "unknown %q (want token_endpoint or issuer)", c.AssertionAud)
+			}
 		case "scopes":
 			c.Scopes, err = p.list(v, field)
 		case "audience":
@@ -269,6 +285,24 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 	return c, nil
 }
 
+// keyFile reads a field that names a key file, relative to the suite
+// file's directory. Key material written in the field itself is refused,
+// and not repeated: a suite file is meant to be committed.
+func (p *parser) keyFile(v *yaml.Node, field string) (string, error) {
+	s, err := p.str(v, field)
+	if err != nil {
+		return "", err
+	}
+	t := strings.TrimSpace(s)
+	if strings.Contains(t, "-----BEGIN") || strings.HasPrefix(t, "{") || strings.ContainsAny(s, "\r\n") {
+		return "", p.errorf(v, field, "must name a file holding the key; key material is never written in a suite file")
+	}
+	if s == "" || filepath.IsAbs(s) {
+		return s, nil
+	}
+	return filepath.Join(filepath.Dir(p.path), s), nil
+}
+
 // check validates a merged case: what it needs to run.
 func (p *parser) check(n *yaml.Node, where string, c Case) error {
 	switch {
@@ -287,8 +321,8 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 			return p.errorf(n, where+".refresh_token_env", "the refresh_token grant needs refresh_token_env")
 		}
 	case flow.GrantClientCredentials:
-		if c.ClientSecretEnv == "" {
-			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env")
+		if c.ClientSecretEnv == "" && c.ClientKey == "" {
+			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env (or client_key)")
 		}
 	case flow.GrantDeviceCode:
 		return p.errorf(n, where+".grant", "device_code needs a person at a browser; a suite runs unattended (use refresh_token with a token from --print-refresh-token)")
@@ -446,6 +480,9 @@ func (d Case) merge(c Case) Case {
 	c.ClientID = or(c.ClientID, d.ClientID)
 	c.ClientSecretEnv = or(c.ClientSecretEnv, d.ClientSecretEnv)
 	c.ClientAuth = or(c.ClientAuth, d.ClientAuth)
+	c.ClientKey = or(c.ClientKey, d.ClientKey)
+	c.ClientKeyID = or(c.ClientKeyID, d.ClientKeyID)
+	c.AssertionAud = or(c.AssertionAud, d.AssertionAud)
 	c.Scopes = orList(c.Scopes, d.Scopes)
 	c.Audience = or(c.Audience, d.Audience)
 	c.Grant = or(c.Grant, d.Grant)

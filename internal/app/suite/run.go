@@ -15,6 +15,7 @@ import (
 
 	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/app/claimsnap"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/report"
@@ -388,8 +389,15 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 	if c.ExactGroups != nil {
 		exp.ExactGroups = *c.ExactGroups
 	}
+	var key *flow.ClientKey
+	if c.ClientKey != "" {
+		if key, err = flow.LoadClientKey(c.ClientKey, c.ClientKeyID); err != nil {
+			return check.Config{}, failure.New(failure.Usage, c.Name, "client_key: %w", err)
+		}
+	}
 	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
+		ClientKey: key, AssertionAudience: c.AssertionAud,
 		Scopes: scopes, Audience: c.Audience, Expect: exp, ProviderKind: c.Provider,
 		Grant: check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
 		// Userinfo is otherwise asked only when the groups need it.

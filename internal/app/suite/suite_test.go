@@ -295,6 +295,8 @@ func TestParseErrors(t *testing.T) {
 		{"env holds a secret", head + "  - name: a\n    user: x\n    password_env: 'hunter2!'\n", "claimcheck.yaml:8: cases[0].password_env: must name an environment variable"},
 		{"password without user", head + "  - name: a\n", "claimcheck.yaml:6: cases[0].user: the password grant needs"},
 		{"device in suite", head + "  - name: a\n    grant: device_code\n", "device_code needs a person"},
+		{"inline key", head + "  - name: a\n    client_key: \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\"\n", "claimcheck.yaml:7: cases[0].client_key: must name a file holding the key"},
+		{"bad assertion aud", head + "  - name: a\n    client_assertion_aud: everyone\n", "claimcheck.yaml:7: cases[0].client_assertion_aud: unknown \"everyone\""},
 		{"no cases", "defaults:\n  issuer: x\n", "cases: missing"},
 		{"empty cases", "cases: []\n", "cases: must be a non-empty list"},
 		{"not yaml", "cases: [\n", "not YAML"},
@@ -634,5 +636,25 @@ cases:
 		if r.Provider == nil || r.Provider.Name != want {
 			t.Errorf("%s: provider %+v, want %s", res.Cases[i].Name, r.Provider, want)
 		}
+	}
+}
+
+// TestParseClientKey: client_key is taken relative to the suite file and
+// inherited from the defaults with client_key_id and client_assertion_aud.
+func TestParseClientKey(t *testing.T) {
+	body := "defaults:\n  issuer: http://127.0.0.1:1\n  client_id: c\n  grant: client_credentials\n  client_auth: private_key_jwt\n  client_key: keys/c.pem\n  client_key_id: k1\n  client_assertion_aud: issuer\ncases:\n  - name: a\n  - name: b\n    client_key: /abs/other.pem\n"
+	s, err := Parse(filepath.Join("dir", "claimcheck.yaml"), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := s.Cases[0], s.Cases[1]
+	if a.ClientKey != filepath.Join("dir", "keys", "c.pem") || a.ClientKeyID != "k1" || a.AssertionAud != "issuer" || a.ClientAuth != "private_key_jwt" {
+		t.Errorf("case a: %+v", a)
+	}
+	if b.ClientKey != "/abs/other.pem" || b.ClientKeyID != "k1" {
+		t.Errorf("case b: %+v", b)
+	}
+	if _, err := a.config(func(string) string { return "" }); err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), filepath.Join("dir", "keys", "c.pem")) {
+		t.Errorf("missing key file: %v", err)
 	}
 }

@@ -10,7 +10,11 @@
 //     return tokens). op implements no hybrid type and no "token" alone.
 //   - PKCE with S256 only; required for the public client.
 //   - token endpoint authentication none (public client), client_secret_basic
-//     and client_secret_post (confidential client).
+//     and client_secret_post (confidential client), and private_key_jwt
+//     (RS256, for a client registered with a public key; the assertion's aud
+//     must be the issuer, as op requires) at the token, device authorization
+//     and introspection endpoints. A refused assertion is answered
+//     invalid_client (op itself would answer server_error).
 //   - scopes openid, profile, email, groups and offline_access; with groups,
 //     a "groups" array in the ID token, the access token and userinfo.
 //   - access tokens are JWTs signed, like ID tokens, with an RSA-2048 key
@@ -37,6 +41,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +73,10 @@ const (
 	ConfidentialClientID = "claimcheck-confidential"
 	// ConfidentialClientSecret is the secret of ConfidentialClientID.
 	ConfidentialClientSecret = "claimcheck-demo-secret"
+	// JWTClientID is the conventional id of a private_key_jwt client; it
+	// is not among DefaultClients, since its key is a test's own (see
+	// Client.Key).
+	JWTClientID = "claimcheck-jwt"
 )
 
 // DefaultTokenLifetime is the lifetime of ID and access tokens when
@@ -97,6 +106,11 @@ type Client struct {
 	// OpaqueAccessTokens makes its access tokens opaque (not JWTs), as many
 	// providers' are: only introspection can vouch for them.
 	OpaqueAccessTokens bool
+	// Key, when set, is the RSA public key the client signs its
+	// private_key_jwt assertions with (Secret must then be empty), and
+	// KeyID its kid (empty: any kid, or none, names it).
+	Key   *rsa.PublicKey
+	KeyID string
 }
 
 // Options configures Start. The zero value serves the default users and
@@ -275,11 +289,12 @@ type authorizer struct {
 // do; the demo has no client keys, so the grant could never succeed.
 func (a authorizer) GrantTypeJWTAuthorizationSupported() bool { return false }
 
-// IntrospectionAuthMethodPrivateKeyJWTSupported: see GrantTypeJWTAuthorizationSupported.
-func (a authorizer) IntrospectionAuthMethodPrivateKeyJWTSupported() bool { return false }
+// IntrospectionAuthMethodPrivateKeyJWTSupported: clients with a Key
+// authenticate by private_key_jwt there as at the token endpoint.
+func (a authorizer) IntrospectionAuthMethodPrivateKeyJWTSupported() bool { return true }
 
-// RevocationAuthMethodPrivateKeyJWTSupported: see GrantTypeJWTAuthorizationSupported.
-func (a authorizer) RevocationAuthMethodPrivateKeyJWTSupported() bool { return false }
+// RevocationAuthMethodPrivateKeyJWTSupported: likewise.
+func (a authorizer) RevocationAuthMethodPrivateKeyJWTSupported() bool { return true }
 
 var supportedResponseTypes = []oidc.ResponseType{
 	oidc.ResponseTypeCode,

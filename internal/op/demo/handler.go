@@ -31,12 +31,15 @@ var supportedClaims = []string{
 // the endpoints this provider does not offer are answered 404.
 func newHandler(issuer string, st *storage, cryptoKey [32]byte) (http.Handler, error) {
 	cfg := &op.Config{
-		CryptoKey:             cryptoKey,
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedScopes:       supportedScopes,
-		SupportedClaims:       supportedClaims,
+		CryptoKey:      cryptoKey,
+		CodeMethodS256: true,
+		AuthMethodPost: true,
+		// op checks the assertion's signature with the key
+		// storage.GetKeyByIDAndClientID finds, and wants aud = the issuer.
+		AuthMethodPrivateKeyJWT: true,
+		GrantTypeRefreshToken:   true,
+		SupportedScopes:         supportedScopes,
+		SupportedClaims:         supportedClaims,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime:     deviceLifetime,
 			PollInterval: devicePollInterval,
@@ -54,9 +57,9 @@ func newHandler(issuer string, st *storage, cryptoKey [32]byte) (http.Handler, e
 	router := op.CreateRouter(a)
 
 	mux := http.NewServeMux()
-	mux.Handle("/", &passwordGrant{
+	mux.Handle("/", &assertionCheck{issuer: issuer, verifier: a, next: &passwordGrant{
 		next: router, path: provider.TokenEndpoint().Relative(), issuer: issuer, storage: st, creator: a,
-	})
+	}})
 	mux.Handle(devicePath, &deviceHandler{storage: st})
 	mux.Handle(oidc.DiscoveryEndpoint, discoveryHandler(issuer, a, st))
 	mux.Handle(loginPath, &loginHandler{
@@ -102,6 +105,38 @@ func discovery(ctx context.Context, a authorizer, st *storage) *oidc.DiscoveryCo
 	doc.ClaimsSupported = supportedClaims
 	return doc
 }
+
+// assertionCheck verifies a client assertion (private_key_jwt) before op
+// sees the request: op answers a bad signature, audience or expiry with
+// server_error and status 500, where RFC 6749 §5.2 has invalid_client, and
+// a client would take a provider fault for what is its own configuration.
+type assertionCheck struct {
+	issuer   string
+	verifier interface {
+		JWTProfileVerifier(context.Context) *op.JWTProfileVerifier
+	}
+	next http.Handler
+}
+
+func (h *assertionCheck) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.ParseForm() == nil && r.PostForm.Get("client_assertion") != "" &&
+		r.PostForm.Get("client_assertion_type") == oidc.ClientAssertionTypeJWTAssertion {
+		ctx := op.ContextWithIssuer(r.Context(), h.issuer)
+		a, err := op.VerifyJWTAssertion(ctx, r.PostForm.Get("client_assertion"), h.verifier.JWTProfileVerifier(ctx))
+		if err != nil {
+			op.RequestError(w, r, oidc.ErrInvalidClient().WithDescription("client assertion refused: %v", err), nil)
+			return
+		}
+		// op's client_credentials grant and the demo's password grant know
+		// only secrets: they ask the storage, which finds this.
+		r = r.WithContext(context.WithValue(r.Context(), assertedClient{}, a.Issuer))
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// assertedClient is the context key of the client id a verified client
+// assertion named.
+type assertedClient struct{}
 
 // securityHeaders are the ones that fit every response, op's included: op's
 // form_post page submits itself with an inline handler, so a

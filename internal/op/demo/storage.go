@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -97,6 +99,9 @@ func newStorage(users []User, clients []Client, key *store.SigningKey, lifetime 
 	for _, c := range clients {
 		if c.ID == "" {
 			return nil, errors.New("a client needs an id")
+		}
+		if c.Secret != "" && c.Key != nil {
+			return nil, fmt.Errorf("client %q has a secret and a key: it authenticates with one", c.ID)
 		}
 		if s.clients[c.ID] != nil {
 			return nil, fmt.Errorf("client %q given twice", c.ID)
@@ -358,14 +363,21 @@ func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Cl
 	return c, nil
 }
 
-func (s *storage) AuthorizeClientIDSecret(_ context.Context, clientID, secret string) error {
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	c, ok := s.clients[clientID]
+	if ok && c.key != nil {
+		if id, _ := ctx.Value(assertedClient{}).(string); id != clientID || secret != "" {
+			return errors.New("invalid client credentials: the client authenticates with private_key_jwt")
+		}
+		return nil
+	}
 	got := sha256.Sum256([]byte(secret))
 	want := s.dummyDigest
 	if ok && !c.public {
 		want = c.secretDigest
 	}
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok || c.public {
+	// A key client has no secret: the digest of "" must not let it in.
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok || c.public || c.key != nil {
 		return errors.New("invalid client credentials")
 	}
 	return nil
@@ -496,12 +508,33 @@ func groupsClaim(u *userRecord) []string {
 	return slices.Clone(u.Groups)
 }
 
-// client is a demo client: op's view of it, and its secret's digest.
+// client is a demo client: op's view of it, and its secret's digest or
+// its public key.
 type client struct {
 	*store.Client
 	public       bool
 	secretDigest [sha256.Size]byte
 	opaque       bool
+	key          *rsa.PublicKey
+	keyID        string
+}
+
+// AuthMethod is private_key_jwt for a client with a key.
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.key != nil {
+		return oidc.AuthMethodPrivateKeyJWT
+	}
+	return c.Client.AuthMethod()
+}
+
+// GetKeyByIDAndClientID is the public key a client's assertions are
+// checked with (op.JWTProfileKeyStorage).
+func (s *storage) GetKeyByIDAndClientID(_ context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
+	c, ok := s.clients[clientID]
+	if !ok || c.key == nil || (c.keyID != "" && keyID != c.keyID) {
+		return nil, fmt.Errorf("client %q key %q: %w", clientID, keyID, store.ErrUnknown)
+	}
+	return &jose.JSONWebKey{Key: c.key, KeyID: c.keyID, Algorithm: string(jose.RS256), Use: "sig"}, nil
 }
 
 // newClient: the confidential client's AuthMethod is basic, yet op's token
@@ -510,7 +543,7 @@ type client struct {
 // empty: ValidateAuthRequest accepts any loopback redirect URI itself, and
 // op consults the list only in the checks it replaces.
 func newClient(c Client, idTokenLifetime time.Duration) *client {
-	public := c.Secret == ""
+	public := c.Secret == "" && c.Key == nil
 	grants := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, grantPassword}
 	if !public {
 		grants = append(grants, oidc.GrantTypeClientCredentials)
@@ -530,6 +563,8 @@ func newClient(c Client, idTokenLifetime time.Duration) *client {
 		public:       public,
 		secretDigest: sha256.Sum256([]byte(c.Secret)),
 		opaque:       c.OpaqueAccessTokens,
+		key:          c.Key,
+		keyID:        c.KeyID,
 	}
 }
 
