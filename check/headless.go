@@ -13,9 +13,9 @@ import (
 // consent forms, and delivers the redirect to the run's loopback listener
 // the way a browser would — a form_post page's auto-submit and the fragment
 // relay included. It runs no JavaScript, so it suits providers whose
-// sign-in is a plain form (Dex, Keycloak's default theme, oidc-provider's
-// dev interactions, claimcheck's demo provider), not single-page sign-in
-// apps or multi-factor prompts.
+// sign-in is a plain HTML form, such as claimcheck's demo provider and
+// Okta-shaped test provider, not single-page sign-in apps or multi-factor
+// prompts.
 type HeadlessBrowser struct {
 	Username, Password string
 	// Client makes the requests; its redirect policy is ignored. Nil means
