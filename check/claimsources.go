@@ -81,8 +81,10 @@ func (v *tokenVerifier) resolveClaimSources(ctx context.Context) error {
 					first = rs.Err
 				}
 			case rs.Skipped != "":
+				// The provider's diagnosis (provider/entra) explains
+				// Graph and overage in the group's check; this only
+				// says that nothing was sent.
 				c.Detail = "not asked: " + rs.Skipped
-				v.r.Notes = append(v.r.Notes, fmt.Sprintf("%s claim source %s was not asked: %s", rs.From, rs.Name, rs.Skipped))
 			default:
 				c.Detail = fmt.Sprintf("%s for %s", rs.Detail, claimList(rs.Claims))
 				v.resolved = append(v.resolved, *rs.Source)
