@@ -46,6 +46,9 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if err := c.checkProviderKind(); err != nil {
 		return finish(r, err, c)
 	}
+	if err := c.ClaimSources.check(); err != nil {
+		return finish(r, err, c)
+	}
 	p, err := c.discover(ctx)
 	if err != nil {
 		return finish(r, err, c)

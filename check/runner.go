@@ -124,6 +124,9 @@ type Config struct {
 	// AskUserinfo reads the userinfo endpoint even when the groups checks
 	// do not need it (a check of a userinfo claim does).
 	AskUserinfo bool
+	// ClaimSources says how distributed and aggregated claims (OpenID
+	// Connect Core 5.6.2) are resolved; see ClaimSources.
+	ClaimSources ClaimSources
 
 	// secrets is derived by the run, not set by a caller: the Scrubber
 	// that knows every secret the run sends (see withScrubber).
@@ -265,7 +268,11 @@ func (v *tokenVerifier) conclude(ctx context.Context) error {
 	if err := v.requireVerified(); err != nil {
 		return err
 	}
-	return v.userinfoAndExpectations(ctx)
+	srcErr := v.resolveClaimSources(ctx)
+	if err := v.userinfoAndExpectations(ctx); err != nil {
+		return err
+	}
+	return srcErr
 }
 
 // requireVerified fails the run when no token was verified: exit 0 means
@@ -378,6 +385,9 @@ func FlowConfig(ctx context.Context, c Config) (flow.Config, error) {
 // endpoints are stand-ins; flowConfig checks the real ones.
 func preflight(c Config, rt string) error {
 	if err := c.checkProviderKind(); err != nil {
+		return err
+	}
+	if err := c.ClaimSources.check(); err != nil {
 		return err
 	}
 	if _, err := flow.ResolveAuthMethod(c.authMethod(), c.ClientSecret, nil); err != nil {
@@ -514,6 +524,9 @@ type tokenVerifier struct {
 	userinfo map[string]any
 	// userinfoOK: userinfo's sub was compared with the ID token's.
 	userinfoOK bool
+	// resolved are the claims of the tokens' distributed and aggregated
+	// claim sources (see resolveClaimSources).
+	resolved []verify.Source
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -701,6 +714,7 @@ func (v *tokenVerifier) sources() []verify.Source {
 	if v.access != nil {
 		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
 	}
+	s = append(s, v.resolved...)
 	if v.userinfo != nil {
 		s = append(s, verify.Source{Name: report.UserInfo, Claims: v.userinfo, Verified: v.userinfoOK})
 	}

@@ -21,8 +21,15 @@ const DefaultGroupsClaim = "groups"
 
 // Source is one place claims came from in a run.
 type Source struct {
-	// Name is SourceIDToken, SourceAccessToken or SourceUserinfo.
-	Name   string
+	// Name is SourceIDToken, SourceAccessToken or SourceUserinfo; for
+	// claims resolved from a distributed or aggregated source, the name of
+	// the token that refers to it, which GroupsFrom and
+	// GroupsClaimBySource match.
+	Name string
+	// Via, when not empty, names the claim source the claims were resolved
+	// from ("distributed src1", "aggregated src1"; see ClaimResolver); the
+	// checks' details then say "id_token → distributed src1".
+	Via    string
 	Claims map[string]any
 	// Verified is true only for claims whose integrity was established: a
 	// verified token, or userinfo fetched with a token of this run and
@@ -71,7 +78,8 @@ type Check struct {
 
 // groupView is a source as the evaluation sees it.
 type groupView struct {
-	name, claim string
+	// name is the Source's Name; label what details call it (with Via).
+	name, label, claim string
 	// has: the claim is present; malformed: present but not a string, an
 	// array of strings and numbers, or an object keyed by group, and then
 	// shape says what it is.
@@ -97,7 +105,10 @@ func (e Expectations) views(sources []Source) (consulted, unverified []groupView
 		if len(e.GroupsFrom) > 0 && !slices.Contains(e.GroupsFrom, s.Name) {
 			continue
 		}
-		v := groupView{name: s.Name, claim: e.claimFor(s.Name)}
+		v := groupView{name: s.Name, label: s.Name, claim: e.claimFor(s.Name)}
+		if s.Via != "" {
+			v.label += " → " + s.Via
+		}
 		raw, has := LookupClaim(s.Claims, v.claim)
 		v.has = has && raw != nil
 		if v.has {
@@ -178,13 +189,13 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	checks := make([]Check, 0, len(expected)+len(e.ForbidGroups)+1)
 
 	for _, g := range expected {
-		in := withGroup(consulted, g)
+		in, labels := withGroup(consulted, g)
 		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
 		if c.OK {
-			c.Detail = "found in " + strings.Join(in, ", ")
+			c.Detail = "found in " + strings.Join(labels, ", ")
 		} else {
 			c.Detail = "missing everywhere; " + summary()
-			if u := withGroup(unverified, g); len(u) > 0 {
+			if _, u := withGroup(unverified, g); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
 			}
 			if why := e.diagnose(g, sources); why != "" {
@@ -200,7 +211,7 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	}
 
 	for _, g := range clean(e.ForbidGroups) {
-		in := withGroup(consulted, g)
+		in, labels := withGroup(consulted, g)
 		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
 		switch {
 		case !carried:
@@ -208,7 +219,7 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		case c.OK:
 			c.Detail = "absent; " + summary()
 		default:
-			c.Detail = "present in " + strings.Join(in, ", ")
+			c.Detail = "present in " + strings.Join(labels, ", ")
 		}
 		checks = append(checks, c)
 	}
@@ -244,7 +255,7 @@ func exactCheck(consulted []groupView, expected []string, summary string) Check 
 			if where[g] == nil {
 				extras = append(extras, g)
 			}
-			where[g] = append(where[g], v.name)
+			where[g] = append(where[g], v.label)
 			if !slices.Contains(sources, v.name) {
 				sources = append(sources, v.name)
 			}
@@ -289,14 +300,18 @@ func (e Expectations) WantsUserinfo(sources []Source) bool {
 	return true
 }
 
-func withGroup(views []groupView, g string) []string {
-	var names []string
+// withGroup returns the names of the views that hold g, each once, for
+// Check.Source, and their labels, for details.
+func withGroup(views []groupView, g string) (names, labels []string) {
 	for _, v := range views {
 		if slices.Contains(v.groups, g) {
-			names = append(names, v.name)
+			if !slices.Contains(names, v.name) {
+				names = append(names, v.name)
+			}
+			labels = append(labels, v.label)
 		}
 	}
-	return names
+	return names, labels
 }
 
 // present lists what each consulted source holds, so that a failing check
@@ -307,7 +322,7 @@ func present(consulted []groupView) string {
 	}
 	parts := make([]string, len(consulted))
 	for i, v := range consulted {
-		label := v.name + "." + show(v.claim)
+		label := v.label + "." + show(v.claim)
 		switch {
 		case !v.has:
 			parts[i] = label + " absent"

@@ -364,6 +364,7 @@ type RunOptions struct {
 	OutputOptions
 	OktaOptions
 	ProviderKindOptions
+	ClaimSourceOptions
 	UserOptions
 	GrantOptions
 	DriftOptions
@@ -376,6 +377,7 @@ func (o *RunOptions) addFlags(fs *pflag.FlagSet) {
 	o.ProviderOptions.addFlags(fs)
 	o.OktaOptions.addServerFlags(fs)
 	o.ProviderKindOptions.addFlags(fs)
+	o.ClaimSourceOptions.addFlags(fs)
 	o.UserOptions.addFlags(fs)
 	o.FlowOptions.addFlags(fs, "http://127.0.0.1:8765/callback")
 	o.CheckOptions.addFlags(fs)
@@ -422,6 +424,10 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	if err != nil {
 		return check.Config{}, err
 	}
+	sources, err := o.ClaimSourceOptions.claimSources()
+	if err != nil {
+		return check.Config{}, err
+	}
 	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
 		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud,
@@ -429,7 +435,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
-		ProviderKind: o.ProviderKind,
+		ProviderKind: o.ProviderKind, ClaimSources: sources,
 	}
 	if oc != nil && o.Grant == "" && o.Username != "" {
 		// Okta's Authentication API signs the user in; the stand-in

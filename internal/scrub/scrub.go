@@ -31,6 +31,10 @@ const (
 	DeviceCode   = "device code"
 	AccessToken  = "access token"
 	SessionToken = "session token"
+	// SourceToken is the access_token of a distributed claim source
+	// (OpenID Connect Core 5.6.2), which a token carries in its
+	// _claim_sources.
+	SourceToken = "claim source access token"
 	// Assertion is a client assertion (private_key_jwt, client_secret_jwt):
 	// valid for a minute, and as good as the client's credential meanwhile.
 	Assertion = "client assertion"

@@ -93,6 +93,9 @@ type User struct {
 	Email   string
 	// Groups is the "groups" claim issued with the groups scope.
 	Groups []string
+	// ClaimSource, when set, issues Groups as a distributed or aggregated
+	// claim instead (see ClaimSourceUsers).
+	ClaimSource *ClaimSource
 }
 
 // Client is a registered OAuth client. Every client may use the code flow,
@@ -214,6 +217,7 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 		return nil, failure.New(failure.Usage, what, "listen on %s: %w", addr, err)
 	}
 	issuer := "http://" + ln.Addr().String()
+	st.issuer = issuer
 	handler, err := newHandler(issuer, st, cryptoKey)
 	if err != nil {
 		_ = ln.Close()

@@ -61,6 +61,7 @@ func newHandler(issuer string, st *storage, cryptoKey [32]byte) (http.Handler, e
 		next: router, path: provider.TokenEndpoint().Relative(), issuer: issuer, storage: st, creator: a,
 	}})
 	mux.Handle(devicePath, &deviceHandler{storage: st})
+	mux.Handle(claimsPath, &claimsHandler{storage: st})
 	mux.Handle(oidc.DiscoveryEndpoint, discoveryHandler(issuer, a, st))
 	mux.Handle(loginPath, &loginHandler{
 		storage:  st,

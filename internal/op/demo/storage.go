@@ -37,11 +37,15 @@ const (
 // Start; auth requests and tokens live under mu.
 type storage struct {
 	store.Storage
-	key      *store.SigningKey
-	lifetime time.Duration
-	users    map[string]*userRecord // by username
-	subjects map[string]*userRecord
-	clients  map[string]*client
+	key *store.SigningKey
+	// issuer is the provider's issuer, set by Start; sourceKey derives
+	// the access tokens of distributed claim sources (sourceToken).
+	issuer    string
+	sourceKey [32]byte
+	lifetime  time.Duration
+	users     map[string]*userRecord // by username
+	subjects  map[string]*userRecord
+	clients   map[string]*client
 	// accounts are shown on the sign-in page, in the order of Options.Users:
 	// this provider's passwords are demo passwords by design.
 	accounts []User
@@ -78,6 +82,10 @@ func newStorage(users []User, clients []Client, key *store.SigningKey, lifetime 
 		userCodes:     make(map[string]string),
 	}
 	if _, err := rand.Read(s.dummyDigest[:]); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.sourceKey, err = newSourceKey(); err != nil {
 		return nil, err
 	}
 	for _, u := range users {
@@ -468,7 +476,7 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 		return nil, fmt.Errorf("subject: %w", store.ErrUnknown)
 	}
 	claims := map[string]any{"scope": strings.Join(scopes, " ")}
-	if slices.Contains(scopes, scopeGroups) {
+	if slices.Contains(scopes, scopeGroups) && u.ClaimSource == nil {
 		claims[claimGroups] = groupsClaim(u)
 	}
 	return claims, nil
@@ -493,6 +501,12 @@ func (s *storage) setUserinfo(ui *oidc.UserInfo, subject string, scopes []string
 				ui.EmailVerified = true
 			}
 		case scopeGroups:
+			if u.ClaimSource != nil {
+				if err := s.appendClaimSource(ui, u); err != nil {
+					return err
+				}
+				continue
+			}
 			ui.AppendClaims(claimGroups, groupsClaim(u))
 		}
 	}
