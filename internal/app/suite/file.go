@@ -336,6 +336,16 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 	case c.ClientID == "":
 		return p.errorf(n, where+".client_id", "missing (set it in defaults or in the case)")
 	}
+	// A suite runs grants only: none of them sends an authorization
+	// request, so these keys would do nothing, which no one means.
+	for _, k := range []struct {
+		field string
+		set   bool
+	}{{"par", c.PAR != nil && *c.PAR}, {"resource", len(c.Resources) > 0}, {"authorization_details", c.AuthorizationDetails != ""}} {
+		if k.set {
+			return p.errorf(n, where+"."+k.field, "applies to the authorization request, which a suite's grants (refresh_token, password, client_credentials) never send; use it with claimcheck run")
+		}
+	}
 	switch c.Grant {
 	case flow.GrantPassword:
 		if c.User == "" || c.PasswordEnv == "" {
