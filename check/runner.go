@@ -79,6 +79,19 @@ type Config struct {
 	Scopes []string
 	// ExtraParams are added to the authorization request.
 	ExtraParams url.Values
+	// PAR pushes the authorization request (RFC 9126) to the provider's
+	// pushed_authorization_request_endpoint, with the token endpoint's
+	// client authentication; the browser gets client_id and request_uri
+	// alone. A provider whose metadata says
+	// require_pushed_authorization_requests gets it without PAR.
+	PAR bool
+	// Resources are resource indicators (RFC 8707) for the authorization
+	// request, each an absolute URI.
+	Resources []string
+	// AuthorizationDetails, when set, is the authorization request's
+	// authorization_details (RFC 9396): a JSON array of objects with a
+	// type string each.
+	AuthorizationDetails string
 	// Audience, when set, must be among a JWT access token's audiences.
 	Audience string
 	// Expect are the group expectations checked on the verified claims.
@@ -214,11 +227,16 @@ func run(ctx context.Context, c Config) *report.Report {
 	if note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if note := c.parNote(md); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
 		Scopes: c.Scopes, RedirectURI: c.RedirectURI,
 		Endpoints: endpoints(md),
+		PAR:       parReport(fc, md), Resources: c.Resources,
+		AuthorizationDetails: authorizationDetails(c.AuthorizationDetails),
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
@@ -242,9 +260,12 @@ func run(ctx context.Context, c Config) *report.Report {
 		OnIgnored:      c.OnIgnored,
 		BeforeExchange: v.frontChannel,
 	})
+	if res != nil && res.Request != nil && r.Request.PAR != nil {
+		r.Request.PAR.RequestURI, r.Request.PAR.ExpiresIn = res.Request.RequestURI, res.Request.RequestURIExpiresIn
+	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainClientAuth(err, fc), c)
+		return finish(r, explainPAR(explainClientAuth(err, fc), fc, md), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
@@ -352,7 +373,8 @@ func endpoints(md verify.Metadata) map[string]string {
 	for k, v := range map[string]string{
 		"authorization": md.AuthorizationEndpoint, "token": md.TokenEndpoint, "userinfo": md.UserinfoEndpoint,
 		"jwks": md.JWKSURI, "introspection": md.IntrospectionEndpoint,
-		"device_authorization": md.DeviceAuthorizationEndpoint,
+		"device_authorization":         md.DeviceAuthorizationEndpoint,
+		"pushed_authorization_request": md.PushedAuthorizationRequestEndpoint,
 	} {
 		if v != "" {
 			m[k] = verify.DisplayURL(v)
@@ -403,6 +425,7 @@ func preflight(c Config, rt string) error {
 		ClientKey: c.ClientKey, AssertionAudience: c.AssertionAudience,
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
+		Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
 	}.Validate()
 }
 
@@ -463,6 +486,9 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, string, e
 			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
 	}
 	if err := c.clientAuth(md, &fc); err != nil {
+		return fc, "", err
+	}
+	if err := c.parConfig(md, &fc); err != nil {
 		return fc, "", err
 	}
 	if err := fc.Validate(); err != nil {

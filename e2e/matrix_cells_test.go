@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,48 @@ var oidcProviderCases = []matrixCase{
 	},
 }
 
+// parCases: PARClient, which oidc-provider holds to pushed authorization
+// requests (RFC 9126). With --par the browser gets client_id and
+// request_uri alone and the run passes as usual; without it the provider's
+// refusal is explained.
+var parCases = []matrixCase{
+	{cell: cell{name: "par_basic", client: harness.PARClient, args: append([]string{"--par"}, basic...)}, tokens: []string{"id_token"}, then: wantPushed},
+	{
+		cell:  cell{name: "par_required_not_pushed", client: harness.PARClient, args: basic},
+		users: []harness.User{harness.Alice},
+		check: func(t *testing.T, _ harness.User, r ccRun) {
+			t.Helper()
+			wantError(t, r, 3, "flow", "run again with --par")
+		},
+	},
+}
+
+// wantPushed checks the report's pushed request: a request_uri, and an
+// authorize URL with client_id and request_uri alone.
+func wantPushed(t *testing.T, _ harness.User, r ccRun) {
+	t.Helper()
+	q := r.Report.Request
+	if q.PAR == nil || q.PAR.RequestURI == "" || q.PAR.ExpiresIn <= 0 {
+		t.Fatalf("no pushed request in the report: %+v", q)
+	}
+	u, err := url.Parse(q.AuthorizeURL)
+	if err != nil || len(u.Query()) != 2 || u.Query().Get("request_uri") != q.PAR.RequestURI || u.Query().Get("client_id") == "" {
+		t.Errorf("authorize URL %q", q.AuthorizeURL)
+	}
+}
+
+// requirePARCases run at an oidc-provider whose metadata says
+// require_pushed_authorization_requests: the request is pushed without
+// --par, with a note.
+var requirePARCases = []matrixCase{
+	{cell: cell{name: "par_required_by_metadata", client: harness.PublicClient}, tokens: []string{"id_token"}, then: both(wantPushed, func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		if !slices.ContainsFunc(r.Report.Notes, func(n string) bool { return strings.Contains(n, "without --par") }) {
+			t.Errorf("no note about the request pushed without asking: %q", r.Report.Notes)
+		}
+	})},
+}
+
 // conformCases run at an oidc-provider with conformIdTokenClaims on: the
 // code flow's ID token has no groups, so claimcheck asks userinfo and says
 // so.
@@ -284,6 +327,20 @@ func TestMatrixOIDCProvider(t *testing.T) {
 	ps, uris := ports(t, runCount(oidcProviderCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, oidcProviderCases, ps)
+}
+
+func TestMatrixOIDCProviderPAR(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(parCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	runCases(t, op, parCases, ps)
+}
+
+func TestMatrixOIDCProviderRequirePAR(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(requirePARCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, RequirePAR: true})
+	runCases(t, op, requirePARCases, ps)
 }
 
 func TestMatrixOIDCProviderConformIDTokenClaims(t *testing.T) {

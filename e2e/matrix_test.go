@@ -41,6 +41,11 @@ type ccReport struct {
 		ClientAuth   string `json:"client_auth"`
 		ResponseType string `json:"response_type"`
 		ResponseMode string `json:"response_mode"`
+		AuthorizeURL string `json:"authorize_url"`
+		PAR          *struct {
+			RequestURI string `json:"request_uri"`
+			ExpiresIn  int64  `json:"expires_in"`
+		} `json:"par"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

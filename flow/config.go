@@ -69,8 +69,24 @@ type Config struct {
 	// authorization_response_iss_parameter_supported: when set, a response
 	// without iss and without an ID token is refused.
 	IssParameterSupported bool
-	// HTTPClient is used for the token endpoint. Nil means a client with a
-	// 10 s timeout per request and a 1 MiB body cap.
+	// Resources are resource indicators (RFC 8707), each sent as a
+	// resource parameter: absolute URIs without a fragment.
+	Resources []string
+	// AuthorizationDetails, when not empty, is sent as the
+	// authorization_details parameter (RFC 9396): a JSON array of objects,
+	// each with a type string (see CheckAuthorizationDetails).
+	AuthorizationDetails string
+	// PushedAuthorizationRequestEndpoint is the provider's
+	// pushed_authorization_request_endpoint (RFC 9126).
+	PushedAuthorizationRequestEndpoint string
+	// PushAuthorizationRequest pushes the authorization request to
+	// PushedAuthorizationRequestEndpoint (see Push), with the client
+	// authentication of the token endpoint; the browser is then sent
+	// client_id and request_uri alone.
+	PushAuthorizationRequest bool
+	// HTTPClient is used for the token and pushed authorization request
+	// endpoints. Nil means a client with a 10 s timeout per request and a
+	// 1 MiB body cap.
 	HTTPClient *http.Client
 }
 
@@ -293,6 +309,17 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	if err := CheckExtraParams(c.ExtraParams); err != nil {
 		return nil, err
+	}
+	if err := c.checkRichRequest(); err != nil {
+		return nil, err
+	}
+	if c.PushAuthorizationRequest {
+		if c.PushedAuthorizationRequestEndpoint == "" {
+			return nil, failure.New(failure.Usage, parOp, "asked for, but the provider's metadata has no pushed_authorization_request_endpoint")
+		}
+		if err := checkEndpoint(parOp, c.PushedAuthorizationRequestEndpoint); err != nil {
+			return nil, err
+		}
 	}
 	if r.rt.code {
 		if c.TokenEndpoint == "" {

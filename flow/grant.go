@@ -361,6 +361,12 @@ func (e *ErrorResponse) Error() string { return e.msg }
 // a 2xx body, or the OAuth error of a 4xx (its text scrubbed by sc before
 // anything cuts or quotes it), or a classed error.
 func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.AuthStyle, sc *scrub.Scrubber, op, endpoint string, form url.Values) ([]byte, *oauthError, error) {
+	_, body, oe, err := postFormStatus(ctx, client, c, style, sc, op, endpoint, form)
+	return body, oe, err
+}
+
+// postFormStatus is postForm that also returns the status code of a 2xx.
+func postFormStatus(ctx context.Context, client *http.Client, c Config, style oauth2.AuthStyle, sc *scrub.Scrubber, op, endpoint string, form url.Values) (int, []byte, *oauthError, error) {
 	v := url.Values{}
 	for k, vs := range form {
 		v[k] = vs
@@ -373,7 +379,7 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(v.Encode()))
 	if err != nil {
-		return nil, nil, failure.New(failure.Usage, op, "%w", err)
+		return 0, nil, nil, failure.New(failure.Usage, op, "%w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -383,28 +389,28 @@ func postForm(ctx context.Context, client *http.Client, c Config, style oauth2.A
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return 0, nil, nil, ctx.Err()
 		}
-		return nil, nil, failure.New(failure.Provider, op, "%w", httpclient.StripURL(err))
+		return 0, nil, nil, failure.New(failure.Provider, op, "%w", httpclient.StripURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return 0, nil, nil, ctx.Err()
 		}
-		return nil, nil, failure.New(failure.Provider, op, "%s: reading the response: %w", statusText(resp), httpclient.StripURL(err))
+		return 0, nil, nil, failure.New(failure.Provider, op, "%s: reading the response: %w", statusText(resp), httpclient.StripURL(err))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return body, nil, nil
+		return resp.StatusCode, body, nil, nil
 	}
 	oe := &oauthError{}
 	if json.Unmarshal(body, oe) == nil && oe.Code != "" && resp.StatusCode < 500 {
 		oe.Status = statusText(resp)
 		oe.Code, oe.Description, oe.URI = sc.String(oe.Code), sc.String(oe.Description), sc.String(oe.URI)
-		return nil, oe, nil
+		return 0, nil, oe, nil
 	}
-	return nil, nil, failure.New(failure.Provider, op, "%s, and no OAuth error in the response", statusText(resp))
+	return 0, nil, nil, failure.New(failure.Provider, op, "%s, and no OAuth error in the response", statusText(resp))
 }
 
 // parseTokenResponse reads a successful token response (RFC 6749 §5.1).

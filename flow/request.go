@@ -3,7 +3,9 @@ package flow
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -30,6 +32,20 @@ type Request struct {
 	// uses them for the RFC 9207 iss check.
 	Issuer                string `json:"issuer"`
 	IssParameterSupported bool   `json:"iss_parameter_supported"`
+	// Resources are the resource indicators asked for (RFC 8707).
+	Resources []string `json:"resource,omitempty"`
+	// AuthorizationDetails is the authorization_details sent (RFC 9396).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// RequestURI is the request_uri the pushed authorization request
+	// endpoint returned (RFC 9126), which URL carries instead of the
+	// parameters; empty when the request was not pushed.
+	RequestURI string `json:"request_uri,omitempty"`
+	// RequestURIExpiresIn is the request_uri's lifetime in seconds, as the
+	// provider stated it.
+	RequestURIExpiresIn int64 `json:"request_uri_expires_in,omitempty"`
+
+	// params are the authorization request's parameters, which Push sends.
+	params url.Values
 }
 
 // randomBytes is the entropy of state and nonce: 256 bits, twice the
@@ -58,8 +74,7 @@ func NewRequest(c Config) (*Request, error) {
 		Issuer:                c.Issuer,
 		IssParameterSupported: c.IssParameterSupported,
 	}
-	u, _ := url.Parse(c.AuthorizationEndpoint) // checked by resolve
-	q := u.Query()
+	q := url.Values{}
 	for k, vs := range c.ExtraParams {
 		q[k] = append([]string(nil), vs...)
 	}
@@ -82,9 +97,29 @@ func NewRequest(c Config) (*Request, error) {
 	if r.modeExplicit {
 		q.Set("response_mode", req.ResponseMode)
 	}
-	u.RawQuery = q.Encode()
-	req.URL = u.String()
+	if len(c.Resources) > 0 {
+		req.Resources = slices.Clone(c.Resources)
+		q["resource"] = slices.Clone(c.Resources)
+	}
+	if c.AuthorizationDetails != "" {
+		req.AuthorizationDetails = json.RawMessage(c.AuthorizationDetails)
+		q.Set("authorization_details", c.AuthorizationDetails)
+	}
+	req.params = q
+	req.URL = authorizeURL(c.AuthorizationEndpoint, q)
 	return req, nil
+}
+
+// authorizeURL is endpoint with params added to the query it already has
+// (the authorization endpoint's own query, such as a policy name, stays).
+func authorizeURL(endpoint string, params url.Values) string {
+	u, _ := url.Parse(endpoint) // checked by resolve
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = append([]string(nil), vs...)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // randomString returns randomBytes from crypto/rand, base64url without

@@ -68,7 +68,9 @@ type Result struct {
 // Run performs one authorization: it listens on c.RedirectURI, builds the
 // request, runs the Opener while the listener serves, waits for the
 // response, calls BeforeExchange, and redeems the code if the response
-// type has one. The listener is closed when Run returns, the Opener is told
+// type has one. With c.PushAuthorizationRequest the request is pushed
+// (Push) before the Opener runs, and a failed push ends the run with
+// nothing shown. The listener is closed when Run returns, the Opener is told
 // to stop, and a canceled ctx ends the run with a failure.Interrupted
 // error. On an error after the request was built, the Result holds what
 // was done so far, for a report of what was asked.
@@ -90,6 +92,12 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Request: req}
+	// Pushed before anything is shown: a push that fails opens nothing.
+	if c.PushAuthorizationRequest {
+		if err := Push(ctx, c, req); err != nil {
+			return res, err
+		}
+	}
 	if o.OnIgnored != nil {
 		l.OnIgnored(o.OnIgnored)
 	}

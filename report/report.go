@@ -61,6 +61,29 @@ type Request struct {
 	RedirectURI     string            `json:"redirect_uri,omitempty"`
 	AuthorizeURL    string            `json:"authorize_url,omitempty"`
 	Endpoints       map[string]string `json:"endpoints,omitempty"`
+	// PAR describes the pushed authorization request (RFC 9126), when
+	// the request was pushed.
+	PAR *PushedRequest `json:"par,omitempty"`
+	// Resources are the resource indicators asked for (RFC 8707).
+	Resources []string `json:"resource,omitempty"`
+	// AuthorizationDetails is the authorization_details sent (RFC 9396),
+	// as JSON.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+}
+
+// PushedRequest is what the pushed authorization request of a run was
+// (RFC 9126).
+type PushedRequest struct {
+	// Endpoint is the pushed_authorization_request_endpoint.
+	Endpoint string `json:"endpoint"`
+	// Required says the provider's metadata has
+	// require_pushed_authorization_requests.
+	Required bool `json:"required"`
+	// RequestURI is the request_uri the provider returned, which the
+	// authorize URL carries; empty when the push failed.
+	RequestURI string `json:"request_uri,omitempty"`
+	// ExpiresIn is its lifetime in seconds, as the provider stated it.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
 }
 
 // ClientAssertion is what the client assertions of a run said (RFC 7523):

@@ -72,6 +72,22 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		for _, k := range sortedKeys(q.Endpoints) {
 			rows = append(rows, [2]string{k, q.Endpoints[k]})
 		}
+		if len(q.Resources) > 0 {
+			rows = append(rows, [2]string{"resources", strings.Join(q.Resources, " ")})
+		}
+		if len(q.AuthorizationDetails) > 0 {
+			rows = append(rows, [2]string{"authorization details", string(q.AuthorizationDetails)})
+		}
+		if par := q.PAR; par != nil {
+			v := "pushed to " + par.Endpoint
+			if par.RequestURI != "" {
+				v += fmt.Sprintf(", request_uri %s (expires in %ds)", par.RequestURI, par.ExpiresIn)
+			}
+			if par.Required {
+				v += ", required by the provider"
+			}
+			rows = append(rows, [2]string{"pushed request", v})
+		}
 		rows = append(rows, [2]string{"authorize url", q.AuthorizeURL})
 	}
 	writeRows(b, rows, "  ")

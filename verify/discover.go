@@ -43,6 +43,11 @@ type Metadata struct {
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	// PushedAuthorizationRequestEndpoint and
+	// RequirePushedAuthorizationRequests are RFC 9126 §5's: where to push
+	// an authorization request, and whether the provider takes no other.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.
@@ -194,6 +199,7 @@ func checkEndpoints(meta Metadata, issuerScheme string) *MetadataError {
 		{"revocation_endpoint", meta.RevocationEndpoint},
 		{"device_authorization_endpoint", meta.DeviceAuthorizationEndpoint},
 		{"end_session_endpoint", meta.EndSessionEndpoint},
+		{"pushed_authorization_request_endpoint", meta.PushedAuthorizationRequestEndpoint},
 	} {
 		if e.url == "" {
 			continue

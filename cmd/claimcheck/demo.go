@@ -138,6 +138,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := o.FlowOptions.checkRichRequest(); err != nil {
+		return fail(err)
+	}
 
 	p, err := demo.Start(ctx, demo.Options{})
 	if err != nil {
@@ -157,6 +160,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: defaultClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
+		PAR: o.PAR, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
 	}
 	done := attachProgress(&cfg, ios)
 	r, _ := check.Run(ctx, cfg)

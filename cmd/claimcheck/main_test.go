@@ -217,6 +217,9 @@ func TestUsageErrors(t *testing.T) {
 		{"demo implicit flow with a code response type", nil, []string{"demo", "--flow", "implicit", "--response-type", "code"}, "contradicts"},
 		{"unknown response type word", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--response-type", "code idtoken"}, "idtoken"},
 		{"demo unknown flow", nil, []string{"demo", "--flow", "hybrid"}, "--flow"},
+		{"authorization details not an array", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--authorization-details", `{"type":"a"}`}, "--authorization-details"},
+		{"authorization details without type", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--authorization-details", `[{"actions":["read"]}]`}, "type"},
+		{"relative resource", nil, []string{"--issuer", "https://127.0.0.1:9", "--client-id", "x", "--resource", "/api"}, "--resource"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,6 +237,15 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("a usage error wrote to stdout: %q", stdout)
 			}
 		})
+	}
+}
+
+// The demo provider has no pushed_authorization_request_endpoint: --par is
+// a usage error naming the field, before any authorization request.
+func TestDemoPARWithoutEndpoint(t *testing.T) {
+	code, stdout, stderr := runMain(t, nil, "demo", "--par")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--par: the provider's metadata has no pushed_authorization_request_endpoint") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
 }
 

@@ -308,15 +308,20 @@ func (o *OutputOptions) validate() error {
 
 // FlowOptions say how to run the authorization flow.
 type FlowOptions struct {
-	RedirectURI    string
-	Flow           string
-	ResponseType   string
-	ResponseMode   string
-	Scopes         []string
-	Params         []string
-	BrowserCommand string
-	NoBrowser      bool
-	Timeout        time.Duration
+	RedirectURI  string
+	Flow         string
+	ResponseType string
+	ResponseMode string
+	Scopes       []string
+	Params       []string
+	// PAR, Resources and AuthorizationDetails are --par, --resource and
+	// --authorization-details.
+	PAR                  bool
+	Resources            []string
+	AuthorizationDetails string
+	BrowserCommand       string
+	NoBrowser            bool
+	Timeout              time.Duration
 }
 
 func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
@@ -326,6 +331,9 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
+	fs.BoolVar(&o.PAR, "par", false, "push the authorization request (RFC 9126) and send the browser only client_id and request_uri (used without asking when the provider requires it)")
+	fs.StringArrayVar(&o.Resources, "resource", nil, "resource indicator URI for the authorization request (RFC 8707; repeatable)")
+	fs.StringVar(&o.AuthorizationDetails, "authorization-details", "", `authorization_details JSON (RFC 9396): an array of objects with a type each, e.g. '[{"type":"account_information"}]'`)
 	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser (no shell); the authorize URL is an argument, so other local users can see it in the process list")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the authorize URL instead of opening a browser")
 	fs.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long to wait for the redirect")
@@ -344,6 +352,22 @@ func (o *FlowOptions) extraParams() (url.Values, error) {
 		return nil, failure.Wrap(failure.Usage, "--param", err)
 	}
 	return v, nil
+}
+
+// checkRichRequest checks --resource and --authorization-details before
+// anything is sent.
+func (o *FlowOptions) checkRichRequest() error {
+	for _, r := range o.Resources {
+		if err := flow.CheckResource(r); err != nil {
+			return failure.Wrap(failure.Usage, "--resource", err)
+		}
+	}
+	if o.AuthorizationDetails != "" {
+		if err := flow.CheckAuthorizationDetails(o.AuthorizationDetails); err != nil {
+			return failure.Wrap(failure.Usage, "--authorization-details", err)
+		}
+	}
+	return nil
 }
 
 func (o *FlowOptions) opener(ios *IOStreams) flow.Opener {
@@ -420,6 +444,9 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	if err != nil {
 		return check.Config{}, err
 	}
+	if err := o.FlowOptions.checkRichRequest(); err != nil {
+		return check.Config{}, err
+	}
 	client, err := o.ProviderOptions.httpClient()
 	if err != nil {
 		return check.Config{}, err
@@ -436,6 +463,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
 		ProviderKind: o.ProviderKind, ClaimSources: sources,
+		PAR: o.PAR, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
 	}
 	if oc != nil && o.Grant == "" && o.Username != "" {
 		// Okta's Authentication API signs the user in; the stand-in

@@ -52,6 +52,14 @@ func runURL(ctx context.Context, o *URLOptions, ios *IOStreams) int {
 	if err != nil {
 		return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
 	}
+	// A pushed request's URL holds only client_id and a request_uri, which
+	// the provider issues: url pushes it, and the URL works until the
+	// request_uri expires.
+	if fc.PushAuthorizationRequest {
+		if err := flow.Push(ctx, fc, req); err != nil {
+			return emitError(ios, &o.OutputOptions, o.Issuer, o.Flow, err)
+		}
+	}
 	if o.Output == "json" {
 		enc := json.NewEncoder(ios.Out)
 		enc.SetIndent("", "  ")

@@ -44,12 +44,16 @@ type OIDCProviderOptions struct {
 	JWKSFile string
 	// NewKey writes a fresh key to JWKSFile even when it exists.
 	NewKey bool
+	// RequirePAR sets require_pushed_authorization_requests for the
+	// whole provider (its metadata says so), not only for PARClient.
+	RequirePAR bool
 }
 
 // OIDCProviderConfig is the JSON configuration that e2e/oidc-provider/server.js
 // reads (its --config).
 type OIDCProviderConfig struct {
 	ConformIDTokenClaims bool                           `json:"conformIdTokenClaims"`
+	RequirePAR           bool                           `json:"requirePushedAuthorizationRequests"`
 	Accounts             map[string]oidcProviderAccount `json:"accounts"`
 	Clients              []map[string]any               `json:"clients"`
 	ResourceServers      map[string]oidcResourceServer  `json:"resourceServers"`
@@ -74,6 +78,7 @@ type oidcResourceServer struct {
 func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	c := OIDCProviderConfig{
 		ConformIDTokenClaims: opts.ConformIDTokenClaims,
+		RequirePAR:           opts.RequirePAR,
 		Accounts:             map[string]oidcProviderAccount{},
 		ResourceServers: map[string]oidcResourceServer{
 			APIResource: {Scope: "groups " + APIScope, GroupsClaim: APIGroupsClaim, AccessTokenTTL: 600},
@@ -83,7 +88,7 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	for _, cl := range append(append([]Client{}, Clients...), APIClient) {
+	for _, cl := range append(append([]Client{}, Clients...), APIClient, PARClient) {
 		m := map[string]any{
 			"client_id":                  cl.ID,
 			"client_name":                "claimcheck e2e " + cl.ID,
@@ -99,6 +104,9 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 		if cl.Secret != "" {
 			m["client_secret"] = cl.Secret
 			m["grant_types"] = []string{"authorization_code", "implicit", "refresh_token", "client_credentials"}
+		}
+		if cl.RequirePAR {
+			m["require_pushed_authorization_requests"] = true
 		}
 		c.Clients = append(c.Clients, m)
 	}

@@ -46,6 +46,9 @@ type Client struct {
 	// client to its registered method; Dex accepts a confidential client's
 	// secret either way.
 	AuthMethod string
+	// RequirePAR registers the client (at oidc-provider) with
+	// require_pushed_authorization_requests (RFC 9126).
+	RequirePAR bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -61,6 +64,10 @@ var (
 	// for the resource APIResource that carry the user's groups in the claim
 	// APIGroupsClaim, as an Okta custom authorization server's do.
 	APIClient = Client{ID: "cc-api", AuthMethod: "none"}
+	// PARClient (oidc-provider only) authenticates with HTTP Basic and is
+	// registered with require_pushed_authorization_requests: an
+	// authorization request that was not pushed is refused.
+	PARClient = Client{ID: "cc-par", Secret: "cc-par-e2e-secret", AuthMethod: "client_secret_basic", RequirePAR: true}
 )
 
 // Clients lists the clients registered at both providers (APIClient only

@@ -170,6 +170,14 @@ function buildConfiguration(config, jwks) {
       deviceFlow: { enabled: true },
       claimsParameter: { enabled: true },
       introspection: { enabled: true },
+      // Pushed authorization requests (RFC 9126): for every client, and
+      // required of clients registered with
+      // require_pushed_authorization_requests, or of all with the
+      // config's requirePushedAuthorizationRequests.
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: config.requirePushedAuthorizationRequests ?? false,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

@@ -48,6 +48,12 @@ type Case struct {
 	AssertionAud string
 	Scopes       []string
 	Audience     string
+	// PAR pushes the authorization request (RFC 9126); Resources are
+	// resource indicators (RFC 8707) and AuthorizationDetails the
+	// authorization_details JSON (RFC 9396).
+	PAR                  *bool
+	Resources            []string
+	AuthorizationDetails string
 	// Grant is refresh_token, password or client_credentials.
 	Grant           string
 	User            string
@@ -104,6 +110,7 @@ func Load(path string) (*Suite, error) {
 // is not one of them.
 var caseFields = []string{
 	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "scopes", "audience",
+	"par", "resource", "authorization_details",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
@@ -234,6 +241,24 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.Scopes, err = p.list(v, field)
 		case "audience":
 			c.Audience, err = p.str(v, field)
+		case "par":
+			var b bool
+			b, err = p.boolean(v, field)
+			c.PAR = &b
+		case "resource":
+			c.Resources, err = p.list(v, field)
+			for _, r := range c.Resources {
+				if err == nil && flow.CheckResource(r) != nil {
+					err = p.errorf(v, field, "%q is not an absolute URI without a fragment (RFC 8707)", r)
+				}
+			}
+		case "authorization_details":
+			c.AuthorizationDetails, err = p.str(v, field)
+			if err == nil {
+				if cerr := flow.CheckAuthorizationDetails(c.AuthorizationDetails); cerr != nil {
+					err = p.errorf(v, field, "must be a JSON array of objects with a type string each (RFC 9396)")
+				}
+			}
 		case "grant":
 			c.Grant, err = p.str(v, field)
 		case "user":
@@ -310,6 +335,16 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 		return p.errorf(n, where+".issuer", "missing (set it in defaults or in the case)")
 	case c.ClientID == "":
 		return p.errorf(n, where+".client_id", "missing (set it in defaults or in the case)")
+	}
+	// A suite runs grants only: none of them sends an authorization
+	// request, so these keys would do nothing, which no one means.
+	for _, k := range []struct {
+		field string
+		set   bool
+	}{{"par", c.PAR != nil && *c.PAR}, {"resource", len(c.Resources) > 0}, {"authorization_details", c.AuthorizationDetails != ""}} {
+		if k.set {
+			return p.errorf(n, where+"."+k.field, "applies to the authorization request, which a suite's grants (refresh_token, password, client_credentials) never send; use it with claimcheck run")
+		}
 	}
 	switch c.Grant {
 	case flow.GrantPassword:
@@ -485,6 +520,11 @@ func (d Case) merge(c Case) Case {
 	c.AssertionAud = or(c.AssertionAud, d.AssertionAud)
 	c.Scopes = orList(c.Scopes, d.Scopes)
 	c.Audience = or(c.Audience, d.Audience)
+	if c.PAR == nil {
+		c.PAR = d.PAR
+	}
+	c.Resources = orList(c.Resources, d.Resources)
+	c.AuthorizationDetails = or(c.AuthorizationDetails, d.AuthorizationDetails)
 	c.Grant = or(c.Grant, d.Grant)
 	c.User = or(c.User, d.User)
 	c.PasswordEnv = or(c.PasswordEnv, d.PasswordEnv)

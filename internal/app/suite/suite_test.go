@@ -318,6 +318,9 @@ func TestParseErrors(t *testing.T) {
 		{"user and username", "defaults:\n  username: x\n  user: y\ncases:\n  - name: a\n", `claimcheck.yaml:3: defaults.user: duplicate key "user" (first at line 2 as "username")`},
 		{"token and groups_from", head + "  - name: a\n    token: id_token\n    groups_from: access_token\n", `claimcheck.yaml:8: cases[0].groups_from: duplicate key "groups_from" (first at line 7 as "token")`},
 		{"unknown provider", head + "  - name: a\n    provider: keycloack\n", `claimcheck.yaml:7: cases[0].provider: unknown provider "keycloack" (want auth0, authentik, cognito, dex, entra, generic, google, keycloak, okta, zitadel); did you mean keycloak?`},
+		{"bad authorization_details", head + "  - name: a\n    authorization_details: '{\"type\":\"a\"}'\n", "claimcheck.yaml:7: cases[0].authorization_details: must be a JSON array of objects"},
+		{"relative resource", head + "  - name: a\n    resource: [/api]\n", "claimcheck.yaml:7: cases[0].resource: \"/api\" is not an absolute URI"},
+		{"bad par", head + "  - name: a\n    par: maybe\n", "claimcheck.yaml:7: cases[0].par: must be true or false"},
 		{"over the size limit", head + "#" + strings.Repeat("x", 1<<20) + "\n", "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
 	}
 	for _, tt := range tests {
@@ -353,6 +356,24 @@ var aliasBomb = func() string {
 // TestParseLimits: a suite file holds any number of cases up to its size
 // limit (--max-cases bounds how many run), and is refused past that limit
 // without being read.
+// par, resource and authorization_details are known keys, checked as the
+// flags are, and refused: a suite's grants send no authorization request.
+func TestParseRichRequest(t *testing.T) {
+	head := "defaults:\n  issuer: https://issuer.example\n  client_id: c\n  grant: client_credentials\n  client_secret_env: S\ncases:\n"
+	for _, tt := range []struct{ body, want string }{
+		{head + "  - {name: a, par: true}\n", "cases[0].par: applies to the authorization request"},
+		{head + "  - {name: a, resource: [https://api.example/]}\n", "cases[0].resource: applies to the authorization request"},
+		{head + "  - name: a\n    authorization_details: '[{\"type\":\"t\"}]'\n", "cases[0].authorization_details: applies to the authorization request"},
+	} {
+		if _, err := Parse("claimcheck.yaml", []byte(tt.body)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err %v, want %q", err, tt.want)
+		}
+	}
+	if _, err := Parse("claimcheck.yaml", []byte(head+"  - {name: a, par: false}\n")); err != nil {
+		t.Errorf("par: false: %v", err)
+	}
+}
+
 func TestParseLimits(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("defaults: {issuer: http://127.0.0.1:1, client_id: c, grant: password, user: u, password_env: P}\ncases:\n")
