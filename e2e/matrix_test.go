@@ -109,7 +109,13 @@ func claimcheck(t *testing.T, p *harness.Provider, port int, u harness.User, c c
 	t.Helper()
 	bin := harness.BuildClaimcheck(t)
 	ccb := harness.BuildCCBrowser(t)
-	browser, pwEnv := harness.BrowserCommand(ccb, p, u, append([]string{"--timeout", "60s"}, c.browser...)...)
+	extra := []string{"--timeout", "60s"}
+	if c.grant == "" {
+		// A pushed request's authorize URL carries only client_id and
+		// request_uri (RFC 9126): ccbrowser is told where it should arrive.
+		extra = append(extra, "--redirect-uri", harness.RedirectURI(port))
+	}
+	browser, pwEnv := harness.BrowserCommand(ccb, p, u, append(extra, c.browser...)...)
 	scopes := c.scopes
 	if scopes == "" {
 		scopes = "openid,groups"
