@@ -1,6 +1,8 @@
 package check
 
 import (
+	"regexp"
+
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/report"
@@ -48,4 +50,19 @@ func requestObjectReport(fc flow.Config, md verify.Metadata) *report.RequestObje
 		return nil
 	}
 	return &report.RequestObject{Alg: fc.RequestObjectAlg, KeyID: fc.ClientKey.KeyID, Required: md.RequireSignedRequestObject}
+}
+
+// requestObjectRequired matches an error description that asks for a
+// request object: oidc-provider's "Request Object must be used by this
+// client", Keycloak's "Missing parameter: request".
+var requestObjectRequired = regexp.MustCompile(`(?i)request[ _-]?object|parameter: request\b`)
+
+// explainRequestObject adds to a provider's error response that asks for
+// a request object (a failure.Flow error), when none was sent, how to
+// send one.
+func explainRequestObject(err error, fc flow.Config) error {
+	if err == nil || fc.RequestObject || failure.ClassOf(err) != failure.Flow || !requestObjectRequired.MatchString(err.Error()) {
+		return err
+	}
+	return failure.New(failure.ClassOf(err), "", "%w; the provider wants this client's authorization requests as signed request objects (RFC 9101): run again with --request-object and the client's key (--client-key FILE)", err)
 }

@@ -3,10 +3,12 @@ package check
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -62,5 +64,20 @@ func TestFlowConfigRequestObject(t *testing.T) {
 	c.ClientKey = nil
 	if _, _, err := flowConfig(c, md, "code"); failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "require_signed_request_object") {
 		t.Errorf("required without a key: %v", err)
+	}
+}
+
+func TestExplainRequestObject(t *testing.T) {
+	refused := failure.New(failure.Flow, "authorization response", "the provider returned %w", errors.New(`error=invalid_request error_description="Request Object must be used by this client"`))
+	got := explainRequestObject(refused, flow.Config{})
+	if failure.ClassOf(got) != failure.Flow || !strings.Contains(got.Error(), "run again with --request-object") || !errors.Is(got, refused) {
+		t.Errorf("explained: %v", got)
+	}
+	if got := explainRequestObject(refused, flow.Config{RequestObject: true}); got != refused {
+		t.Errorf("explained although sent: %v", got)
+	}
+	other := failure.New(failure.Flow, "authorization response", "the provider returned %w", errors.New(`error=access_denied`))
+	if got := explainRequestObject(other, flow.Config{}); got != other {
+		t.Errorf("explained another error: %v", got)
 	}
 }

@@ -275,7 +275,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainPAR(explainClientAuth(err, fc), fc, md), c)
+		return finish(r, explainRequestObject(explainPAR(explainClientAuth(err, fc), fc, md), fc), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
