@@ -85,6 +85,12 @@ type Config struct {
 	// alone. A provider whose metadata says
 	// require_pushed_authorization_requests gets it without PAR.
 	PAR bool
+	// RequestObject signs the authorization request as a request object
+	// (RFC 9101) with ClientKey, in the first of the provider's
+	// request_object_signing_alg_values_supported the key can sign; with
+	// PAR it is pushed. A provider whose metadata says
+	// require_signed_request_object gets one without RequestObject.
+	RequestObject bool
 	// Resources are resource indicators (RFC 8707) for the authorization
 	// request, each an absolute URI.
 	Resources []string
@@ -230,6 +236,9 @@ func run(ctx context.Context, c Config) *report.Report {
 	if note := c.parNote(md); note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if note := c.requestObjectNote(md); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
@@ -237,6 +246,7 @@ func run(ctx context.Context, c Config) *report.Report {
 		Endpoints: endpoints(md),
 		PAR:       parReport(fc, md), Resources: c.Resources,
 		AuthorizationDetails: authorizationDetails(c.AuthorizationDetails),
+		RequestObject:        requestObjectReport(fc, md),
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
@@ -265,7 +275,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainPAR(explainClientAuth(err, fc), fc, md), c)
+		return finish(r, explainRequestObject(explainPAR(explainClientAuth(err, fc), fc, md), fc), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
@@ -426,6 +436,7 @@ func preflight(c Config, rt string) error {
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
 		Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
+		RequestObject: c.RequestObject,
 	}.Validate()
 }
 
@@ -489,6 +500,9 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, string, e
 		return fc, "", err
 	}
 	if err := c.parConfig(md, &fc); err != nil {
+		return fc, "", err
+	}
+	if err := c.requestObjectConfig(md, &fc); err != nil {
 		return fc, "", err
 	}
 	if err := fc.Validate(); err != nil {

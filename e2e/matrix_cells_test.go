@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -372,4 +373,63 @@ func TestMatrixOIDCProviderKeyRotation(t *testing.T) {
 	if kids[0] == kids[1] {
 		t.Fatalf("both runs verified with the key %s", kids[0])
 	}
+}
+
+// jarCases: JARClient, which oidc-provider holds to signed request objects
+// (RFC 9101) and private_key_jwt, both with the key in keyFile: by value
+// and pushed, the run passes as usual; without --request-object the
+// provider's refusal ends the run.
+func jarCases(keyFile string) []matrixCase {
+	jar := []string{"--request-object", "--client-key", keyFile}
+	return []matrixCase{
+		{cell: cell{name: "jar_by_value", client: harness.JARClient, args: jar}, tokens: []string{"id_token"}, then: wantRequestObject(false)},
+		{cell: cell{name: "jar_pushed", client: harness.JARClient, args: append([]string{"--par"}, jar...)}, tokens: []string{"id_token"}, then: both(wantPushed, wantRequestObject(true))},
+		{
+			cell:  cell{name: "jar_required_not_signed", client: harness.JARClient, args: []string{"--client-key", keyFile}},
+			users: []harness.User{harness.Alice},
+			check: func(t *testing.T, _ harness.User, r ccRun) {
+				t.Helper()
+				wantError(t, r, 3, "flow", "Request Object must be used", "run again with --request-object")
+			},
+		},
+	}
+}
+
+// wantRequestObject checks the report's request object (RS256, the kid of
+// the key) and, unless it was pushed, an authorize URL with client_id,
+// request, response_type and scope alone.
+func wantRequestObject(pushed bool) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		q := r.Report.Request
+		if q.RequestObject == nil || q.RequestObject.Alg != "RS256" || q.RequestObject.KeyID != jarKeyID {
+			t.Fatalf("request object in the report: %+v", q.RequestObject)
+		}
+		if q.ClientAuth != "private_key_jwt" {
+			t.Errorf("client auth %q", q.ClientAuth)
+		}
+		if pushed {
+			return
+		}
+		u, err := url.Parse(q.AuthorizeURL)
+		if err != nil || len(u.Query()) != 4 || u.Query().Get("request") == "" || u.Query().Get("client_id") != harness.JARClient.ID {
+			t.Errorf("authorize URL %q", q.AuthorizeURL)
+		}
+	}
+}
+
+// jarKeyID is the kid of JARClient's key.
+const jarKeyID = "cc-jar-1"
+
+func TestMatrixOIDCProviderRequestObject(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "cc-jar-key.json")
+	jwk, err := harness.WriteClientKey(keyFile, jarKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := jarCases(keyFile)
+	ps, uris := ports(t, runCount(cases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ClientJWK: jwk})
+	runCases(t, op, cases, ps)
 }

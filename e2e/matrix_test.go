@@ -46,6 +46,10 @@ type ccReport struct {
 			RequestURI string `json:"request_uri"`
 			ExpiresIn  int64  `json:"expires_in"`
 		} `json:"par"`
+		RequestObject *struct {
+			Alg   string `json:"alg"`
+			KeyID string `json:"kid"`
+		} `json:"request_object"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

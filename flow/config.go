@@ -36,8 +36,9 @@ type Config struct {
 	// private_key_jwt or client_secret_jwt. Empty means none without a
 	// secret and client_secret_basic with one.
 	AuthMethod string
-	// ClientKey signs the client assertions of private_key_jwt; it is
-	// required with that method and refused with any other.
+	// ClientKey signs the client assertions of private_key_jwt and the
+	// request object of RequestObject; it is required with either and
+	// refused when neither is used.
 	ClientKey *ClientKey
 	// AssertionAlg is the JWS algorithm of client assertions; empty means
 	// ResolveAssertionAlg's choice when the provider advertises nothing.
@@ -84,6 +85,16 @@ type Config struct {
 	// authentication of the token endpoint; the browser is then sent
 	// client_id and request_uri alone.
 	PushAuthorizationRequest bool
+	// RequestObject sends the authorization request as a request object
+	// (RFC 9101) signed with ClientKey: the browser gets client_id,
+	// request, and the response_type and scope that OpenID Connect Core
+	// §6.1 wants as plain parameters too; a pushed request sends
+	// client_id and request alone.
+	RequestObject bool
+	// RequestObjectAlg is the request object's JWS algorithm; empty means
+	// ResolveRequestObjectAlg's choice when the provider advertises
+	// nothing.
+	RequestObjectAlg string
 	// HTTPClient is used for the token and pushed authorization request
 	// endpoints. Nil means a client with a 10 s timeout per request and a
 	// 1 MiB body cap.
@@ -332,6 +343,14 @@ func (c Config) resolve() (*resolved, error) {
 	if r.authMethod, err = c.resolveAuthMethod(); err != nil {
 		return nil, err
 	}
+	if c.RequestObject {
+		if _, err := ResolveRequestObjectAlg(c.ClientKey, nonEmpty(c.RequestObjectAlg)); err != nil {
+			return nil, err
+		}
+		if c.Issuer == "" {
+			return nil, failure.New(failure.Usage, requestObjectOp, "no issuer to name as the audience")
+		}
+	}
 	return r, nil
 }
 
@@ -367,8 +386,8 @@ func (c Config) resolveAuthMethod() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if c.ClientKey != nil && method != AuthPrivateKeyJWT {
-		return "", failure.New(failure.Usage, "client authentication", "a client key is set, but the method is %s: a key is used only with private_key_jwt", method)
+	if c.ClientKey != nil && method != AuthPrivateKeyJWT && !c.RequestObject {
+		return "", failure.New(failure.Usage, "client authentication", "a client key is set, but the method is %s: a key is used only with private_key_jwt or a request object", method)
 	}
 	if usesAssertion(method) {
 		// One assertion signed and dropped: a key, algorithm, audience or

@@ -86,7 +86,8 @@ type parResponse struct {
 // Push sends req's authorization parameters (every one NewRequest put in
 // the authorize URL: state, nonce, PKCE challenge, redirect URI, scope,
 // response type and mode, resources, authorization details, extra
-// parameters) to c.PushedAuthorizationRequestEndpoint (RFC 9126), with the
+// parameters; with Config.RequestObject, client_id and the signed request
+// alone) to c.PushedAuthorizationRequestEndpoint (RFC 9126), with the
 // client authentication of the token endpoint (a public client sends its
 // client_id in the form). On a 201 answer with a request_uri and an
 // expires_in, req.URL becomes the authorization endpoint with client_id

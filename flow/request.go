@@ -43,6 +43,11 @@ type Request struct {
 	// RequestURIExpiresIn is the request_uri's lifetime in seconds, as the
 	// provider stated it.
 	RequestURIExpiresIn int64 `json:"request_uri_expires_in,omitempty"`
+	// RequestObjectAlg and RequestObjectKeyID are the alg and kid of the
+	// request object (RFC 9101) that carries the parameters; both empty
+	// when there is none.
+	RequestObjectAlg   string `json:"request_object_alg,omitempty"`
+	RequestObjectKeyID string `json:"request_object_kid,omitempty"`
 
 	// params are the authorization request's parameters, which Push sends.
 	params url.Values
@@ -104,6 +109,24 @@ func NewRequest(c Config) (*Request, error) {
 	if c.AuthorizationDetails != "" {
 		req.AuthorizationDetails = json.RawMessage(c.AuthorizationDetails)
 		q.Set("authorization_details", c.AuthorizationDetails)
+	}
+	if c.RequestObject {
+		jwt, alg, kid, err := signRequestObject(c, q)
+		if err != nil {
+			return nil, err
+		}
+		req.RequestObjectAlg, req.RequestObjectKeyID = alg, kid
+		// RFC 9126 §3: a pushed request object travels alone.
+		req.params = url.Values{"client_id": {c.ClientID}, "request": {jwt}}
+		// RFC 9101 §5 lets the provider ignore parameters outside the
+		// request object, but OpenID Connect Core §6.1 wants response_type
+		// and scope (openid) there too, equal to the object's.
+		front := url.Values{"client_id": {c.ClientID}, "request": {jwt}, "response_type": {req.ResponseType}}
+		if s := q.Get("scope"); s != "" {
+			front.Set("scope", s)
+		}
+		req.URL = authorizeURL(c.AuthorizationEndpoint, front)
+		return req, nil
 	}
 	req.params = q
 	req.URL = authorizeURL(c.AuthorizationEndpoint, q)

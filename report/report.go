@@ -69,6 +69,20 @@ type Request struct {
 	// AuthorizationDetails is the authorization_details sent (RFC 9396),
 	// as JSON.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// RequestObject describes the signed request object (RFC 9101) that
+	// carried the authorization request, when there was one.
+	RequestObject *RequestObject `json:"request_object,omitempty"`
+}
+
+// RequestObject is what the request object of a run was (RFC 9101):
+// never the object itself.
+type RequestObject struct {
+	// Alg is the JWS algorithm, KeyID the kid (empty when none was sent).
+	Alg   string `json:"alg"`
+	KeyID string `json:"kid,omitempty"`
+	// Required says the provider's metadata has
+	// require_signed_request_object.
+	Required bool `json:"required,omitempty"`
 }
 
 // PushedRequest is what the pushed authorization request of a run was

@@ -48,6 +48,14 @@ type Metadata struct {
 	// an authorization request, and whether the provider takes no other.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// RequestObjectSigningAlgValuesSupported, RequestParameterSupported
+	// and RequireSignedRequestObject describe request objects (RFC 9101
+	// §10.5, OpenID Connect Discovery §3): the algorithms the provider
+	// verifies, whether it takes the request parameter, and whether it
+	// takes an authorization request only as a signed request object.
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	RequestParameterSupported              bool     `json:"request_parameter_supported,omitempty"`
+	RequireSignedRequestObject             bool     `json:"require_signed_request_object,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.

@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: defaultClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
-		PAR: o.PAR, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
+		PAR: o.PAR, RequestObject: o.RequestObject, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
 	}
 	done := attachProgress(&cfg, ios)
 	r, _ := check.Run(ctx, cfg)

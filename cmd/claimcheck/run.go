@@ -67,7 +67,7 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
 	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, none, private_key_jwt or client_secret_jwt (default: from the provider's metadata; private_key_jwt with --client-key)")
-	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
+	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt and of --request-object (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
 	fs.StringVar(&o.ClientKeyID, "client-key-id", "", "kid of the client key's assertions (default: the JWK's kid, else none)")
 	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: token_endpoint (default, as Okta requires) or issuer")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
@@ -314,9 +314,10 @@ type FlowOptions struct {
 	ResponseMode string
 	Scopes       []string
 	Params       []string
-	// PAR, Resources and AuthorizationDetails are --par, --resource and
-	// --authorization-details.
+	// PAR, RequestObject, Resources and AuthorizationDetails are --par,
+	// --request-object, --resource and --authorization-details.
 	PAR                  bool
+	RequestObject        bool
 	Resources            []string
 	AuthorizationDetails string
 	BrowserCommand       string
@@ -332,6 +333,7 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
 	fs.BoolVar(&o.PAR, "par", false, "push the authorization request (RFC 9126) and send the browser only client_id and request_uri (used without asking when the provider requires it)")
+	fs.BoolVar(&o.RequestObject, "request-object", false, "send the authorization request as a request object (RFC 9101) signed with --client-key, alg from request_object_signing_alg_values_supported; pushed with --par (used without asking when the provider requires it)")
 	fs.StringArrayVar(&o.Resources, "resource", nil, "resource indicator URI for the authorization request (RFC 8707; repeatable)")
 	fs.StringVar(&o.AuthorizationDetails, "authorization-details", "", `authorization_details JSON (RFC 9396): an array of objects with a type each, e.g. '[{"type":"account_information"}]'`)
 	fs.StringVar(&o.BrowserCommand, "browser-command", "", "run CMD URL instead of opening the system browser (no shell); the authorize URL is an argument, so other local users can see it in the process list")
@@ -463,7 +465,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.FlowOptions.opener(ios), ShowTokens: o.ShowTokens, Okta: oc,
 		ProviderKind: o.ProviderKind, ClaimSources: sources,
-		PAR: o.PAR, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
+		PAR: o.PAR, RequestObject: o.RequestObject, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
 	}
 	if oc != nil && o.Grant == "" && o.Username != "" {
 		// Okta's Authentication API signs the user in; the stand-in

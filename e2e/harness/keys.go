@@ -52,3 +52,41 @@ func WriteSigningJWKS(path string) (string, error) {
 	}
 	return kid, nil
 }
+
+// WriteClientKey writes a new private JWK (2048-bit RSA, kid kid, alg
+// RS256) to path, mode 0600, for claimcheck's --client-key, and returns
+// its public half, for a client's registered jwks.
+func WriteClientKey(path, kid string) (map[string]string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	b64 := func(i *big.Int) string { return base64.RawURLEncoding.EncodeToString(i.Bytes()) }
+	public := map[string]string{
+		"kty": "RSA",
+		"kid": kid,
+		"use": "sig",
+		"alg": "RS256",
+		"n":   b64(key.N),
+		"e":   b64(big.NewInt(int64(key.E))),
+	}
+	private := map[string]string{
+		"d":  b64(key.D),
+		"p":  b64(key.Primes[0]),
+		"q":  b64(key.Primes[1]),
+		"dp": b64(key.Precomputed.Dp),
+		"dq": b64(key.Precomputed.Dq),
+		"qi": b64(key.Precomputed.Qinv),
+	}
+	for k, v := range public {
+		private[k] = v
+	}
+	b, err := json.MarshalIndent(private, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("writing the client key: %w", err)
+	}
+	return public, nil
+}

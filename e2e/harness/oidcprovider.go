@@ -47,6 +47,9 @@ type OIDCProviderOptions struct {
 	// RequirePAR sets require_pushed_authorization_requests for the
 	// whole provider (its metadata says so), not only for PARClient.
 	RequirePAR bool
+	// ClientJWK, when set, is the public key (see WriteClientKey) of
+	// JARClient, which is registered only then.
+	ClientJWK map[string]string
 }
 
 // OIDCProviderConfig is the JSON configuration that e2e/oidc-provider/server.js
@@ -88,7 +91,11 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	for _, cl := range append(append([]Client{}, Clients...), APIClient, PARClient) {
+	clients := append(append([]Client{}, Clients...), APIClient, PARClient)
+	if opts.ClientJWK != nil {
+		clients = append(clients, JARClient)
+	}
+	for _, cl := range clients {
 		m := map[string]any{
 			"client_id":                  cl.ID,
 			"client_name":                "claimcheck e2e " + cl.ID,
@@ -107,6 +114,11 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 		}
 		if cl.RequirePAR {
 			m["require_pushed_authorization_requests"] = true
+		}
+		if cl.RequireSignedRequestObject {
+			m["require_signed_request_object"] = true
+			m["request_object_signing_alg"] = "RS256"
+			m["jwks"] = map[string]any{"keys": []any{opts.ClientJWK}}
 		}
 		c.Clients = append(c.Clients, m)
 	}

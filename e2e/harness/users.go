@@ -49,6 +49,11 @@ type Client struct {
 	// RequirePAR registers the client (at oidc-provider) with
 	// require_pushed_authorization_requests (RFC 9126).
 	RequirePAR bool
+	// RequireSignedRequestObject registers the client (at oidc-provider)
+	// with require_signed_request_object and request_object_signing_alg
+	// RS256 (RFC 9101), and with the jwks of
+	// OIDCProviderOptions.ClientJWK.
+	RequireSignedRequestObject bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -68,6 +73,11 @@ var (
 	// registered with require_pushed_authorization_requests: an
 	// authorization request that was not pushed is refused.
 	PARClient = Client{ID: "cc-par", Secret: "cc-par-e2e-secret", AuthMethod: "client_secret_basic", RequirePAR: true}
+	// JARClient (oidc-provider only, registered when
+	// OIDCProviderOptions.ClientJWK is set) authenticates with
+	// private_key_jwt and takes only signed request objects (RFC 9101),
+	// both with the key of ClientJWK.
+	JARClient = Client{ID: "cc-jar", AuthMethod: "private_key_jwt", RequireSignedRequestObject: true}
 )
 
 // Clients lists the clients registered at both providers (APIClient only

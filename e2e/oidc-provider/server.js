@@ -178,6 +178,9 @@ function buildConfiguration(config, jwks) {
         enabled: true,
         requirePushedAuthorizationRequests: config.requirePushedAuthorizationRequests ?? false,
       },
+      // Request objects (RFC 9101): taken from every client, required of
+      // clients registered with require_signed_request_object.
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

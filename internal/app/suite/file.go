@@ -51,7 +51,9 @@ type Case struct {
 	// PAR pushes the authorization request (RFC 9126); Resources are
 	// resource indicators (RFC 8707) and AuthorizationDetails the
 	// authorization_details JSON (RFC 9396).
-	PAR                  *bool
+	PAR *bool
+	// RequestObject signs the authorization request (RFC 9101).
+	RequestObject        *bool
 	Resources            []string
 	AuthorizationDetails string
 	// Grant is refresh_token, password or client_credentials.
@@ -110,7 +112,7 @@ func Load(path string) (*Suite, error) {
 // is not one of them.
 var caseFields = []string{
 	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "scopes", "audience",
-	"par", "resource", "authorization_details",
+	"par", "request_object", "resource", "authorization_details",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
@@ -245,6 +247,10 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			var b bool
 			b, err = p.boolean(v, field)
 			c.PAR = &b
+		case "request_object":
+			var b bool
+			b, err = p.boolean(v, field)
+			c.RequestObject = &b
 		case "resource":
 			c.Resources, err = p.list(v, field)
 			for _, r := range c.Resources {
@@ -341,7 +347,7 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 	for _, k := range []struct {
 		field string
 		set   bool
-	}{{"par", c.PAR != nil && *c.PAR}, {"resource", len(c.Resources) > 0}, {"authorization_details", c.AuthorizationDetails != ""}} {
+	}{{"par", c.PAR != nil && *c.PAR}, {"request_object", c.RequestObject != nil && *c.RequestObject}, {"resource", len(c.Resources) > 0}, {"authorization_details", c.AuthorizationDetails != ""}} {
 		if k.set {
 			return p.errorf(n, where+"."+k.field, "applies to the authorization request, which a suite's grants (refresh_token, password, client_credentials) never send; use it with claimcheck run")
 		}
@@ -522,6 +528,9 @@ func (d Case) merge(c Case) Case {
 	c.Audience = or(c.Audience, d.Audience)
 	if c.PAR == nil {
 		c.PAR = d.PAR
+	}
+	if c.RequestObject == nil {
+		c.RequestObject = d.RequestObject
 	}
 	c.Resources = orList(c.Resources, d.Resources)
 	c.AuthorizationDetails = or(c.AuthorizationDetails, d.AuthorizationDetails)

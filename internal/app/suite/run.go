@@ -399,7 +399,7 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
 		ClientKey: key, AssertionAudience: c.AssertionAud,
 		Scopes: scopes, Audience: c.Audience, Expect: exp, ProviderKind: c.Provider,
-		PAR: c.PAR != nil && *c.PAR, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
+		PAR: c.PAR != nil && *c.PAR, RequestObject: c.RequestObject != nil && *c.RequestObject, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
 		Grant: check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
 		// Userinfo is otherwise asked only when the groups need it.
 		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),

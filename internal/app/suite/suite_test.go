@@ -356,12 +356,14 @@ var aliasBomb = func() string {
 // TestParseLimits: a suite file holds any number of cases up to its size
 // limit (--max-cases bounds how many run), and is refused past that limit
 // without being read.
-// par, resource and authorization_details are known keys, checked as the
+// par, request_object, resource and authorization_details are known keys, checked as the
 // flags are, and refused: a suite's grants send no authorization request.
 func TestParseRichRequest(t *testing.T) {
 	head := "defaults:\n  issuer: https://issuer.example\n  client_id: c\n  grant: client_credentials\n  client_secret_env: S\ncases:\n"
 	for _, tt := range []struct{ body, want string }{
 		{head + "  - {name: a, par: true}\n", "cases[0].par: applies to the authorization request"},
+		{head + "  - {name: a, request_object: true}\n", "cases[0].request_object: applies to the authorization request"},
+		{head + "  - {name: a, request_object: maybe}\n", "cases[0].request_object: must be true or false"},
 		{head + "  - {name: a, resource: [https://api.example/]}\n", "cases[0].resource: applies to the authorization request"},
 		{head + "  - name: a\n    authorization_details: '[{\"type\":\"t\"}]'\n", "cases[0].authorization_details: applies to the authorization request"},
 	} {
