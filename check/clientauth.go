@@ -36,6 +36,7 @@ func (c Config) clientAuth(md verify.Metadata, fc *flow.Config) error {
 		return err
 	}
 	fc.AuthMethod, fc.ClientKey, fc.AssertionAudience = method, c.ClientKey, c.AssertionAudience
+	c.dpopConfig(fc)
 	if method != flow.AuthPrivateKeyJWT && method != flow.AuthClientSecretJWT {
 		return nil
 	}
@@ -68,6 +69,7 @@ func assertionReport(fc flow.Config) *report.ClientAssertion {
 // holds for the client, the kid, the aud and the algorithm. A provider
 // rarely says which of them it refused.
 func explainClientAuth(err error, fc flow.Config) error {
+	err = explainDPoP(err, fc)
 	var oe *flow.ErrorResponse
 	if !errors.As(err, &oe) || oe.Code != "invalid_client" {
 		return err

@@ -69,7 +69,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
-		Scopes: c.Scopes, Endpoints: endpoints(md),
+		Scopes: c.Scopes, Endpoints: endpoints(md), DPoP: dpopReport(c),
 	}
 
 	var t *flow.Tokens

@@ -69,6 +69,21 @@ type Request struct {
 	// AuthorizationDetails is the authorization_details sent (RFC 9396),
 	// as JSON.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// DPoP describes the DPoP key the run's proofs were signed with
+	// (RFC 9449), when it used one.
+	DPoP *DPoP `json:"dpop,omitempty"`
+}
+
+// DPoP is the key of a run's DPoP proofs: never the key itself.
+type DPoP struct {
+	// JKT is the key's JWK SHA-256 thumbprint (RFC 7638), the dpop_jkt
+	// sent and the cnf.jkt a bound token must carry.
+	JKT string `json:"jkt"`
+	// Alg is the proofs' JWS algorithm.
+	Alg string `json:"alg"`
+	// KeyFile is the file the key was read from; empty for a key made
+	// for the run.
+	KeyFile string `json:"key_file,omitempty"`
 }
 
 // PushedRequest is what the pushed authorization request of a run was
