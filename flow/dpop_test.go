@@ -25,7 +25,7 @@ import (
 // the header and claims.
 func decodeProof(t *testing.T, proof string) (*jose.JSONWebKey, map[string]string, map[string]any) {
 	t.Helper()
-	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256, jose.RS256, jose.EdDSA})
 	if err != nil {
 		t.Fatalf("parse proof: %v", err)
 	}
