@@ -69,7 +69,6 @@ func assertionReport(fc flow.Config) *report.ClientAssertion {
 // holds for the client, the kid, the aud and the algorithm. A provider
 // rarely says which of them it refused.
 func explainClientAuth(err error, fc flow.Config) error {
-	err = explainDPoP(err, fc)
 	var oe *flow.ErrorResponse
 	if !errors.As(err, &oe) || oe.Code != "invalid_client" {
 		return err

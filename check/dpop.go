@@ -32,17 +32,23 @@ func dpopReport(c Config) *report.DPoP {
 }
 
 // explainDPoP adds to a token request's error, when the request carried
-// no DPoP proof and the provider's answer is about DPoP (a client that
-// requires DPoP-bound tokens), that --dpop sends one.
-func explainDPoP(err error, fc flow.Config) error {
+// no DPoP proof, that --dpop sends one: when the provider's answer is about
+// DPoP, or when it is invalid_grant from a provider that offers DPoP (its
+// metadata lists dpop_signing_alg_values_supported), since a client that
+// requires DPoP-bound tokens is refused so by some (oidc-provider says only
+// "grant request is invalid").
+func explainDPoP(err error, fc flow.Config, md verify.Metadata) error {
 	var oe *flow.ErrorResponse
 	if fc.DPoPKey != nil || !errors.As(err, &oe) {
 		return err
 	}
-	if oe.Code != "invalid_dpop_proof" && !strings.Contains(strings.ToLower(oe.Error()), "dpop") {
-		return err
+	switch {
+	case oe.Code == "invalid_dpop_proof", strings.Contains(strings.ToLower(oe.Error()), "dpop"):
+		return failure.New(failure.Flow, "", "%w; the client requires DPoP-bound tokens (RFC 9449): run with --dpop (and --dpop-key FILE for a key the client is registered with)", err)
+	case oe.Code == "invalid_grant" && len(md.DPoPSigningAlgValuesSupported) > 0:
+		return failure.New(failure.Flow, "", "%w; the provider offers DPoP (dpop_signing_alg_values_supported): if the client requires DPoP-bound tokens (RFC 9449), run with --dpop", err)
 	}
-	return failure.New(failure.Flow, "", "%w; the client requires DPoP-bound tokens (RFC 9449): run with --dpop (and --dpop-key FILE for a key the client is registered with)", err)
+	return err
 }
 
 // checkTokenType refuses an access token whose token_type claimcheck cannot

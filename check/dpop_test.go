@@ -8,6 +8,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/report"
+	"github.com/claimcheck/claimcheck/verify"
 )
 
 func TestCheckTokenTypeDPoP(t *testing.T) {
@@ -67,7 +68,7 @@ func TestCheckCnf(t *testing.T) {
 
 func TestExplainDPoP(t *testing.T) {
 	base := failure.New(failure.Flow, "token endpoint", "%w", &flow.ErrorResponse{Code: "invalid_dpop_proof"})
-	err := explainDPoP(base, flow.Config{})
+	err := explainDPoP(base, flow.Config{}, verify.Metadata{})
 	if !strings.Contains(err.Error(), "--dpop") || failure.ClassOf(err) != failure.Flow {
 		t.Errorf("err = %v, want a flow error naming --dpop", err)
 	}
@@ -76,7 +77,15 @@ func TestExplainDPoP(t *testing.T) {
 		t.Error("the explanation lost the error response")
 	}
 	k, _ := flow.NewDPoPKey()
-	if got := explainDPoP(base, flow.Config{DPoPKey: k}); got != base {
+	if got := explainDPoP(base, flow.Config{DPoPKey: k}, verify.Metadata{}); got != base {
 		t.Errorf("with a key: %v, want the error unchanged", got)
+	}
+	grant := failure.New(failure.Flow, "token endpoint", "%w", &flow.ErrorResponse{Code: "invalid_grant"})
+	if got := explainDPoP(grant, flow.Config{}, verify.Metadata{}); got != grant {
+		t.Errorf("invalid_grant, no DPoP offered: %v, want the error unchanged", got)
+	}
+	got := explainDPoP(grant, flow.Config{}, verify.Metadata{DPoPSigningAlgValuesSupported: []string{"ES256"}})
+	if !strings.Contains(got.Error(), "--dpop") {
+		t.Errorf("invalid_grant, DPoP offered: %v, want --dpop named", got)
 	}
 }

@@ -93,7 +93,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		})
 	}
 	if err != nil {
-		return finish(r, explainClientAuth(err, fc), c)
+		return finish(r, explainDPoP(explainClientAuth(err, fc), fc, md), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
 	if err := v.tokenResponse(ctx, t); err != nil {

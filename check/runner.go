@@ -271,7 +271,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainPAR(explainClientAuth(err, fc), fc, md), c)
+		return finish(r, explainDPoP(explainPAR(explainClientAuth(err, fc), fc, md), fc, md), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)

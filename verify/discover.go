@@ -48,6 +48,9 @@ type Metadata struct {
 	// an authorization request, and whether the provider takes no other.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms the
+	// provider accepts (RFC 9449 §5.1); listed means it offers DPoP.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.
