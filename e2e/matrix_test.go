@@ -46,6 +46,10 @@ type ccReport struct {
 			RequestURI string `json:"request_uri"`
 			ExpiresIn  int64  `json:"expires_in"`
 		} `json:"par"`
+		DPoP *struct {
+			JKT string `json:"jkt"`
+			Alg string `json:"alg"`
+		} `json:"dpop"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

@@ -88,7 +88,7 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	for _, cl := range append(append([]Client{}, Clients...), APIClient, PARClient) {
+	for _, cl := range append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient) {
 		m := map[string]any{
 			"client_id":                  cl.ID,
 			"client_name":                "claimcheck e2e " + cl.ID,
@@ -107,6 +107,12 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 		}
 		if cl.RequirePAR {
 			m["require_pushed_authorization_requests"] = true
+		}
+		if cl.DPoPBound {
+			// oidc-provider refuses a front-channel access token
+			// (response types with token) for such a client.
+			m["dpop_bound_access_tokens"] = true
+			m["response_types"] = []string{"code", "id_token", "code id_token"}
 		}
 		c.Clients = append(c.Clients, m)
 	}

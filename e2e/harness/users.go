@@ -49,6 +49,10 @@ type Client struct {
 	// RequirePAR registers the client (at oidc-provider) with
 	// require_pushed_authorization_requests (RFC 9126).
 	RequirePAR bool
+	// DPoPBound registers the client (at oidc-provider) with
+	// dpop_bound_access_tokens (RFC 9449): a token request without a
+	// DPoP proof is refused.
+	DPoPBound bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -68,6 +72,10 @@ var (
 	// registered with require_pushed_authorization_requests: an
 	// authorization request that was not pushed is refused.
 	PARClient = Client{ID: "cc-par", Secret: "cc-par-e2e-secret", AuthMethod: "client_secret_basic", RequirePAR: true}
+	// DPoPClient (oidc-provider only) is a public client registered with
+	// dpop_bound_access_tokens: its tokens are DPoP-bound, and a token
+	// request without a proof is refused.
+	DPoPClient = Client{ID: "cc-dpop", AuthMethod: "none", DPoPBound: true}
 )
 
 // Clients lists the clients registered at both providers (APIClient only

@@ -178,6 +178,13 @@ function buildConfiguration(config, jwks) {
         enabled: true,
         requirePushedAuthorizationRequests: config.requirePushedAuthorizationRequests ?? false,
       },
+      // DPoP (RFC 9449): a nonce is required of every DPoP proof, as
+      // Okta does, so the first token request is answered use_dpop_nonce.
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => true,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {
