@@ -36,6 +36,7 @@ func (c Config) clientAuth(md verify.Metadata, fc *flow.Config) error {
 		return err
 	}
 	fc.AuthMethod, fc.ClientKey, fc.AssertionAudience = method, c.ClientKey, c.AssertionAudience
+	c.dpopConfig(fc)
 	if method != flow.AuthPrivateKeyJWT && method != flow.AuthClientSecretJWT {
 		return nil
 	}

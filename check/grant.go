@@ -69,7 +69,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
-		Scopes: c.Scopes, Endpoints: endpoints(md),
+		Scopes: c.Scopes, Endpoints: endpoints(md), DPoP: dpopReport(c),
 	}
 
 	var t *flow.Tokens
@@ -93,7 +93,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		})
 	}
 	if err != nil {
-		return finish(r, explainClientAuth(err, fc), c)
+		return finish(r, explainDPoP(explainClientAuth(err, fc), fc, md), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
 	if err := v.tokenResponse(ctx, t); err != nil {

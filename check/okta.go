@@ -129,7 +129,7 @@ func (v *tokenVerifier) introspect(ctx context.Context) error {
 		return err
 	}
 	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
-	return recordIntrospection(ctx, v.p, v.r, o, report.AccessToken, v.rawAT)
+	return recordIntrospection(ctx, v.p, v.r, o, report.AccessToken, v.rawAT, v.cfg.DPoPKey)
 }
 
 // expectations adds the run's provider's diagnosis of missing groups

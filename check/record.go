@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
@@ -56,7 +57,7 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // answer in r: the token under the kind introspection (introspection#n for
 // key access_token#n) and the "KEY introspected" check. An inactive token
 // is a verification failure.
-func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, o verify.IntrospectOptions, key, raw string) error {
+func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, o verify.IntrospectOptions, key, raw string, dpop *flow.DPoPKey) error {
 	ikey := strings.Replace(key, report.AccessToken, report.Introspection, 1)
 	claims, err := p.Introspect(ctx, raw, o)
 	if err != nil {
@@ -74,6 +75,9 @@ func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Repo
 	r.AddCheck(ch)
 	if !active {
 		return failure.New(failure.Verification, key, "the provider's introspection says the token is not active")
+	}
+	if dpop != nil {
+		return checkCnf(r, report.Introspection, claims, dpop)
 	}
 	return nil
 }

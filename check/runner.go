@@ -64,6 +64,11 @@ type Config struct {
 	// private_key_jwt. The assertion's alg is the first of the provider's
 	// token_endpoint_auth_signing_alg_values_supported the key can sign.
 	ClientKey *flow.ClientKey
+	// DPoPKey, when set, makes the run's tokens DPoP-bound (RFC 9449, see
+	// flow.NewDPoPKey and flow.LoadDPoPKey): token requests and userinfo
+	// carry proofs, the token_type must be DPoP and a JWT access token's
+	// (or introspection's) cnf.jkt the key's thumbprint.
+	DPoPKey *flow.DPoPKey
 	// AssertionAudience is the aud of client assertions:
 	// flow.AssertionAudienceTokenEndpoint (the default) or
 	// flow.AssertionAudienceIssuer.
@@ -247,6 +252,7 @@ func run(ctx context.Context, c Config) *report.Report {
 		PAR:       parReport(fc, md), Resources: c.Resources,
 		AuthorizationDetails: authorizationDetails(c.AuthorizationDetails),
 		RequestObject:        requestObjectReport(fc, md),
+		DPoP:                 dpopReport(c),
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
@@ -275,7 +281,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainRequestObject(explainPAR(explainClientAuth(err, fc), fc, md), fc), c)
+		return finish(r, explainDPoP(explainRequestObject(explainPAR(explainClientAuth(err, fc), fc, md), fc), fc, md), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
@@ -595,7 +601,7 @@ func (v *tokenVerifier) frontChannel(ctx context.Context, req *flow.Request, res
 	v.code = resp.Get("code")
 	if has("token") {
 		v.rawAT, v.atType = resp.Get("access_token"), resp.Get("token_type")
-		if err := checkTokenType("authorization response", v.atType); err != nil {
+		if err := checkTokenType("authorization response", v.atType, v.cfg.DPoPKey != nil); err != nil {
 			v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
 			return err
 		}
@@ -654,7 +660,7 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 		}
 		if t.AccessToken != "" {
 			v.rawAT, v.atType = t.AccessToken, t.TokenType
-			if err := checkTokenType("token endpoint", t.TokenType); err != nil {
+			if err := checkTokenType("token endpoint", t.TokenType, v.cfg.DPoPKey != nil); err != nil {
 				v.r.AddCheck(verify.Check{Name: "token_type", OK: false, Source: report.AccessToken, Detail: err.Error()})
 				return err
 			}
@@ -697,26 +703,11 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	}
 	if err == nil {
 		v.access = tok
+		if v.cfg.DPoPKey != nil {
+			return checkCnf(v.r, report.AccessToken, tok.Claims, v.cfg.DPoPKey)
+		}
 	}
 	return nil
-}
-
-// checkTokenType refuses an access token whose token_type claimcheck cannot
-// use: only Bearer (RFC 6750), compared case-insensitively (RFC 6749 §5.1).
-// A token of another type (mac, N_A, or DPoP without a proof of
-// possession, RFC 9449) sent as a bearer token would be refused or, worse,
-// accepted by a resource server that does not check. A missing token_type
-// breaks RFC 6749 too but is taken as Bearer, with a note (bearer), as
-// golang.org/x/oauth2 does.
-func checkTokenType(where, tokenType string) error {
-	switch {
-	case tokenType == "", strings.EqualFold(tokenType, "bearer"):
-		return nil
-	// DPoP goes here once claimcheck sends DPoP proofs: accepted then only
-	// when the request carried one, and the token sent with its proof.
-	default:
-		return failure.New(failure.Verification, where, "token_type %q is not Bearer, the only type claimcheck can use (RFC 6750)", cleanValue(tokenType))
-	}
 }
 
 // cleanValue bounds a provider's value for a one-line message.
@@ -791,36 +782,62 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 			v.r.Notes = append(v.r.Notes, why+" and the provider has no userinfo endpoint")
 		case v.rawAT == "":
 			v.r.Notes = append(v.r.Notes, why+", and without an access token the userinfo endpoint cannot be asked")
+		case v.cfg.DPoPKey != nil:
+			// A DPoP token goes with a proof: v.userinfo below.
+			if err := v.askUserinfo(ctx, asked); err != nil {
+				return err
+			}
 		case !v.bearer():
 			// The note says why: a DPoP-bound token sent as a bearer
 			// token would be refused, or worse, accepted.
 		default:
-			sub := ""
-			if v.idToken != nil {
-				sub, _ = v.idToken.Claims["sub"].(string)
-			}
-			v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
-			claims, err := v.p.UserInfo(ctx, v.rawAT, sub)
-			if err != nil {
-				v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
+			if err := v.askUserinfo(ctx, asked); err != nil {
 				return err
 			}
-			// Verified only when its sub was compared with the ID
-			// token's (OpenID Core 5.3.4); without an ID token nothing
-			// ties the answer to a signed-in user.
-			t := &report.Token{Claims: claims, Verified: true}
-			if sub == "" {
-				t = &report.Token{UnverifiedClaims: claims,
-					Note: "sub not compared: no ID token in this run, so these claims do not count for the checks"}
-			}
-			v.r.Tokens[report.UserInfo] = t
-			v.userinfo, v.userinfoOK = claims, sub != ""
-			v.r.Notes = append(v.r.Notes, asked)
 		}
 	}
 	for _, c := range v.expectations(v.sources()).Evaluate(v.sources()) {
 		v.r.AddCheck(c)
 	}
+	return nil
+}
+
+// askUserinfo reads the userinfo endpoint with the run's access token and
+// records its claims; asked is the note saying why.
+func (v *tokenVerifier) askUserinfo(ctx context.Context, asked string) error {
+	sub := ""
+	if v.idToken != nil {
+		sub, _ = v.idToken.Claims["sub"].(string)
+	}
+	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
+	var claims map[string]any
+	var err error
+	if v.cfg.DPoPKey != nil {
+		// RFC 9449 §7: the token as Authorization: DPoP, with a proof
+		// carrying its hash.
+		sc := v.cfg.secrets
+		wrap := func(next http.RoundTripper) http.RoundTripper {
+			return v.cfg.DPoPKey.DPoPTransport(next, func(p string) { sc.Add(scrub.DPoPProof, p) })
+		}
+		claims, err = v.p.UserInfoDPoP(ctx, wrap, v.rawAT, sub)
+	} else {
+		claims, err = v.p.UserInfo(ctx, v.rawAT, sub)
+	}
+	if err != nil {
+		v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
+		return err
+	}
+	// Verified only when its sub was compared with the ID
+	// token's (OpenID Core 5.3.4); without an ID token nothing
+	// ties the answer to a signed-in user.
+	t := &report.Token{Claims: claims, Verified: true}
+	if sub == "" {
+		t = &report.Token{UnverifiedClaims: claims,
+			Note: "sub not compared: no ID token in this run, so these claims do not count for the checks"}
+	}
+	v.r.Tokens[report.UserInfo] = t
+	v.userinfo, v.userinfoOK = claims, sub != ""
+	v.r.Notes = append(v.r.Notes, asked)
 	return nil
 }
 

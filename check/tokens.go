@@ -88,7 +88,7 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 				c.secrets.Add(scrub.AccessToken, raw)
 				o, err := c.introspectOptions(p.Metadata())
 				if err == nil {
-					err = recordIntrospection(ctx, p, r, o, key, raw)
+					err = recordIntrospection(ctx, p, r, o, key, raw, c.DPoPKey)
 				}
 				if err != nil && firstErr == nil {
 					firstErr = err

@@ -176,6 +176,35 @@ var parCases = []matrixCase{
 	},
 }
 
+// dpopCases: DPoPClient, whose tokens oidc-provider binds to a DPoP key
+// (RFC 9449) and which asks for a nonce in every proof. With --dpop the
+// run passes as usual; without it the refusal names --dpop.
+var dpopCases = []matrixCase{
+	{cell: cell{name: "dpop_public", client: harness.DPoPClient, args: []string{"--dpop"}}, tokens: []string{"id_token"}, then: wantDPoP},
+	{
+		cell:  cell{name: "dpop_required_without", client: harness.DPoPClient},
+		users: []harness.User{harness.Alice},
+		check: func(t *testing.T, _ harness.User, r ccRun) {
+			t.Helper()
+			wantError(t, r, 3, "flow", "--dpop")
+		},
+	},
+}
+
+// wantDPoP checks the report's DPoP key: its thumbprint, also sent as
+// dpop_jkt, and ES256.
+func wantDPoP(t *testing.T, _ harness.User, r ccRun) {
+	t.Helper()
+	q := r.Report.Request
+	if q.DPoP == nil || q.DPoP.JKT == "" || q.DPoP.Alg != "ES256" {
+		t.Fatalf("no DPoP key in the report: %+v", q.DPoP)
+	}
+	u, err := url.Parse(q.AuthorizeURL)
+	if err != nil || u.Query().Get("dpop_jkt") != q.DPoP.JKT {
+		t.Errorf("authorize URL %q has no dpop_jkt %s", q.AuthorizeURL, q.DPoP.JKT)
+	}
+}
+
 // wantPushed checks the report's pushed request: a request_uri, and an
 // authorize URL with client_id and request_uri alone.
 func wantPushed(t *testing.T, _ harness.User, r ccRun) {
@@ -335,6 +364,13 @@ func TestMatrixOIDCProviderPAR(t *testing.T) {
 	ps, uris := ports(t, runCount(parCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, parCases, ps)
+}
+
+func TestMatrixOIDCProviderDPoP(t *testing.T) {
+	t.Parallel()
+	ps, uris := ports(t, runCount(dpopCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	runCases(t, op, dpopCases, ps)
 }
 
 func TestMatrixOIDCProviderRequirePAR(t *testing.T) {

@@ -50,6 +50,10 @@ type ccReport struct {
 			Alg   string `json:"alg"`
 			KeyID string `json:"kid"`
 		} `json:"request_object"`
+		DPoP *struct {
+			JKT string `json:"jkt"`
+			Alg string `json:"alg"`
+		} `json:"dpop"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

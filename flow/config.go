@@ -51,6 +51,13 @@ type Config struct {
 	// before it is sent, for a caller that keeps what it sends out of what
 	// it shows.
 	OnClientAssertion func(assertion string)
+	// DPoPKey, when set, makes the tokens DPoP-bound (RFC 9449): a proof
+	// signed with it goes with every token request, and the authorize
+	// request carries its thumbprint as dpop_jkt.
+	DPoPKey *DPoPKey
+	// OnDPoPProof, when set, is called with each DPoP proof before it is
+	// sent.
+	OnDPoPProof func(proof string)
 	// RedirectURI must be an http URI on 127.0.0.1, [::1] or localhost
 	// (RFC 8252 §7.3). Port 0 asks Listen for a free port.
 	RedirectURI string
@@ -120,7 +127,7 @@ const (
 // Config.Validate is the one place that refuses them.
 var reservedParams = []string{
 	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "response_mode",
+	"code_challenge", "code_challenge_method", "response_mode", "dpop_jkt",
 }
 
 // requestObjectParams carry a request object (RFC 9101) whose parameters

@@ -126,14 +126,18 @@ func (c Config) formSecret(method string) string {
 
 // tokenClient is recordingClient's client, which for c.AuthMethod
 // private_key_jwt or client_secret_jwt also adds a new client assertion to
-// every request, registered with sc.
+// every request, and with c.DPoPKey a DPoP proof, both registered with sc.
 func (c Config) tokenClient(sc *scrub.Scrubber) (client *http.Client, rec *recorder, done func(), err error) {
 	client, rec, done, err = recordingClient(c.HTTPClient)
-	if err != nil || !usesAssertion(c.AuthMethod) {
+	if err != nil {
 		return client, rec, done, err
 	}
-	client.Transport = &assertionTransport{next: client.Transport, c: c, sc: sc}
-	return client, rec, done, nil
+	if usesAssertion(c.AuthMethod) {
+		client.Transport = &assertionTransport{next: client.Transport, c: c, sc: sc}
+	}
+	// Outermost, so that a request sent again with a DPoP nonce gets a
+	// new client assertion too.
+	return c.dpopClient(client, sc), rec, done, nil
 }
 
 // clientScrubber is a Scrubber that knows the client's secret in every

@@ -110,6 +110,10 @@ func NewRequest(c Config) (*Request, error) {
 		req.AuthorizationDetails = json.RawMessage(c.AuthorizationDetails)
 		q.Set("authorization_details", c.AuthorizationDetails)
 	}
+	if c.DPoPKey != nil {
+		// RFC 9449 §10: binds the code to the key as well.
+		q.Set("dpop_jkt", c.DPoPKey.Thumbprint())
+	}
 	if c.RequestObject {
 		jwt, alg, kid, err := signRequestObject(c, q)
 		if err != nil {

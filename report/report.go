@@ -72,6 +72,9 @@ type Request struct {
 	// RequestObject describes the signed request object (RFC 9101) that
 	// carried the authorization request, when there was one.
 	RequestObject *RequestObject `json:"request_object,omitempty"`
+	// DPoP describes the DPoP key the run's proofs were signed with
+	// (RFC 9449), when it used one.
+	DPoP *DPoP `json:"dpop,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):
@@ -83,6 +86,18 @@ type RequestObject struct {
 	// Required says the provider's metadata has
 	// require_signed_request_object.
 	Required bool `json:"required,omitempty"`
+}
+
+// DPoP is the key of a run's DPoP proofs: never the key itself.
+type DPoP struct {
+	// JKT is the key's JWK SHA-256 thumbprint (RFC 7638), the dpop_jkt
+	// sent and the cnf.jkt a bound token must carry.
+	JKT string `json:"jkt"`
+	// Alg is the proofs' JWS algorithm.
+	Alg string `json:"alg"`
+	// KeyFile is the file the key was read from; empty for a key made
+	// for the run.
+	KeyFile string `json:"key_file,omitempty"`
 }
 
 // PushedRequest is what the pushed authorization request of a run was

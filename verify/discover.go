@@ -56,6 +56,9 @@ type Metadata struct {
 	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
 	RequestParameterSupported              bool     `json:"request_parameter_supported,omitempty"`
 	RequireSignedRequestObject             bool     `json:"require_signed_request_object,omitempty"`
+	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms the
+	// provider accepts (RFC 9449 §5.1); listed means it offers DPoP.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.

@@ -26,6 +26,24 @@ import (
 // failure.Flow error; a missing endpoint, an unreachable one, another
 // non-200 status or a body that is not JSON is a failure.Provider error.
 func (p *Provider) UserInfo(ctx context.Context, accessToken, subject string) (map[string]any, error) {
+	return p.userInfo(ctx, p.client, "Bearer", accessToken, subject)
+}
+
+// UserInfoDPoP is UserInfo for a DPoP-bound access token (RFC 9449 §7.1):
+// the token goes as "Authorization: DPoP", through the provider's client
+// with its transport wrapped by wrap, which adds the proof (see
+// flow.DPoPKey.DPoPTransport).
+func (p *Provider) UserInfoDPoP(ctx context.Context, wrap func(http.RoundTripper) http.RoundTripper, accessToken, subject string) (map[string]any, error) {
+	c := *p.client
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = wrap(next)
+	return p.userInfo(ctx, &c, "DPoP", accessToken, subject)
+}
+
+func (p *Provider) userInfo(ctx context.Context, client *http.Client, scheme, accessToken, subject string) (map[string]any, error) {
 	const op = "userinfo"
 	endpoint := p.meta.UserinfoEndpoint
 	if endpoint == "" {
@@ -35,9 +53,9 @@ func (p *Provider) UserInfo(ctx context.Context, accessToken, subject string) (m
 		return nil, failure.New(failure.Usage, op, "no access token to present")
 	}
 	where := displayURL(endpoint)
-	res, err := get(ctx, p.client, endpoint, map[string]string{
+	res, err := get(ctx, client, endpoint, map[string]string{
 		"Accept":        "application/json, application/jwt",
-		"Authorization": "Bearer " + accessToken,
+		"Authorization": scheme + " " + accessToken,
 	})
 	if err != nil {
 		return nil, fetchFailure(ctx, op, endpoint, err)

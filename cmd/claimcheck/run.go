@@ -36,12 +36,17 @@ type ProviderOptions struct {
 	ClientKeyFile string
 	ClientKeyID   string
 	AssertionAud  string
-	HTTPTimeout   time.Duration
-	ClockSkew     time.Duration
-	CAFile        string
+	// DPoP and DPoPKeyFile are --dpop and --dpop-key; resolve loads the
+	// key or makes one.
+	DPoP        bool
+	DPoPKeyFile string
+	HTTPTimeout time.Duration
+	ClockSkew   time.Duration
+	CAFile      string
 
 	secretFromFlag bool
 	clientKey      *flow.ClientKey
+	dpopKey        *flow.DPoPKey
 }
 
 // defaultClockSkew is --clock-skew's default, and the demo's allowance.
@@ -70,6 +75,8 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt and of --request-object (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
 	fs.StringVar(&o.ClientKeyID, "client-key-id", "", "kid of the client key's assertions (default: the JWK's kid, else none)")
 	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: token_endpoint (default, as Okta requires) or issuer")
+	fs.BoolVar(&o.DPoP, "dpop", false, "DPoP-bound tokens (RFC 9449): proofs on token and userinfo requests, dpop_jkt on the authorize request; a fresh ES256 key per run unless --dpop-key")
+	fs.StringVar(&o.DPoPKeyFile, "dpop-key", "", "FILE holding the DPoP private key (PEM or JWK, as --client-key); implies --dpop; never the key itself")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
 	fs.DurationVar(&o.ClockSkew, "clock-skew", defaultClockSkew, "allowed clock difference for exp, iat, nbf and auth_time (at most 10m)")
 	fs.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (a private CA)")
@@ -114,7 +121,32 @@ func (o *ProviderOptions) resolve(ctx context.Context, fs *pflag.FlagSet, ios *I
 		}
 		o.ClientSecret = s
 	}
-	return o.loadClientKey()
+	if err := o.loadClientKey(); err != nil {
+		return err
+	}
+	return o.loadDPoPKey()
+}
+
+// loadDPoPKey reads --dpop-key, or makes a fresh ES256 key for --dpop.
+func (o *ProviderOptions) loadDPoPKey() error {
+	switch {
+	case o.DPoPKeyFile != "":
+		if inlineKey(o.DPoPKeyFile) {
+			return failure.New(failure.Usage, "--dpop-key", "takes the name of a file holding the key, not the key itself")
+		}
+		k, err := flow.LoadDPoPKey(o.DPoPKeyFile)
+		if err != nil {
+			return err
+		}
+		o.dpopKey = k
+	case o.DPoP:
+		k, err := flow.NewDPoPKey()
+		if err != nil {
+			return err
+		}
+		o.dpopKey = k
+	}
+	return nil
 }
 
 // loadClientKey checks --client-assertion-aud and --client-key-id and reads
@@ -459,7 +491,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	}
 	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
-		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud,
+		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,

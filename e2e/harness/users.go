@@ -54,6 +54,10 @@ type Client struct {
 	// RS256 (RFC 9101), and with the jwks of
 	// OIDCProviderOptions.ClientJWK.
 	RequireSignedRequestObject bool
+	// DPoPBound registers the client (at oidc-provider) with
+	// dpop_bound_access_tokens (RFC 9449): a token request without a
+	// DPoP proof is refused.
+	DPoPBound bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -78,6 +82,10 @@ var (
 	// private_key_jwt and takes only signed request objects (RFC 9101),
 	// both with the key of ClientJWK.
 	JARClient = Client{ID: "cc-jar", AuthMethod: "private_key_jwt", RequireSignedRequestObject: true}
+	// DPoPClient (oidc-provider only) is a public client registered with
+	// dpop_bound_access_tokens: its tokens are DPoP-bound, and a token
+	// request without a proof is refused.
+	DPoPClient = Client{ID: "cc-dpop", AuthMethod: "none", DPoPBound: true}
 )
 
 // Clients lists the clients registered at both providers (APIClient only

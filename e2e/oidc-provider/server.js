@@ -181,6 +181,13 @@ function buildConfiguration(config, jwks) {
       // Request objects (RFC 9101): taken from every client, required of
       // clients registered with require_signed_request_object.
       requestObjects: { enabled: true, requireSignedRequestObject: false },
+      // DPoP (RFC 9449): a nonce is required of every DPoP proof, as
+      // Okta does, so the first token request is answered use_dpop_nonce.
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => true,
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

@@ -38,6 +38,9 @@ const (
 	// Assertion is a client assertion (private_key_jwt, client_secret_jwt):
 	// valid for a minute, and as good as the client's credential meanwhile.
 	Assertion = "client assertion"
+	// DPoPProof is a DPoP proof (RFC 9449): short-lived, but it carries
+	// the hash of the access token it accompanies.
+	DPoPProof = "DPoP proof"
 )
 
 // shortForm is the length under which a form is replaced only where it
