@@ -114,7 +114,7 @@ const (
 )
 
 // Verify reads tokens from in, one per line (blank lines skipped),
-// verifies each through the lean path on Workers goroutines, evaluates the
+// verifies each through verify's one path (a Parser per stream) on Workers goroutines, evaluates the
 // expectations on it, and writes one JSON object per token to out, in
 // input order. Memory stays bounded by Window whatever the input's length.
 // Each trusted issuer is discovered, and its JWKS fetched, once, on its
