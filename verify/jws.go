@@ -451,6 +451,20 @@ func (in signingInput) appendTo(b []byte) []byte {
 	return append(b, in.payload...)
 }
 
+// ecCurve is the curve of an ECDSA JWS algorithm and the length of each
+// of R and S in its signatures (RFC 7518 section 3.4); nil for another alg.
+func ecCurve(alg string) (elliptic.Curve, int) {
+	switch alg {
+	case "ES256":
+		return elliptic.P256(), 32
+	case "ES384":
+		return elliptic.P384(), 48
+	case "ES512":
+		return elliptic.P521(), 66
+	}
+	return nil, 0
+}
+
 // verifyWithKey verifies sig over input with key for alg, one of the
 // asymmetric JWS algorithms of RFC 7518 and RFC 8037. fitsAlg has matched
 // the key's type to alg.
@@ -476,16 +490,7 @@ func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, sig []b
 			return rsa.VerifyPSS(pub, h, input.hash(h, &sum), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 		}
 	case *ecdsa.PublicKey:
-		var curve elliptic.Curve
-		var size int
-		switch alg {
-		case "ES256":
-			curve, size = elliptic.P256(), 32
-		case "ES384":
-			curve, size = elliptic.P384(), 48
-		case "ES512":
-			curve, size = elliptic.P521(), 66
-		}
+		curve, size := ecCurve(alg)
 		// RFC 7518 section 3.4: R and S as fixed-length big-endian
 		// octets, never DER.
 		if curve == nil || pub.Curve != curve || len(sig) != 2*size {
