@@ -56,7 +56,7 @@ func verdict(t *testing.T, u harness.User, r ccRun, tokens ...string) {
 
 func TestGrantRefreshTokenDex(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, len(harness.Users))
+	ps, uris := harness.FreePorts(t, len(harness.Users))
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris})
 	for i, u := range harness.Users {
 		t.Run(u.Login, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestGrantRefreshTokenDex(t *testing.T) {
 
 func TestGrantRefreshTokenOIDCProvider(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, len(harness.Users))
+	ps, uris := harness.FreePorts(t, len(harness.Users))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	for i, u := range harness.Users {
 		t.Run(u.Login, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestGrantRefreshTokenOIDCProvider(t *testing.T) {
 
 func TestGrantPasswordDex(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, 1)
+	ps, uris := harness.FreePorts(t, 1)
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, PasswordGrant: true})
 	for _, u := range harness.Users {
 		t.Run(u.Login, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestGrantPasswordDex(t *testing.T) {
 // token is introspected.
 func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, 1)
+	ps, uris := harness.FreePorts(t, 1)
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	for _, cl := range []harness.Client{harness.BasicClient, harness.PostClient} {
 		t.Run(cl.ID, func(t *testing.T) {
@@ -153,7 +153,7 @@ func TestGrantClientCredentialsOIDCProvider(t *testing.T) {
 // poll, made when ccbrowser exits, gets the tokens (or access_denied).
 func TestGrantDeviceCodeOIDCProvider(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, 1)
+	ps, uris := harness.FreePorts(t, 1)
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	for _, u := range harness.Users {
 		t.Run(u.Login, func(t *testing.T) {
@@ -203,7 +203,7 @@ func wantDeviceBrowserOK(t *testing.T, r ccRun) {
 // first poll, made when ccbrowser exits, gets the tokens.
 func TestGrantDeviceCodeDex(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, 1)
+	ps, uris := harness.FreePorts(t, 1)
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, DeviceFlow: true})
 	for _, u := range harness.Users {
 		t.Run(u.Login, func(t *testing.T) {

@@ -326,7 +326,7 @@ func runCases(t *testing.T, p *harness.Provider, cases []matrixCase, ps []int) {
 
 func TestMatrixDex(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(dexCases))
+	ps, uris := harness.FreePorts(t, runCount(dexCases))
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris})
 	runCases(t, dex, dexCases, ps)
 }
@@ -347,42 +347,42 @@ var dexDocumentedCases = []matrixCase{
 
 func TestMatrixDexDocumentedResponseTypes(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(dexDocumentedCases))
+	ps, uris := harness.FreePorts(t, runCount(dexDocumentedCases))
 	dex := harness.StartDex(t, harness.DexOptions{RedirectURIs: uris, ResponseTypes: []string{"code", "token", "id_token"}})
 	runCases(t, dex, dexDocumentedCases, ps)
 }
 
 func TestMatrixOIDCProvider(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(oidcProviderCases))
+	ps, uris := harness.FreePorts(t, runCount(oidcProviderCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, oidcProviderCases, ps)
 }
 
 func TestMatrixOIDCProviderPAR(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(parCases))
+	ps, uris := harness.FreePorts(t, runCount(parCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, parCases, ps)
 }
 
 func TestMatrixOIDCProviderDPoP(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(dpopCases))
+	ps, uris := harness.FreePorts(t, runCount(dpopCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, dpopCases, ps)
 }
 
 func TestMatrixOIDCProviderRequirePAR(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(requirePARCases))
+	ps, uris := harness.FreePorts(t, runCount(requirePARCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, RequirePAR: true})
 	runCases(t, op, requirePARCases, ps)
 }
 
 func TestMatrixOIDCProviderConformIDTokenClaims(t *testing.T) {
 	t.Parallel()
-	ps, uris := ports(t, runCount(conformCases))
+	ps, uris := harness.FreePorts(t, runCount(conformCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ConformIDTokenClaims: true})
 	runCases(t, op, conformCases, ps)
 }
@@ -395,7 +395,7 @@ func TestMatrixOIDCProviderKeyRotation(t *testing.T) {
 	t.Parallel()
 	var kids []string
 	for i := range 2 {
-		ps, uris := ports(t, 1)
+		ps, uris := harness.FreePorts(t, 1)
 		op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 		r := claimcheck(t, op, ps[0], harness.Alice, cell{name: fmt.Sprintf("run%d", i+1), client: harness.PublicClient})
 		wantPass(t, r, "id_token")
@@ -465,7 +465,7 @@ func TestMatrixOIDCProviderRequestObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := jarCases(keyFile)
-	ps, uris := ports(t, runCount(cases))
+	ps, uris := harness.FreePorts(t, runCount(cases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ClientJWK: jwk})
 	runCases(t, op, cases, ps)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -277,22 +276,4 @@ func wantError(t *testing.T, r ccRun, exit int, class string, words ...string) {
 			t.Errorf("the error message %q does not contain %q", r.Report.Error.Message, w)
 		}
 	}
-}
-
-// ports returns n distinct free loopback ports and their redirect URIs
-// (the listeners are held until all n are found, so no port comes twice).
-func ports(t *testing.T, n int) ([]int, []string) {
-	t.Helper()
-	ps := make([]int, n)
-	uris := make([]string, n)
-	for i := range ps {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("finding a free loopback port: %v", err)
-		}
-		defer l.Close()
-		ps[i] = l.Addr().(*net.TCPAddr).Port
-		uris[i] = harness.RedirectURI(ps[i])
-	}
-	return ps, uris
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -149,19 +148,6 @@ func tail(path string, n int64) string {
 		b = append(b, '\n')
 	}
 	return string(b)
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. For
-// a server that cannot listen on port 0 and report its port (Dex, a
-// redirect URI that must be registered before the listener exists).
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free loopback port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitDiscovery polls issuer's discovery document until it answers 200 with
