@@ -80,6 +80,12 @@ func (o *GrantOptions) apply(ctx context.Context, cfg *check.Config, fl *FlowOpt
 		// "Client Credentials requests cannot contain OpenID scopes").
 		cfg.Scopes = slices.DeleteFunc(slices.Clone(cfg.Scopes), func(s string) bool { return slices.Contains(openIDScopes, s) })
 	}
+	if o.Grant == flow.GrantTokenExchange && !given("scopes") {
+		// No scope leaves it to the provider, which grants what the
+		// subject token carries (RFC 8693 §2.1); the default openid alone
+		// would narrow it to that.
+		cfg.Scopes = nil
+	}
 	g := check.Grant{Type: o.Grant}
 	switch o.Grant {
 	case flow.GrantRefreshToken:
@@ -170,7 +176,7 @@ func (o *GrantOptions) tokenExchange(ctx context.Context, ios *IOStreams, stdinU
 		if stdinUsed {
 			return x, failure.New(failure.Usage, "--grant token_exchange", "set CLAIMCHECK_SUBJECT_TOKEN: stdin already carries the client secret")
 		}
-		if x.SubjectToken, err = stdinToken(ctx, ios, "the subject token", "CLAIMCHECK_SUBJECT_TOKEN"); err != nil {
+		if x.SubjectToken, err = stdinToken(ctx, ios, "subject token", "CLAIMCHECK_SUBJECT_TOKEN"); err != nil {
 			return x, err
 		}
 		stdinUsed = true
@@ -189,7 +195,7 @@ func (o *GrantOptions) tokenExchange(ctx context.Context, ios *IOStreams, stdinU
 		if stdinUsed {
 			return x, failure.New(failure.Usage, "--actor-token-type", "set CLAIMCHECK_ACTOR_TOKEN: stdin carries another secret already")
 		}
-		if actor, err = stdinToken(ctx, ios, "the actor token", "CLAIMCHECK_ACTOR_TOKEN"); err != nil {
+		if actor, err = stdinToken(ctx, ios, "actor token", "CLAIMCHECK_ACTOR_TOKEN"); err != nil {
 			return x, err
 		}
 	}
@@ -204,7 +210,7 @@ func stdinToken(ctx context.Context, ios *IOStreams, what, env string) (string, 
 	s, err := readLine(ctx, ios.In)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", stdinError(op, what, err)
+			return "", stdinError(op, "the "+what, err)
 		}
 		return "", failure.New(failure.Usage, op, "no %s in %s or on stdin: %v", what, env, err)
 	}
