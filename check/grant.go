@@ -14,8 +14,9 @@ import (
 // Grant selects a non-interactive grant and carries its secrets.
 type Grant struct {
 	// Type is flow.GrantRefreshToken, flow.GrantPassword,
-	// flow.GrantClientCredentials or flow.GrantDeviceCode; empty means
-	// the browser flow of Config.Flow.
+	// flow.GrantClientCredentials, flow.GrantDeviceCode or
+	// flow.GrantTokenExchange; empty means the browser flow of
+	// Config.Flow.
 	Type         string
 	RefreshToken string
 	Username     string
@@ -23,6 +24,11 @@ type Grant struct {
 	// DeviceShow shows the device grant's verification URI and user code
 	// (and may open a browser); required for flow.GrantDeviceCode.
 	DeviceShow func(ctx context.Context, da *flow.DeviceAuthorization) error
+	// Exchange is the request of flow.GrantTokenExchange; its Resources
+	// are Config.Resources. The issued token is verified as what its
+	// issued_token_type says, and every audience asked for must be in
+	// its aud.
+	Exchange flow.TokenExchange
 }
 
 // grantTypeNames maps claimcheck's grant names to the grant_type values a
@@ -32,6 +38,7 @@ var grantTypeNames = map[string]string{
 	flow.GrantPassword:          "password",
 	flow.GrantClientCredentials: "client_credentials",
 	flow.GrantDeviceCode:        "urn:ietf:params:oauth:grant-type:device_code",
+	flow.GrantTokenExchange:     flow.TokenExchangeGrantType,
 }
 
 // runGrant obtains tokens with c.Grant and verifies and checks them exactly
@@ -41,7 +48,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	r := report.New(c.Issuer, g.Type)
 	want, ok := grantTypeNames[g.Type]
 	if !ok {
-		return finish(r, failure.New(failure.Usage, "--grant", "unknown grant %q (want refresh_token, password, client_credentials or device_code)", g.Type), c)
+		return finish(r, failure.New(failure.Usage, "--grant", "unknown grant %q (want refresh_token, password, client_credentials, device_code or token_exchange)", g.Type), c)
 	}
 	if err := c.checkProviderKind(); err != nil {
 		return finish(r, err, c)
@@ -55,7 +62,12 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	}
 	md := p.Metadata()
 	c.recognise(r, md)
-	if len(md.GrantTypesSupported) > 0 && !slices.Contains(md.GrantTypesSupported, want) {
+	if g.Type == flow.GrantTokenExchange {
+		// Providers offer it without listing it: said, not refused.
+		if note := exchangeGrantNote(md); note != "" {
+			r.Notes = append(r.Notes, note)
+		}
+	} else if len(md.GrantTypesSupported) > 0 && !slices.Contains(md.GrantTypesSupported, want) {
 		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
 			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)
 	}
@@ -70,6 +82,11 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		Scopes: c.Scopes, Endpoints: endpoints(md), DPoP: dpopReport(c),
+		Grant: g.Type,
+	}
+	if g.Type == flow.GrantTokenExchange {
+		r.Request.TokenExchange = tokenExchangeReport(g.Exchange)
+		r.Request.Resources = c.Resources
 	}
 
 	var t *flow.Tokens
@@ -91,12 +108,22 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		t, err = flow.DeviceCode(ctx, fc, flow.DeviceOptions{
 			Endpoint: md.DeviceAuthorizationEndpoint, Show: g.DeviceShow, Timeout: c.Timeout,
 		})
+	case flow.GrantTokenExchange:
+		x := g.Exchange
+		x.Resources = c.Resources
+		t, err = flow.ExchangeToken(ctx, fc, x)
+		err = explainTokenExchange(err, md)
 	}
 	if err != nil {
 		return finish(r, explainDPoP(explainClientAuth(err, fc), fc, md), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
-	if err := v.tokenResponse(ctx, t); err != nil {
+	if g.Type == flow.GrantTokenExchange {
+		err = v.exchangeResponse(ctx, t, g.Exchange)
+	} else {
+		err = v.tokenResponse(ctx, t)
+	}
+	if err != nil {
 		return finish(r, err, c)
 	}
 	return finish(r, v.conclude(ctx), c)

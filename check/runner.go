@@ -328,7 +328,15 @@ func (v *tokenVerifier) requireVerified() error {
 		what = append(what, "the access token could not be verified locally")
 	}
 	var hints []string
-	if !slices.Contains(v.cfg.Scopes, "openid") {
+	if v.r.Request != nil && v.r.Request.TokenExchange != nil {
+		te := v.r.Request.TokenExchange
+		// What a token exchange issued is its issued_token_type's, not
+		// the scopes'.
+		if te.IssuedTokenType != "" && te.IssuedTokenType != flow.TokenTypeAccessToken && te.IssuedTokenType != flow.TokenTypeJWT && te.IssuedTokenType != flow.TokenTypeIDToken {
+			what = append(what, "the issued token is of type "+cleanValue(te.IssuedTokenType)+", which cannot be verified locally")
+		}
+		hints = append(hints, "ask for an access token or an ID token with --requested-token-type")
+	} else if !slices.Contains(v.cfg.Scopes, "openid") {
 		hints = append(hints, "add openid to --scopes for an ID token")
 	} else if v.r.Request != nil && v.r.Request.ResponseType != "" && !strings.Contains(v.r.Request.ResponseType, "id_token") && !strings.Contains(v.r.Request.ResponseType, "code") {
 		hints = append(hints, `ask for an ID token too (--response-type "id_token token", or the code flow)`)

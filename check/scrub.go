@@ -8,7 +8,8 @@ import (
 )
 
 // withScrubber gives c the run's Scrubber, which knows every secret the run
-// sends: the client secret and the grant's secrets from the start, the
+// sends: the client secret and the grant's secrets (a token exchange's
+// subject and actor tokens too) from the start, the
 // code and the PKCE verifier, a device code, Okta's session token and the
 // access token as they are sent. finish scrubs the whole report with it,
 // and the callbacks that print warnings see scrubbed errors: a provider
@@ -24,6 +25,8 @@ func (c Config) withScrubber() Config {
 	sc.AddBasic(c.ClientID, c.ClientSecret)
 	sc.Add(scrub.RefreshToken, c.Grant.RefreshToken)
 	sc.Add(scrub.Password, c.Grant.Password)
+	sc.Add(scrub.SubjectToken, c.Grant.Exchange.SubjectToken)
+	sc.Add(scrub.ActorToken, c.Grant.Exchange.ActorToken)
 	if c.Okta != nil {
 		sc.Add(scrub.Password, c.Okta.Password)
 	}

@@ -30,6 +30,10 @@ type Tokens struct {
 	// ExpiresIn is the access token's lifetime in seconds as the provider
 	// stated it; 0 when it did not.
 	ExpiresIn int64
+	// IssuedTokenType is a token exchange response's issued_token_type
+	// (RFC 8693 §2.2.1), which says what AccessToken holds; empty for
+	// the other grants, and when the provider left it out.
+	IssuedTokenType string
 }
 
 // Bearer says whether the access token may be sent as a bearer token

@@ -26,6 +26,10 @@ const (
 	// an ID token, the one of the authorization response (IDToken is then
 	// the token endpoint's). It is not a source of the groups checks.
 	FrontIDToken = "front_id_token"
+	// IssuedToken is what a token exchange (RFC 8693) issued when it is
+	// neither an access token nor an ID token (a refresh token, a SAML
+	// assertion), which nothing verifies locally.
+	IssuedToken = "issued_token"
 )
 
 // Report is the outcome of one run. Its JSON form is the contract that
@@ -50,6 +54,9 @@ type Report struct {
 
 // Request is what was asked of the provider.
 type Request struct {
+	// Grant is the non-interactive grant of the run (--grant); empty for
+	// a browser flow.
+	Grant      string `json:"grant,omitempty"`
 	ClientID   string `json:"client_id,omitempty"`
 	ClientAuth string `json:"client_auth,omitempty"`
 	// ClientAssertion describes the client assertions sent, for
@@ -75,6 +82,26 @@ type Request struct {
 	// DPoP describes the DPoP key the run's proofs were signed with
 	// (RFC 9449), when it used one.
 	DPoP *DPoP `json:"dpop,omitempty"`
+	// TokenExchange describes a token exchange (RFC 8693), when the run
+	// was one.
+	TokenExchange *TokenExchange `json:"token_exchange,omitempty"`
+}
+
+// TokenExchange is what a token exchange asked for and what it got
+// (RFC 8693): token types and audiences, never the tokens.
+type TokenExchange struct {
+	SubjectTokenType   string   `json:"subject_token_type"`
+	ActorTokenType     string   `json:"actor_token_type,omitempty"`
+	RequestedTokenType string   `json:"requested_token_type,omitempty"`
+	Audiences          []string `json:"audience,omitempty"`
+	// IssuedTokenType is the response's issued_token_type; empty when it
+	// had none (a failed check) or the request failed.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	// Act and MayAct are the issued token's act and may_act claims (RFC
+	// 8693 §4.1, §4.4), when it is verified and has them: who acts for
+	// the subject, and who may.
+	Act    any `json:"act,omitempty"`
+	MayAct any `json:"may_act,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):

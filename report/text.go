@@ -28,7 +28,7 @@ var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_ti
 
 var tokenOrder = []string{IDToken, FrontIDToken, AccessToken, UserInfo}
 
-var tokenTitles = map[string]string{IDToken: "ID token", FrontIDToken: "ID token (authorization response)", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection"}
+var tokenTitles = map[string]string{IDToken: "ID token", FrontIDToken: "ID token (authorization response)", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection", IssuedToken: "Issued token"}
 
 type painter bool
 
@@ -77,6 +77,9 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 		}
 		if len(q.AuthorizationDetails) > 0 {
 			rows = append(rows, [2]string{"authorization details", string(q.AuthorizationDetails)})
+		}
+		if te := q.TokenExchange; te != nil {
+			rows = append(rows, tokenExchangeRows(te)...)
 		}
 		if par := q.PAR; par != nil {
 			v := "pushed to " + par.Endpoint
@@ -203,6 +206,33 @@ func (r *Report) anyVerified() bool {
 }
 
 // tokenKinds lists the report's tokens, the usual kinds first.
+// tokenExchangeRows are the request rows of a token exchange.
+func tokenExchangeRows(te *TokenExchange) [][2]string {
+	rows := [][2]string{{"subject token type", te.SubjectTokenType}}
+	if te.ActorTokenType != "" {
+		rows = append(rows, [2]string{"actor token type", te.ActorTokenType})
+	}
+	if te.RequestedTokenType != "" {
+		rows = append(rows, [2]string{"requested token type", te.RequestedTokenType})
+	}
+	if len(te.Audiences) > 0 {
+		rows = append(rows, [2]string{"audience", strings.Join(te.Audiences, " ")})
+	}
+	if te.IssuedTokenType != "" {
+		rows = append(rows, [2]string{"issued token type", te.IssuedTokenType})
+	}
+	for _, c := range []struct {
+		name string
+		v    any
+	}{{"act", te.Act}, {"may_act", te.MayAct}} {
+		if c.v != nil {
+			b, _ := json.Marshal(c.v)
+			rows = append(rows, [2]string{c.name, string(b)})
+		}
+	}
+	return rows
+}
+
 func (r *Report) tokenKinds() []string {
 	var kinds []string
 	seen := map[string]bool{}

@@ -30,6 +30,10 @@ type IDTokenOptions struct {
 	// ClientID must be among the token's audiences (and equal its azp when
 	// there are several, or when azp is present).
 	ClientID string
+	// AuthorizedParty, when set, is the azp in place of ClientID: an ID
+	// token issued by a token exchange (RFC 8693) names its target in aud
+	// and the client it was issued to, the one that asked, in azp.
+	AuthorizedParty string
 	// Nonce is the nonce sent in the authorization request; the token must
 	// carry the same. An empty Nonce is an error unless NoNonce is set, so
 	// that a caller cannot skip the check by forgetting it.
@@ -256,8 +260,12 @@ func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions)
 	if auds.len() > 1 && !hasAzp {
 		return fmt.Errorf("several audiences %s and no azp", quoteList(auds.list()))
 	}
-	if hasAzp && azp != o.ClientID {
-		return fmt.Errorf("azp %s is not the client ID %s", quote(azp), quote(o.ClientID))
+	party := o.ClientID
+	if o.AuthorizedParty != "" {
+		party = o.AuthorizedParty
+	}
+	if hasAzp && azp != party {
+		return fmt.Errorf("azp %s is not the client ID %s", quote(azp), quote(party))
 	}
 	if err := checkTimes(c, now(o.Now), o.ClockSkew); err != nil {
 		return err

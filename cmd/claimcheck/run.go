@@ -265,7 +265,14 @@ type CheckOptions struct {
 	ExactGroups  bool
 	GroupsClaim  string
 	GroupsFrom   []string
-	Audience     string
+	// Audience is the first --audience, the one a JWT access token's aud
+	// must name; Audiences are all of them, which only a token exchange
+	// sends (RFC 8693 §2.1) and checks.
+	Audience  string
+	Audiences []string
+	// multiAudience allows more than one --audience: set for a token
+	// exchange, before expectations.
+	multiAudience bool
 }
 
 func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
@@ -274,7 +281,23 @@ func (o *CheckOptions) addFlags(fs *pflag.FlagSet, defaultGroups ...string) {
 	fs.BoolVar(&o.ExactGroups, "exact-groups", false, "the groups claim must hold exactly the expected groups")
 	fs.StringVar(&o.GroupsClaim, "groups-claim", "groups", "the groups claim: a name exactly as written (cognito:groups, a URL) or a JSON Pointer (/realm_access/roles); KIND:NAME for one token kind, e.g. access_token:GroupsClaim (comma separated)")
 	fs.StringSliceVar(&o.GroupsFrom, "groups-from", nil, "where to look: id_token,access_token,userinfo (default: every verified token, and userinfo when none carries the claim)")
-	fs.StringVar(&o.Audience, "audience", "", "expected aud of JWT access tokens")
+	fs.Var(&audienceValue{o}, "audience", "expected aud of JWT access tokens; with --grant token_exchange, the audience to ask for (repeatable; each must be in the issued token's aud)")
+}
+
+// audienceValue is --audience: repeatable, so that a token exchange can
+// name several audiences, with the first in Audience for every other
+// use. Its type is stringArray, so that a configuration file may list
+// several.
+type audienceValue struct{ o *CheckOptions }
+
+func (v *audienceValue) String() string { return strings.Join(v.o.Audiences, ",") }
+func (v *audienceValue) Type() string   { return "stringArray" }
+func (v *audienceValue) Set(s string) error {
+	if len(v.o.Audiences) == 0 {
+		v.o.Audience = s
+	}
+	v.o.Audiences = append(v.o.Audiences, s)
+	return nil
 }
 
 func (o *CheckOptions) expectations() (verify.Expectations, error) {
@@ -287,6 +310,9 @@ func (o *CheckOptions) expectations() (verify.Expectations, error) {
 	}
 	if o.ExactGroups && len(o.ExpectGroups) == 0 {
 		return verify.Expectations{}, failure.New(failure.Usage, "--exact-groups", "needs --expect-groups")
+	}
+	if len(o.Audiences) > 1 && !o.multiAudience {
+		return verify.Expectations{}, failure.New(failure.Usage, "--audience", "given %d times: only --grant token_exchange asks for several audiences", len(o.Audiences))
 	}
 	if o.GroupsClaim == "" {
 		return verify.Expectations{}, failure.New(failure.Usage, "--groups-claim", "must not be empty")
@@ -467,6 +493,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	if o.ClientID == "" {
 		return check.Config{}, failure.New(failure.Usage, "--client-id", "required (or CLAIMCHECK_CLIENT_ID)")
 	}
+	o.CheckOptions.multiAudience = o.Grant == flow.GrantTokenExchange
 	exp, err := o.CheckOptions.expectations()
 	if err != nil {
 		return check.Config{}, err
@@ -515,6 +542,10 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	}
 	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin, func(name string) bool { return given(fs, ios, name) }); err != nil {
 		return check.Config{}, err
+	}
+	if o.Grant == flow.GrantTokenExchange {
+		// Asked for, and each checked on the issued token.
+		cfg.Grant.Exchange.Audiences, cfg.Audience = o.Audiences, ""
 	}
 	if err := o.DriftOptions.load(); err != nil {
 		return check.Config{}, err

@@ -41,6 +41,10 @@ const (
 	// DPoPProof is a DPoP proof (RFC 9449): short-lived, but it carries
 	// the hash of the access token it accompanies.
 	DPoPProof = "DPoP proof"
+	// SubjectToken and ActorToken are the tokens a token exchange
+	// (RFC 8693) sends: another party's credentials, often long-lived.
+	SubjectToken = "subject token"
+	ActorToken   = "actor token"
 )
 
 // shortForm is the length under which a form is replaced only where it

@@ -56,11 +56,21 @@ type Case struct {
 	RequestObject        *bool
 	Resources            []string
 	AuthorizationDetails string
-	// Grant is refresh_token, password or client_credentials.
+	// Grant is refresh_token, password, client_credentials or
+	// token_exchange.
 	Grant           string
 	User            string
 	PasswordEnv     string
 	RefreshTokenEnv string
+	// The token exchange (RFC 8693): the variables that hold the subject
+	// and actor tokens, and the token types (short names or URIs, see
+	// flow.ParseTokenType). Audience is sent as its audience and
+	// Resources as its resources.
+	SubjectTokenEnv    string
+	SubjectTokenType   string
+	ActorTokenEnv      string
+	ActorTokenType     string
+	RequestedTokenType string
 
 	ExpectGroups []string
 	ForbidGroups []string
@@ -114,6 +124,7 @@ var caseFields = []string{
 	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "scopes", "audience",
 	"par", "request_object", "resource", "authorization_details",
 	"grant", "user", "username", "password_env", "refresh_token_env",
+	"subject_token_env", "subject_token_type", "actor_token_env", "actor_token_type", "requested_token_type",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
 }
@@ -124,6 +135,7 @@ var sameField = map[string]string{"username": "user", "groups_from": "token"}
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
 	"client_secret": "client_secret_env", "password": "password_env", "refresh_token": "refresh_token_env",
+	"subject_token": "subject_token_env", "actor_token": "actor_token_env",
 }
 
 type parser struct{ path string }
@@ -273,6 +285,25 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.PasswordEnv, err = p.envName(v, field)
 		case "refresh_token_env":
 			c.RefreshTokenEnv, err = p.envName(v, field)
+		case "subject_token_env":
+			c.SubjectTokenEnv, err = p.envName(v, field)
+		case "actor_token_env":
+			c.ActorTokenEnv, err = p.envName(v, field)
+		case "subject_token_type", "actor_token_type", "requested_token_type":
+			var tt string
+			if tt, err = p.str(v, field); err == nil {
+				if tt, err = flow.ParseTokenType(field, tt); err != nil {
+					err = p.errorf(v, field, "%v", err)
+				}
+			}
+			switch name {
+			case "subject_token_type":
+				c.SubjectTokenType = tt
+			case "actor_token_type":
+				c.ActorTokenType = tt
+			default:
+				c.RequestedTokenType = tt
+			}
 		case "expect_groups":
 			c.ExpectGroups, err = p.list(v, field)
 		case "forbid_groups":
@@ -348,6 +379,9 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 		field string
 		set   bool
 	}{{"par", c.PAR != nil && *c.PAR}, {"request_object", c.RequestObject != nil && *c.RequestObject}, {"resource", len(c.Resources) > 0}, {"authorization_details", c.AuthorizationDetails != ""}} {
+		if k.field == "resource" && c.Grant == flow.GrantTokenExchange {
+			continue // a token exchange sends its resources (RFC 8693 §2.1)
+		}
 		if k.set {
 			return p.errorf(n, where+"."+k.field, "applies to the authorization request, which a suite's grants (refresh_token, password, client_credentials) never send; use it with claimcheck run")
 		}
@@ -365,12 +399,19 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 		if c.ClientSecretEnv == "" && c.ClientKey == "" {
 			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env (or client_key)")
 		}
+	case flow.GrantTokenExchange:
+		if c.SubjectTokenEnv == "" || c.SubjectTokenType == "" {
+			return p.errorf(n, where+".subject_token_env", "the token_exchange grant needs subject_token_env and subject_token_type")
+		}
+		if (c.ActorTokenEnv == "") != (c.ActorTokenType == "") {
+			return p.errorf(n, where+".actor_token_type", "actor_token_env and actor_token_type go together (RFC 8693 §2.1)")
+		}
 	case flow.GrantDeviceCode:
 		return p.errorf(n, where+".grant", "device_code needs a person at a browser; a suite runs unattended (use refresh_token with a token from --print-refresh-token)")
 	case "":
-		return p.errorf(n, where+".grant", "missing (refresh_token, password or client_credentials; in defaults or in the case)")
+		return p.errorf(n, where+".grant", "missing (refresh_token, password, client_credentials or token_exchange; in defaults or in the case)")
 	default:
-		return p.errorf(n, where+".grant", "unknown grant %q (want refresh_token, password or client_credentials)", c.Grant)
+		return p.errorf(n, where+".grant", "unknown grant %q (want refresh_token, password, client_credentials or token_exchange)", c.Grant)
 	}
 	if c.ExactGroups != nil && *c.ExactGroups && len(c.ExpectGroups) == 0 {
 		return p.errorf(n, where+".exact_groups", "needs expect_groups")
@@ -538,6 +579,11 @@ func (d Case) merge(c Case) Case {
 	c.User = or(c.User, d.User)
 	c.PasswordEnv = or(c.PasswordEnv, d.PasswordEnv)
 	c.RefreshTokenEnv = or(c.RefreshTokenEnv, d.RefreshTokenEnv)
+	c.SubjectTokenEnv = or(c.SubjectTokenEnv, d.SubjectTokenEnv)
+	c.SubjectTokenType = or(c.SubjectTokenType, d.SubjectTokenType)
+	c.ActorTokenEnv = or(c.ActorTokenEnv, d.ActorTokenEnv)
+	c.ActorTokenType = or(c.ActorTokenType, d.ActorTokenType)
+	c.RequestedTokenType = or(c.RequestedTokenType, d.RequestedTokenType)
 	c.ExpectGroups = orList(c.ExpectGroups, d.ExpectGroups)
 	c.ForbidGroups = orList(c.ForbidGroups, d.ForbidGroups)
 	if c.ExactGroups == nil {

@@ -378,8 +378,17 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 	if err != nil {
 		return check.Config{}, err
 	}
+	subject, err := env("subject_token_env", c.SubjectTokenEnv)
+	if err != nil {
+		return check.Config{}, err
+	}
+	actor, err := env("actor_token_env", c.ActorTokenEnv)
+	if err != nil {
+		return check.Config{}, err
+	}
 	scopes := c.Scopes
-	if scopes == nil {
+	if scopes == nil && c.Grant != flow.GrantTokenExchange {
+		// A token exchange without scopes leaves them to the provider.
 		scopes = []string{"openid"}
 	}
 	exp := verify.Expectations{
@@ -395,12 +404,22 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 			return check.Config{}, failure.New(failure.Usage, c.Name, "client_key: %w", err)
 		}
 	}
+	g := check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh}
+	audience := c.Audience
+	if c.Grant == flow.GrantTokenExchange {
+		g.Exchange = flow.TokenExchange{SubjectToken: subject, SubjectTokenType: c.SubjectTokenType,
+			ActorToken: actor, ActorTokenType: c.ActorTokenType, RequestedTokenType: c.RequestedTokenType}
+		if audience != "" {
+			// Asked for, and checked on the issued token.
+			g.Exchange.Audiences, audience = []string{audience}, ""
+		}
+	}
 	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
 		ClientKey: key, AssertionAudience: c.AssertionAud,
-		Scopes: scopes, Audience: c.Audience, Expect: exp, ProviderKind: c.Provider,
+		Scopes: scopes, Audience: audience, Expect: exp, ProviderKind: c.Provider,
 		PAR: c.PAR != nil && *c.PAR, RequestObject: c.RequestObject != nil && *c.RequestObject, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
-		Grant: check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh},
+		Grant: g,
 		// Userinfo is otherwise asked only when the groups need it.
 		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),
 	}, nil

@@ -25,7 +25,12 @@
 //     (verification page at /device; ApproveDevice drives it over HTTP), and
 //     the resource owner password grant, which op lacks: the provider
 //     answers grant_type=password in front of op's token endpoint and has op
-//     mint the tokens, so they are signed and shaped like every other.
+//     mint the tokens, so they are signed and shaped like every other;
+//     and token exchange (RFC 8693, confidential clients) of its own access,
+//     ID and refresh tokens about a user, for an access token (the default)
+//     or an ID token, with an audience among its clients (else
+//     invalid_target), at most the subject token's scopes, and act naming
+//     the actor token's subject.
 //   - no RFC 9207 iss parameter in authorization responses (op sends none), so
 //     authorization_response_iss_parameter_supported is not advertised.
 //

@@ -301,7 +301,7 @@ func TestDiscovery(t *testing.T) {
 	}{
 		{"response_types_supported", []string{"code", "id_token", "id_token token"}},
 		{"response_modes_supported", []string{"form_post", "fragment", "query"}},
-		{"grant_types_supported", []string{"authorization_code", "client_credentials", "implicit", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}},
+		{"grant_types_supported", []string{"authorization_code", "client_credentials", "implicit", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange"}},
 		{"id_token_signing_alg_values_supported", []string{"RS256"}},
 		{"token_endpoint_auth_methods_supported", []string{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"}},
 		{"token_endpoint_auth_signing_alg_values_supported", []string{"RS256"}},

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -356,3 +357,118 @@ var (
 	_ op.IDTokenRequest             = (*passwordRequest)(nil)
 	_ op.TokenRequest               = (*clientCredentialsRequest)(nil)
 )
+
+// --- token exchange (op.TokenExchangeStorage, RFC 8693) ---
+
+// ValidateTokenExchangeRequest decides what a token exchange may issue. op
+// has verified the subject (and actor) token, when it is one of this
+// provider's access, ID or refresh tokens, before it asks. The demo
+// exchanges tokens about its users only; it issues an access token (the
+// default) or an ID token, for audiences that are its registered clients
+// (anything else is invalid_target), with at most the scopes the subject
+// token was granted.
+func (s *storage) ValidateTokenExchangeRequest(_ context.Context, req op.TokenExchangeRequest) error {
+	switch req.GetRequestedTokenType() {
+	case "":
+		req.SetRequestedTokenType(oidc.AccessTokenType)
+	case oidc.AccessTokenType, oidc.IDTokenType:
+	default:
+		return oidc.ErrInvalidRequest().WithDescription("requested_token_type %s: the demo issues access tokens and ID tokens", req.GetRequestedTokenType())
+	}
+	if _, ok := s.subjects[req.GetExchangeSubject()]; !ok {
+		return oidc.ErrInvalidRequest().WithDescription("the subject token is about no user of this provider")
+	}
+	for _, a := range req.GetAudience() {
+		if _, ok := s.clients[a]; !ok {
+			return &oidc.Error{ErrorType: "invalid_target", Description: fmt.Sprintf("audience %q is not a client of this provider", a)}
+		}
+	}
+	allowed := s.exchangeScopes(req)
+	scopes := req.GetScopes()
+	if len(scopes) == 0 {
+		scopes = allowed
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(allowed, sc) {
+			return oidc.ErrInvalidScope().WithDescription("scope %q was not granted to the subject token", sc)
+		}
+	}
+	req.SetCurrentScopes(slices.Clone(scopes))
+	return nil
+}
+
+// exchangeScopes are the scopes the subject token was granted: a JWT
+// access token's scope claim, an opaque one's record, and for an ID token
+// (which carries no scope) what an ID token can be about.
+func (s *storage) exchangeScopes(req op.TokenExchangeRequest) []string {
+	var scopes []string
+	switch req.GetExchangeSubjectTokenType() {
+	case oidc.AccessTokenType:
+		if sc, ok := req.GetExchangeSubjectTokenClaims()["scope"].(string); ok {
+			scopes = strings.Fields(sc)
+		} else {
+			s.mu.Lock()
+			if at, ok := s.accessTokens[req.GetExchangeSubjectTokenIDOrToken()]; ok {
+				scopes = slices.Clone(at.scopes)
+			}
+			s.mu.Unlock()
+		}
+	case oidc.RefreshTokenType:
+		s.mu.Lock()
+		if rt, ok := s.refreshTokens[req.GetExchangeSubjectTokenIDOrToken()]; ok {
+			scopes = slices.Clone(rt.scopes)
+		}
+		s.mu.Unlock()
+	default:
+		scopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, scopeGroups}
+	}
+	return slices.DeleteFunc(scopes, func(sc string) bool { return !slices.Contains(supportedScopes, sc) || sc == oidc.ScopeOfflineAccess })
+}
+
+// CreateTokenExchangeRequest keeps nothing: op does not ask for the
+// request again, and the tokens it leads to are recorded as they are made.
+func (s *storage) CreateTokenExchangeRequest(context.Context, op.TokenExchangeRequest) error {
+	return nil
+}
+
+// GetPrivateClaimsFromTokenExchangeRequest are an exchanged access token's
+// claims: those of any access token for the subject and scopes, and act
+// (RFC 8693 §4.1) when an actor token named who acts.
+func (s *storage) GetPrivateClaimsFromTokenExchangeRequest(_ context.Context, req op.TokenExchangeRequest) (map[string]any, error) {
+	claims, err := s.accessTokenClaims(req.GetSubject(), req.GetScopes())
+	if err != nil {
+		return nil, err
+	}
+	if act := actClaim(req); act != nil {
+		claims["act"] = act
+	}
+	return claims, nil
+}
+
+// SetUserinfoFromTokenExchangeRequest fills an exchanged ID token's user
+// claims as for a sign-in with the same scopes, and act.
+func (s *storage) SetUserinfoFromTokenExchangeRequest(_ context.Context, ui *oidc.UserInfo, req op.TokenExchangeRequest) error {
+	if err := s.setUserinfo(ui, req.GetSubject(), req.GetScopes()); err != nil {
+		return err
+	}
+	if act := actClaim(req); act != nil {
+		ui.AppendClaims("act", act)
+	}
+	return nil
+}
+
+// actClaim is the act claim of RFC 8693 §4.1 for an exchange with an
+// actor token: the actor's sub, and the actor token's own act nested, so
+// that a chain of delegation stays visible.
+func actClaim(req op.TokenExchangeRequest) map[string]any {
+	if req.GetExchangeActor() == "" {
+		return nil
+	}
+	act := map[string]any{"sub": req.GetExchangeActor()}
+	if prior, ok := req.GetExchangeActorTokenClaims()["act"]; ok {
+		act["act"] = prior
+	}
+	return act
+}
+
+var _ op.TokenExchangeStorage = (*storage)(nil)

@@ -201,6 +201,8 @@ func grantOf(req op.TokenRequest) (grant, error) {
 		return grant{r.clientID, r.clientID, r.GetAudience(), r.scopes, nil, time.Time{}}, nil
 	case *op.DeviceAuthorizationState:
 		return grant{r.ClientID, r.Subject, r.GetAudience(), r.Scopes, r.AMR, r.AuthTime}, nil
+	case op.TokenExchangeRequest:
+		return grant{r.GetClientID(), r.GetSubject(), r.GetAudience(), r.GetScopes(), r.GetAMR(), r.GetAuthTime()}, nil
 	}
 	return grant{}, fmt.Errorf("token request of type %T not supported", req)
 }
@@ -560,7 +562,7 @@ func newClient(c Client, idTokenLifetime time.Duration) *client {
 	public := c.Secret == "" && c.Key == nil
 	grants := []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode, grantPassword}
 	if !public {
-		grants = append(grants, oidc.GrantTypeClientCredentials)
+		grants = append(grants, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange)
 	}
 	return &client{
 		Client: store.NewClient(store.ClientConfig{
