@@ -53,8 +53,11 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if err != nil {
 		return finish(r, err, c)
 	}
-	md := p.Metadata()
-	c.recognise(r, md)
+	c.recognise(r, p.Metadata())
+	md, aliased := c.metadata(p)
+	if note := aliasNote(aliased); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	if len(md.GrantTypesSupported) > 0 && !slices.Contains(md.GrantTypesSupported, want) {
 		return finish(r, failure.New(failure.Usage, "--grant", "the provider does not offer the %s grant (it offers: %s)",
 			g.Type, strings.Join(md.GrantTypesSupported, ", ")), c)
@@ -70,6 +73,7 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		Scopes: c.Scopes, Endpoints: endpoints(md), DPoP: dpopReport(c),
+		ClientCertificate: certificateReport(c, aliased),
 	}
 
 	var t *flow.Tokens
@@ -93,9 +97,12 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		})
 	}
 	if err != nil {
-		return finish(r, explainDPoP(explainClientAuth(err, fc), fc, md), c)
+		return finish(r, explainDPoP(explainTLSClientAuth(explainClientAuth(err, fc), fc), fc, md), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
+	if v.certP, err = c.certProvider(p); err != nil {
+		return finish(r, err, c)
+	}
 	if err := v.tokenResponse(ctx, t); err != nil {
 		return finish(r, err, c)
 	}

@@ -75,6 +75,28 @@ type Request struct {
 	// DPoP describes the DPoP key the run's proofs were signed with
 	// (RFC 9449), when it used one.
 	DPoP *DPoP `json:"dpop,omitempty"`
+	// ClientCertificate describes the TLS client certificate of mutual
+	// TLS (RFC 8705), when the run presented one.
+	ClientCertificate *ClientCertificate `json:"client_certificate,omitempty"`
+}
+
+// ClientCertificate is the TLS client certificate a run presented: never
+// the certificate's or the key's file content.
+type ClientCertificate struct {
+	// X5tS256 is the certificate's SHA-256 thumbprint, the cnf.x5t#S256
+	// a certificate-bound token must carry (RFC 8705 §3.1).
+	X5tS256 string `json:"x5t#S256"`
+	// Subject is the certificate's subject DN; NotAfter the end of its
+	// validity (RFC 3339).
+	Subject  string `json:"subject"`
+	NotAfter string `json:"not_after"`
+	// File and KeyFile are the files the certificate and its key were
+	// read from.
+	File    string `json:"file"`
+	KeyFile string `json:"key_file"`
+	// EndpointAliases names the endpoints called at their
+	// mtls_endpoint_aliases (RFC 8705 §5) instead (token_endpoint, ...).
+	EndpointAliases []string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):
