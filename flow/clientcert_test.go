@@ -3,8 +3,8 @@ package flow_test
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
