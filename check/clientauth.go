@@ -12,9 +12,13 @@ import (
 	"github.com/claimcheck/claimcheck/verify"
 )
 
-// authMethod is c.AuthMethod, or private_key_jwt when a client key is
-// given without a method: the key says how the client authenticates.
+// authMethod is c.AuthMethod, or without one tls_client_auth when a client
+// certificate is given and no secret, else private_key_jwt when a client
+// key is: the credential says how the client authenticates.
 func (c Config) authMethod() string {
+	if c.AuthMethod == "" && c.ClientCertificate != nil && c.ClientSecret == "" {
+		return flow.AuthTLSClient
+	}
 	if c.AuthMethod == "" && c.ClientKey != nil {
 		return flow.AuthPrivateKeyJWT
 	}
@@ -22,8 +26,10 @@ func (c Config) authMethod() string {
 }
 
 // hasCredential says whether the client can authenticate at all (to
-// introspect a token): a secret or a key.
-func (c Config) hasCredential() bool { return c.ClientSecret != "" || c.ClientKey != nil }
+// introspect a token): a secret, a key or a certificate.
+func (c Config) hasCredential() bool {
+	return c.ClientSecret != "" || c.ClientKey != nil || c.ClientCertificate != nil
+}
 
 // clientAuth resolves the client authentication against the provider's
 // metadata and sets it on fc: the method, and for a client assertion the
@@ -36,6 +42,7 @@ func (c Config) clientAuth(md verify.Metadata, fc *flow.Config) error {
 		return err
 	}
 	fc.AuthMethod, fc.ClientKey, fc.AssertionAudience = method, c.ClientKey, c.AssertionAudience
+	fc.ClientCertificate = c.ClientCertificate
 	c.dpopConfig(fc)
 	if method != flow.AuthPrivateKeyJWT && method != flow.AuthClientSecretJWT {
 		return nil
@@ -98,7 +105,9 @@ func explainClientAuth(err error, fc flow.Config) error {
 
 // introspectOptions authenticate the client at the introspection endpoint
 // as at the token endpoint: with a new client assertion for private_key_jwt
-// and client_secret_jwt, else with the secret (client_secret_post only when
+// and client_secret_jwt, with client_id alone for the mutual-TLS methods
+// (the certificate goes with the request: Config.certProvider), else with
+// the secret (client_secret_post only when
 // that is the method, client_secret_basic otherwise).
 func (c Config) introspectOptions(md verify.Metadata) (verify.IntrospectOptions, error) {
 	fc := flow.Config{Issuer: c.Issuer, TokenEndpoint: md.TokenEndpoint, ClientID: c.ClientID, ClientSecret: c.ClientSecret}
@@ -109,6 +118,10 @@ func (c Config) introspectOptions(md verify.Metadata) (verify.IntrospectOptions,
 	switch fc.AuthMethod {
 	case flow.AuthPrivateKeyJWT, flow.AuthClientSecretJWT:
 		o.AuthParams = func() (url.Values, error) { return flow.ClientAssertionParams(fc) }
+	case flow.AuthTLSClient, flow.AuthSelfSignedTLSClient:
+		// RFC 8705 §2: the certificate authenticates; client_id names
+		// the client it is registered for.
+		o.AuthParams = func() (url.Values, error) { return url.Values{"client_id": {c.ClientID}}, nil }
 	case "client_secret_post":
 		o.AuthMethod = fc.AuthMethod
 	}

@@ -60,8 +60,11 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	if err != nil {
 		return finish(r, err, c)
 	}
-	md := p.Metadata()
-	c.recognise(r, md)
+	c.recognise(r, p.Metadata())
+	md, aliased := c.metadata(p)
+	if note := aliasNote(aliased); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	if g.Type == flow.GrantTokenExchange {
 		// Providers offer it without listing it: said, not refused.
 		if note := exchangeGrantNote(md); note != "" {
@@ -82,7 +85,8 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		Scopes: c.Scopes, Endpoints: endpoints(md), DPoP: dpopReport(c),
-		Grant: g.Type,
+		ClientCertificate: certificateReport(c, aliased),
+		Grant:             g.Type,
 	}
 	if g.Type == flow.GrantTokenExchange {
 		r.Request.TokenExchange = tokenExchangeReport(g.Exchange)
@@ -115,9 +119,12 @@ func runGrant(ctx context.Context, c Config) *report.Report {
 		err = explainTokenExchange(err, md)
 	}
 	if err != nil {
-		return finish(r, explainDPoP(explainClientAuth(err, fc), fc, md), c)
+		return finish(r, explainDPoP(explainTLSClientAuth(explainClientAuth(err, fc), fc), fc, md), c)
 	}
 	v := &tokenVerifier{cfg: c, p: p, r: r, noNonce: true, noUserinfo: g.Type == flow.GrantClientCredentials}
+	if v.certP, err = c.certProvider(p); err != nil {
+		return finish(r, err, c)
+	}
 	if g.Type == flow.GrantTokenExchange {
 		err = v.exchangeResponse(ctx, t, g.Exchange)
 	} else {

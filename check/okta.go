@@ -120,16 +120,26 @@ func (c *Config) oktaFlowNote(r *report.Report, err error) {
 // could not be verified locally (an Okta org server's, for one), when the
 // client has a secret to authenticate with.
 func (v *tokenVerifier) introspect(ctx context.Context) error {
+	ip := v.certP
+	if ip == nil {
+		ip = v.p
+	}
 	t := v.r.Tokens[report.AccessToken]
-	if t == nil || t.Verified || t.Error != "" || !v.cfg.hasCredential() || v.p.Metadata().IntrospectionEndpoint == "" {
+	if t == nil || t.Verified || t.Error != "" || !v.cfg.hasCredential() || ip.Metadata().IntrospectionEndpoint == "" {
 		return nil
 	}
-	o, err := v.cfg.introspectOptions(v.p.Metadata())
+	o, err := v.cfg.introspectOptions(ip.Metadata())
 	if err != nil {
 		return err
 	}
 	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
-	return recordIntrospection(ctx, v.p, v.r, o, report.AccessToken, v.rawAT, v.cfg.DPoPKey)
+	if err := recordIntrospection(ctx, ip, v.r, o, report.AccessToken, v.rawAT, v.cfg.DPoPKey, v.cfg.ClientCertificate); err != nil {
+		return err
+	}
+	if it := v.r.Tokens[report.Introspection]; it != nil {
+		v.certBound = boundTo(it.Claims, v.cfg.ClientCertificate)
+	}
+	return nil
 }
 
 // expectations adds the run's provider's diagnosis of missing groups

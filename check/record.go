@@ -56,8 +56,9 @@ func verifiedDetail(tok *verify.Token, err error) string {
 // client's authentication o (Config.introspectOptions), and records the
 // answer in r: the token under the kind introspection (introspection#n for
 // key access_token#n) and the "KEY introspected" check. An inactive token
-// is a verification failure.
-func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, o verify.IntrospectOptions, key, raw string, dpop *flow.DPoPKey) error {
+// is a verification failure, and so is an answer whose cnf does not bind
+// the token to the DPoP key or the client certificate used.
+func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Report, o verify.IntrospectOptions, key, raw string, dpop *flow.DPoPKey, cert *flow.ClientCertificate) error {
 	ikey := strings.Replace(key, report.AccessToken, report.Introspection, 1)
 	claims, err := p.Introspect(ctx, raw, o)
 	if err != nil {
@@ -77,7 +78,10 @@ func recordIntrospection(ctx context.Context, p *verify.Provider, r *report.Repo
 		return failure.New(failure.Verification, key, "the provider's introspection says the token is not active")
 	}
 	if dpop != nil {
-		return checkCnf(r, report.Introspection, claims, dpop)
+		if err := checkCnf(r, report.Introspection, claims, dpop); err != nil {
+			return err
+		}
 	}
-	return nil
+	_, err = checkX5t(r, report.Introspection, claims, cert, p.Metadata().TLSClientCertificateBoundAccessTokens)
+	return err
 }

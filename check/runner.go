@@ -56,14 +56,25 @@ type Config struct {
 	ClientSecret string
 	// AuthMethod overrides the client authentication chosen from the
 	// provider's token_endpoint_auth_methods_supported (client_secret_basic,
-	// client_secret_post, none, private_key_jwt or client_secret_jwt; the
-	// JWT methods only when the provider lists them, if it lists any).
+	// client_secret_post, none, private_key_jwt, client_secret_jwt,
+	// tls_client_auth or self_signed_tls_client_auth; the JWT and TLS
+	// methods only when the provider lists them, if it lists any).
 	AuthMethod string
 	// ClientKey signs the client assertions of private_key_jwt (see
 	// flow.LoadClientKey); given without AuthMethod it means
 	// private_key_jwt. The assertion's alg is the first of the provider's
 	// token_endpoint_auth_signing_alg_values_supported the key can sign.
 	ClientKey *flow.ClientKey
+	// ClientCertificate, when set, is the TLS client certificate (see
+	// flow.LoadClientCertificate) presented to the token, pushed
+	// authorization request, device authorization and introspection
+	// endpoints, and to userinfo with a certificate-bound token, at the
+	// provider's mtls_endpoint_aliases where it has them (RFC 8705 §5). It
+	// authenticates the client with tls_client_auth or
+	// self_signed_tls_client_auth (tls_client_auth when AuthMethod is
+	// empty and there is no secret), and a JWT access token's (or
+	// introspection's) cnf.x5t#S256 must be its thumbprint.
+	ClientCertificate *flow.ClientCertificate
 	// DPoPKey, when set, makes the run's tokens DPoP-bound (RFC 9449, see
 	// flow.NewDPoPKey and flow.LoadDPoPKey): token requests and userinfo
 	// carry proofs, the token_type must be DPoP and a JWT access token's
@@ -229,8 +240,8 @@ func run(ctx context.Context, c Config) *report.Report {
 	if err != nil {
 		return finish(r, err, c)
 	}
-	md := p.Metadata()
-	c.recognise(r, md)
+	c.recognise(r, p.Metadata())
+	md, aliased := c.metadata(p)
 	fc, note, err := flowConfig(c, md, rt)
 	if err != nil {
 		return finish(r, err, c)
@@ -244,6 +255,9 @@ func run(ctx context.Context, c Config) *report.Report {
 	if note := c.requestObjectNote(md); note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if note := aliasNote(aliased); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
@@ -253,9 +267,13 @@ func run(ctx context.Context, c Config) *report.Report {
 		AuthorizationDetails: authorizationDetails(c.AuthorizationDetails),
 		RequestObject:        requestObjectReport(fc, md),
 		DPoP:                 dpopReport(c),
+		ClientCertificate:    certificateReport(c, aliased),
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
+	if v.certP, err = c.certProvider(p); err != nil {
+		return finish(r, err, c)
+	}
 	if err := c.oktaSignIn(ctx, &fc); err != nil {
 		return finish(r, err, c)
 	}
@@ -281,7 +299,7 @@ func run(ctx context.Context, c Config) *report.Report {
 	}
 	if err != nil {
 		c.oktaFlowNote(r, err)
-		return finish(r, explainDPoP(explainRequestObject(explainPAR(explainClientAuth(err, fc), fc, md), fc), fc, md), c)
+		return finish(r, explainDPoP(explainRequestObject(explainPAR(explainTLSClientAuth(explainClientAuth(err, fc), fc), fc, md), fc), fc, md), c)
 	}
 	if err := v.backChannel(ctx, res); err != nil {
 		return finish(r, err, c)
@@ -446,7 +464,7 @@ func preflight(c Config, rt string) error {
 	return flow.Config{
 		Issuer: c.Issuer, AuthorizationEndpoint: standIn, TokenEndpoint: standIn,
 		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: c.authMethod(),
-		ClientKey: c.ClientKey, AssertionAudience: c.AssertionAudience,
+		ClientKey: c.ClientKey, AssertionAudience: c.AssertionAudience, ClientCertificate: c.ClientCertificate,
 		RedirectURI: c.RedirectURI, ResponseType: rt, ResponseMode: c.ResponseMode,
 		Scopes: c.Scopes, ExtraParams: c.ExtraParams,
 		Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
@@ -581,6 +599,10 @@ type tokenVerifier struct {
 	// resolved are the claims of the tokens' distributed and aggregated
 	// claim sources (see resolveClaimSources).
 	resolved []verify.Source
+	// certP is p as seen with the client certificate (Config.certProvider);
+	// certBound: the access token's cnf.x5t#S256 is the certificate's.
+	certP     *verify.Provider
+	certBound bool
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -712,8 +734,12 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	if err == nil {
 		v.access = tok
 		if v.cfg.DPoPKey != nil {
-			return checkCnf(v.r, report.AccessToken, tok.Claims, v.cfg.DPoPKey)
+			if err := checkCnf(v.r, report.AccessToken, tok.Claims, v.cfg.DPoPKey); err != nil {
+				return err
+			}
 		}
+		v.certBound, err = checkX5t(v.r, report.AccessToken, tok.Claims, v.cfg.ClientCertificate, v.p.Metadata().TLSClientCertificateBoundAccessTokens)
+		return err
 	}
 	return nil
 }
@@ -786,7 +812,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 		v.r.Notes = append(v.r.Notes, why+"; a client_credentials token is about no user, so userinfo was not asked")
 	} else if why != "" {
 		switch {
-		case v.p.Metadata().UserinfoEndpoint == "":
+		case v.userinfoProvider().Metadata().UserinfoEndpoint == "":
 			v.r.Notes = append(v.r.Notes, why+" and the provider has no userinfo endpoint")
 		case v.rawAT == "":
 			v.r.Notes = append(v.r.Notes, why+", and without an access token the userinfo endpoint cannot be asked")
@@ -827,9 +853,9 @@ func (v *tokenVerifier) askUserinfo(ctx context.Context, asked string) error {
 		wrap := func(next http.RoundTripper) http.RoundTripper {
 			return v.cfg.DPoPKey.DPoPTransport(next, func(p string) { sc.Add(scrub.DPoPProof, p) })
 		}
-		claims, err = v.p.UserInfoDPoP(ctx, wrap, v.rawAT, sub)
+		claims, err = v.userinfoProvider().UserInfoDPoP(ctx, wrap, v.rawAT, sub)
 	} else {
-		claims, err = v.p.UserInfo(ctx, v.rawAT, sub)
+		claims, err = v.userinfoProvider().UserInfo(ctx, v.rawAT, sub)
 	}
 	if err != nil {
 		v.r.Tokens[report.UserInfo] = &report.Token{Error: err.Error()}
@@ -854,4 +880,20 @@ func groupsClaimName(e verify.Expectations) string {
 		return "groups"
 	}
 	return e.GroupsClaim
+}
+
+// userinfoProvider is the view of the provider userinfo is asked through:
+// with the client certificate (at the userinfo alias) when the access token
+// is bound to it, or may be (the provider advertises
+// tls_client_certificate_bound_access_tokens and the token says nothing
+// either way), since the resource server then refuses it without the
+// certificate (RFC 8705 §3).
+func (v *tokenVerifier) userinfoProvider() *verify.Provider {
+	if v.certP == nil || v.cfg.ClientCertificate == nil {
+		return v.p
+	}
+	if v.certBound || (v.access == nil && v.p.Metadata().TLSClientCertificateBoundAccessTokens) {
+		return v.certP
+	}
+	return v.p
 }

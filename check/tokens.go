@@ -58,6 +58,10 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 	// The provider is named; its diagnosis is left out, as what was
 	// requested (the scopes it turns on) is not known here.
 	c.recognise(r, p.Metadata())
+	certP, err := c.certProvider(p)
+	if err != nil {
+		return finish(r, err, c)
+	}
 	var sources []verify.Source
 	var firstErr error
 	count := map[string]int{}
@@ -82,13 +86,19 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		switch {
 		case err == nil:
 			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
+			if k != report.AccessToken {
+				break
+			}
+			if _, err := checkX5t(r, key, tok.Claims, c.ClientCertificate, p.Metadata().TLSClientCertificateBoundAccessTokens); err != nil && firstErr == nil {
+				firstErr = err
+			}
 		case nv != nil:
-			if k == report.AccessToken && c.hasCredential() && p.Metadata().IntrospectionEndpoint != "" {
+			if k == report.AccessToken && c.hasCredential() && certP.Metadata().IntrospectionEndpoint != "" {
 				// The provider can vouch for what its keys cannot.
 				c.secrets.Add(scrub.AccessToken, raw)
-				o, err := c.introspectOptions(p.Metadata())
+				o, err := c.introspectOptions(certP.Metadata())
 				if err == nil {
-					err = recordIntrospection(ctx, p, r, o, key, raw, c.DPoPKey)
+					err = recordIntrospection(ctx, certP, r, o, key, raw, c.DPoPKey, c.ClientCertificate)
 				}
 				if err != nil && firstErr == nil {
 					firstErr = err

@@ -33,8 +33,9 @@ type Config struct {
 	ClientID      string
 	ClientSecret  string
 	// AuthMethod is client_secret_basic, client_secret_post, none,
-	// private_key_jwt or client_secret_jwt. Empty means none without a
-	// secret and client_secret_basic with one.
+	// private_key_jwt, client_secret_jwt, tls_client_auth or
+	// self_signed_tls_client_auth. Empty means none without a secret and
+	// client_secret_basic with one.
 	AuthMethod string
 	// ClientKey signs the client assertions of private_key_jwt and the
 	// request object of RequestObject; it is required with either and
@@ -51,6 +52,14 @@ type Config struct {
 	// before it is sent, for a caller that keeps what it sends out of what
 	// it shows.
 	OnClientAssertion func(assertion string)
+	// ClientCertificate, when set, is presented as the TLS client
+	// certificate by every request to the token and pushed authorization
+	// request endpoints (RFC 8705): it authenticates the client with
+	// tls_client_auth and self_signed_tls_client_auth, which require it,
+	// and binds the access tokens to it with any method. The endpoints
+	// should then be the provider's mtls_endpoint_aliases where it has
+	// them (RFC 8705 §5).
+	ClientCertificate *ClientCertificate
 	// DPoPKey, when set, makes the tokens DPoP-bound (RFC 9449): a proof
 	// signed with it goes with every token request, and the authorize
 	// request carries its thumbprint as dpop_jkt.
@@ -393,8 +402,11 @@ func (c Config) resolveAuthMethod() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if c.ClientKey != nil && method != AuthPrivateKeyJWT && !c.RequestObject {
-		return "", failure.New(failure.Usage, "client authentication", "a client key is set, but the method is %s: a key is used only with private_key_jwt or a request object", method)
+	if c.ClientKey != nil && method != AuthPrivateKeyJWT && !c.RequestObject && c.ClientCertificate == nil {
+		return "", failure.New(failure.Usage, "client authentication", "a client key is set, but the method is %s: a key is used only with private_key_jwt or a request object, or with a client certificate (--client-cert)", method)
+	}
+	if usesTLSClientAuth(method) && c.ClientCertificate == nil {
+		return "", failure.New(failure.Usage, "client authentication", "%s needs a client certificate (--client-cert FILE with its --client-key FILE)", method)
 	}
 	if usesAssertion(method) {
 		// One assertion signed and dropped: a key, algorithm, audience or
@@ -410,14 +422,16 @@ func (c Config) resolveAuthMethod() (string, error) {
 
 // ResolveAuthMethod picks the client authentication at the token endpoint.
 // A method given (client_secret_basic, client_secret_post, none,
-// private_key_jwt or client_secret_jwt) must agree with whether there is a
-// secret: client_secret_jwt needs one, none and private_key_jwt take none.
-// private_key_jwt and client_secret_jwt must also be listed in supported,
+// private_key_jwt, client_secret_jwt, tls_client_auth or
+// self_signed_tls_client_auth) must agree with whether there is a secret:
+// client_secret_jwt needs one, none, private_key_jwt and the two mutual-TLS
+// methods take none. All but the secret methods and none must also be
+// listed in supported,
 // the provider's token_endpoint_auth_methods_supported, when it is not
 // empty. Without a method: none for a public client (no secret); else
 // client_secret_basic when supported is empty (OpenID Discovery's default)
-// or lists it, else client_secret_post when it lists that; a JWT method is
-// never chosen without being asked for. Config.AuthMethod left empty
+// or lists it, else client_secret_post when it lists that; a JWT or
+// mutual-TLS method is never chosen without being asked for. Config.AuthMethod left empty
 // resolves with supported empty.
 func ResolveAuthMethod(method, secret string, supported []string) (string, error) {
 	const op = "client authentication"
@@ -444,10 +458,16 @@ func ResolveAuthMethod(method, secret string, supported []string) (string, error
 		if secret != "" {
 			return "", failure.New(failure.Usage, op, "private_key_jwt signs with the client key, but a client secret is set too: drop one of them")
 		}
+	case AuthTLSClient, AuthSelfSignedTLSClient:
+		// RFC 8705 §2: the certificate is the credential; a secret would
+		// authenticate the client a second way.
+		if secret != "" {
+			return "", failure.New(failure.Usage, op, "%s authenticates with the client certificate, but a client secret is set too: drop one of them", method)
+		}
 	default:
-		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post, none, private_key_jwt or client_secret_jwt)", clean(method, 80))
+		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth or self_signed_tls_client_auth)", clean(method, 80))
 	}
-	if usesAssertion(method) && len(supported) > 0 && !slices.Contains(supported, method) {
+	if (usesAssertion(method) || usesTLSClientAuth(method)) && len(supported) > 0 && !slices.Contains(supported, method) {
 		return "", failure.New(failure.Usage, op, "the provider does not offer %s (its token_endpoint_auth_methods_supported: %s)", method, clean(strings.Join(supported, ", "), 200))
 	}
 	return method, nil

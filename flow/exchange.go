@@ -128,13 +128,21 @@ func (c Config) formSecret(method string) string {
 	return c.ClientSecret
 }
 
-// tokenClient is recordingClient's client, which for c.AuthMethod
-// private_key_jwt or client_secret_jwt also adds a new client assertion to
-// every request, and with c.DPoPKey a DPoP proof, both registered with sc.
+// tokenClient is recordingClient's client, presenting c.ClientCertificate
+// when set, which for c.AuthMethod private_key_jwt or client_secret_jwt
+// also adds a new client assertion to every request, and with c.DPoPKey a
+// DPoP proof, both registered with sc.
 func (c Config) tokenClient(sc *scrub.Scrubber) (client *http.Client, rec *recorder, done func(), err error) {
-	client, rec, done, err = recordingClient(c.HTTPClient)
+	base, certDone, err := c.certClient(tokenOp, c.HTTPClient)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	client, rec, done, err = recordingClient(base)
 	if err != nil {
 		return client, rec, done, err
+	}
+	if certDone != nil {
+		done = certDone
 	}
 	if usesAssertion(c.AuthMethod) {
 		client.Transport = &assertionTransport{next: client.Transport, c: c, sc: sc}
@@ -142,6 +150,20 @@ func (c Config) tokenClient(sc *scrub.Scrubber) (client *http.Client, rec *recor
 	// Outermost, so that a request sent again with a DPoP nonce gets a
 	// new client assertion too.
 	return c.dpopClient(client, sc), rec, done, nil
+}
+
+// certClient is base presenting c.ClientCertificate (httpclient
+// WithCertificate), with the function that closes its connections once
+// the request is over; base itself, and a nil function, without one.
+func (c Config) certClient(op string, base *http.Client) (*http.Client, func(), error) {
+	if c.ClientCertificate == nil {
+		return base, nil, nil
+	}
+	client, err := httpclient.WithCertificate(base, c.ClientCertificate.TLSCertificate())
+	if err != nil {
+		return nil, nil, failure.Wrap(failure.Usage, op, err)
+	}
+	return client, client.CloseIdleConnections, nil
 }
 
 // clientScrubber is a Scrubber that knows the client's secret in every

@@ -118,8 +118,8 @@ func Password(ctx context.Context, c Config, username, password string) (*Tokens
 // ClientCredentials performs the client credentials grant (RFC 6749 §4.4)
 // in one request. It needs a client secret or a client key.
 func ClientCredentials(ctx context.Context, c Config) (*Tokens, error) {
-	if c.ClientSecret == "" && c.ClientKey == nil {
-		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET) or a client key (--client-key with private_key_jwt)")
+	if c.ClientSecret == "" && c.ClientKey == nil && c.ClientCertificate == nil {
+		return nil, failure.New(failure.Usage, "client_credentials", "needs a client secret (CLAIMCHECK_CLIENT_SECRET), a client key (--client-key with private_key_jwt) or a client certificate (--client-cert with tls_client_auth)")
 	}
 	return tokenRequest(ctx, c, grantSecret{}, func(ctx context.Context, c Config, style oauth2.AuthStyle) (*oauth2.Token, error) {
 		cc := clientcredentials.Config{

@@ -183,7 +183,7 @@ func TestGrantBadInput(t *testing.T) {
 		{"device no endpoint", func() error { _, err := DeviceCode(ctx, good, DeviceOptions{}); return err }, "device_authorization_endpoint"},
 		{"bad auth method", func() error {
 			c := good
-			c.AuthMethod = "tls_client_auth"
+			c.AuthMethod = "tls_client_auth_v2"
 			_, err := Refresh(ctx, c, "rt")
 			return err
 		}, "unknown method"},

@@ -161,7 +161,8 @@ func Push(ctx context.Context, c Config, req *Request) error {
 }
 
 // parClient is the client of pushed authorization requests: c.HTTPClient
-// (or a default one with a deadline and a body cap) that, for
+// (or a default one with a deadline and a body cap), presenting
+// c.ClientCertificate when set, that for
 // private_key_jwt and client_secret_jwt, adds a new client assertion to
 // every request, registered with sc.
 func (c Config) parClient(sc *scrub.Scrubber) (*http.Client, func(), error) {
@@ -173,6 +174,13 @@ func (c Config) parClient(sc *scrub.Scrubber) (*http.Client, func(), error) {
 			return nil, nil, failure.Wrap(failure.Usage, parOp, err)
 		}
 		done = base.CloseIdleConnections
+	}
+	base, certDone, err := c.certClient(parOp, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	if certDone != nil {
+		done = certDone
 	}
 	if !usesAssertion(c.AuthMethod) {
 		return base, done, nil

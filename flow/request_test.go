@@ -220,7 +220,7 @@ func TestValidate(t *testing.T) {
 		{"response type none", func(c *Config) { c.ResponseType = "none" }, "unknown response_type"},
 		{"basic without secret", func(c *Config) { c.AuthMethod = "client_secret_basic" }, "needs a client secret"},
 		{"none with secret", func(c *Config) { c.AuthMethod, c.ClientSecret = "none", "s" }, "drop one"},
-		{"unknown auth", func(c *Config) { c.AuthMethod, c.ClientSecret = "tls_client_auth", "s" }, "unknown method"},
+		{"unknown auth", func(c *Config) { c.AuthMethod, c.ClientSecret = "mtls", "s" }, "unknown method"},
 		{"private_key_jwt with secret", func(c *Config) { c.AuthMethod, c.ClientSecret = "private_key_jwt", "s" }, "drop one"},
 		{"private_key_jwt without key", func(c *Config) { c.AuthMethod = "private_key_jwt" }, "needs a private key"},
 		{"client_secret_jwt without secret", func(c *Config) { c.AuthMethod = "client_secret_jwt" }, "needs a client secret"},

@@ -85,6 +85,9 @@ type Request struct {
 	// TokenExchange describes a token exchange (RFC 8693), when the run
 	// was one.
 	TokenExchange *TokenExchange `json:"token_exchange,omitempty"`
+	// ClientCertificate describes the TLS client certificate of mutual
+	// TLS (RFC 8705), when the run presented one.
+	ClientCertificate *ClientCertificate `json:"client_certificate,omitempty"`
 }
 
 // TokenExchange is what a token exchange asked for and what it got
@@ -102,6 +105,25 @@ type TokenExchange struct {
 	// the subject, and who may.
 	Act    any `json:"act,omitempty"`
 	MayAct any `json:"may_act,omitempty"`
+}
+
+// ClientCertificate is the TLS client certificate a run presented: never
+// the certificate's or the key's file content.
+type ClientCertificate struct {
+	// X5tS256 is the certificate's SHA-256 thumbprint, the cnf.x5t#S256
+	// a certificate-bound token must carry (RFC 8705 §3.1).
+	X5tS256 string `json:"x5t#S256"`
+	// Subject is the certificate's subject DN; NotAfter the end of its
+	// validity (RFC 3339).
+	Subject  string `json:"subject"`
+	NotAfter string `json:"not_after"`
+	// File and KeyFile are the files the certificate and its key were
+	// read from.
+	File    string `json:"file"`
+	KeyFile string `json:"key_file"`
+	// EndpointAliases names the endpoints called at their
+	// mtls_endpoint_aliases (RFC 8705 §5) instead (token_endpoint, ...).
+	EndpointAliases []string `json:"mtls_endpoint_aliases,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):

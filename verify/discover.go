@@ -59,6 +59,13 @@ type Metadata struct {
 	// DPoPSigningAlgValuesSupported are the DPoP proof algorithms the
 	// provider accepts (RFC 9449 §5.1); listed means it offers DPoP.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// MTLSEndpointAliases are the endpoints a client using mutual TLS
+	// calls instead of the conventional ones (RFC 8705 §5); nil when the
+	// provider publishes none. See WithMTLSAliases.
+	MTLSEndpointAliases *MTLSEndpointAliases `json:"mtls_endpoint_aliases,omitempty"`
+	// TLSClientCertificateBoundAccessTokens says the provider can bind
+	// access tokens to the client's TLS certificate (RFC 8705 §3.3).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.
@@ -157,6 +164,10 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Provide
 		})
 	}
 	if err := checkEndpoints(meta, u.Scheme); err != nil {
+		err.Document = displayURL(from)
+		return nil, failure.New(failure.Verification, op, "%w", err)
+	}
+	if err := checkMTLSAliases(meta.MTLSEndpointAliases); err != nil {
 		err.Document = displayURL(from)
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}

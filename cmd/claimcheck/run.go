@@ -36,6 +36,9 @@ type ProviderOptions struct {
 	ClientKeyFile string
 	ClientKeyID   string
 	AssertionAud  string
+	// ClientCertFile is --client-cert; resolve loads it with the key of
+	// --client-key.
+	ClientCertFile string
 	// DPoP and DPoPKeyFile are --dpop and --dpop-key; resolve loads the
 	// key or makes one.
 	DPoP        bool
@@ -46,6 +49,7 @@ type ProviderOptions struct {
 
 	secretFromFlag bool
 	clientKey      *flow.ClientKey
+	clientCert     *flow.ClientCertificate
 	dpopKey        *flow.DPoPKey
 }
 
@@ -71,8 +75,9 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Issuer, "issuer", "", "the provider's issuer URL (discovery at ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.ClientID, "client-id", "", "the client (application) id")
 	fs.StringVar(&o.ClientSecret, "client-secret", "", "the client secret; prefer CLAIMCHECK_CLIENT_SECRET, or - to read it from stdin")
-	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, none, private_key_jwt or client_secret_jwt (default: from the provider's metadata; private_key_jwt with --client-key)")
-	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt and of --request-object (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
+	fs.StringVar(&o.ClientAuth, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth or self_signed_tls_client_auth (default: from the provider's metadata; tls_client_auth with --client-cert, private_key_jwt with --client-key)")
+	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt, of --request-object and of --client-cert (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
+	fs.StringVar(&o.ClientCertFile, "client-cert", "", "FILE holding the PEM TLS client certificate (chain allowed) of mutual TLS (RFC 8705), with its key in --client-key; presented to the token, PAR, device, introspection endpoints (their mtls_endpoint_aliases when published) and userinfo for certificate-bound tokens")
 	fs.StringVar(&o.ClientKeyID, "client-key-id", "", "kid of the client key's assertions (default: the JWK's kid, else none)")
 	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: token_endpoint (default, as Okta requires) or issuer")
 	fs.BoolVar(&o.DPoP, "dpop", false, "DPoP-bound tokens (RFC 9449): proofs on token and userinfo requests, dpop_jkt on the authorize request; a fresh ES256 key per run unless --dpop-key")
@@ -122,6 +127,9 @@ func (o *ProviderOptions) resolve(ctx context.Context, fs *pflag.FlagSet, ios *I
 		o.ClientSecret = s
 	}
 	if err := o.loadClientKey(); err != nil {
+		return err
+	}
+	if err := o.loadClientCert(); err != nil {
 		return err
 	}
 	return o.loadDPoPKey()
@@ -174,6 +182,26 @@ func (o *ProviderOptions) loadClientKey() error {
 		return err
 	}
 	o.clientKey = k
+	return nil
+}
+
+// loadClientCert reads --client-cert and pairs it with the key of
+// --client-key; like the key, it is named by a file, never given inline.
+func (o *ProviderOptions) loadClientCert() error {
+	if o.ClientCertFile == "" {
+		return nil
+	}
+	if inlineKey(o.ClientCertFile) {
+		return failure.New(failure.Usage, "--client-cert", "takes the name of a file holding the certificate, not the certificate itself")
+	}
+	if o.clientKey == nil {
+		return failure.New(failure.Usage, "--client-cert", "needs --client-key FILE, the certificate's private key")
+	}
+	c, err := flow.LoadClientCertificate(o.ClientCertFile, o.clientKey)
+	if err != nil {
+		return err
+	}
+	o.clientCert = c
 	return nil
 }
 
@@ -518,7 +546,7 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 	}
 	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
-		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey,
+		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey, ClientCertificate: o.clientCert,
 		RedirectURI: o.RedirectURI, Flow: o.Flow, ResponseType: o.ResponseType, ResponseMode: o.ResponseMode,
 		Scopes: trimAll(o.Scopes), ExtraParams: extra, Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, Timeout: o.Timeout,

@@ -96,7 +96,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	}
 	cfg := check.Config{
 		Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, AuthMethod: o.ClientAuth,
-		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey,
+		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey, ClientCertificate: o.clientCert,
 		Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
 		ProviderKind: o.ProviderKind,

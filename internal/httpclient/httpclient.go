@@ -190,3 +190,45 @@ func (e *strippedError) Error() string {
 	return strings.ToLower(e.op) + ": " + e.err.Error()
 }
 func (e *strippedError) Unwrap() error { return e.err }
+
+// WithCertificate returns a copy of base that presents cert as its TLS
+// client certificate whenever a server asks for one (mutual TLS, RFC 8705),
+// with a connection pool of its own: a connection opened without the
+// certificate is never reused for a request that needs it. The certificate
+// is sent even when the server's list of acceptable CAs does not name its
+// issuer, since a self-signed certificate (self_signed_tls_client_auth)
+// never matches one. A nil base means New's defaults. base's transport
+// must be one New made or an *http.Transport.
+func WithCertificate(base *http.Client, cert tls.Certificate) (*http.Client, error) {
+	if base == nil {
+		var err error
+		if base, err = New(Options{Timeout: 10 * time.Second}); err != nil {
+			return nil, err
+		}
+	}
+	c := *base
+	present := func(t *http.Transport) *http.Transport {
+		t = t.Clone()
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		t.TLSClientConfig.Certificates = nil
+		t.TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+		return t
+	}
+	switch t := base.Transport.(type) {
+	case *limitTransport:
+		next, ok := t.next.(*http.Transport)
+		if !ok {
+			return nil, fmt.Errorf("the HTTP client's transport (%T) cannot present a client certificate", t.next)
+		}
+		c.Transport = &limitTransport{next: present(next), max: t.max}
+	case *http.Transport:
+		c.Transport = present(t)
+	case nil:
+		c.Transport = present(http.DefaultTransport.(*http.Transport))
+	default:
+		return nil, fmt.Errorf("the HTTP client's transport (%T) cannot present a client certificate", base.Transport)
+	}
+	return &c, nil
+}

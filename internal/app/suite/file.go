@@ -46,8 +46,11 @@ type Case struct {
 	ClientKey    string
 	ClientKeyID  string
 	AssertionAud string
-	Scopes       []string
-	Audience     string
+	// ClientCert is the file of the TLS client certificate of mutual TLS
+	// (RFC 8705), whose key is ClientKey; relative as ClientKey.
+	ClientCert string
+	Scopes     []string
+	Audience   string
 	// PAR pushes the authorization request (RFC 9126); Resources are
 	// resource indicators (RFC 8707) and AuthorizationDetails the
 	// authorization_details JSON (RFC 9396).
@@ -121,7 +124,7 @@ func Load(path string) (*Suite, error) {
 // caseFields are the fields parseCase knows, for suggestions when a field
 // is not one of them.
 var caseFields = []string{
-	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "scopes", "audience",
+	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "client_cert", "scopes", "audience",
 	"par", "request_object", "resource", "authorization_details",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"subject_token_env", "subject_token_type", "actor_token_env", "actor_token_type", "requested_token_type",
@@ -246,6 +249,8 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientKey, err = p.keyFile(v, field)
 		case "client_key_id":
 			c.ClientKeyID, err = p.str(v, field)
+		case "client_cert":
+			c.ClientCert, err = p.keyFile(v, field)
 		case "client_assertion_aud":
 			c.AssertionAud, err = p.str(v, field)
 			if err == nil && c.AssertionAud != "token_endpoint" && c.AssertionAud != "issuer" {
@@ -564,6 +569,7 @@ func (d Case) merge(c Case) Case {
 	c.ClientAuth = or(c.ClientAuth, d.ClientAuth)
 	c.ClientKey = or(c.ClientKey, d.ClientKey)
 	c.ClientKeyID = or(c.ClientKeyID, d.ClientKeyID)
+	c.ClientCert = or(c.ClientCert, d.ClientCert)
 	c.AssertionAud = or(c.AssertionAud, d.AssertionAud)
 	c.Scopes = orList(c.Scopes, d.Scopes)
 	c.Audience = or(c.Audience, d.Audience)

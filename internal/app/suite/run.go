@@ -404,6 +404,15 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 			return check.Config{}, failure.New(failure.Usage, c.Name, "client_key: %w", err)
 		}
 	}
+	var cert *flow.ClientCertificate
+	if c.ClientCert != "" {
+		if key == nil {
+			return check.Config{}, failure.New(failure.Usage, c.Name, "client_cert needs client_key, the certificate's private key")
+		}
+		if cert, err = flow.LoadClientCertificate(c.ClientCert, key); err != nil {
+			return check.Config{}, failure.New(failure.Usage, c.Name, "client_cert: %w", err)
+		}
+	}
 	g := check.Grant{Type: c.Grant, Username: c.User, Password: password, RefreshToken: refresh}
 	audience := c.Audience
 	if c.Grant == flow.GrantTokenExchange {
@@ -416,7 +425,7 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 	}
 	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
-		ClientKey: key, AssertionAudience: c.AssertionAud,
+		ClientKey: key, AssertionAudience: c.AssertionAud, ClientCertificate: cert,
 		Scopes: scopes, Audience: audience, Expect: exp, ProviderKind: c.Provider,
 		PAR: c.PAR != nil && *c.PAR, RequestObject: c.RequestObject != nil && *c.RequestObject, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
 		Grant: g,

@@ -32,6 +32,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -139,7 +140,21 @@ type Options struct {
 	// TLS serves the provider over https with httptest's self-signed
 	// certificate.
 	TLS bool
+	// ClientCAs, with TLS, makes the server ask every client for a TLS
+	// certificate and verify one given against these CAs (mutual TLS,
+	// RFC 8705); the token endpoint, and every path under /mtls/ (which
+	// is served as the path without the prefix, for
+	// mtls_endpoint_aliases set with Discovery), then refuse a request
+	// without one with 401 invalid_client.
+	ClientCAs *x509.CertPool
 }
+
+// MTLSPrefix is the path prefix of the endpoints that require a client
+// certificate whatever they are (Options.ClientCAs).
+const MTLSPrefix = "/mtls"
+
+// MTLSEndpoint counts the requests that arrived under MTLSPrefix.
+const MTLSEndpoint Endpoint = "mtls"
 
 // Server is a running misbehaving provider.
 type Server struct {
@@ -160,6 +175,7 @@ type Server struct {
 	mu     sync.Mutex
 	tokens map[string]string // re-signed access token -> the demo's
 	issued []string          // every secret this server handed out
+	certs  []string          // x5t#S256 of each client certificate presented
 	hybrid map[string]hybridReq
 }
 
@@ -212,9 +228,14 @@ func New(demoIssuer string, o Options) (*Server, error) {
 		ModifyResponse: s.modifyResponse,
 		Transport:      s.transport,
 	}
-	if o.TLS {
+	switch {
+	case o.TLS && o.ClientCAs != nil:
+		s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+		s.srv.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: o.ClientCAs}
+		s.srv.StartTLS()
+	case o.TLS:
 		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
-	} else {
+	default:
 		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	}
 	return s, nil
@@ -313,7 +334,44 @@ func (s *Server) Close() {
 	s.transport.CloseIdleConnections()
 }
 
+// CertThumbprints returns the x5t#S256 (RFC 8705 §3.1) of the client
+// certificate of each request to the token endpoint or under MTLSPrefix
+// that presented one, in order.
+func (s *Server) CertThumbprints() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.certs...)
+}
+
+// requireCert answers a request without a verified client certificate
+// 401 invalid_client, and records the thumbprint of one with it.
+func (s *Server) requireCert(w http.ResponseWriter, r *http.Request) bool {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_client","error_description":"no TLS client certificate"}`)
+		return false
+	}
+	sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
+	s.mu.Lock()
+	s.certs = append(s.certs, base64.RawURLEncoding.EncodeToString(sum[:]))
+	s.mu.Unlock()
+	return true
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if s.opts.ClientCAs != nil {
+		if rest, ok := strings.CutPrefix(r.URL.Path, MTLSPrefix+"/"); ok {
+			s.count(MTLSEndpoint)
+			if !s.requireCert(w, r) {
+				return
+			}
+			r.URL.Path, r.URL.RawPath = "/"+rest, ""
+		} else if s.endpointOf(r.URL.Path) == TokenEndpoint && !s.requireCert(w, r) {
+			s.count(TokenEndpoint)
+			return
+		}
+	}
 	e := s.endpointOf(r.URL.Path)
 	s.count(e)
 	if b := s.opts.Break[e]; b != Working && b != Refuse {
