@@ -143,7 +143,9 @@ func TestVerifyResponseJWT(t *testing.T) {
 			claims:    edit(func(c map[string]any) { c["code"] = map[string]any{"x": 1} }),
 			wantClass: failure.Verification, wantFrag: `claim "code" is not a string or number`},
 		{name: "encrypted (JWE)", meta: []string{"RS256"},
-			token:     func(*testing.T, map[string]any) string { return "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d" },
+			token: func(*testing.T, map[string]any) string {
+				return "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d"
+			},
 			wantClass: failure.Verification, wantFrag: "encrypted (a JWE"},
 		{name: "JSON serialization", meta: []string{"RS256"},
 			token:     func(*testing.T, map[string]any) string { return `{"payload":"x","signature":"y"}` },
