@@ -26,6 +26,11 @@ const (
 	// an ID token, the one of the authorization response (IDToken is then
 	// the token endpoint's). It is not a source of the groups checks.
 	FrontIDToken = "front_id_token"
+	// ResponseJWT is the response JWT of a JARM authorization response,
+	// whose claims are the response's parameters (a code, tokens and the
+	// state among them are redacted). It is not a source of the groups
+	// checks.
+	ResponseJWT = "response_jwt"
 )
 
 // Report is the outcome of one run. Its JSON form is the contract that
@@ -75,6 +80,24 @@ type Request struct {
 	// DPoP describes the DPoP key the run's proofs were signed with
 	// (RFC 9449), when it used one.
 	DPoP *DPoP `json:"dpop,omitempty"`
+	// JARM describes the JWT secured authorization response (JARM), when
+	// the run asked for one.
+	JARM *JARM `json:"jarm,omitempty"`
+}
+
+// JARM is how a run's authorization response came as a JWT (JARM): never
+// the JWT itself, which is the response_jwt token.
+type JARM struct {
+	// Mode is the response mode the response was expected in: query.jwt,
+	// fragment.jwt or form_post.jwt (jwt resolved for the response type).
+	Mode string `json:"mode"`
+	// Alg and KeyID are the verified response JWT's header alg and kid;
+	// empty until one was verified.
+	Alg   string `json:"alg,omitempty"`
+	KeyID string `json:"kid,omitempty"`
+	// Algs are the provider's authorization_signing_alg_values_supported;
+	// empty when its metadata lists none (RS256 is then expected).
+	Algs []string `json:"authorization_signing_alg_values_supported,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):

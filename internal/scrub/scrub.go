@@ -41,6 +41,9 @@ const (
 	// DPoPProof is a DPoP proof (RFC 9449): short-lived, but it carries
 	// the hash of the access token it accompanies.
 	DPoPProof = "DPoP proof"
+	// ResponseJWT is a JARM response JWT, which carries the code and any
+	// front-channel tokens.
+	ResponseJWT = "response JWT"
 )
 
 // shortForm is the length under which a form is replaced only where it
