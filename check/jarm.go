@@ -81,9 +81,9 @@ func (v *tokenVerifier) responseJWT(ctx context.Context, req *flow.Request, raw 
 	// stay out of every message and the report.
 	v.cfg.secrets.Add(scrub.ResponseJWT, raw)
 	unverified := verify.Parse(raw).UnverifiedClaims()
-	for _, k := range redactedParams {
+	for k, kind := range map[string]string{"code": scrub.Code, "access_token": scrub.AccessToken, "refresh_token": scrub.RefreshToken, "id_token": scrub.ResponseJWT} {
 		if s, ok := unverified[k].(string); ok {
-			v.cfg.secrets.Add(scrub.Code, s)
+			v.cfg.secrets.Add(kind, s)
 		}
 	}
 	tok, err := v.p.VerifyResponseJWT(ctx, raw, verify.ResponseJWTOptions{
