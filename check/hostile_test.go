@@ -59,6 +59,8 @@ type hostileCase struct {
 	ref          string
 	opts         hostile.Options
 	responseType string
+	// responseMode, when set, is the response_mode asked for.
+	responseMode string
 	groupsFrom   []string
 	// setup runs once the server exists (to choose its signing key).
 	setup func(*hostile.Server)
@@ -499,7 +501,7 @@ func hostileCases() []hostileCase {
 			cases = append(cases, hc)
 		}
 	}
-	return cases
+	return append(cases, jarmHostileCases()...)
 }
 
 // outcome is what a case produced: the report and everything that was
@@ -570,7 +572,7 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 	}
 	r, _ := check.Run(ctx, check.Config{
 		Issuer: s.Issuer(), ClientID: clientID, ClientSecret: secret, AuthMethod: c.clientAuth,
-		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType,
+		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType, ResponseMode: c.responseMode,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: flowTimeout, Opener: opener,
@@ -689,7 +691,7 @@ func TestHostileProvider(t *testing.T) {
 			}
 			// RFC 9700 4.2.4 / 4.3.2: after capture the address bar and
 			// history hold the callback path only, not the code.
-			if want == "" && c.responseType == "code" {
+			if want == "" && c.responseType == "code" && !strings.HasPrefix(c.responseMode, "form_post") {
 				if n := len(o.pages); n == 0 || !strings.Contains(o.pages[n-1], `history.replaceState(null, "", location.pathname)`) {
 					t.Errorf("the page after a query response does not drop the code from the URL")
 				}

@@ -258,6 +258,9 @@ func run(ctx context.Context, c Config) *report.Report {
 	if note := aliasNote(aliased); note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if note := jarmNote(fc, md); note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	r.Request = &report.Request{
 		ClientID: c.ClientID, ClientAuth: fc.AuthMethod, ClientAssertion: assertionReport(fc),
 		ResponseType: rt, ResponseMode: responseModeOrDefault(fc),
@@ -268,6 +271,7 @@ func run(ctx context.Context, c Config) *report.Report {
 		RequestObject:        requestObjectReport(fc, md),
 		DPoP:                 dpopReport(c),
 		ClientCertificate:    certificateReport(c, aliased),
+		JARM:                 jarmReport(fc, md),
 	}
 
 	v := &tokenVerifier{cfg: c, p: p, r: r}
@@ -290,9 +294,10 @@ func run(ctx context.Context, c Config) *report.Report {
 				c.OnListening(redirectURI, authorizeURL, deadline)
 			}
 		},
-		OpenerError:    c.openerError(),
-		OnIgnored:      c.OnIgnored,
-		BeforeExchange: v.frontChannel,
+		OpenerError:       c.openerError(),
+		OnIgnored:         c.OnIgnored,
+		BeforeExchange:    v.frontChannel,
+		VerifyResponseJWT: v.responseJWT,
 	})
 	if res != nil && res.Request != nil && r.Request.PAR != nil {
 		r.Request.PAR.RequestURI, r.Request.PAR.ExpiresIn = res.Request.RequestURI, res.Request.RequestURIExpiresIn
@@ -524,9 +529,14 @@ func flowConfig(c Config, md verify.Metadata, rt string) (flow.Config, string, e
 		}
 		note = fmt.Sprintf("response_type %q is not among the provider's response_types_supported (%s), but each of its words is, so it was sent", rt, strings.Join(md.ResponseTypesSupported, ", "))
 	}
-	if c.ResponseMode != "" && len(md.ResponseModesSupported) > 0 && !slices.Contains(md.ResponseModesSupported, c.ResponseMode) {
-		return fc, "", failure.New(failure.Usage, "--response-mode", "the provider does not offer response_mode %q (it offers: %s)",
-			c.ResponseMode, strings.Join(md.ResponseModesSupported, ", "))
+	modeNote, err := checkResponseMode(c.ResponseMode, md)
+	if err != nil {
+		return fc, "", err
+	}
+	if note == "" {
+		note = modeNote
+	} else if modeNote != "" {
+		note += "; " + modeNote
 	}
 	if err := c.clientAuth(md, &fc); err != nil {
 		return fc, "", err

@@ -373,6 +373,41 @@ func TestMatrixOIDCProviderDPoP(t *testing.T) {
 	runCases(t, op, dpopCases, ps)
 }
 
+// jarmCases: JARMClient, whose authorization responses oidc-provider
+// signs as response JWTs (JARM) in every mode the response type allows:
+// each verified before its code is redeemed, then the run as usual.
+var jarmCases = []matrixCase{
+	{cell: cell{name: "jarm_query", client: harness.JARMClient, args: []string{"--response-mode", "query.jwt"}}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("query.jwt")},
+	{cell: cell{name: "jarm_default_code", client: harness.JARMClient, args: []string{"--response-mode", "jwt"}}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("query.jwt")},
+	{cell: cell{name: "jarm_form_post", client: harness.JARMClient, args: []string{"--response-mode", "form_post.jwt"}}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("form_post.jwt")},
+	{cell: cell{name: "jarm_fragment_code", client: harness.JARMClient, args: []string{"--response-mode", "fragment.jwt"}}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("fragment.jwt")},
+	{cell: cell{name: "jarm_fragment_hybrid", client: harness.JARMClient, args: hybrid("code id_token", "--response-mode", "fragment.jwt")}, tokens: []string{"id_token", "front_id_token", "response_jwt"}, then: wantJARM("fragment.jwt")},
+	{cell: cell{name: "jarm_fragment_implicit", client: harness.JARMClient, args: implicit("id_token token", "--response-mode", "fragment.jwt")}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("fragment.jwt")},
+	{cell: cell{name: "jarm_form_post_implicit", client: harness.JARMClient, args: implicit("id_token token", "--response-mode", "form_post.jwt")}, tokens: []string{"id_token", "response_jwt"}, then: wantJARM("form_post.jwt")},
+}
+
+// wantJARM checks the report of a JARM run: the mode and the verified
+// alg and kid of the response JWT, whose code is not shown.
+func wantJARM(mode string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		j := r.Report.Request.JARM
+		if j == nil || j.Mode != mode || j.Alg != "RS256" || j.KeyID == "" {
+			t.Fatalf("request.jarm %+v, want mode %s, alg RS256 and a kid", j, mode)
+		}
+		if code, has := r.Report.Tokens["response_jwt"].Claims["code"]; has && code != "[redacted]" {
+			t.Errorf("the response JWT's code is shown")
+		}
+	}
+}
+
+func TestMatrixOIDCProviderJARM(t *testing.T) {
+	t.Parallel()
+	ps, uris := harness.FreePorts(t, runCount(jarmCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	runCases(t, op, jarmCases, ps)
+}
+
 func TestMatrixOIDCProviderRequirePAR(t *testing.T) {
 	t.Parallel()
 	ps, uris := harness.FreePorts(t, runCount(requirePARCases))

@@ -53,6 +53,11 @@ type ccReport struct {
 			JKT string `json:"jkt"`
 			Alg string `json:"alg"`
 		} `json:"dpop"`
+		JARM *struct {
+			Mode  string `json:"mode"`
+			Alg   string `json:"alg"`
+			KeyID string `json:"kid"`
+		} `json:"jarm"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

@@ -74,9 +74,12 @@ type Config struct {
 	// them in any order ("id_token token", "code id_token", ...). Empty
 	// means code.
 	ResponseType string
-	// ResponseMode is query, fragment or form_post. Empty means the
-	// response type's default (query for code, fragment otherwise) and
-	// leaves response_mode out of the request.
+	// ResponseMode is query, fragment or form_post, or a JARM mode (jwt,
+	// query.jwt, fragment.jwt, form_post.jwt; jwt is query.jwt for code
+	// and fragment.jwt otherwise), whose response Run hands to
+	// RunOptions.VerifyResponseJWT. Empty means the response type's
+	// default (query for code, fragment otherwise) and leaves
+	// response_mode out of the request.
 	ResponseMode string
 	Scopes       []string
 	// ExtraParams are added to the authorize request (prompt, login_hint,
@@ -316,10 +319,22 @@ func (c Config) resolve() (*resolved, error) {
 		if !r.rt.frontChannelTokens() {
 			r.responseMode = modeQuery
 		}
-	case modeQuery, modeFragment, modeFormPost:
+	case modeQuery, modeFragment, modeFormPost, modeQueryJWT, modeFragmentJWT, modeFormPostJWT:
 		r.responseMode, r.modeExplicit = c.ResponseMode, true
+	case modeJWT:
+		// JARM section 2.3.4: the response type's default mode, in a JWT.
+		r.responseMode, r.modeExplicit = modeFragmentJWT, true
+		if !r.rt.frontChannelTokens() {
+			r.responseMode = modeQueryJWT
+		}
 	default:
-		return nil, failure.New(failure.Usage, "response mode", "unknown response_mode %q (want query, fragment or form_post)", clean(c.ResponseMode, 80))
+		return nil, failure.New(failure.Usage, "response mode", "unknown response_mode %q (want query, fragment, form_post, or JARM's jwt, query.jwt, fragment.jwt, form_post.jwt)", clean(c.ResponseMode, 80))
+	}
+	// JARM section 2.3.1: tokens in a query string, even inside a signed
+	// JWT, must not be sent unless the JWT is encrypted, which claimcheck
+	// cannot read.
+	if r.responseMode == modeQueryJWT && r.rt.frontChannelTokens() {
+		return nil, failure.New(failure.Usage, "response mode", "response_mode query.jwt is forbidden with response_type %q, which returns tokens in the front channel, unless the response is encrypted (JARM section 2.3.1); use fragment.jwt or form_post.jwt", r.rt.String())
 	}
 	// OAuth 2.0 Multiple Response Type Encoding Practices §5: tokens in a
 	// query string end up in logs, history and Referer headers.

@@ -1,8 +1,10 @@
 package flow
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -137,6 +139,44 @@ func FuzzRelayPost(f *testing.F) {
 			if verdict == nil && resp.Get("state") != req.State {
 				t.Fatal("a response with another state passed")
 			}
+		}
+	})
+}
+
+// FuzzJARMResponse fuzzes a JARM response as it arrives (JARM section
+// 2.3): reading the unverified state that ties it to the run, and the
+// rules around the response JWT, with a verifier that accepts anything.
+func FuzzJARMResponse(f *testing.F) {
+	for _, s := range []string{
+		"response=" + responseJWT(map[string]any{"state": "state-0123456789"}),
+		"response=eyJhbGciOiJSUzI1NiJ9.eyJzdGF0ZSI6MX0.c2ln",
+		"response=a.b.c.d.e",
+		"response=x&code=injected",
+		"response=a&response=b",
+		"state=state-0123456789&code=plain",
+		"state=state-0123456789&error=access_denied",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, ok, err := parseParams(modeQuery, raw)
+		checkVerdictMessage(t, err)
+		if !ok || err != nil {
+			return
+		}
+		for _, jwt := range p.Params[jarmParam] {
+			if _, readable := jarmState(jwt); readable && strings.Count(jwt, ".") != 2 {
+				t.Fatalf("read the state of %q, which is no compact JWS", jwt)
+			}
+		}
+		req := &Request{State: "state-0123456789", Issuer: "https://idp.example", ResponseType: "code", ResponseMode: modeQueryJWT}
+		verify := func(context.Context, *Request, string) (url.Values, error) {
+			return url.Values{"state": {req.State}, "code": {"c"}}, nil
+		}
+		resp, err := jarmResponse(context.Background(), req, verify, modeQuery, p.Params)
+		checkVerdictMessage(t, err)
+		if err == nil && (len(p.Params) != 1 || !p.Params.Has(jarmParam) || resp.Params.Has(jarmParam)) {
+			t.Fatalf("accepted %q", raw)
 		}
 	})
 }

@@ -95,6 +95,8 @@ type Listener struct {
 	verdict   error
 	onIgnored func(error)
 	ignored   ignoredCounts
+	// verifyJWT verifies the response JWT of a JARM response.
+	verifyJWT ResponseJWTVerifier
 
 	// reportMu keeps calls of onIgnored from overlapping.
 	reportMu sync.Mutex
@@ -278,6 +280,17 @@ func (l *Listener) OnIgnored(f func(error)) {
 	l.mu.Unlock()
 }
 
+// VerifyResponseJWT sets the verifier of JARM response JWTs, which a run
+// whose response mode is JARM's needs: the parameters such a response
+// carries are the claims of the JWT it verified. It runs on a request's
+// goroutine, with a context that ends with the request or after 10 s.
+// Call it before Wait.
+func (l *Listener) VerifyResponseJWT(f ResponseJWTVerifier) {
+	l.mu.Lock()
+	l.verifyJWT = f
+	l.mu.Unlock()
+}
+
 // Wait returns the first authorization response that carries req's state,
 // once it passes the checks that tie it to req: each parameter once, state
 // (compared in constant time, on error responses too), iss (RFC 9207,
@@ -417,13 +430,55 @@ func (l *Listener) deliver(r *http.Request, mode, raw string) delivery {
 		}
 		return delivery{http.StatusBadRequest, "claimcheck ignored this sign-in response: " + why + ". It is still waiting for the response to the sign-in it started."}
 	}
+	req, verifyJWT := l.req, l.verifyJWT
+	if IsJARM(req.ResponseMode) {
+		// Claimed before the verifier runs (it may fetch the JWKS), so
+		// that no other response can take the run meanwhile.
+		l.got = true
+		l.mu.Unlock()
+		resp, err := l.jarm(r.Context(), req, verifyJWT, mode, raw)
+		l.mu.Lock()
+		l.resp, l.verdict = resp, err
+		close(l.captured)
+		l.mu.Unlock()
+		return verdictDelivery(err)
+	}
 	defer l.mu.Unlock()
 	resp, _, err := parseParams(mode, raw)
 	if err == nil {
-		err = checkResponse(l.req, resp)
+		err = checkResponse(req, resp)
 	}
 	l.got, l.resp, l.verdict = true, resp, err
 	close(l.captured)
+	return verdictDelivery(err)
+}
+
+// jarmVerifyWait bounds the verification of a response JWT, which may
+// fetch the provider's key set; it stays below writeTimeout.
+const jarmVerifyWait = 10 * time.Second
+
+// jarm judges a JARM response: its parameters, the response JWT's
+// verification, then the checks of any response on the verified claims.
+func (l *Listener) jarm(ctx context.Context, req *Request, verifyJWT ResponseJWTVerifier, mode, raw string) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, jarmVerifyWait)
+	defer cancel()
+	p, _, err := parseParams(mode, raw)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := jarmResponse(ctx, req, verifyJWT, mode, p.Params)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResponse(req, resp); err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
+
+// verdictDelivery is what the browser is told of the verdict on the run's
+// response.
+func verdictDelivery(err error) delivery {
 	var refused *refusal
 	switch {
 	case err == nil:
@@ -441,7 +496,7 @@ func (l *Listener) deliver(r *http.Request, mode, raw string) delivery {
 // Nothing of an untied response is believed; only the error of one
 // without any state is kept, marked untrusted, for the timeout message.
 func (l *Listener) untiedLocked(mode, raw string) string {
-	if mode == modeFormPost && l.req.ResponseMode != modeFormPost {
+	if mode == modeFormPost && l.req.ResponseMode != modeFormPost && l.req.ResponseMode != modeFormPostJWT {
 		l.ignored.wrongMode++
 		return fmt.Sprintf("it is a form POST, and this run asked for response_mode %s", clean(l.req.ResponseMode, 20))
 	}
@@ -449,6 +504,16 @@ func (l *Listener) untiedLocked(mode, raw string) string {
 	// is refused later, once the response is known to be the run's.
 	vals, _ := url.ParseQuery(raw)
 	states := vals["state"]
+	if jwts := vals[jarmParam]; IsJARM(l.req.ResponseMode) && len(jwts) > 0 {
+		// A JARM response carries its state inside the JWT. One whose
+		// state cannot be read (encrypted, or no JWS) is judged rather
+		// than ignored, for its verification to say what is wrong.
+		state, readable := jarmState(jwts[0])
+		if !readable || len(jwts) > 1 || state == "" {
+			return ""
+		}
+		states = []string{state}
+	}
 	for _, s := range states {
 		if subtle.ConstantTimeCompare([]byte(s), []byte(l.req.State)) == 1 {
 			return ""

@@ -25,7 +25,8 @@ type Request struct {
 	CodeChallenge string `json:"code_challenge,omitempty"`
 	// ResponseType is in canonical order ("code id_token token").
 	ResponseType string `json:"response_type"`
-	// ResponseMode is the mode asked for, or the response type's default.
+	// ResponseMode is the mode asked for (JARM's jwt resolved to query.jwt
+	// or fragment.jwt), or the response type's default.
 	ResponseMode string `json:"response_mode"`
 	RedirectURI  string `json:"redirect_uri"`
 	// Issuer and IssParameterSupported come from the Config; Listener.Wait
@@ -100,7 +101,8 @@ func NewRequest(c Config) (*Request, error) {
 		q.Set("code_challenge_method", "S256")
 	}
 	if r.modeExplicit {
-		q.Set("response_mode", req.ResponseMode)
+		// As asked: jwt stays jwt on the wire, for the provider to resolve.
+		q.Set("response_mode", c.ResponseMode)
 	}
 	if len(c.Resources) > 0 {
 		req.Resources = slices.Clone(c.Resources)

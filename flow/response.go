@@ -11,7 +11,9 @@ import (
 
 // Response is an authorization response as the listener received it.
 type Response struct {
-	// Mode is how it arrived: query, fragment or form_post. It can differ
+	// Mode is how it arrived: query, fragment or form_post, with ".jwt"
+	// appended for a JARM response, whose Params are then the claims of
+	// its verified response JWT. It can differ
 	// from the mode asked for (Dex, for one, answers form_post requests
 	// with a fragment); the parameters were checked all the same.
 	Mode string
@@ -27,7 +29,7 @@ const responseOp = "authorization response"
 // responseMarkers are the parameters of which an authorization response
 // carries at least one. A request to the callback with none of them (a
 // reload, a probe) is not a response and does not end the wait.
-var responseMarkers = []string{"state", "code", "error", "id_token", "access_token"}
+var responseMarkers = []string{"state", "code", "error", "id_token", "access_token", jarmParam}
 
 // isResponse tells whether raw has any parameter of an authorization
 // response; a request to the callback without one is not a response.

@@ -40,6 +40,13 @@ type RunOptions struct {
 	// sent: implicit and hybrid ID tokens are verified here. Its error ends
 	// the run (class failure.Verification unless it carries one).
 	BeforeExchange func(ctx context.Context, req *Request, resp *Response) error
+	// VerifyResponseJWT verifies the response JWT of a JARM response
+	// (Config.ResponseMode jwt, query.jwt, fragment.jwt or form_post.jwt)
+	// before anything in it is used, and is required with those modes; its
+	// parameters then go through the same checks as any response's, and
+	// its error ends the run before BeforeExchange (class
+	// failure.Verification unless it carries one).
+	VerifyResponseJWT ResponseJWTVerifier
 	// OpenerError, when set, receives an Opener's error (a browser that
 	// could not be started, a browser command that exited non-zero) and
 	// the run goes on waiting, for the person may open the URL by hand.
@@ -81,6 +88,9 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if IsJARM(c.ResponseMode) && o.VerifyResponseJWT == nil {
+		return nil, failure.New(failure.Usage, "flow", "response_mode %s needs a VerifyResponseJWT to verify the response JWT", c.ResponseMode)
+	}
 	l, err := Listen(ctx, c.RedirectURI)
 	if err != nil {
 		return nil, err
@@ -101,6 +111,7 @@ func Run(ctx context.Context, c Config, o RunOptions) (*Result, error) {
 	if o.OnIgnored != nil {
 		l.OnIgnored(o.OnIgnored)
 	}
+	l.VerifyResponseJWT(o.VerifyResponseJWT)
 	// Named before anything is shown, so that no response waits for Wait.
 	l.Expect(req)
 

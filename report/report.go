@@ -30,6 +30,11 @@ const (
 	// neither an access token nor an ID token (a refresh token, a SAML
 	// assertion), which nothing verifies locally.
 	IssuedToken = "issued_token"
+	// ResponseJWT is the response JWT of a JARM authorization response,
+	// whose claims are the response's parameters (a code, tokens and the
+	// state among them are redacted). It is not a source of the groups
+	// checks.
+	ResponseJWT = "response_jwt"
 )
 
 // Report is the outcome of one run. Its JSON form is the contract that
@@ -88,6 +93,9 @@ type Request struct {
 	// ClientCertificate describes the TLS client certificate of mutual
 	// TLS (RFC 8705), when the run presented one.
 	ClientCertificate *ClientCertificate `json:"client_certificate,omitempty"`
+	// JARM describes the JWT secured authorization response (JARM), when
+	// the run asked for one.
+	JARM *JARM `json:"jarm,omitempty"`
 }
 
 // TokenExchange is what a token exchange asked for and what it got
@@ -124,6 +132,21 @@ type ClientCertificate struct {
 	// EndpointAliases names the endpoints called at their
 	// mtls_endpoint_aliases (RFC 8705 §5) instead (token_endpoint, ...).
 	EndpointAliases []string `json:"mtls_endpoint_aliases,omitempty"`
+}
+
+// JARM is how a run's authorization response came as a JWT (JARM): never
+// the JWT itself, which is the response_jwt token.
+type JARM struct {
+	// Mode is the response mode the response was expected in: query.jwt,
+	// fragment.jwt or form_post.jwt (jwt resolved for the response type).
+	Mode string `json:"mode"`
+	// Alg and KeyID are the verified response JWT's header alg and kid;
+	// empty until one was verified.
+	Alg   string `json:"alg,omitempty"`
+	KeyID string `json:"kid,omitempty"`
+	// Algs are the provider's authorization_signing_alg_values_supported;
+	// empty when its metadata lists none (RS256 is then expected).
+	Algs []string `json:"authorization_signing_alg_values_supported,omitempty"`
 }
 
 // RequestObject is what the request object of a run was (RFC 9101):

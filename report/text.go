@@ -26,9 +26,9 @@ var claimOrder = []string{"iss", "sub", "aud", "azp", "client_id", "scope", "scp
 
 var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true, "updated_at": true}
 
-var tokenOrder = []string{IDToken, FrontIDToken, AccessToken, UserInfo}
+var tokenOrder = []string{ResponseJWT, IDToken, FrontIDToken, AccessToken, UserInfo}
 
-var tokenTitles = map[string]string{IDToken: "ID token", FrontIDToken: "ID token (authorization response)", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection", IssuedToken: "Issued token"}
+var tokenTitles = map[string]string{IDToken: "ID token", FrontIDToken: "ID token (authorization response)", AccessToken: "Access token", UserInfo: "Userinfo", Introspection: "Introspection", IssuedToken: "Issued token", ResponseJWT: "Response JWT (JARM)"}
 
 type painter bool
 
@@ -90,6 +90,13 @@ func (r *Report) WriteText(w io.Writer, o TextOptions) error {
 				v += ", required by the provider"
 			}
 			rows = append(rows, [2]string{"pushed request", v})
+		}
+		if j := q.JARM; j != nil {
+			v := "response JWT in " + j.Mode
+			if j.Alg != "" {
+				v += ", verified " + j.Alg
+			}
+			rows = append(rows, [2]string{"JARM", v})
 		}
 		rows = append(rows, [2]string{"authorize url", q.AuthorizeURL})
 	}

@@ -66,6 +66,15 @@ type Metadata struct {
 	// TLSClientCertificateBoundAccessTokens says the provider can bind
 	// access tokens to the client's TLS certificate (RFC 8705 §3.3).
 	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	// AuthorizationSigningAlgValuesSupported,
+	// AuthorizationEncryptionAlgValuesSupported and
+	// AuthorizationEncryptionEncValuesSupported describe JWT secured
+	// authorization responses (JARM section 5): the algorithms the
+	// provider signs response JWTs with, and those it can encrypt them
+	// with.
+	AuthorizationSigningAlgValuesSupported    []string `json:"authorization_signing_alg_values_supported,omitempty"`
+	AuthorizationEncryptionAlgValuesSupported []string `json:"authorization_encryption_alg_values_supported,omitempty"`
+	AuthorizationEncryptionEncValuesSupported []string `json:"authorization_encryption_enc_values_supported,omitempty"`
 }
 
 // extraMetadata holds discovery fields that only this package needs.
@@ -92,6 +101,10 @@ type Provider struct {
 	// userinfoAdvertised.
 	userinfoAlgs, userinfoAdvertised []string
 	userinfoAlgsField                string
+	// responseAlgs are the algorithms accepted on JARM response JWTs: the
+	// advertised asymmetric ones, or RS256 (JARM's default) when the
+	// metadata names none.
+	responseAlgs []string
 }
 
 // defaultTimeout bounds each request when Discover is given no client.
@@ -176,6 +189,9 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Provide
 		meta:   meta,
 		client: client,
 		idAlgs: acceptedAlgs(meta.IDTokenSigningAlgValuesSupported),
+		// JARM section 3: a client that registers no
+		// authorization_signed_response_alg gets RS256.
+		responseAlgs: acceptedAlgs(meta.AuthorizationSigningAlgValuesSupported),
 	}
 	// Signed userinfo is rare; without its own list, the ID token's
 	// algorithms are the best statement of what the provider signs with.

@@ -415,7 +415,7 @@ func (o *FlowOptions) addFlags(fs *pflag.FlagSet, defaultRedirect string) {
 	fs.StringVar(&o.RedirectURI, "redirect-uri", defaultRedirect, "loopback redirect URI to listen on; must be registered exactly at the provider")
 	fs.StringVar(&o.Flow, "flow", "code", "code (always with PKCE S256) or implicit")
 	fs.StringVar(&o.ResponseType, "response-type", "", `response_type, e.g. "code", "id_token", "id_token token", "code id_token" (default: from --flow)`)
-	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post (default: query for code, fragment otherwise)")
+	fs.StringVar(&o.ResponseMode, "response-mode", "", "query, fragment or form_post, or JARM's jwt, query.jwt, fragment.jwt, form_post.jwt (default: query for code, fragment otherwise)")
 	fs.StringSliceVar(&o.Scopes, "scopes", []string{"openid"}, "scopes to ask for (comma separated)")
 	fs.StringArrayVar(&o.Params, "param", nil, "extra authorize request parameter NAME=VALUE (repeatable), e.g. prompt=login")
 	fs.BoolVar(&o.PAR, "par", false, "push the authorization request (RFC 9126) and send the browser only client_id and request_uri (used without asking when the provider requires it)")

@@ -91,7 +91,7 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	clients := append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient)
+	clients := append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient, JARMClient)
 	if opts.ClientJWK != nil {
 		clients = append(clients, JARClient)
 	}
@@ -119,6 +119,9 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 			m["require_signed_request_object"] = true
 			m["request_object_signing_alg"] = "RS256"
 			m["jwks"] = map[string]any{"keys": []any{opts.ClientJWK}}
+		}
+		if cl.JARM {
+			m["authorization_signed_response_alg"] = "RS256"
 		}
 		if cl.DPoPBound {
 			// oidc-provider refuses a front-channel access token

@@ -58,6 +58,10 @@ type Client struct {
 	// dpop_bound_access_tokens (RFC 9449): a token request without a
 	// DPoP proof is refused.
 	DPoPBound bool
+	// JARM registers the client (at oidc-provider) with
+	// authorization_signed_response_alg RS256: its authorization
+	// responses in the JARM response modes are signed JWTs.
+	JARM bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -86,6 +90,9 @@ var (
 	// dpop_bound_access_tokens: its tokens are DPoP-bound, and a token
 	// request without a proof is refused.
 	DPoPClient = Client{ID: "cc-dpop", AuthMethod: "none", DPoPBound: true}
+	// JARMClient (oidc-provider only) is a public client registered for
+	// JWT secured authorization responses (JARM), signed RS256.
+	JARMClient = Client{ID: "cc-jarm", AuthMethod: "none", JARM: true}
 )
 
 // Clients lists the clients registered at both providers (APIClient only

@@ -188,6 +188,10 @@ function buildConfiguration(config, jwks) {
         nonceSecret: crypto.randomBytes(32),
         requireNonce: () => true,
       },
+      // JWT Secured Authorization Response Mode (JARM): the jwt,
+      // query.jwt, fragment.jwt and form_post.jwt response modes, signed
+      // with each client's authorization_signed_response_alg (RS256).
+      jwtResponseModes: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

@@ -45,6 +45,9 @@ const (
 	// (RFC 8693) sends: another party's credentials, often long-lived.
 	SubjectToken = "subject token"
 	ActorToken   = "actor token"
+	// ResponseJWT is a JARM response JWT, which carries the code and any
+	// front-channel tokens.
+	ResponseJWT = "response JWT"
 )
 
 // shortForm is the length under which a form is replaced only where it

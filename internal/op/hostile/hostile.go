@@ -19,6 +19,14 @@
 // re-signed ones, edited by Options.AccessToken), and an ID token with
 // c_hash, and at_hash when an access token comes with it.
 //
+// JARM (response_mode jwt, query.jwt, fragment.jwt, form_post.jwt) is
+// emulated the same way: the demo is asked for a plain response, whose
+// parameters are then sent as the claims of a response JWT (with iss, aud,
+// exp and iat) signed like the re-signed tokens and edited by
+// Options.ResponseJWT; form_post.jwt answers with the auto-submitting form
+// page of OAuth 2.0 Form Post Response Mode. The discovery document
+// advertises the JARM modes and authorization_signing_alg_values_supported.
+//
 // Every request is counted per endpoint, so a test can assert that nothing
 // was sent to the token or userinfo endpoint after a bad front channel.
 package hostile
@@ -39,6 +47,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"hash"
+	"html"
 	"io"
 	"math/big"
 	"net"
@@ -114,6 +123,10 @@ type Options struct {
 	// Response edits the authorization response's parameters after the
 	// tokens in it were re-signed.
 	Response func(url.Values)
+	// ResponseJWT edits the JARM response JWT before it is signed;
+	// ResponseJWTWire edits the signed compact JWT.
+	ResponseJWT     func(*Token)
+	ResponseJWTWire func(string) string
 	// SendIss adds the RFC 9207 iss parameter (the issuer) to every
 	// authorization response and advertises
 	// authorization_response_iss_parameter_supported.
@@ -177,7 +190,12 @@ type Server struct {
 	issued []string          // every secret this server handed out
 	certs  []string          // x5t#S256 of each client certificate presented
 	hybrid map[string]hybridReq
+	jarm   map[string]jarmReq
 }
+
+// jarmReq is a JARM request: the client the response JWT is for, and the
+// mode it goes back in.
+type jarmReq struct{ clientID, mode string }
 
 type hybridReq struct {
 	clientID, nonce, scope string
@@ -217,7 +235,7 @@ func New(demoIssuer string, o Options) (*Server, error) {
 	s := &Server{
 		opts: o, demo: strings.TrimSuffix(demoIssuer, "/"), dead: dead,
 		closed: make(chan struct{}), keys: testKeys(),
-		tokens: map[string]string{}, hybrid: map[string]hybridReq{},
+		tokens: map[string]string{}, hybrid: map[string]hybridReq{}, jarm: map[string]jarmReq{},
 	}
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
 	s.proxy = &httputil.ReverseProxy{
@@ -483,6 +501,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	if s.opts.SendIss {
 		doc["authorization_response_iss_parameter_supported"] = true
 	}
+	modes, _ := doc["response_modes_supported"].([]any)
+	doc["response_modes_supported"] = append(modes, "jwt", "query.jwt", "fragment.jwt", "form_post.jwt")
+	doc["authorization_signing_alg_values_supported"] = []any{"RS256"}
 	if s.opts.Discovery != nil {
 		s.opts.Discovery(doc)
 	}
@@ -524,10 +545,28 @@ func (s *Server) jwks(w http.ResponseWriter) {
 	json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 }
 
-// authorize turns an emulated hybrid request into one the demo serves.
+// authorize turns an emulated hybrid or JARM request into one the demo
+// serves.
 func (s *Server) authorize(r *http.Request) {
 	q := r.URL.Query()
 	words := strings.Fields(q.Get("response_type"))
+	if mode := q.Get("response_mode"); mode == "jwt" || strings.HasSuffix(mode, ".jwt") {
+		if mode == "jwt" {
+			mode = "fragment.jwt"
+			if len(words) == 1 && words[0] == "code" {
+				mode = "query.jwt"
+			}
+		}
+		s.mu.Lock()
+		s.jarm[q.Get("state")] = jarmReq{clientID: q.Get("client_id"), mode: mode}
+		s.mu.Unlock()
+		plain := "fragment"
+		if len(words) == 1 && words[0] == "code" {
+			plain = "query"
+		}
+		q.Set("response_mode", plain)
+		r.URL.RawQuery = q.Encode()
+	}
 	if !slices.Contains(words, "code") || len(words) < 2 {
 		return
 	}
@@ -579,8 +618,12 @@ func (s *Server) swapBearer(r *http.Request) {
 func (s *Server) modifyResponse(resp *http.Response) error {
 	if loc := resp.Header.Get("Location"); loc != "" {
 		loc = strings.ReplaceAll(loc, s.demo, s.srv.URL)
+		var form url.Values
 		if u, err := url.Parse(loc); err == nil && u.Host != "" && u.Host != s.srv.Listener.Addr().String() {
-			loc = s.frontChannel(u)
+			loc, form = s.frontChannel(u)
+		}
+		if form != nil {
+			return formPost(resp, loc, form)
 		}
 		resp.Header.Set("Location", loc)
 	}
@@ -609,8 +652,10 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 }
 
 // frontChannel re-signs the tokens of an authorization response on its way
-// to the redirect URI and applies Options.Response.
-func (s *Server) frontChannel(u *url.URL) string {
+// to the redirect URI, applies Options.Response, and wraps it in a response
+// JWT for a JARM request. It returns the new location, or, for
+// form_post.jwt, the redirect URI and the form to post there.
+func (s *Server) frontChannel(u *url.URL) (string, url.Values) {
 	fragment := u.Fragment != ""
 	raw := u.RawQuery
 	if fragment {
@@ -618,7 +663,7 @@ func (s *Server) frontChannel(u *url.URL) string {
 	}
 	q, err := url.ParseQuery(raw)
 	if err != nil || !q.Has("state") {
-		return u.String()
+		return u.String(), nil
 	}
 	s.remember(q.Get("code"))
 	at := q.Get("access_token")
@@ -629,8 +674,9 @@ func (s *Server) frontChannel(u *url.URL) string {
 	if id := q.Get("id_token"); id != "" {
 		q.Set("id_token", s.resignID(id, at))
 	}
+	state := q.Get("state")
 	s.mu.Lock()
-	h, hybrid := s.hybrid[q.Get("state")]
+	h, hybrid := s.hybrid[state]
 	s.mu.Unlock()
 	if hybrid && q.Get("code") != "" {
 		at := ""
@@ -650,13 +696,71 @@ func (s *Server) frontChannel(u *url.URL) string {
 	if s.opts.Response != nil {
 		s.opts.Response(q)
 	}
+	s.mu.Lock()
+	j, isJARM := s.jarm[state]
+	s.mu.Unlock()
+	if isJARM {
+		q = url.Values{"response": {s.responseJWT(j, q)}}
+		u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+		switch j.mode {
+		case "form_post.jwt":
+			return u.String(), q
+		case "query.jwt":
+			fragment = false
+		default:
+			fragment = true
+		}
+	}
 	enc := q.Encode()
 	if fragment {
 		u.Fragment, u.RawFragment = "", ""
-		return u.String() + "#" + enc
+		return u.String() + "#" + enc, nil
 	}
 	u.RawQuery = enc
-	return u.String()
+	return u.String(), nil
+}
+
+// responseJWT is the JARM response JWT carrying the parameters q (JARM
+// section 2.1): each parameter a claim, with iss, aud, exp and iat.
+func (s *Server) responseJWT(j jarmReq, q url.Values) string {
+	now := time.Now().Unix()
+	claims := map[string]any{"iss": s.srv.URL, "aud": j.clientID, "exp": now + 300, "iat": now}
+	for k := range q {
+		claims[k] = q.Get(k)
+	}
+	t := s.newToken(claims)
+	delete(t.Header, "typ")
+	if s.opts.ResponseJWT != nil {
+		s.opts.ResponseJWT(t)
+	}
+	out := Sign(t)
+	if s.opts.ResponseJWTWire != nil {
+		out = s.opts.ResponseJWTWire(out)
+	}
+	s.remember(out)
+	return out
+}
+
+// formPost turns resp into the page of OAuth 2.0 Form Post Response Mode
+// section 2: a form of params to action that a script submits on load.
+func formPost(resp *http.Response, action string, params url.Values) error {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html><head><title>Submit This Form</title></head><body onload="javascript:document.forms[0].submit()"><form method="post" action="`)
+	b.WriteString(html.EscapeString(action))
+	b.WriteString(`">`)
+	for k := range params {
+		fmt.Fprintf(&b, `<input type="hidden" name="%s" value="%s"/>`, html.EscapeString(k), html.EscapeString(params.Get(k)))
+	}
+	b.WriteString(`<noscript><button type="submit">Continue</button></noscript></form></body></html>`)
+	body := b.String()
+	resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
+	resp.Header.Del("Location")
+	resp.Header.Set("Content-Type", "text/html; charset=utf-8")
+	resp.Body.Close()
+	resp.Body = io.NopCloser(strings.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", fmt.Sprint(len(body)))
+	return nil
 }
 
 func (s *Server) tokenResponse(body []byte) []byte {
