@@ -12,10 +12,11 @@
 #     an HTTP-only stand-in browser, claimcheck against step oauth
 #     (bench/flowcmp: wall time and the requests the provider received)
 # Everything runs under nice -n 19 (the machine is shared); compare ratios
-# within one run, not figures across runs. The raw rate and the stream are
-# measured ROUNDS times (default 5) in back-to-back pairs and the median
-# pair ratio is reported, so that load from elsewhere that comes and goes
-# between two measurements does not decide the figure; the CPU-time ratio
+# within one run, not figures across runs. The stream is measured ROUNDS
+# times (default 5), each run between two raw measurements (the raw rate
+# it is compared with is their mean), and the median round's ratio is
+# reported, so that load from elsewhere that comes and goes between two
+# measurements does not decide the figure; the CPU-time ratio
 # (tokens per CPU-second of the verify process against raw verifications
 # per CPU-second of rawrate) is the steadier of the two.
 set -euo pipefail
@@ -50,19 +51,26 @@ measure() { # $1 tokens file, $2 issuer; sets wall rss
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-# For each algorithm, ROUNDS pairs of (raw rate, verify - of N tokens),
-# back to back: each pair's ratio sees the same load from elsewhere, and
-# the median of the pairs is the figure.
+# For each algorithm, ROUNDS runs of verify - of N tokens, each between two
+# raw measurements, back to back: each round's ratio sees the same load
+# from elsewhere, and the median of the rounds is the figure.
 summary=()
 for alg in $ALGS; do
 	start_issuer "$N" "$work/tokens-$alg.txt" "$work/issuer-$alg.txt" "$alg"
 	iss=$(cat "$work/issuer-$alg.txt")
 	ratios=() cpuratios=() rows=()
 	jwks=0 disc=0 rss100=0 ok100=
+	# Each stream run is bracketed by two raw measurements, the one before
+	# it (the previous round's after) and the one after, and compared with
+	# their mean: load that rises or falls during a round then weighs on
+	# both sides of the ratio instead of on one.
+	read -r raw0 rawcpu0 < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
 	for r in $(seq "$ROUNDS"); do
-		read -r raw rawcpu < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
 		j0=$(stat_of "$iss" jwks) d0=$(stat_of "$iss" discovery)
 		measure "$work/tokens-$alg.txt" "$iss"
+		read -r raw1 rawcpu1 < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
+		raw=$(((raw0 + raw1) / 2)) rawcpu=$(((rawcpu0 + rawcpu1) / 2))
+		raw0=$raw1 rawcpu0=$rawcpu1
 		j=$(($(stat_of "$iss" jwks) - j0)) d=$(($(stat_of "$iss" discovery) - d0))
 		[ "$j" -gt "$jwks" ] && jwks=$j
 		[ "$d" -gt "$disc" ] && disc=$d

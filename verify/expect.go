@@ -188,14 +188,16 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	expected := clean(e.ExpectGroups)
 	checks := make([]Check, 0, len(expected)+len(e.ForbidGroups)+1)
 
+	// Room for the usual sources (ID token, access token, userinfo).
+	var nameBuf, labelBuf [3]string
 	for _, g := range expected {
-		in, labels := withGroup(consulted, g)
+		in, labels := withGroup(consulted, g, nameBuf[:0], labelBuf[:0])
 		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
 		if c.OK {
 			c.Detail = "found in " + strings.Join(labels, ", ")
 		} else {
 			c.Detail = "missing everywhere; " + summary()
-			if _, u := withGroup(unverified, g); len(u) > 0 {
+			if _, u := withGroup(unverified, g, nil, nil); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
 			}
 			if why := e.diagnose(g, sources); why != "" {
@@ -211,7 +213,7 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	}
 
 	for _, g := range clean(e.ForbidGroups) {
-		in, labels := withGroup(consulted, g)
+		in, labels := withGroup(consulted, g, nameBuf[:0], labelBuf[:0])
 		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
 		switch {
 		case !carried:
@@ -301,8 +303,10 @@ func (e Expectations) WantsUserinfo(sources []Source) bool {
 }
 
 // withGroup returns the names of the views that hold g, each once, for
-// Check.Source, and their labels, for details.
-func withGroup(views []groupView, g string) (names, labels []string) {
+// Check.Source, and their labels, for details, appended to names and
+// labels: a caller that joins them at once passes arrays of its own stack,
+// as every token of a stream is evaluated.
+func withGroup(views []groupView, g string, names, labels []string) ([]string, []string) {
 	for _, v := range views {
 		if slices.Contains(v.groups, g) {
 			if !slices.Contains(names, v.name) {

@@ -32,8 +32,10 @@ import (
 // verifying it with the provider of that issuer, without decoding it twice.
 type Parsed struct {
 	raw string
-	t   *compactJWT
+	t   *compactJWT // nil, or &jwt once parsed
 	err error
+	// jwt holds what t points at: one allocation per token for both.
+	jwt compactJWT
 }
 
 // Parse splits and decodes raw. It never fails: a token that is not a
@@ -41,8 +43,7 @@ type Parsed struct {
 // decides what that means (a failure for an ID token, "not verifiable" for
 // an access token that is not a JWT at all).
 func Parse(raw string) *Parsed {
-	t, err := parseCompactCached(raw, nil)
-	return &Parsed{raw: raw, t: t, err: err}
+	return parse(raw, nil)
 }
 
 // Parser is Parse with a memory of headers: the tokens of a stream share a
@@ -57,8 +58,17 @@ type Parser struct {
 
 // Parse is Parse, with the header decoded once per distinct header.
 func (p *Parser) Parse(raw string) *Parsed {
-	t, err := parseCompactCached(raw, &p.cache)
-	return &Parsed{raw: raw, t: t, err: err}
+	return parse(raw, &p.cache)
+}
+
+// parse is Parse with cache (nil for none).
+func parse(raw string, cache *headerCache) *Parsed {
+	p := &Parsed{raw: raw}
+	p.err = parseCompactInto(raw, cache, &p.jwt)
+	if p.err == nil {
+		p.t = &p.jwt
+	}
+	return p
 }
 
 // Err says why the token is not a compact JWS claimcheck accepts, or is
@@ -191,8 +201,9 @@ func refused(format string, args ...any) error {
 	return &refusedError{fmt.Errorf(format, args...)}
 }
 
-// parseCompactCached splits and decodes raw, taking headers that passed its
-// checks from, and adding them to, cache when it is not nil.
+// parseCompactInto splits and decodes raw into t, taking headers that
+// passed its checks from, and adding them to, cache when it is not nil. t
+// is meaningful only when the error is nil.
 //
 // Only the JWS compact serialization is accepted: three segments of
 // unpadded base64url (RFC 7515 section 7.1), each the canonical encoding of
@@ -201,23 +212,23 @@ func refused(format string, args ...any) error {
 // strings; crit and b64 are refused (see checkHeader). Headers that carry a
 // key or point at one (jwk, jku, x5u, x5c) are not refused, but those keys
 // are never used: only the provider's JWKS verifies a token.
-func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
+func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	if raw == "" {
-		return nil, errors.New("empty")
+		return errors.New("empty")
 	}
 	if len(raw) > maxTokenBytes {
-		return nil, fmt.Errorf("%d bytes, over the %d-byte limit", len(raw), maxTokenBytes)
+		return fmt.Errorf("%d bytes, over the %d-byte limit", len(raw), maxTokenBytes)
 	}
 	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
-		return nil, errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
+		return errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
 	}
 	// Split without allocating: a compact JWS has exactly two dots.
 	switch n := strings.Count(raw, ".") + 1; n {
 	case 3:
 	case 5:
-		return nil, errors.New("5 segments: an encrypted token (JWE), which claimcheck cannot decrypt")
+		return errors.New("5 segments: an encrypted token (JWE), which claimcheck cannot decrypt")
 	default:
-		return nil, fmt.Errorf("%d dot-separated segments; a compact JWS has 3", n)
+		return fmt.Errorf("%d dot-separated segments; a compact JWS has 3", n)
 	}
 	var parts [3]string
 	i := strings.IndexByte(raw, '.')
@@ -228,10 +239,10 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 	// length of its output then shows; the signature is decoded only once
 	// the keys are at hand, so its alphabet is checked here.
 	if !isBase64URL(parts[2]) {
-		return nil, errors.New("segment 3 holds characters outside unpadded base64url")
+		return errors.New("segment 3 holds characters outside unpadded base64url")
 	}
 	if len(parts[2])%4 == 1 {
-		return nil, errors.New("segment 3 is not base64url")
+		return errors.New("segment 3 is not base64url")
 	}
 	for i, part := range parts {
 		// The signature covers the segments as sent, so a segment whose
@@ -239,37 +250,37 @@ func parseCompactCached(raw string, cache *headerCache) (*compactJWT, error) {
 		// two spellings, which a verifier that re-encodes (go-jose) and
 		// one that does not would judge differently.
 		if !canonicalBase64(part) {
-			return nil, refused("segment %d is not canonical base64url (its last character has unused bits set)", i+1)
+			return refused("segment %d is not canonical base64url (its last character has unused bits set)", i+1)
 		}
 	}
-	t := &compactJWT{segs: parts}
+	*t = compactJWT{segs: parts}
 	cached := cache.get(parts[0])
 	if cached != nil {
 		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
 	} else {
 		hdr, err := decodeSegment(parts[0])
 		if err != nil {
-			return nil, segmentError(1, parts[0])
+			return segmentError(1, parts[0])
 		}
 		if t.header, err = decodeObject(hdr); err != nil {
-			return nil, jsonRefusal("the header", err)
+			return jsonRefusal("the header", err)
 		}
 		if err := checkHeader(t); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	payload, err := decodeSegment(parts[1])
 	if err != nil {
-		return nil, segmentError(2, parts[1])
+		return segmentError(2, parts[1])
 	}
 	if t.claims, err = decodeObject(payload); err != nil {
-		return nil, jsonRefusal("the payload", err)
+		return jsonRefusal("the payload", err)
 	}
 	t.payload = payload
 	if cached == nil {
 		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	}
-	return t, nil
+	return nil
 }
 
 // decodeSegment decodes unpadded base64url, refusing the line breaks the

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestParseRules: each rule of parseCompactCached, with its message, and
+// TestParseRules: each rule of parseCompactInto, with its message, and
 // whether it is a refusal (ErrRefused: a failure even for an access token)
 // or a matter of form ("not a JWT").
 func TestParseRules(t *testing.T) {

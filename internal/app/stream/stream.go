@@ -286,14 +286,25 @@ loop:
 // an interactive stream gets its results promptly.
 func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) error {
 	r := bufio.NewReaderSize(in, MaxToken+2)
-	index, size := 0, 0
+	index := 0
 	var batch []inLine
+	// text holds the batch's tokens back to back, and each line's raw its
+	// end offset in it until the batch is handed on: then one string is
+	// made of text and every token is a slice of it, one allocation per
+	// batch instead of one per token.
+	var text []byte
+	var ends []int
 	flush := func() bool {
 		if len(batch) == 0 {
 			return true
 		}
+		all, start := string(text), 0
+		for i, end := range ends {
+			batch[i].raw = all[start:end]
+			start = end
+		}
 		j := &streamJob{lines: batch, res: make(chan batchResult, 1)}
-		batch, size = nil, 0
+		batch, text, ends = nil, text[:0], ends[:0]
 		return emit(j)
 	}
 	for ctx.Err() == nil {
@@ -308,14 +319,18 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 		}
 		if len(line) > 0 || oversize {
 			index++
-			l := inLine{index: index, oversize: oversize}
+			var tok []byte
 			if !oversize {
-				l.raw = string(bytes.TrimSpace(line))
+				tok = bytes.TrimSpace(line)
 			}
-			if oversize || l.raw != "" {
-				batch = append(batch, l)
-				size += len(l.raw)
-				if (len(batch) >= maxBatchLines || size >= maxBatchBytes) && !flush() {
+			if oversize || len(tok) > 0 {
+				if batch == nil {
+					batch = make([]inLine, 0, maxBatchLines)
+				}
+				batch = append(batch, inLine{index: index, oversize: oversize})
+				text = append(text, tok...)
+				ends = append(ends, len(text))
+				if (len(batch) >= maxBatchLines || len(text) >= maxBatchBytes) && !flush() {
 					return nil
 				}
 			}
