@@ -54,6 +54,11 @@ type ccReport struct {
 			JKT string `json:"jkt"`
 			Alg string `json:"alg"`
 		} `json:"dpop"`
+		ClientAssertion *struct {
+			Alg      string `json:"alg"`
+			KeyID    string `json:"kid"`
+			Audience string `json:"aud"`
+		} `json:"client_assertion"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`
