@@ -99,7 +99,7 @@ func explainClientAuth(err error, fc flow.Config) error {
 	if ca.KeyID != "" {
 		kid = fmt.Sprintf("kid %q", ca.KeyID)
 	}
-	return failure.New(failure.Flow, "", "%w; the provider refused the client assertion (private_key_jwt, %s, %s): check that the client is registered for private_key_jwt with the public key of %s under that kid (--client-key-id sets it), that it accepts %s, and %s",
+	return failure.New(failure.Flow, "", "%w; the provider refused the client assertion (private_key_jwt, %s, %s): check that the client's registered JWKS (jwks or jwks_uri) holds the public key of --client-key %s under that kid (--client-key-id sets it), that it accepts %s, and %s",
 		err, ca.Alg, kid, fc.ClientKey.File, ca.Alg, aud)
 }
 

@@ -78,7 +78,11 @@ type hostileCase struct {
 	// clientAuth, when set, runs as the demo's confidential client with
 	// this client authentication.
 	clientAuth string
-	check      func(t *testing.T, s *hostile.Server, r *report.Report)
+	// clientKey, when set, runs as the demo's confidential client
+	// authenticating by private_key_jwt with this key; par and dpop are --par and --dpop.
+	clientKey *flow.ClientKey
+	par, dpop bool
+	check     func(t *testing.T, s *hostile.Server, r *report.Report)
 }
 
 // Token editors.
@@ -501,7 +505,7 @@ func hostileCases() []hostileCase {
 			cases = append(cases, hc)
 		}
 	}
-	return append(cases, jarmHostileCases()...)
+	return append(append(cases, jarmHostileCases()...), clientCases()...)
 }
 
 // outcome is what a case produced: the report and everything that was
@@ -544,9 +548,10 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 		base.TLSClientConfig = s.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 	}
 	rec := &recorder{next: base}
-	var opener flow.Opener = &standin.Browser{
+	browser := &standin.Browser{
 		Client: &http.Client{Transport: rec, Timeout: 5 * time.Second}, Username: "alice", Password: "alice-demo",
 	}
+	var opener flow.Opener = browser
 	if c.opener != nil {
 		opener = c.opener
 	}
@@ -570,13 +575,30 @@ func runHostile(ctx context.Context, t *testing.T, s *hostile.Server, c hostileC
 	if c.clientAuth != "" {
 		clientID, secret = demo.ConfidentialClientID, demo.ConfidentialClientSecret
 	}
+	if c.clientKey != nil {
+		// Known to the demo's authorize endpoint; the token endpoint is
+		// the hostile server's to refuse.
+		clientID = demo.ConfidentialClientID
+	}
+	var dpopKey *flow.DPoPKey
+	if c.dpop {
+		var err error
+		if dpopKey, err = flow.NewDPoPKey(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r, _ := check.Run(ctx, check.Config{
 		Issuer: s.Issuer(), ClientID: clientID, ClientSecret: secret, AuthMethod: c.clientAuth,
+		ClientKey: c.clientKey, PAR: c.par, DPoPKey: dpopKey,
 		RedirectURI: "http://127.0.0.1:0" + callbackPath, ResponseType: c.responseType, ResponseMode: c.responseMode,
 		Scopes:    []string{"openid", "groups"},
 		Expect:    verify.Expectations{ExpectGroups: []string{"Everyone", "IT"}, GroupsFrom: c.groupsFrom},
 		ClockSkew: 2 * time.Minute, HTTPClient: client, Timeout: flowTimeout, Opener: opener,
-		OnListening: func(string, string, time.Time) { o.listening = true },
+		OnListening: func(redirectURI, _ string, _ time.Time) {
+			o.listening = true
+			// A pushed request's authorize URL does not carry it.
+			browser.RedirectURI = redirectURI
+		},
 	})
 	base.CloseIdleConnections()
 	client.CloseIdleConnections()

@@ -18,7 +18,6 @@ import (
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
 	"github.com/claimcheck/claimcheck/internal/testsupport/testpki"
-	"github.com/claimcheck/claimcheck/report"
 	"github.com/claimcheck/claimcheck/verify"
 )
 
@@ -161,13 +160,4 @@ func TestMTLSRun(t *testing.T) {
 			}
 		})
 	}
-}
-
-func hasCheck(r *report.Report, name string, ok bool) bool {
-	for _, c := range r.Checks {
-		if c.Name == name && c.OK == ok {
-			return true
-		}
-	}
-	return false
 }

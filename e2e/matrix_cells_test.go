@@ -466,6 +466,32 @@ func jarCases(keyFile string) []matrixCase {
 	}
 }
 
+// clientAuthCases: JWTClient (private_key_jwt with the key in keyFile)
+// and SecretJWTClient (client_secret_jwt, its secret from
+// CLAIMCHECK_CLIENT_SECRET as for every secret client) pass for alice and
+// fail for bob on IT, with the assertion's alg, kid and aud (the token
+// endpoint) in the report.
+func clientAuthCases(keyFile string) []matrixCase {
+	wantAssertion := func(alg, kid string) func(t *testing.T, u harness.User, r ccRun) {
+		return func(t *testing.T, _ harness.User, r ccRun) {
+			t.Helper()
+			q := r.Report.Request
+			if q.ClientAssertion == nil || q.ClientAssertion.Alg != alg || q.ClientAssertion.KeyID != kid || !strings.HasSuffix(q.ClientAssertion.Audience, "/token") {
+				t.Errorf("request.client_assertion = %+v, want %s kid %q aud the token endpoint", q.ClientAssertion, alg, kid)
+			}
+			if q.ClientAuth != alg2method[alg] {
+				t.Errorf("request.client_auth = %q", q.ClientAuth)
+			}
+		}
+	}
+	return []matrixCase{
+		{cell: cell{name: "private_key_jwt", client: harness.JWTClient, args: []string{"--client-auth", "private_key_jwt", "--client-key", keyFile}}, tokens: []string{"id_token"}, then: wantAssertion("RS256", jarKeyID)},
+		{cell: cell{name: "client_secret_jwt", client: harness.SecretJWTClient, args: []string{"--client-auth", "client_secret_jwt"}}, tokens: []string{"id_token"}, then: wantAssertion("HS256", "")},
+	}
+}
+
+var alg2method = map[string]string{"RS256": "private_key_jwt", "HS256": "client_secret_jwt"}
+
 // wantRequestObject checks the report's request object (RS256, the kid of
 // the key) and, unless it was pushed, an authorize URL with client_id,
 // request, response_type and scope alone.
@@ -499,7 +525,7 @@ func TestMatrixOIDCProviderRequestObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := jarCases(keyFile)
+	cases := append(jarCases(keyFile), clientAuthCases(keyFile)...)
 	ps, uris := harness.FreePorts(t, runCount(cases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ClientJWK: jwk})
 	runCases(t, op, cases, ps)

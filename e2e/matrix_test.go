@@ -58,6 +58,11 @@ type ccReport struct {
 			Alg   string `json:"alg"`
 			KeyID string `json:"kid"`
 		} `json:"jarm"`
+		ClientAssertion *struct {
+			Alg      string `json:"alg"`
+			KeyID    string `json:"kid"`
+			Audience string `json:"aud"`
+		} `json:"client_assertion"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`

@@ -91,7 +91,7 @@ func TestClientAuthPrivateKeyJWT(t *testing.T) {
 	t.Run("wrong key", func(t *testing.T) {
 		code, stdout, stderr := runMain(t, nil, append(base, "--client-key", wrong)...)
 		all := stdout + stderr
-		if code != 3 || !strings.Contains(all, "error=invalid_client") || !strings.Contains(all, "the public key of "+wrong) {
+		if code != 3 || !strings.Contains(all, "error=invalid_client") || !strings.Contains(all, "the public key of --client-key "+wrong) {
 			t.Fatalf("exit %d, want 3 with the explanation\n%s", code, all)
 		}
 		noKey(t, all, wrongPEM)

@@ -48,7 +48,7 @@ type OIDCProviderOptions struct {
 	// whole provider (its metadata says so), not only for PARClient.
 	RequirePAR bool
 	// ClientJWK, when set, is the public key (see WriteClientKey) of
-	// JARClient, which is registered only then.
+	// JARClient and JWTClient, which are registered only then.
 	ClientJWK map[string]string
 }
 
@@ -91,9 +91,9 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	clients := append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient, JARMClient)
+	clients := append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient, JARMClient, SecretJWTClient)
 	if opts.ClientJWK != nil {
-		clients = append(clients, JARClient)
+		clients = append(clients, JARClient, JWTClient)
 	}
 	for _, cl := range clients {
 		m := map[string]any{
@@ -115,10 +115,12 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 		if cl.RequirePAR {
 			m["require_pushed_authorization_requests"] = true
 		}
+		if cl.AuthMethod == "private_key_jwt" {
+			m["jwks"] = map[string]any{"keys": []any{opts.ClientJWK}}
+		}
 		if cl.RequireSignedRequestObject {
 			m["require_signed_request_object"] = true
 			m["request_object_signing_alg"] = "RS256"
-			m["jwks"] = map[string]any{"keys": []any{opts.ClientJWK}}
 		}
 		if cl.JARM {
 			m["authorization_signed_response_alg"] = "RS256"

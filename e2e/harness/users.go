@@ -86,6 +86,14 @@ var (
 	// private_key_jwt and takes only signed request objects (RFC 9101),
 	// both with the key of ClientJWK.
 	JARClient = Client{ID: "cc-jar", AuthMethod: "private_key_jwt", RequireSignedRequestObject: true}
+	// JWTClient (oidc-provider only, registered when
+	// OIDCProviderOptions.ClientJWK is set) authenticates with
+	// private_key_jwt (RFC 7523) with the key of ClientJWK, and takes
+	// plain authorization requests.
+	JWTClient = Client{ID: "cc-jwt", AuthMethod: "private_key_jwt"}
+	// SecretJWTClient (oidc-provider only) authenticates with
+	// client_secret_jwt: an HS256 assertion keyed by its secret.
+	SecretJWTClient = Client{ID: "cc-secret-jwt", Secret: "cc-secret-jwt-e2e-secret-of-32-bytes-or-more", AuthMethod: "client_secret_jwt"}
 	// DPoPClient (oidc-provider only) is a public client registered with
 	// dpop_bound_access_tokens: its tokens are DPoP-bound, and a token
 	// request without a proof is refused.

@@ -56,7 +56,7 @@ var secrets = map[string]bool{"client-secret": true, "password": true, "refresh-
 
 // fileRefs name a file whose content is a secret (a private key): the
 // file is named, its content never written here.
-var fileRefs = map[string]bool{"client-key": true, "client-cert": true}
+var fileRefs = map[string]bool{"client-key": true, "client-cert": true, "dpop-key": true}
 
 // inlineKey says whether s looks like key material rather than a file
 // name: PEM armour, JSON, or a line break.

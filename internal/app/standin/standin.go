@@ -31,6 +31,11 @@ type Browser struct {
 	// Nil means a client with a 10 s timeout per request.
 	Client             *http.Client
 	Username, Password string
+	// RedirectURI is where to deliver the response when the authorize URL
+	// names no redirect_uri: a pushed request's (RFC 9126) carries only
+	// client_id and request_uri. It may be set once the listener is up,
+	// before Open is called.
+	RedirectURI string
 }
 
 const (
@@ -51,7 +56,11 @@ func (b *Browser) Open(ctx context.Context, authorizeURL string) error {
 	if err != nil || au.Host == "" {
 		return failure.New(failure.Usage, op, "the authorize URL is not an absolute URL")
 	}
-	ru, err := url.Parse(au.Query().Get("redirect_uri"))
+	redirect := au.Query().Get("redirect_uri")
+	if redirect == "" {
+		redirect = b.RedirectURI
+	}
+	ru, err := url.Parse(redirect)
 	if err != nil || ru.Scheme != "http" || !loopback.Host(ru.Hostname()) {
 		return failure.New(failure.Usage, op, "the authorize URL has no loopback http redirect_uri")
 	}

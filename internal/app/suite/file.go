@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -56,7 +57,12 @@ type Case struct {
 	// authorization_details JSON (RFC 9396).
 	PAR *bool
 	// RequestObject signs the authorization request (RFC 9101).
-	RequestObject        *bool
+	RequestObject *bool
+	// DPoP makes the grants' tokens DPoP-bound (RFC 9449), with a fresh
+	// key per case or the key in the file DPoPKey (relative paths taken
+	// from the suite file's directory), which implies it.
+	DPoP                 *bool
+	DPoPKey              string
 	Resources            []string
 	AuthorizationDetails string
 	// Grant is refresh_token, password, client_credentials or
@@ -125,12 +131,15 @@ func Load(path string) (*Suite, error) {
 // is not one of them.
 var caseFields = []string{
 	"name", "issuer", "client_id", "client_secret_env", "client_auth", "client_key", "client_key_id", "client_assertion_aud", "client_cert", "scopes", "audience",
-	"par", "request_object", "resource", "authorization_details",
+	"par", "request_object", "resource", "authorization_details", "dpop", "dpop_key",
 	"grant", "user", "username", "password_env", "refresh_token_env",
 	"subject_token_env", "subject_token_type", "actor_token_env", "actor_token_type", "requested_token_type",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
 }
+
+// clientAuthMethods are the values client_auth takes: --client-auth's.
+var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "none", flow.AuthPrivateKeyJWT, flow.AuthClientSecretJWT}
 
 // sameField maps the other names of a field to the one parseCase reads.
 var sameField = map[string]string{"username": "user", "groups_from": "token"}
@@ -245,6 +254,9 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientSecretEnv, err = p.envName(v, field)
 		case "client_auth":
 			c.ClientAuth, err = p.str(v, field)
+			if err == nil && !slices.Contains(clientAuthMethods, c.ClientAuth) {
+				err = p.errorf(v, field, "unknown %q (want %s)%s", c.ClientAuth, strings.Join(clientAuthMethods, ", "), suggest.Hint(c.ClientAuth, clientAuthMethods, ""))
+			}
 		case "client_key":
 			c.ClientKey, err = p.keyFile(v, field)
 		case "client_key_id":
@@ -268,6 +280,12 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			var b bool
 			b, err = p.boolean(v, field)
 			c.RequestObject = &b
+		case "dpop":
+			var b bool
+			b, err = p.boolean(v, field)
+			c.DPoP = &b
+		case "dpop_key":
+			c.DPoPKey, err = p.keyFile(v, field)
 		case "resource":
 			c.Resources, err = p.list(v, field)
 			for _, r := range c.Resources {
@@ -390,6 +408,9 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 		if k.set {
 			return p.errorf(n, where+"."+k.field, "applies to the authorization request, which a suite's grants (refresh_token, password, client_credentials) never send; use it with claimcheck run")
 		}
+	}
+	if c.DPoP != nil && !*c.DPoP && c.DPoPKey != "" {
+		return p.errorf(n, where+".dpop", "false, but dpop_key is set (a DPoP key means DPoP): drop one of them")
 	}
 	switch c.Grant {
 	case flow.GrantPassword:
@@ -579,6 +600,10 @@ func (d Case) merge(c Case) Case {
 	if c.RequestObject == nil {
 		c.RequestObject = d.RequestObject
 	}
+	if c.DPoP == nil {
+		c.DPoP = d.DPoP
+	}
+	c.DPoPKey = or(c.DPoPKey, d.DPoPKey)
 	c.Resources = orList(c.Resources, d.Resources)
 	c.AuthorizationDetails = or(c.AuthorizationDetails, d.AuthorizationDetails)
 	c.Grant = or(c.Grant, d.Grant)

@@ -404,6 +404,17 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 			return check.Config{}, failure.New(failure.Usage, c.Name, "client_key: %w", err)
 		}
 	}
+	var dpopKey *flow.DPoPKey
+	switch {
+	case c.DPoPKey != "":
+		if dpopKey, err = flow.LoadDPoPKey(c.DPoPKey); err != nil {
+			return check.Config{}, failure.New(failure.Usage, c.Name, "dpop_key: %w", err)
+		}
+	case c.DPoP != nil && *c.DPoP:
+		if dpopKey, err = flow.NewDPoPKey(); err != nil {
+			return check.Config{}, failure.New(failure.Usage, c.Name, "dpop: %w", err)
+		}
+	}
 	var cert *flow.ClientCertificate
 	if c.ClientCert != "" {
 		if key == nil {
@@ -425,7 +436,7 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 	}
 	return check.Config{
 		Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, AuthMethod: c.ClientAuth,
-		ClientKey: key, AssertionAudience: c.AssertionAud, ClientCertificate: cert,
+		ClientKey: key, AssertionAudience: c.AssertionAud, ClientCertificate: cert, DPoPKey: dpopKey,
 		Scopes: scopes, Audience: audience, Expect: exp, ProviderKind: c.Provider,
 		PAR: c.PAR != nil && *c.PAR, RequestObject: c.RequestObject != nil && *c.RequestObject, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
 		Grant: g,

@@ -3,7 +3,12 @@ package suite
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -18,6 +23,7 @@ import (
 	"time"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 )
 
@@ -297,6 +303,13 @@ func TestParseErrors(t *testing.T) {
 		{"device in suite", head + "  - name: a\n    grant: device_code\n", "device_code needs a person"},
 		{"inline key", head + "  - name: a\n    client_key: \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\"\n", "claimcheck.yaml:7: cases[0].client_key: must name a file holding the key"},
 		{"bad assertion aud", head + "  - name: a\n    client_assertion_aud: everyone\n", "claimcheck.yaml:7: cases[0].client_assertion_aud: unknown \"everyone\""},
+		{"inline JWK key", head + "  - name: a\n    client_key: '{\"kty\":\"RSA\",\"d\":\"x\"}'\n", "claimcheck.yaml:7: cases[0].client_key: must name a file holding the key"},
+		{"inline DPoP key", head + "  - name: a\n    dpop_key: |\n      -----BEGIN EC PRIVATE KEY-----\n      MHcCAQEEIAbc\n", "claimcheck.yaml:7: cases[0].dpop_key: must name a file holding the key"},
+		{"inline DPoP JWK", "defaults:\n  dpop-key: '{\"kty\":\"EC\",\"d\":\"x\"}'\ncases:\n  - name: a\n", "claimcheck.yaml:2: defaults.dpop-key: must name a file holding the key"},
+		{"bad dpop", head + "  - name: a\n    dpop: sometimes\n", "claimcheck.yaml:7: cases[0].dpop: must be true or false"},
+		{"dpop false with a key", head + "  - name: a\n    user: x\n    password_env: P\n    dpop: false\n    dpop_key: k.pem\n", "cases[0].dpop: false, but dpop_key is set"},
+		{"unknown client auth", head + "  - name: a\n    client_auth: private_key_jwk\n", "claimcheck.yaml:7: cases[0].client_auth: unknown \"private_key_jwk\" (want client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt); did you mean private_key_jwt?"},
+		{"dpop twice", head + "  - name: a\n    dpop_key: a.pem\n    dpop-key: b.pem\n", "cases[0].dpop-key: duplicate key"},
 		{"no cases", "defaults:\n  issuer: x\n", "cases: missing"},
 		{"empty cases", "cases: []\n", "cases: must be a non-empty list"},
 		{"not yaml", "cases: [\n", "not YAML"},
@@ -659,6 +672,47 @@ cases:
 		if r.Provider == nil || r.Provider.Name != want {
 			t.Errorf("%s: provider %+v, want %s", res.Cases[i].Name, r.Provider, want)
 		}
+	}
+}
+
+// TestParseDPoP: dpop_key is taken relative to the suite file, dpop is
+// inherited from the defaults and a case can turn it off; a case's config loads it (its thumbprint is
+// the file key's), dpop: true makes a fresh key, a missing file is a usage
+// error naming it.
+func TestParseDPoP(t *testing.T) {
+	dir := t.TempDir()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	os.MkdirAll(filepath.Join(dir, "keys"), 0o700)
+	if err := os.WriteFile(filepath.Join(dir, "keys", "dpop.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, err := flow.LoadDPoPKey(filepath.Join(dir, "keys", "dpop.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "defaults:\n  issuer: http://127.0.0.1:1\n  client_id: c\n  grant: refresh_token\n  refresh_token_env: RT\n  dpop: true\ncases:\n  - name: file\n    dpop_key: keys/dpop.pem\n  - name: fresh\n  - name: missing\n    dpop_key: keys/none.pem\n  - name: off\n    dpop: false\n"
+	s, err := Parse(filepath.Join(dir, "claimcheck.yaml"), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := func(string) string { return "rt" }
+	file, err := s.Cases[0].config(env)
+	if err != nil || file.DPoPKey == nil || file.DPoPKey.Thumbprint() != want.Thumbprint() {
+		t.Errorf("case file: %+v, %v", file.DPoPKey, err)
+	}
+	fresh, err := s.Cases[1].config(env)
+	if err != nil || fresh.DPoPKey == nil || fresh.DPoPKey.Thumbprint() == want.Thumbprint() || fresh.DPoPKey.File != "" {
+		t.Errorf("case fresh: %+v, %v", fresh.DPoPKey, err)
+	}
+	if _, err := s.Cases[2].config(env); failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "dpop_key") || !strings.Contains(err.Error(), filepath.Join(dir, "keys", "none.pem")) {
+		t.Errorf("case missing: %v", err)
+	}
+	if off, err := s.Cases[3].config(env); err != nil || off.DPoPKey != nil {
+		t.Errorf("case off: %+v, %v", off.DPoPKey, err)
 	}
 }
 

@@ -27,6 +27,13 @@
 // page of OAuth 2.0 Form Post Response Mode. The discovery document
 // advertises the JARM modes and authorization_signing_alg_values_supported.
 //
+// Options.PAR adds a pushed authorization request endpoint (RFC 9126) the
+// demo lacks: pushed parameters are kept and put back into the authorize
+// request that names their request_uri. Options.DPoP emulates DPoP-bound
+// tokens (RFC 9449): a token request's proof key becomes the access token's
+// cnf.jkt (and introspection's), token_type DPoP, and userinfo takes
+// Authorization: DPoP.
+//
 // Every request is counted per endpoint, so a test can assert that nothing
 // was sent to the token or userinfo endpoint after a bad front channel.
 package hostile
@@ -72,6 +79,9 @@ const (
 	TokenEndpoint     Endpoint = "token"
 	UserInfoEndpoint  Endpoint = "userinfo"
 	AuthorizeEndpoint Endpoint = "authorize"
+	// PAREndpoint exists with Options.PAR.
+	PAREndpoint           Endpoint = "par"
+	IntrospectionEndpoint Endpoint = "introspection"
 )
 
 // Breakage is how an endpoint is broken.
@@ -101,6 +111,12 @@ const (
 	// error_description that repeats the request: its form body (code,
 	// PKCE verifier, client secret) and its Authorization header.
 	EchoRequest
+	// OAuthError400 answers 400 {"error":"invalid_request"} with a
+	// description, as a provider refusing a request does.
+	OAuthError400
+	// InvalidClient answers 401 {"error":"invalid_client"}, as a provider
+	// refusing the client's authentication (a key it does not hold) does.
+	InvalidClient
 )
 
 // Token is a JWT being re-signed: its header and claims may be edited.
@@ -160,6 +176,19 @@ type Options struct {
 	// mtls_endpoint_aliases set with Discovery), then refuse a request
 	// without one with 401 invalid_client.
 	ClientCAs *x509.CertPool
+	// PAR advertises and serves a pushed authorization request endpoint;
+	// PARResponse edits its 201 answer, and PARBody, when set, replaces
+	// the answer's body.
+	PAR         bool
+	PARResponse func(map[string]any)
+	PARBody     string
+	// DPoP advertises dpop_signing_alg_values_supported and binds tokens
+	// to the key of the token request's proof. DPoPNonceLoop answers every
+	// token request use_dpop_nonce with a new nonce, however often asked.
+	DPoP          bool
+	DPoPNonceLoop bool
+	// Introspection edits the introspection answer.
+	Introspection func(map[string]any)
 }
 
 // MTLSPrefix is the path prefix of the endpoints that require a client
@@ -191,6 +220,8 @@ type Server struct {
 	certs  []string          // x5t#S256 of each client certificate presented
 	hybrid map[string]hybridReq
 	jarm   map[string]jarmReq
+	pushed map[string]url.Values // request_uri -> parameters
+	jkt    string                // thumbprint of the last token request's proof key
 }
 
 // jarmReq is a JARM request: the client the response JWT is for, and the
@@ -236,6 +267,7 @@ func New(demoIssuer string, o Options) (*Server, error) {
 		opts: o, demo: strings.TrimSuffix(demoIssuer, "/"), dead: dead,
 		closed: make(chan struct{}), keys: testKeys(),
 		tokens: map[string]string{}, hybrid: map[string]hybridReq{}, jarm: map[string]jarmReq{},
+		pushed: map[string]url.Values{},
 	}
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
 	s.proxy = &httputil.ReverseProxy{
@@ -401,15 +433,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.discovery(w, r)
 	case "/hostile/jwks":
 		s.jwks(w)
+	case "/hostile/par":
+		s.par(w, r)
 	default:
 		if e == AuthorizeEndpoint {
+			s.unpush(r)
 			s.authorize(r)
 		}
 		if e == UserInfoEndpoint {
 			s.swapBearer(r)
 		}
+		if e == IntrospectionEndpoint {
+			s.swapIntrospected(r)
+		}
 		if e == TokenEndpoint {
 			s.recordTokenRequest(r)
+			if s.opts.DPoP && !s.dpopToken(w, r) {
+				return
+			}
 			if s.opts.HoldToken != nil {
 				select {
 				case <-s.opts.HoldToken:
@@ -436,6 +477,10 @@ func (s *Server) endpointOf(path string) Endpoint {
 		return UserInfoEndpoint
 	case strings.HasSuffix(path, "/authorize"):
 		return AuthorizeEndpoint
+	case path == "/hostile/par":
+		return PAREndpoint
+	case strings.HasSuffix(path, "/introspect"):
+		return IntrospectionEndpoint
 	}
 	return Endpoint(path)
 }
@@ -471,6 +516,16 @@ func (s *Server) broken(w http.ResponseWriter, r *http.Request, b Breakage) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"error":"invalid_grant","error_description":"the code was already used"}`)
+	case OAuthError400:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_request","error_description":"redirect_uri is not registered for this client"}`)
+	case InvalidClient:
+		s.recordTokenRequest(r)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_client"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_client","error_description":"The client_assertion signature is invalid."}`)
 	case EchoRequest:
 		s.recordTokenRequest(r)
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -504,6 +559,12 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	modes, _ := doc["response_modes_supported"].([]any)
 	doc["response_modes_supported"] = append(modes, "jwt", "query.jwt", "fragment.jwt", "form_post.jwt")
 	doc["authorization_signing_alg_values_supported"] = []any{"RS256"}
+	if s.opts.PAR {
+		doc["pushed_authorization_request_endpoint"] = s.srv.URL + "/hostile/par"
+	}
+	if s.opts.DPoP {
+		doc["dpop_signing_alg_values_supported"] = []any{"ES256", "RS256"}
+	}
 	if s.opts.Discovery != nil {
 		s.opts.Discovery(doc)
 	}
@@ -593,7 +654,7 @@ func (s *Server) recordTokenRequest(r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if v, err := url.ParseQuery(string(body)); err == nil {
-		s.remember(v.Get("code"), v.Get("code_verifier"), v.Get("client_secret"))
+		s.remember(v.Get("code"), v.Get("code_verifier"), v.Get("client_secret"), v.Get("client_assertion"))
 	}
 	if _, pw, ok := r.BasicAuth(); ok {
 		basic, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Basic ")
@@ -604,6 +665,12 @@ func (s *Server) recordTokenRequest(r *http.Request) {
 func (s *Server) swapBearer(r *http.Request) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if dpop, isDPoP := strings.CutPrefix(h, "DPoP "); isDPoP {
+		// The demo knows bearer tokens only.
+		tok, ok = dpop, true
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Del("DPoP")
+	}
 	if !ok {
 		return
 	}
@@ -629,7 +696,7 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 	}
 	e := s.endpointOf(resp.Request.URL.Path)
 	ct := resp.Header.Get("Content-Type")
-	if e != TokenEndpoint && e != UserInfoEndpoint && !strings.HasPrefix(ct, "text/html") {
+	if e != TokenEndpoint && e != UserInfoEndpoint && e != IntrospectionEndpoint && !strings.HasPrefix(ct, "text/html") {
 		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -642,6 +709,8 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 		body = s.tokenResponse(body)
 	case e == UserInfoEndpoint && resp.StatusCode == http.StatusOK:
 		body = s.userinfo(body)
+	case e == IntrospectionEndpoint && resp.StatusCode == http.StatusOK:
+		body = s.introspection(body)
 	default:
 		body = bytes.ReplaceAll(body, []byte(s.demo), []byte(s.srv.URL))
 	}
@@ -777,6 +846,9 @@ func (s *Server) tokenResponse(body []byte) []byte {
 		at = s.resignAccess(at)
 		m["access_token"] = at
 	}
+	if s.opts.DPoP {
+		m["token_type"] = "DPoP"
+	}
 	if id, _ := m["id_token"].(string); id != "" {
 		m["id_token"] = s.resignID(id, at)
 	}
@@ -816,6 +888,9 @@ func (s *Server) resignAccess(orig string) string {
 	}
 	s.remember(orig)
 	claims["iss"] = s.srv.URL
+	if jkt := s.boundKey(); jkt != "" {
+		claims["cnf"] = map[string]any{"jkt": jkt}
+	}
 	t := s.newToken(claims)
 	if s.opts.AccessToken != nil {
 		s.opts.AccessToken(t)
