@@ -58,3 +58,64 @@ func hasCheck(checks []verify.Check, name, detail string) bool {
 	}
 	return false
 }
+
+// claimcheck verify TOKEN resolves a given ID token's aggregated groups,
+// calls a distributed endpoint only with --claims-source-token run, and
+// refuses the claim source flags for a token stream.
+func TestVerifyClaimSourcesCommand(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := demo.Start(ctx, demo.Options{Users: demo.ClaimSourceUsers()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	idToken := func(user string) string {
+		env := map[string]string{"CLAIMCHECK_PASSWORD": user + "-demo"}
+		_, stdout, _ := runMain(t, env, "--issuer", p.Issuer(), "--client-id", demo.PublicClientID, "--grant", "password",
+			"--username", user, "--scopes", "openid,groups", "-o", "json", "--show-tokens")
+		tok := decodeReport(t, stdout).Tokens["id_token"]
+		if tok == nil || tok.Raw == "" {
+			t.Fatalf("%s: no ID token in %s", user, stdout)
+		}
+		return tok.Raw
+	}
+	verifyArgs := []string{"verify", "--issuer", p.Issuer(), "--client-id", demo.PublicClientID, "--expect-groups", "IT", "-o", "json"}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		check    string
+		detail   string
+		noOutput string
+	}{
+		{"aggregated", []string{idToken("carol")}, 0, "group IT", "found in id_token → aggregated src1", ""},
+		{"forged", []string{idToken("erin")}, 4, "id_token claim source src1", "signature", ""},
+		{"distributed not asked", []string{idToken("dave")}, 1, "id_token claim source src1", "only when asked (--claims-source-token run)", ""},
+		{"distributed asked", []string{"--claims-source-token", "run", idToken("dave")}, 0, "group IT", "found in id_token → distributed src1", ""},
+		{"bad value", []string{"--claims-source-token", "mine", idToken("carol")}, 2, "", "", ""},
+		{"bad issuer", []string{"--trusted-claims-issuer", "ftp://x", idToken("carol")}, 2, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runMain(t, nil, append(verifyArgs, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, stdout, stderr)
+			}
+			r := decodeReport(t, stdout)
+			if tt.check != "" && !hasCheck(r.Checks, tt.check, tt.detail) {
+				t.Errorf("no check %q with %q: %+v", tt.check, tt.detail, r.Checks)
+			}
+			if strings.Contains(stdout, tt.args[len(tt.args)-1]) {
+				t.Errorf("the token is in the output")
+			}
+		})
+	}
+	for _, flag := range [][]string{{"--claims-source-token", "run"}, {"--claims-source-graph"}, {"--trusted-claims-issuer", "https://claims.example"}} {
+		args := append([]string{"verify", "--issuer", p.Issuer(), "--client-id", demo.PublicClientID}, flag...)
+		code, _, stderr := runMainStdin(t, idToken("carol")+"\n", nil, append(args, "-")...)
+		if code != 2 || !strings.Contains(stderr, flag[0]) || !strings.Contains(stderr, "token stream") {
+			t.Errorf("%v with -: exit %d, %s", flag, code, stderr)
+		}
+	}
+}

@@ -44,6 +44,10 @@ type ClaimSource struct {
 	// Break spoils the signed claims: "signature" (the signature does not
 	// verify), "issuer" (iss is another issuer's) or "expired".
 	Break string
+	// UserinfoOnly leaves the ID token without the groups or the source:
+	// only the userinfo answer refers to it, as a provider that keeps the
+	// ID token small does.
+	UserinfoOnly bool
 }
 
 // ClaimSourceUsers returns demo accounts whose groups (Everyone and IT)
