@@ -159,7 +159,7 @@ func (s *storage) signedGroups(u *userRecord) (string, error) {
 // this provider's live access tokens, opaque or JWT) was issued to.
 func (s *storage) runTokenUser(token string) *userRecord {
 	id := token
-	if jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256}); err == nil {
+	if jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256}); err == nil {
 		payload, err := jws.Verify(&s.key.Key().(*rsa.PrivateKey).PublicKey)
 		if err != nil {
 			return nil
