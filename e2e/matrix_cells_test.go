@@ -236,6 +236,10 @@ var requirePARCases = []matrixCase{
 // so.
 var conformCases = []matrixCase{
 	{cell: cell{name: "code_pkce_public_userinfo", client: harness.PublicClient}, tokens: []string{"id_token"}, then: wantGroupsFromUserinfo},
+	// The claim sources come in the userinfo answer then, and are
+	// resolved from there (OpenID Connect Core 5.6.2).
+	{cell: cell{name: "aggregated_in_userinfo", client: shapeClient("aggregated")}, tokens: []string{"id_token"}, then: wantFoundVia("userinfo", "aggregated src1")},
+	{cell: cell{name: "distributed_in_userinfo", client: shapeClient("distributed")}, tokens: []string{"id_token"}, then: wantFoundVia("userinfo", "distributed src1")},
 }
 
 func wantGroupsFromUserinfo(t *testing.T, u harness.User, r ccRun) {
@@ -480,23 +484,23 @@ func shapeClient(shape string) harness.Client {
 	panic("no shape client " + shape)
 }
 
-// wantFoundVia asserts that group IT was found through the claim source
-// (the report's "id_token → aggregated src1") and that the source's own
-// check passed.
-func wantFoundVia(via string) func(t *testing.T, u harness.User, r ccRun) {
+// wantFoundVia asserts that group Everyone was found through the claim
+// source of the token kind from (the report's "id_token → aggregated
+// src1") and that the source's own check passed.
+func wantFoundVia(from, via string) func(t *testing.T, u harness.User, r ccRun) {
 	return func(t *testing.T, u harness.User, r ccRun) {
 		t.Helper()
 		source := false
 		for _, c := range r.Report.Checks {
 			switch {
-			case c.Name == "id_token claim source src1":
+			case c.Name == from+" claim source src1":
 				source = c.OK
-			case c.Name == "group Everyone" && !strings.Contains(c.Detail, "id_token → "+via):
-				t.Errorf("group Everyone did not come through %s: %+v", via, c)
+			case c.Name == "group Everyone" && !strings.Contains(c.Detail, from+" → "+via):
+				t.Errorf("group Everyone did not come through the %s's %s: %+v", from, via, c)
 			}
 		}
 		if !source {
-			t.Errorf("no passed check of the id_token's claim source src1: %+v", r.Report.Checks)
+			t.Errorf("no passed check of the %s's claim source src1: %+v", from, r.Report.Checks)
 		}
 	}
 }
@@ -539,8 +543,8 @@ var shapeCases = []matrixCase{
 		check: wantNearMiss("under " + harness.NamespacedGroupsClaim),
 	},
 	{cell: cell{name: "zitadel_roles_object", client: shapeClient("zitadel"), args: []string{"--groups-claim", harness.ZitadelRolesClaim}}, tokens: []string{"id_token"}},
-	{cell: cell{name: "aggregated", client: shapeClient("aggregated")}, tokens: []string{"id_token"}, then: wantFoundVia("aggregated src1")},
-	{cell: cell{name: "distributed", client: shapeClient("distributed")}, tokens: []string{"id_token"}, then: wantFoundVia("distributed src1")},
+	{cell: cell{name: "aggregated", client: shapeClient("aggregated")}, tokens: []string{"id_token"}, then: wantFoundVia("id_token", "aggregated src1")},
+	{cell: cell{name: "distributed", client: shapeClient("distributed")}, tokens: []string{"id_token"}, then: wantFoundVia("id_token", "distributed src1")},
 }
 
 func TestMatrixOIDCProviderGroupsShapes(t *testing.T) {
