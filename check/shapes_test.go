@@ -29,7 +29,7 @@ func TestGroupsShapes(t *testing.T) {
 		{demo.ShapeAuth0, "has a list of groups under " + demo.Auth0GroupsClaim},
 		{demo.ShapeZitadel, demo.ZitadelRolesClaim},
 		{demo.ShapeEntra, "holds object IDs (GUIDs), not names"},
-		{demo.ShapeEntraOverage, "overage"},
+		{demo.ShapeEntraOverage, "so the id_token names groups in _claim_names, pointing at Microsoft Graph"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.shape, func(t *testing.T) {
