@@ -17,6 +17,23 @@ import (
 	"github.com/claimcheck/claimcheck/verify"
 )
 
+// sourceTokenShown is the access_token of the claim source src1 in the
+// report's claims of kind, when it is there unredacted.
+func sourceTokenShown(r *report.Report, kind string) string {
+	tok := r.Tokens[kind]
+	if tok == nil {
+		return ""
+	}
+	for _, claims := range []map[string]any{tok.Claims, tok.UnverifiedClaims} {
+		srcs, _ := claims["_claim_sources"].(map[string]any)
+		s1, _ := srcs["src1"].(map[string]any)
+		if at, ok := s1["access_token"].(string); ok && !strings.HasPrefix(at, "[redacted") {
+			return at
+		}
+	}
+	return ""
+}
+
 // findCheck returns the check named name, or nil.
 func findCheck(r *report.Report, name string) *verify.Check {
 	for i := range r.Checks {
@@ -83,6 +100,12 @@ func TestClaimSourcesInUserinfo(t *testing.T) {
 			}
 			if id := r.Tokens[report.IDToken]; id == nil || id.Claims["_claim_names"] != nil {
 				t.Fatalf("the ID token should carry no claim source: %+v", id)
+			}
+			if at := sourceTokenShown(r, report.UserInfo); at != "" {
+				t.Errorf("the source's access token %q is in the report", at)
+			}
+			if out, _ := json.Marshal(r.Tokens[report.UserInfo]); tt.user == "ned" && !strings.Contains(string(out), "[redacted claim source access token]") {
+				t.Errorf("ned's userinfo shows no redacted source token: %s", out)
 			}
 			src := findCheck(r, "userinfo claim source src1")
 			if src == nil || src.OK != (tt.wantClass == "") || src.Source != report.UserInfo || !strings.Contains(src.Detail, tt.source) {
@@ -235,6 +258,9 @@ func TestVerifyGivenClaimSources(t *testing.T) {
 			group := findCheck(r, "group IT")
 			if tt.found != "" && (group == nil || !group.OK || group.Detail != tt.found) {
 				t.Errorf("group check %+v, want %q", group, tt.found)
+			}
+			if at := sourceTokenShown(r, report.IDToken); at != "" {
+				t.Errorf("the source's access token %q is in the report", at)
 			}
 			out, _ := json.Marshal(r)
 			for _, raw := range tt.tokens {
