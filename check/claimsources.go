@@ -12,9 +12,10 @@ import (
 )
 
 // ClaimSources says how a run resolves the distributed and aggregated
-// claims (OpenID Connect Core 5.6.2) of its verified tokens: a claim that
+// claims (OpenID Connect Core 5.6.2) of its verified tokens and of its
+// userinfo answer once that is tied to the ID token's sub: a claim that
 // _claim_names maps to a member of _claim_sources. See verify.ClaimResolver
-// for what is verified.
+// for what is verified, and Verify for tokens given to it.
 type ClaimSources struct {
 	// TrustedIssuers are issuers besides the run's whose signed claims
 	// count (--trusted-claims-issuer); each is discovered when a JWT first
