@@ -339,6 +339,12 @@ async function main() {
 
   // Listen first, so that port 0 works and the issuer carries the real port.
   const server = http.createServer();
+  // Node closes an idle keep-alive connection after 5 s, while Go's client
+  // keeps it for 90 s: a token request sent on it just as Node closes it
+  // is reset (a sign-in that takes about 5 s hits that). Idle connections
+  // outlive every run here instead.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(args.port, args.host, resolve);
