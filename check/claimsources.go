@@ -12,9 +12,10 @@ import (
 )
 
 // ClaimSources says how a run resolves the distributed and aggregated
-// claims (OpenID Connect Core 5.6.2) of its verified tokens: a claim that
+// claims (OpenID Connect Core 5.6.2) of its verified tokens and of its
+// userinfo answer once that is tied to the ID token's sub: a claim that
 // _claim_names maps to a member of _claim_sources. See verify.ClaimResolver
-// for what is verified.
+// for what is verified, and Verify for tokens given to it.
 type ClaimSources struct {
 	// TrustedIssuers are issuers besides the run's whose signed claims
 	// count (--trusted-claims-issuer); each is discovered when a JWT first
@@ -42,44 +43,64 @@ func (c ClaimSources) check() error {
 	return nil
 }
 
+// namedClaims are the verified claims of one source (report.IDToken, …).
+type namedClaims struct {
+	name   string
+	claims map[string]any
+}
+
 // resolveClaimSources resolves the claim sources of the verified ID and
-// access tokens into v.resolved, with one check per source: passed with
-// how its claims were obtained, or failed with why. The error is the first
-// failed source's, a failure.Verification error before any other, so
-// that a forged source decides the exit status over an unreachable one.
+// access tokens (see resolveSources).
 func (v *tokenVerifier) resolveClaimSources(ctx context.Context) error {
-	type token struct {
-		name   string
-		claims map[string]any
-	}
-	var tokens []token
+	var tokens []namedClaims
 	if v.idToken != nil {
-		tokens = append(tokens, token{report.IDToken, v.idToken.Claims})
+		tokens = append(tokens, namedClaims{report.IDToken, v.idToken.Claims})
 	}
 	if v.access != nil {
-		tokens = append(tokens, token{report.AccessToken, v.access.Claims})
+		tokens = append(tokens, namedClaims{report.AccessToken, v.access.Claims})
+	}
+	return v.resolveSources(ctx, tokens)
+}
+
+// claimResolver is the run's resolver, made once so that a trusted claims
+// issuer is discovered once whichever source names it first.
+func (v *tokenVerifier) claimResolver() *verify.ClaimResolver {
+	if v.resolver != nil {
+		return v.resolver
 	}
 	cs := v.cfg.ClaimSources
 	r := &verify.ClaimResolver{
 		Provider: v.p, TrustedIssuers: cs.TrustedIssuers, AllowGraph: cs.Graph,
 		ClockSkew: v.cfg.ClockSkew, Now: v.cfg.Now,
-		Secret: func(s string) { v.cfg.secrets.Add(scrub.SourceToken, s) },
+		Secret:        func(s string) { v.cfg.secrets.Add(scrub.SourceToken, s) },
+		SkipEndpoints: v.skipEndpoints,
 	}
 	if cs.Token == ClaimSourcesTokenRun && v.rawAT != "" && v.bearer() {
 		r.RunAccessToken = v.rawAT
 		v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
 	}
+	v.resolver = r
+	return r
+}
+
+// resolveSources resolves the claim sources of the claims into v.resolved,
+// with one check per source: passed with how its claims were obtained, or
+// failed with why. The error is the first failed source's, a
+// failure.Verification error before any other, so that a forged source
+// decides the exit status over an unreachable one.
+func (v *tokenVerifier) resolveSources(ctx context.Context, from []namedClaims) error {
 	var first error
-	for _, t := range tokens {
+	for _, t := range from {
 		registerSourceTokens(v.cfg.secrets, t.claims)
-		for _, rs := range r.Resolve(ctx, t.name, t.claims) {
+		if _, has := t.claims["_claim_names"]; !has {
+			continue
+		}
+		for _, rs := range v.claimResolver().Resolve(ctx, t.name, t.claims) {
 			c := verify.Check{Name: rs.From + " claim source " + rs.Name, OK: rs.Err == nil, Source: rs.From}
 			switch {
 			case rs.Err != nil:
 				c.Detail = v.cfg.secrets.Error(rs.Err).Error()
-				if first == nil || (failure.ClassOf(rs.Err) == failure.Verification && failure.ClassOf(first) != failure.Verification) {
-					first = rs.Err
-				}
+				first = worseSourceError(first, rs.Err)
 			case rs.Skipped != "":
 				// The provider's diagnosis (provider/entra) explains
 				// Graph and overage in the group's check; this only
@@ -100,6 +121,16 @@ func (v *tokenVerifier) resolveClaimSources(ctx context.Context) error {
 		return failure.Wrap(failure.Verification, "claim source", first)
 	}
 	return nil
+}
+
+// worseSourceError is the error of two failed claim sources that decides
+// the exit status: the first, unless only the second is a verification
+// failure.
+func worseSourceError(first, next error) error {
+	if first == nil || (failure.ClassOf(next) == failure.Verification && failure.ClassOf(first) != failure.Verification) {
+		return next
+	}
+	return first
 }
 
 func claimList(claims []string) string {

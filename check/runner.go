@@ -332,7 +332,7 @@ func (v *tokenVerifier) conclude(ctx context.Context) error {
 	if err := v.userinfoAndExpectations(ctx); err != nil {
 		return err
 	}
-	return srcErr
+	return worseSourceError(srcErr, v.userinfoSrcErr)
 }
 
 // requireVerified fails the run when no token was verified: exit 0 means
@@ -613,6 +613,12 @@ type tokenVerifier struct {
 	// certBound: the access token's cnf.x5t#S256 is the certificate's.
 	certP     *verify.Provider
 	certBound bool
+	// resolver resolves them (claimResolver); skipEndpoints, when set,
+	// is why no distributed endpoint is asked (verify.ClaimResolver).
+	resolver      *verify.ClaimResolver
+	skipEndpoints string
+	// userinfoSrcErr is why a claim source of userinfo failed.
+	userinfoSrcErr error
 }
 
 func (v *tokenVerifier) idOptions(nonce, accessToken, code string, requireAt, requireC bool) verify.IDTokenOptions {
@@ -882,6 +888,14 @@ func (v *tokenVerifier) askUserinfo(ctx context.Context, asked string) error {
 	v.r.Tokens[report.UserInfo] = t
 	v.userinfo, v.userinfoOK = claims, sub != ""
 	v.r.Notes = append(v.r.Notes, asked)
+	if v.userinfoOK {
+		// OpenID Connect Core 5.6.2 allows claim sources in the userinfo
+		// response as in the ID token; they count only once its sub has
+		// tied it to the signed-in user.
+		v.userinfoSrcErr = v.resolveSources(ctx, []namedClaims{{report.UserInfo, claims}})
+	} else {
+		registerSourceTokens(v.cfg.secrets, claims)
+	}
 	return nil
 }
 

@@ -40,6 +40,12 @@ func unverifiedClaims(raw string) map[string]any {
 // No nonce was sent for them, so none is compared; everything else is
 // checked as in a run. The report and the error are as Run's; the fields
 // of c that only a flow uses are ignored.
+//
+// The verified tokens' aggregated claims (OpenID Connect Core 5.6.2) are
+// resolved as in a run. Their distributed claims are fetched only when
+// c.ClaimSources.Token is ClaimSourcesTokenRun: verifying a token names no
+// endpoint to call, so none is called unless asked. The "run's" access
+// token is then the first access token among tokens that verified.
 func Verify(ctx context.Context, c Config, kind string, tokens []string) (*report.Report, error) {
 	r := verifyTokens(ctx, c, kind, tokens)
 	return r, outcome(r)
@@ -49,6 +55,9 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 	c = c.withScrubber()
 	r := report.New(c.Issuer, "verify")
 	if err := c.checkProviderKind(); err != nil {
+		return finish(r, err, c)
+	}
+	if err := c.ClaimSources.check(); err != nil {
 		return finish(r, err, c)
 	}
 	p, err := verify.Discover(ctx, c.Issuer, c.HTTPClient)
@@ -64,6 +73,9 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 	}
 	var sources []verify.Source
 	var firstErr error
+	// rawAccess is the first access token that verified, which
+	// --claims-source-token run sends.
+	var rawAccess string
 	count := map[string]int{}
 	for _, raw := range tokens {
 		k := kind
@@ -88,6 +100,9 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
 			if k != report.AccessToken {
 				break
+			}
+			if rawAccess == "" {
+				rawAccess = raw
 			}
 			if _, err := checkX5t(r, key, tok.Claims, c.ClientCertificate, p.Metadata().TLSClientCertificateBoundAccessTokens); err != nil && firstErr == nil {
 				firstErr = err
@@ -124,10 +139,38 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 	if firstErr != nil {
 		return finish(r, firstErr, c)
 	}
+	resolved, srcErr := resolveGiven(ctx, c, p, r, sources, rawAccess)
+	sources = append(sources, resolved...)
 	for _, ch := range c.Expect.Evaluate(sources) {
 		r.AddCheck(ch)
 	}
-	return finish(r, nil, c)
+	return finish(r, srcErr, c)
+}
+
+// resolveGiven resolves the claim sources of the verified tokens given to
+// Verify, named as the report names them.
+// rawAccess is the first verified access token.
+func resolveGiven(ctx context.Context, c Config, p *verify.Provider, r *report.Report, sources []verify.Source, rawAccess string) ([]verify.Source, error) {
+	v := &tokenVerifier{cfg: c, p: p, r: r}
+	cs := c.ClaimSources
+	v.resolver = &verify.ClaimResolver{
+		Provider: p, TrustedIssuers: cs.TrustedIssuers, AllowGraph: cs.Graph,
+		ClockSkew: c.ClockSkew, Now: c.Now,
+		Secret: func(s string) { c.secrets.Add(scrub.SourceToken, s) },
+	}
+	switch {
+	case cs.Token != ClaimSourcesTokenRun:
+		v.resolver.SkipEndpoints = "claimcheck verify calls a distributed claims endpoint only when asked (--claims-source-token run)"
+	case rawAccess != "":
+		v.resolver.RunAccessToken = rawAccess
+		c.secrets.Add(scrub.AccessToken, rawAccess)
+	}
+	var given []namedClaims
+	for _, s := range sources {
+		given = append(given, namedClaims{s.Name, s.Claims})
+	}
+	err := v.resolveSources(ctx, given)
+	return v.resolved, err
 }
 
 // introspectionHint says what would let claimcheck ask the provider about

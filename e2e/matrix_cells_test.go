@@ -236,6 +236,10 @@ var requirePARCases = []matrixCase{
 // so.
 var conformCases = []matrixCase{
 	{cell: cell{name: "code_pkce_public_userinfo", client: harness.PublicClient}, tokens: []string{"id_token"}, then: wantGroupsFromUserinfo},
+	// The claim sources come in the userinfo answer then, and are
+	// resolved from there (OpenID Connect Core 5.6.2).
+	{cell: cell{name: "aggregated_in_userinfo", client: shapeClient("aggregated")}, tokens: []string{"id_token"}, then: wantFoundVia("userinfo", "aggregated src1")},
+	{cell: cell{name: "distributed_in_userinfo", client: shapeClient("distributed")}, tokens: []string{"id_token"}, then: wantFoundVia("userinfo", "distributed src1")},
 }
 
 func wantGroupsFromUserinfo(t *testing.T, u harness.User, r ccRun) {
@@ -529,4 +533,84 @@ func TestMatrixOIDCProviderRequestObject(t *testing.T) {
 	ps, uris := harness.FreePorts(t, runCount(cases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, ClientJWK: jwk})
 	runCases(t, op, cases, ps)
+}
+
+// shapeClient is the ShapeClients entry of the shape.
+func shapeClient(shape string) harness.Client {
+	for _, c := range harness.ShapeClients {
+		if c.GroupsShape == shape {
+			return c
+		}
+	}
+	panic("no shape client " + shape)
+}
+
+// wantFoundVia asserts that group Everyone was found through the claim
+// source of the token kind from (the report's "id_token → aggregated
+// src1") and that the source's own check passed.
+func wantFoundVia(from, via string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, u harness.User, r ccRun) {
+		t.Helper()
+		source := false
+		for _, c := range r.Report.Checks {
+			switch {
+			case c.Name == from+" claim source src1":
+				source = c.OK
+			case c.Name == "group Everyone" && !strings.Contains(c.Detail, from+" → "+via):
+				t.Errorf("group Everyone did not come through the %s's %s: %+v", from, via, c)
+			}
+		}
+		if !source {
+			t.Errorf("no passed check of the %s's claim source src1: %+v", from, r.Report.Checks)
+		}
+	}
+}
+
+// wantNearMiss asserts exit 1 with the IT check naming what it found.
+func wantNearMiss(words ...string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		wantError(t, r, 1, "expectation", "group IT")
+		for _, c := range r.Report.Checks {
+			if c.Name != "group IT" {
+				continue
+			}
+			for _, w := range words {
+				if !strings.Contains(c.Detail, w) {
+					t.Errorf("the IT check %q does not name %q", c.Detail, w)
+				}
+			}
+			return
+		}
+		t.Errorf("no check of group IT: %+v", r.Report.Checks)
+	}
+}
+
+// shapeCases: oidc-provider issuing the groups as other providers do (see
+// harness.ShapeClients). Read with the claim each shape needs, alice passes
+// and bob fails on IT; read as groups, the near miss is named; aggregated
+// and distributed groups are resolved and say where they came from.
+var shapeCases = []matrixCase{
+	{cell: cell{name: "keycloak_realm_roles", client: shapeClient("keycloak"), args: []string{"--groups-claim", "/realm_access/roles"}}, tokens: []string{"id_token"}},
+	{
+		cell:  cell{name: "keycloak_read_as_groups", client: shapeClient("keycloak"), args: []string{"--provider", "keycloak"}},
+		users: []harness.User{harness.Alice},
+		check: wantNearMiss("realm_access", "--groups-claim id_token:/realm_access/roles", "is a realm role"),
+	},
+	{cell: cell{name: "auth0_namespaced", client: shapeClient("namespaced"), args: []string{"--groups-claim", harness.NamespacedGroupsClaim}}, tokens: []string{"id_token"}},
+	{
+		cell:  cell{name: "auth0_read_as_groups", client: shapeClient("namespaced")},
+		users: []harness.User{harness.Alice},
+		check: wantNearMiss("under " + harness.NamespacedGroupsClaim),
+	},
+	{cell: cell{name: "zitadel_roles_object", client: shapeClient("zitadel"), args: []string{"--groups-claim", harness.ZitadelRolesClaim}}, tokens: []string{"id_token"}},
+	{cell: cell{name: "aggregated", client: shapeClient("aggregated")}, tokens: []string{"id_token"}, then: wantFoundVia("id_token", "aggregated src1")},
+	{cell: cell{name: "distributed", client: shapeClient("distributed")}, tokens: []string{"id_token"}, then: wantFoundVia("id_token", "distributed src1")},
+}
+
+func TestMatrixOIDCProviderGroupsShapes(t *testing.T) {
+	t.Parallel()
+	ps, uris := harness.FreePorts(t, runCount(shapeCases))
+	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
+	runCases(t, op, shapeCases, ps)
 }

@@ -53,7 +53,12 @@ func entra() Provider {
 func entraExplain(group string, sources []verify.Source, f Facts) string {
 	var why []string
 	overage := ""
+	// The first source that shows it is named: the ID token's rather than
+	// the userinfo answer that repeats it.
 	for _, s := range sources {
+		if overage != "" {
+			break
+		}
 		if b, _ := s.Claims["hasgroups"].(bool); b {
 			overage = s.Name + " has hasgroups: true"
 		}

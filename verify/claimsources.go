@@ -62,6 +62,9 @@ type ClaimResolver struct {
 	// Secret, when set, is given each access token before it is sent, so
 	// that the caller can keep it out of every output.
 	Secret func(string)
+	// SkipEndpoints, when not empty, is why no distributed endpoint is
+	// asked: each such source is skipped with it (ResolvedSource.Skipped).
+	SkipEndpoints string
 
 	mu      sync.Mutex
 	trusted map[string]*Provider
@@ -85,7 +88,8 @@ type ResolvedSource struct {
 	// do not count.
 	Detail string
 	// Skipped, when not empty, says why the source was not asked (an
-	// endpoint on Microsoft Graph without AllowGraph).
+	// endpoint on Microsoft Graph without AllowGraph, or any endpoint
+	// with SkipEndpoints).
 	Skipped string
 	// Err is why the source could not be used: a failure.Verification
 	// error for a JWT that does not verify, failure.Provider for an
@@ -164,6 +168,10 @@ func (r *ClaimResolver) source(rs *ResolvedSource, claims map[string]any, verifi
 // fetch asks a distributed endpoint, once.
 func (r *ClaimResolver) fetch(ctx context.Context, op string, rs *ResolvedSource, endpoint, token, subject string) {
 	rs.Endpoint = displayURL(endpoint)
+	if r.SkipEndpoints != "" {
+		rs.Skipped = "its endpoint " + rs.Endpoint + " was not called: " + r.SkipEndpoints
+		return
+	}
 	issuer, _ := url.Parse(r.Provider.meta.Issuer)
 	if reason := endpointProblem(endpoint, issuer.Scheme); reason != "" {
 		rs.Err = failure.New(failure.Provider, op, "endpoint %s", reason)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/internal/httpclient"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
+	"github.com/claimcheck/claimcheck/internal/suggest"
 )
 
 // demoHTTPTimeout bounds each request to the embedded provider, as
@@ -30,7 +32,7 @@ const demoHTTPTimeout = 10 * time.Second
 func demoReads(name string) bool {
 	switch name {
 	case "CLAIMCHECK_USER", "CLAIMCHECK_CLIENT", "CLAIMCHECK_OUTPUT", "CLAIMCHECK_JUNIT",
-		"CLAIMCHECK_SHOW_TOKENS", "CLAIMCHECK_NO_BROWSER", "CLAIMCHECK_BROWSER_COMMAND", "CLAIMCHECK_TIMEOUT":
+		"CLAIMCHECK_SHOW_TOKENS", "CLAIMCHECK_NO_BROWSER", "CLAIMCHECK_BROWSER_COMMAND", "CLAIMCHECK_TIMEOUT", "CLAIMCHECK_GROUPS_SHAPE":
 		return true
 	}
 	return false
@@ -43,6 +45,9 @@ type DemoOptions struct {
 	OutputOptions
 	User   string
 	Client string
+	// GroupsShape is how the demo provider issues the groups: as the
+	// provider it names does (demo.Shapes).
+	GroupsShape string
 	// flowSet: --flow was given, not left at its default.
 	flowSet bool
 }
@@ -65,9 +70,21 @@ can be opened, claimcheck signs in by itself through the provider's sign-in form
   claimcheck demo --flow implicit      # ID token in the fragment, relayed by the loopback page
   claimcheck demo --response-mode form_post
 
+--groups-shape issues the groups as another provider does, so that its claim can be tried
+(the demo then diagnoses a missing group as that provider's):
+
+  claimcheck demo --groups-shape keycloak --groups-claim /realm_access/roles
+  claimcheck demo --groups-shape keycloak --groups-claim /resource_access/claimcheck-public/roles
+  claimcheck demo --groups-shape keycloak-path --expect-groups /IT   # "Full group path" on
+  claimcheck demo --groups-shape cognito --groups-claim cognito:groups
+  claimcheck demo --groups-shape auth0 --groups-claim https://claimcheck.example/groups
+  claimcheck demo --groups-shape zitadel --groups-claim urn:zitadel:iam:org:project:roles
+  claimcheck demo --groups-shape entra                # object IDs: IT is missing, and why
+  claimcheck demo --groups-shape entra-overage        # _claim_sources to Microsoft Graph, not called
+
 Of the environment, demo reads only CLAIMCHECK_USER, CLAIMCHECK_CLIENT, CLAIMCHECK_OUTPUT,
-CLAIMCHECK_JUNIT, CLAIMCHECK_SHOW_TOKENS, CLAIMCHECK_NO_BROWSER, CLAIMCHECK_BROWSER_COMMAND and
-CLAIMCHECK_TIMEOUT (and NO_COLOR), and no configuration file: the variables for a real provider,
+CLAIMCHECK_JUNIT, CLAIMCHECK_SHOW_TOKENS, CLAIMCHECK_NO_BROWSER, CLAIMCHECK_BROWSER_COMMAND,
+CLAIMCHECK_TIMEOUT and CLAIMCHECK_GROUPS_SHAPE (and NO_COLOR), and no configuration file: the variables for a real provider,
 such as CLAIMCHECK_EXPECT_GROUPS or CLAIMCHECK_SCOPES, do not change the demo.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,6 +117,7 @@ such as CLAIMCHECK_EXPECT_GROUPS or CLAIMCHECK_SCOPES, do not change the demo.`,
 	o.OutputOptions.addFlags(fs)
 	fs.StringVar(&o.User, "user", "alice", "demo user to sign in as: alice (Everyone, IT) or bob (Everyone)")
 	fs.StringVar(&o.Client, "client", "public", "demo client: public (PKCE, no secret) or confidential (client secret)")
+	fs.StringVar(&o.GroupsShape, "groups-shape", demo.ShapeGroups, "issue the groups as a provider does: "+strings.Join(demo.Shapes(), ", "))
 	return cmd
 }
 
@@ -117,6 +135,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 	}
 	if user == nil {
 		return fail(failure.New(failure.Usage, "--user", "unknown demo user %q (want alice or bob)", o.User))
+	}
+	if !slices.Contains(demo.Shapes(), o.GroupsShape) {
+		return fail(failure.New(failure.Usage, "--groups-shape", "unknown shape %q (want one of %s)%s", o.GroupsShape, strings.Join(demo.Shapes(), ", "), suggest.Hint(o.GroupsShape, demo.Shapes(), "")))
 	}
 	var clientID, secret string
 	switch o.Client {
@@ -142,7 +163,7 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		return fail(err)
 	}
 
-	p, err := demo.Start(ctx, demo.Options{})
+	p, err := demo.Start(ctx, demo.Options{GroupsShape: o.GroupsShape})
 	if err != nil {
 		return fail(failure.Wrap(failure.Provider, "demo provider", err))
 	}
@@ -161,6 +182,9 @@ func runDemo(ctx context.Context, o *DemoOptions, ios *IOStreams) int {
 		ClockSkew: defaultClockSkew, HTTPClient: client, Timeout: o.Timeout,
 		Opener: o.demoOpener(ios, user), ShowTokens: o.ShowTokens,
 		PAR: o.PAR, RequestObject: o.RequestObject, Resources: o.Resources, AuthorizationDetails: o.AuthorizationDetails,
+		// A loopback issuer is recognised as no provider; the shape's
+		// provider explains a missing group.
+		ProviderKind: demo.ShapeProvider(o.GroupsShape),
 	}
 	done := attachProgress(&cfg, ios)
 	r, _ := check.Run(ctx, cfg)

@@ -24,6 +24,7 @@ type VerifyOptions struct {
 	OktaOptions
 	ProviderKindOptions
 	StreamOptions
+	ClaimSourceOptions
 	Kind   string
 	Tokens []string
 }
@@ -46,6 +47,7 @@ func newVerifyCmd(ios *IOStreams, code *int) *cobra.Command {
 	o.CheckOptions.addFlags(fs)
 	o.OutputOptions.addFlags(fs)
 	o.StreamOptions.addFlags(fs)
+	o.ClaimSourceOptions.addFlags(fs)
 	fs.StringVar(&o.Kind, "kind", "auto", "what the tokens are: id_token, access_token, or auto (an ID token names the client in aud)")
 	return cmd
 }
@@ -71,6 +73,11 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 		return fail(failure.New(failure.Usage, "--provider", "does not apply to a token stream (claimcheck verify -), which names no provider"))
 	}
 	if o.isStream() {
+		for _, name := range []string{"trusted-claims-issuer", "claims-source-token", "claims-source-graph"} {
+			if cmd.Flags().Lookup(name).Changed {
+				return fail(failure.New(failure.Usage, "--"+name, "does not apply to a token stream (claimcheck verify -), which resolves no claim sources"))
+			}
+		}
 		return runVerifyStream(ctx, o, cmd, ios)
 	}
 	tokens, err := readTokens(o.Tokens, o.Kind == report.AccessToken)
@@ -90,6 +97,10 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 	if err != nil {
 		return fail(err)
 	}
+	sources, err := o.ClaimSourceOptions.claimSources()
+	if err != nil {
+		return fail(err)
+	}
 	client, err := o.ProviderOptions.httpClient()
 	if err != nil {
 		return fail(err)
@@ -99,7 +110,7 @@ func runVerify(ctx context.Context, o *VerifyOptions, cmd *cobra.Command, ios *I
 		ClientKey: o.clientKey, AssertionAudience: o.AssertionAud, DPoPKey: o.dpopKey, ClientCertificate: o.clientCert,
 		Audience: o.Audience, Expect: exp,
 		ClockSkew: o.ClockSkew, HTTPClient: client, ShowTokens: o.ShowTokens,
-		ProviderKind: o.ProviderKind,
+		ProviderKind: o.ProviderKind, ClaimSources: sources,
 	}
 	r, _ := check.Verify(ctx, cfg, o.Kind, tokens)
 	return emit(ios, &o.OutputOptions, r, started)

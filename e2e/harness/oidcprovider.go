@@ -61,6 +61,9 @@ type OIDCProviderConfig struct {
 	Clients              []map[string]any               `json:"clients"`
 	ResourceServers      map[string]oidcResourceServer  `json:"resourceServers"`
 	DefaultResource      map[string]string              `json:"defaultResource"`
+	// GroupsShapes maps a client to the shape its users' groups are issued
+	// in (see ShapeClients).
+	GroupsShapes map[string]string `json:"groupsShapes"`
 }
 
 type oidcProviderAccount struct {
@@ -87,11 +90,15 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 			APIResource: {Scope: "groups " + APIScope, GroupsClaim: APIGroupsClaim, AccessTokenTTL: 600},
 		},
 		DefaultResource: map[string]string{APIClient.ID: APIResource},
+		GroupsShapes:    map[string]string{},
+	}
+	for _, cl := range ShapeClients {
+		c.GroupsShapes[cl.ID] = cl.GroupsShape
 	}
 	for _, u := range Users {
 		c.Accounts[u.Login] = oidcProviderAccount{Password: u.Password, Email: u.Email, Name: u.Name, Groups: u.Groups}
 	}
-	clients := append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient, JARMClient, SecretJWTClient)
+	clients := append(append(append([]Client{}, Clients...), APIClient, PARClient, DPoPClient, JARMClient, SecretJWTClient), ShapeClients...)
 	if opts.ClientJWK != nil {
 		clients = append(clients, JARClient, JWTClient)
 	}

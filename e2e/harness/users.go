@@ -54,6 +54,9 @@ type Client struct {
 	// RS256 (RFC 9101), and with the jwks of
 	// OIDCProviderOptions.ClientJWK.
 	RequireSignedRequestObject bool
+	// GroupsShape (oidc-provider only) is how the groups are issued to
+	// the client: see ShapeClients.
+	GroupsShape string
 	// DPoPBound registers the client (at oidc-provider) with
 	// dpop_bound_access_tokens (RFC 9449): a token request without a
 	// DPoP proof is refused.
@@ -101,6 +104,28 @@ var (
 	// JARMClient (oidc-provider only) is a public client registered for
 	// JWT secured authorization responses (JARM), signed RS256.
 	JARMClient = Client{ID: "cc-jarm", AuthMethod: "none", JARM: true}
+)
+
+// ShapeClients (oidc-provider only) are public clients whose users' groups
+// come as another provider's do, each read with its own --groups-claim:
+// Keycloak's realm roles (realm_access.roles, nested), an Auth0 Action's
+// namespaced claim (NamespacedGroupsClaim), ZITADEL's roles object
+// (ZitadelRolesClaim), and OpenID Connect Core 5.6.2's aggregated claims
+// (a JWT the provider signs) and distributed claims (an endpoint of the
+// provider's that answers for the source's access_token), both named
+// "groups" in _claim_names.
+var ShapeClients = []Client{
+	{ID: "cc-keycloak", AuthMethod: "none", GroupsShape: "keycloak"},
+	{ID: "cc-namespaced", AuthMethod: "none", GroupsShape: "namespaced"},
+	{ID: "cc-zitadel", AuthMethod: "none", GroupsShape: "zitadel"},
+	{ID: "cc-aggregated", AuthMethod: "none", GroupsShape: "aggregated"},
+	{ID: "cc-distributed", AuthMethod: "none", GroupsShape: "distributed"},
+}
+
+// The claims of ShapeClients' namespaced and ZITADEL shapes.
+const (
+	NamespacedGroupsClaim = "https://claimcheck.example/groups"
+	ZitadelRolesClaim     = "urn:zitadel:iam:org:project:roles"
 )
 
 // Clients lists the clients registered at both providers (APIClient only

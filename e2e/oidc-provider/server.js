@@ -28,6 +28,14 @@ import Provider, { errors } from 'oidc-provider';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1']);
 
+// Claim names of the groups shapes (config.groupsShapes): an Auth0 Action's
+// namespaced claim and ZITADEL's project roles, an object keyed by role.
+const NAMESPACED_GROUPS = 'https://claimcheck.example/groups';
+const ZITADEL_ROLES = 'urn:zitadel:iam:org:project:roles';
+const GROUPS_SHAPES = new Set(['keycloak', 'namespaced', 'zitadel', 'aggregated', 'distributed']);
+// The distributed claims endpoint (config.groupsShapes "distributed").
+const CLAIMS_PATH = '/claims';
+
 function fail(message) {
   process.stderr.write(`oidc-provider server: ${message}\n`);
   process.exit(2);
@@ -68,6 +76,9 @@ function readConfig(file) {
   }
   for (const key of ['accounts', 'clients']) {
     if (!config[key]) fail(`--config ${file}: "${key}" is missing`);
+  }
+  for (const [client, shape] of Object.entries(config.groupsShapes || {})) {
+    if (!GROUPS_SHAPES.has(shape)) fail(`--config ${file}: groupsShapes.${client}: unknown shape ${JSON.stringify(shape)}`);
   }
   return config;
 }
@@ -130,8 +141,73 @@ function constantTimeEqual(a, b) {
   return crypto.timingSafeEqual(ha, hb);
 }
 
-function buildConfiguration(config, jwks) {
+function base64url(value) {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+// signJWT signs claims with the provider's first signing key (RS256), for
+// aggregated claims (OpenID Connect Core 5.6.2).
+function signJWT(jwks, claims) {
+  const jwk = jwks.keys[0];
+  const input = `${base64url({ alg: 'RS256', typ: 'JWT', kid: jwk.kid })}.${base64url(claims)}`;
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+}
+
+// sourceToken is the access_token of an account's distributed claims
+// source: an HMAC of its id, so that it needs no table.
+function sourceToken(secret, sub) {
+  return crypto.createHmac('sha256', secret).update(sub).digest('base64url');
+}
+
+// groupClaims are an account's groups in the shape groupsShapes names for
+// the client that asked: what a provider other than oidc-provider sends.
+function groupClaims(shape, ctx, sub, groups, jwks, secret) {
+  const now = Math.floor(Date.now() / 1000);
+  switch (shape) {
+    case 'keycloak':
+      // Keycloak: realm roles, nested; no groups claim.
+      return { realm_access: { roles: [...groups, 'offline_access'] } };
+    case 'namespaced':
+      return { [NAMESPACED_GROUPS]: groups };
+    case 'zitadel':
+      return { [ZITADEL_ROLES]: Object.fromEntries(groups.map((g) => [g, { '278455224339644161': 'e2e.zitadel.example' }])) };
+    case 'aggregated':
+      return {
+        _claim_names: { groups: 'src1' },
+        _claim_sources: {
+          src1: { JWT: signJWT(jwks, { iss: ctx.oidc.issuer, sub, groups, iat: now, exp: now + 600 }) },
+        },
+      };
+    case 'distributed':
+      return {
+        _claim_names: { groups: 'src1' },
+        _claim_sources: {
+          src1: { endpoint: `${ctx.oidc.issuer}${CLAIMS_PATH}`, access_token: sourceToken(secret, sub) },
+        },
+      };
+    default:
+      return { groups };
+  }
+}
+
+// claimsEndpoint answers a distributed claims source's GET with the
+// account's groups as JSON, for the source's bearer token.
+function claimsEndpoint(req, res, accounts, secret) {
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization || '')?.[1];
+  const sub = token && Object.keys(accounts).find((id) => constantTimeEqual(sourceToken(secret, id), token));
+  if (req.method !== 'GET' || !sub) {
+    res.writeHead(req.method !== 'GET' ? 405 : 401, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ sub, groups: accounts[sub].groups || [] }));
+}
+
+function buildConfiguration(config, jwks, secret) {
   const accounts = config.accounts;
+  const groupsShapes = config.groupsShapes || {};
   const resourceServers = config.resourceServers || {};
   const defaultResources = config.defaultResource || {};
 
@@ -139,7 +215,8 @@ function buildConfiguration(config, jwks) {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name', 'preferred_username'],
-    groups: ['groups'],
+    // The groups shapes' claims come with the groups scope as groups does.
+    groups: ['groups', 'realm_access', NAMESPACED_GROUPS, ZITADEL_ROLES],
   };
 
   return {
@@ -235,7 +312,7 @@ function buildConfiguration(config, jwks) {
             email_verified: true,
             name: account.name,
             preferred_username: sub,
-            groups: account.groups || [],
+            ...groupClaims(groupsShapes[ctx.oidc.client?.clientId], ctx, sub, account.groups || [], jwks, secret),
           };
         },
       };
@@ -266,6 +343,12 @@ async function main() {
 
   // Listen first, so that port 0 works and the issuer carries the real port.
   const server = http.createServer();
+  // Node closes an idle keep-alive connection after 5 s, while Go's client
+  // keeps it for 90 s: a token request sent on it just as Node closes it
+  // is reset (a sign-in that takes about 5 s hits that). Idle connections
+  // outlive every run here instead.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(args.port, args.host, resolve);
@@ -278,7 +361,8 @@ async function main() {
     fail(`--issuer must be an absolute URL without a path, not ${issuer}`);
   }
 
-  const provider = new Provider(issuer, buildConfiguration(config, jwks));
+  const sourceSecret = crypto.randomBytes(32);
+  const provider = new Provider(issuer, buildConfiguration(config, jwks, sourceSecret));
 
   // Loopback redirect URIs over http for web clients that use the implicit
   // flow: oidc-provider refuses them unless these two checks are waived.
@@ -331,7 +415,15 @@ async function main() {
     });
   }
 
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req, res) => {
+    if (new URL(req.url, issuer).pathname === CLAIMS_PATH) {
+      process.stderr.write(`${new Date().toISOString()} ${req.method} ${CLAIMS_PATH}\n`);
+      claimsEndpoint(req, res, config.accounts, sourceSecret);
+      return;
+    }
+    callback(req, res);
+  });
 
   const shutdown = (signal) => {
     process.stderr.write(`${signal}: stopping\n`);

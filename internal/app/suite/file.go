@@ -7,6 +7,7 @@ package suite
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/suggest"
@@ -88,6 +90,13 @@ type Case struct {
 	// Provider names the kind of provider (see package provider) whose
 	// diagnosis explains a missing group; empty to recognise it.
 	Provider string
+	// TrustedClaimsIssuers, ClaimsSourceToken and ClaimsSourceGraph say
+	// how distributed and aggregated claims are resolved, as
+	// --trusted-claims-issuer, --claims-source-token and
+	// --claims-source-graph do (see check.ClaimSources).
+	TrustedClaimsIssuers []string
+	ClaimsSourceToken    string
+	ClaimsSourceGraph    *bool
 	// Token restricts where groups are looked for (id_token,
 	// access_token, userinfo); empty means every verified token.
 	Token []string
@@ -136,13 +145,14 @@ var caseFields = []string{
 	"subject_token_env", "subject_token_type", "actor_token_env", "actor_token_type", "requested_token_type",
 	"expect_groups", "forbid_groups", "exact_groups", "groups_claim", "token", "groups_from",
 	"claims", "snapshot", "provider",
+	"trusted_claims_issuer", "claims_source_token", "claims_source_graph",
 }
 
 // clientAuthMethods are the values client_auth takes: --client-auth's.
 var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "none", flow.AuthPrivateKeyJWT, flow.AuthClientSecretJWT}
 
 // sameField maps the other names of a field to the one parseCase reads.
-var sameField = map[string]string{"username": "user", "groups_from": "token"}
+var sameField = map[string]string{"username": "user", "groups_from": "token", "trusted_claims_issuers": "trusted_claims_issuer"}
 
 // secretFields may never hold a literal value; each has an _env twin.
 var secretFields = map[string]string{
@@ -346,6 +356,22 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 				}
 				c.Provider = kind.Name
 			}
+		case "trusted_claims_issuer":
+			c.TrustedClaimsIssuers, err = p.list(v, field)
+			for _, iss := range c.TrustedClaimsIssuers {
+				if u, perr := url.Parse(iss); err == nil && (perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+					err = p.errorf(v, field, "%q is not an http(s) issuer URL", iss)
+				}
+			}
+		case "claims_source_token":
+			c.ClaimsSourceToken, err = p.str(v, field)
+			if err == nil && c.ClaimsSourceToken != check.ClaimSourcesTokenRun {
+				err = p.errorf(v, field, "unknown %q (want run: the case's access token goes to a distributed claims endpoint whose source gives none)", c.ClaimsSourceToken)
+			}
+		case "claims_source_graph":
+			var b bool
+			b, err = p.boolean(v, field)
+			c.ClaimsSourceGraph = &b
 		case "token":
 			c.Token, err = p.list(v, field)
 			for _, t := range c.Token {
@@ -623,6 +649,11 @@ func (d Case) merge(c Case) Case {
 	c.GroupsClaim = or(c.GroupsClaim, d.GroupsClaim)
 	c.Provider = or(c.Provider, d.Provider)
 	c.Token = orList(c.Token, d.Token)
+	c.TrustedClaimsIssuers = orList(c.TrustedClaimsIssuers, d.TrustedClaimsIssuers)
+	c.ClaimsSourceToken = or(c.ClaimsSourceToken, d.ClaimsSourceToken)
+	if c.ClaimsSourceGraph == nil {
+		c.ClaimsSourceGraph = d.ClaimsSourceGraph
+	}
 	c.Claims = append(append([]ClaimCheck(nil), d.Claims...), c.Claims...)
 	c.Snapshot = or(c.Snapshot, d.Snapshot)
 	if c.Grant == "" && c.User != "" {

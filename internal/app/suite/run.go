@@ -440,6 +440,10 @@ func (c Case) config(getenv func(string) string) (check.Config, error) {
 		Scopes: scopes, Audience: audience, Expect: exp, ProviderKind: c.Provider,
 		PAR: c.PAR != nil && *c.PAR, RequestObject: c.RequestObject != nil && *c.RequestObject, Resources: c.Resources, AuthorizationDetails: c.AuthorizationDetails,
 		Grant: g,
+		ClaimSources: check.ClaimSources{
+			TrustedIssuers: c.TrustedClaimsIssuers, Token: c.ClaimsSourceToken,
+			Graph: c.ClaimsSourceGraph != nil && *c.ClaimsSourceGraph,
+		},
 		// Userinfo is otherwise asked only when the groups need it.
 		AskUserinfo: slices.ContainsFunc(c.Claims, func(cc ClaimCheck) bool { return cc.Token == report.UserInfo }),
 	}, nil

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -44,6 +45,14 @@ type ClaimSource struct {
 	// Break spoils the signed claims: "signature" (the signature does not
 	// verify), "issuer" (iss is another issuer's) or "expired".
 	Break string
+	// RunToken, for SourceDistributed, leaves access_token out of the
+	// source: the claims endpoint then takes the user's access token from
+	// this provider, as a client sends it with --claims-source-token run.
+	RunToken bool
+	// UserinfoOnly leaves the ID token without the groups or the source:
+	// only the userinfo answer refers to it, as a provider that keeps the
+	// ID token small does.
+	UserinfoOnly bool
 }
 
 // ClaimSourceUsers returns demo accounts whose groups (Everyone and IT)
@@ -95,7 +104,9 @@ func (s *storage) appendClaimSource(ui *oidc.UserInfo, u *userRecord) error {
 			endpoint = s.issuer + claimsPath
 		}
 		src["endpoint"] = endpoint
-		src["access_token"] = s.sourceToken(u.Subject)
+		if !cs.RunToken {
+			src["access_token"] = s.sourceToken(u.Subject)
+		}
 	}
 	ui.AppendClaims("_claim_names", map[string]any{claimGroups: "src1"})
 	ui.AppendClaims("_claim_sources", map[string]any{"src1": src})
@@ -144,6 +155,36 @@ func (s *storage) signedGroups(u *userRecord) (string, error) {
 	return raw, nil
 }
 
+// runTokenUser is the user, with ClaimSource.RunToken, whom token (one of
+// this provider's live access tokens, opaque or JWT) was issued to.
+func (s *storage) runTokenUser(token string) *userRecord {
+	id := token
+	if jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256}); err == nil {
+		payload, err := jws.Verify(&s.key.Key().(*rsa.PrivateKey).PublicKey)
+		if err != nil {
+			return nil
+		}
+		var c struct {
+			ID string `json:"jti"`
+		}
+		if json.Unmarshal(payload, &c) != nil {
+			return nil
+		}
+		id = c.ID
+	}
+	s.mu.Lock()
+	at, ok := s.accessTokens[id]
+	s.mu.Unlock()
+	if !ok || time.Now().After(at.expiration) {
+		return nil
+	}
+	u := s.subjects[at.subject]
+	if u == nil || u.ClaimSource == nil || !u.ClaimSource.RunToken {
+		return nil
+	}
+	return u
+}
+
 // claimsHandler is the distributed claims endpoint: GET with a user's
 // source token as a bearer token answers that user's groups.
 type claimsHandler struct{ storage *storage }
@@ -162,6 +203,9 @@ func (h *claimsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				user = u
 			}
 		}
+	}
+	if user == nil && ok {
+		user = h.storage.runTokenUser(token)
 	}
 	if user == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

@@ -137,6 +137,10 @@ type Options struct {
 	// Wrap, when set, wraps the provider's handler: a test or benchmark
 	// counts or delays requests with it.
 	Wrap func(http.Handler) http.Handler
+	// GroupsShape is how every user's groups are issued, as the provider
+	// it names issues them (one of Shapes; ShapeGroups when empty). A
+	// user's ClaimSource takes precedence.
+	GroupsShape string
 }
 
 // DefaultUsers returns the demo accounts: alice (password "alice-demo",
@@ -204,6 +208,9 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if lifetime < 0 {
 		return nil, failure.New(failure.Usage, what, "negative token lifetime %s", lifetime)
 	}
+	if !knownShape(o.GroupsShape) {
+		return nil, failure.New(failure.Usage, what, "unknown groups shape %q (want one of %s)", o.GroupsShape, strings.Join(Shapes(), ", "))
+	}
 	key, err := store.NewSigningKey()
 	if err != nil {
 		return nil, failure.Wrap(failure.Provider, what, err)
@@ -212,6 +219,7 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, failure.Wrap(failure.Usage, what, err)
 	}
+	st.shape = o.GroupsShape
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
 		return nil, failure.New(failure.Provider, what, "crypto key: %w", err)

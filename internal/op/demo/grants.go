@@ -435,7 +435,7 @@ func (s *storage) CreateTokenExchangeRequest(context.Context, op.TokenExchangeRe
 // claims: those of any access token for the subject and scopes, and act
 // (RFC 8693 §4.1) when an actor token named who acts.
 func (s *storage) GetPrivateClaimsFromTokenExchangeRequest(_ context.Context, req op.TokenExchangeRequest) (map[string]any, error) {
-	claims, err := s.accessTokenClaims(req.GetSubject(), req.GetScopes())
+	claims, err := s.accessTokenClaims(req.GetSubject(), req.GetClientID(), req.GetScopes())
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +448,7 @@ func (s *storage) GetPrivateClaimsFromTokenExchangeRequest(_ context.Context, re
 // SetUserinfoFromTokenExchangeRequest fills an exchanged ID token's user
 // claims as for a sign-in with the same scopes, and act.
 func (s *storage) SetUserinfoFromTokenExchangeRequest(_ context.Context, ui *oidc.UserInfo, req op.TokenExchangeRequest) error {
-	if err := s.setUserinfo(ui, req.GetSubject(), req.GetScopes()); err != nil {
+	if err := s.setUserinfo(ui, req.GetSubject(), req.GetClientID(), req.GetScopes(), true); err != nil {
 		return err
 	}
 	if act := actClaim(req); act != nil {

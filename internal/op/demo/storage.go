@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,9 +44,11 @@ type storage struct {
 	issuer    string
 	sourceKey [32]byte
 	lifetime  time.Duration
-	users     map[string]*userRecord // by username
-	subjects  map[string]*userRecord
-	clients   map[string]*client
+	// shape is Options.GroupsShape (groupClaims).
+	shape    string
+	users    map[string]*userRecord // by username
+	subjects map[string]*userRecord
+	clients  map[string]*client
 	// accounts are shown on the sign-in page, in the order of Options.Users:
 	// this provider's passwords are demo passwords by design.
 	accounts []User
@@ -395,7 +398,7 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 
 // SetUserinfoFromRequest fills the ID token's user claims.
 func (s *storage) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	return s.setUserinfo(ui, req.GetSubject(), scopes)
+	return s.setUserinfo(ui, req.GetSubject(), req.GetClientID(), scopes, true)
 }
 
 // SetUserinfoFromToken answers the userinfo endpoint for one of our access
@@ -404,14 +407,15 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, ui *oidc.UserInfo, tok
 	s.mu.Lock()
 	at, ok := s.accessTokens[tokenID]
 	var scopes []string
+	var clientID string
 	if ok {
-		scopes = slices.Clone(at.scopes)
+		scopes, clientID = slices.Clone(at.scopes), at.clientID
 	}
 	s.mu.Unlock()
 	if !ok || at.subject != subject || time.Now().After(at.expiration) {
 		return oidc.ErrAccessDenied().WithDescription("access token unknown, expired or revoked")
 	}
-	return s.setUserinfo(ui, subject, scopes)
+	return s.setUserinfo(ui, subject, clientID, scopes, false)
 }
 
 // SetIntrospectionFromToken lets a client introspect only tokens issued for
@@ -432,7 +436,7 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 		resp.Subject = subject
 	} else {
 		ui := new(oidc.UserInfo)
-		if err := s.setUserinfo(ui, subject, copied.scopes); err != nil {
+		if err := s.setUserinfo(ui, subject, copied.clientID, copied.scopes, false); err != nil {
 			return err
 		}
 		resp.SetUserInfo(ui)
@@ -448,14 +452,18 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 	return nil
 }
 
-func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, userID, _ string, scopes []string) (map[string]any, error) {
-	return s.accessTokenClaims(userID, scopes)
+func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, userID, clientID string, scopes []string) (map[string]any, error) {
+	return s.accessTokenClaims(userID, clientID, scopes)
 }
 
 // GetPrivateClaimsFromRequest is what op uses for JWT access tokens when the
 // storage offers it.
 func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
-	claims, err := s.accessTokenClaims(req.GetSubject(), scopes)
+	clientID := ""
+	if c, ok := req.(interface{ GetClientID() string }); ok {
+		clientID = c.GetClientID()
+	}
+	claims, err := s.accessTokenClaims(req.GetSubject(), clientID, scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -467,8 +475,9 @@ func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReq
 }
 
 // accessTokenClaims are the claims beyond op's (iss, sub, aud, exp, iat, nbf,
-// jti, client_id): scope as RFC 9068 has it, and groups.
-func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string]any, error) {
+// jti, client_id): scope as RFC 9068 has it, and groups in the provider's
+// shape.
+func (s *storage) accessTokenClaims(subject, clientID string, scopes []string) (map[string]any, error) {
 	u, ok := s.subjects[subject]
 	if !ok {
 		if _, isClient := s.clients[subject]; isClient {
@@ -479,12 +488,14 @@ func (s *storage) accessTokenClaims(subject string, scopes []string) (map[string
 	}
 	claims := map[string]any{"scope": strings.Join(scopes, " ")}
 	if slices.Contains(scopes, scopeGroups) && u.ClaimSource == nil {
-		claims[claimGroups] = groupsClaim(u)
+		maps.Copy(claims, s.groupClaims(u, clientID))
 	}
 	return claims, nil
 }
 
-func (s *storage) setUserinfo(ui *oidc.UserInfo, subject string, scopes []string) error {
+// setUserinfo fills the user's claims for the ID token (idToken) or the
+// userinfo and introspection answers, of a token for clientID.
+func (s *storage) setUserinfo(ui *oidc.UserInfo, subject, clientID string, scopes []string, idToken bool) error {
 	u, ok := s.subjects[subject]
 	if !ok {
 		return fmt.Errorf("subject: %w", store.ErrUnknown)
@@ -503,13 +514,18 @@ func (s *storage) setUserinfo(ui *oidc.UserInfo, subject string, scopes []string
 				ui.EmailVerified = true
 			}
 		case scopeGroups:
-			if u.ClaimSource != nil {
+			if cs := u.ClaimSource; cs != nil {
+				if cs.UserinfoOnly && idToken {
+					continue
+				}
 				if err := s.appendClaimSource(ui, u); err != nil {
 					return err
 				}
 				continue
 			}
-			ui.AppendClaims(claimGroups, groupsClaim(u))
+			for name, v := range s.groupClaims(u, clientID) {
+				ui.AppendClaims(name, v)
+			}
 		}
 	}
 	return nil

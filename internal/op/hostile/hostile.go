@@ -56,6 +56,7 @@ import (
 	"hash"
 	"html"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -152,6 +153,10 @@ type Options struct {
 	TokenResponse func(map[string]any)
 	// UserInfo edits the userinfo answer.
 	UserInfo func(map[string]any)
+	// SignedUserInfo answers userinfo as a JWT (application/jwt) signed
+	// with the current signing key, and advertises RS256 in
+	// userinfo_signing_alg_values_supported.
+	SignedUserInfo bool
 	// Discovery edits the discovery document.
 	Discovery func(map[string]any)
 	// JWKS returns the key set to serve on its n-th fetch (1-based); the
@@ -565,6 +570,9 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	if s.opts.DPoP {
 		doc["dpop_signing_alg_values_supported"] = []any{"ES256", "RS256"}
 	}
+	if s.opts.SignedUserInfo {
+		doc["userinfo_signing_alg_values_supported"] = []any{"RS256"}
+	}
 	if s.opts.Discovery != nil {
 		s.opts.Discovery(doc)
 	}
@@ -709,6 +717,10 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 		body = s.tokenResponse(body)
 	case e == UserInfoEndpoint && resp.StatusCode == http.StatusOK:
 		body = s.userinfo(body)
+		if s.opts.SignedUserInfo {
+			body = []byte(s.SignClaims(payloadOf(body)))
+			resp.Header.Set("Content-Type", "application/jwt")
+		}
 	case e == IntrospectionEndpoint && resp.StatusCode == http.StatusOK:
 		body = s.introspection(body)
 	default:
@@ -857,6 +869,28 @@ func (s *Server) tokenResponse(body []byte) []byte {
 	}
 	out, _ := json.Marshal(m)
 	return out
+}
+
+// SignClaims is a JWT of claims signed with the current signing key, with
+// iss the server's issuer unless claims has one: a userinfo answer, or
+// aggregated claims (OpenID Connect Core 5.6.2) a test puts in a token.
+func (s *Server) SignClaims(claims map[string]any) string {
+	c := maps.Clone(claims)
+	if c == nil {
+		c = map[string]any{}
+	}
+	if _, has := c["iss"]; !has {
+		c["iss"] = s.srv.URL
+	}
+	out := Sign(s.newToken(c))
+	s.remember(out)
+	return out
+}
+
+func payloadOf(body []byte) map[string]any {
+	var m map[string]any
+	json.Unmarshal(body, &m)
+	return m
 }
 
 func (s *Server) userinfo(body []byte) []byte {
