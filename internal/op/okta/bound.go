@@ -294,7 +294,7 @@ func (s *server) checkProof(raw, method, htu string) (proof, string) {
 	if strings.Count(raw, ".") != 2 {
 		return proof{}, descProofInvalid
 	}
-	jws, err := jose.ParseSigned(raw, dpopAlgs)
+	jws, err := jose.ParseSignedCompact(raw, dpopAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return proof{}, descProofInvalid
 	}
