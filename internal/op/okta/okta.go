@@ -4,7 +4,9 @@
 // metadata, its token shapes (thin and fat ID tokens, a custom groups claim,
 // api://default), org access tokens signed with a key it does not publish,
 // introspection, the Authentication API with its session tokens, the limit
-// of 100 groups in a claim, and exact redirect URI matching.
+// of 100 groups in a claim, exact redirect URI matching, and the app
+// settings that require DPoP, PAR or a "Public key / Private key"
+// (private_key_jwt) client authentication.
 //
 // It is a test double for claimcheck's own tests and docs, built on
 // github.com/zitadel/oidc/v3/pkg/op like internal/op/demo. BEHAVIOURS.md
