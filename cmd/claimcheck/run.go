@@ -567,6 +567,9 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 			return check.Config{}, err
 		}
 		cfg.Opener = b
+		// A pushed request's authorize URL carries no redirect_uri (RFC
+		// 9126 §4): the stand-in delivers to the listener's.
+		cfg.OnListening = func(redirectURI, _ string, _ time.Time) { b.RedirectURI = redirectURI }
 	}
 	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin, func(name string) bool { return given(fs, ios, name) }); err != nil {
 		return check.Config{}, err
@@ -604,7 +607,11 @@ func attachProgress(cfg *check.Config, ios *IOStreams) (done func()) {
 		finished     chan struct{}
 		authorizeURL string
 	)
+	prev := cfg.OnListening
 	cfg.OnListening = func(redirectURI, u string, deadline time.Time) {
+		if prev != nil {
+			prev(redirectURI, u, deadline)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		authorizeURL = u

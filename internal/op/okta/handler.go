@@ -76,6 +76,9 @@ func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthReque
 	if req.ResponseType != oidc.ResponseTypeCode && req.ResponseType != responseTypeToken && req.Nonce == "" {
 		return "", oidc.ErrInvalidRequest().WithDescription("The request must include a 'nonce' parameter.")
 	}
+	if pushed, _ := ctx.Value(pushedKey).(bool); !pushed && a.srv.dir.clients[req.ClientID].RequirePAR {
+		return "", oidc.ErrInvalidRequest().WithDescription("%s", descPARRequired)
+	}
 	if req.ResponseType == oidc.ResponseTypeCode && c.AuthMethod() == oidc.AuthMethodNone && req.CodeChallenge == "" {
 		return "", oidc.ErrInvalidRequest().WithDescription("PKCE code challenge is required when the token endpoint authentication method is 'NONE'.")
 	}
@@ -142,6 +145,7 @@ func mount(mux *http.ServeMux, dir *directory, id, issuer, accessAud string, cla
 		idKey: idKey, accessKey: accessKey,
 		Requests: store.NewRequests[*authRequest](authRequestLifetime, 0, minting),
 		tokens:   map[string]*accessToken{},
+		bound:    newBinding(),
 	}
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
@@ -170,7 +174,10 @@ func mount(mux *http.ServeMux, dir *directory, id, issuer, accessAud string, cla
 	sub.Handle(oidc.DiscoveryEndpoint, disc)
 	sub.Handle("/.well-known/oauth-authorization-server", disc)
 	sub.Handle(base+"/keys", publishing(router))
-	sub.Handle(base+"/authorize", withSessionToken(router))
+	sub.Handle(base+"/authorize", s.unpush(withSessionToken(router)))
+	sub.Handle(base+"/token", s.token(router))
+	sub.Handle(base+"/userinfo", s.userinfo(router))
+	sub.HandleFunc(base+"/par", s.par)
 	sub.Handle(base+"/authorize/callback", &tokenOnly{a: a, next: router})
 	sub.Handle(base+"/logout", http.NotFoundHandler())
 	sub.Handle(base+"/device/authorize", http.NotFoundHandler())
@@ -220,7 +227,25 @@ func discovery(issuer string, a authorizer, s *server) http.Handler {
 			doc.ScopesSupported = customScopes
 		}
 		doc.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit}
-		op.Discover(w, doc)
+		doc.TokenEndpointAuthMethodsSupported = nil
+		for _, m := range authMethods {
+			doc.TokenEndpointAuthMethodsSupported = append(doc.TokenEndpointAuthMethodsSupported, oidc.AuthMethod(m))
+		}
+		doc.TokenEndpointAuthSigningAlgValuesSupported = algNames(assertionAlgs)
+		// op's document has no field for PAR or DPoP.
+		raw, err := json.Marshal(doc)
+		var m map[string]any
+		if err == nil {
+			err = json.Unmarshal(raw, &m)
+		}
+		if err != nil {
+			http.Error(w, "discovery", http.StatusInternalServerError)
+			return
+		}
+		m["pushed_authorization_request_endpoint"] = s.endpoint("/par")
+		m["dpop_signing_alg_values_supported"] = algNames(dpopAlgs)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(m)
 	})
 }
 

@@ -4,7 +4,9 @@
 // metadata, its token shapes (thin and fat ID tokens, a custom groups claim,
 // api://default), org access tokens signed with a key it does not publish,
 // introspection, the Authentication API with its session tokens, the limit
-// of 100 groups in a claim, and exact redirect URI matching.
+// of 100 groups in a claim, exact redirect URI matching, and the app
+// settings that require DPoP, PAR or a "Public key / Private key"
+// (private_key_jwt) client authentication.
 //
 // It is a test double for claimcheck's own tests and docs, built on
 // github.com/zitadel/oidc/v3/pkg/op like internal/op/demo. BEHAVIOURS.md
@@ -21,6 +23,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
@@ -55,7 +59,16 @@ const (
 	WebClientID = "0oaclaimcheckweb"
 	// WebClientSecret is the secret of WebClientID.
 	WebClientSecret = "claimcheck-okta-secret"
-	// RedirectURI is the one sign-in redirect URI both default clients
+	// DPoPClientID is a native app with "Require Demonstrating Proof of
+	// Possession (DPoP) header in token requests".
+	DPoPClientID = "0oaclaimcheckdpop"
+	// PARClientID is a native app with "Require Pushed Authorization
+	// Request".
+	PARClientID = "0oaclaimcheckpar"
+	// JWTClientID is the id tests give a web app whose client
+	// authentication is "Public key / Private key" (private_key_jwt).
+	JWTClientID = "0oaclaimcheckjwt"
+	// RedirectURI is the one sign-in redirect URI the default clients
 	// have registered; Okta matches it exactly, port included.
 	RedirectURI = "http://127.0.0.1:8765/callback"
 )
@@ -74,6 +87,14 @@ type Client struct {
 	Secret string
 	// RedirectURIs are matched exactly.
 	RedirectURIs []string
+	// Keys are the public keys of a "Public key / Private key" app, each
+	// with its kid: the client authenticates with private_key_jwt only.
+	Keys []jose.JSONWebKey
+	// RequireDPoP: token requests need a DPoP proof, and the tokens are
+	// bound to its key.
+	RequireDPoP bool
+	// RequirePAR: authorize requests must come through /v1/par.
+	RequirePAR bool
 }
 
 // Claim is a claim of a custom authorization server with value type
@@ -131,11 +152,14 @@ func DefaultUsers() []User {
 	}
 }
 
-// DefaultClients are PublicClientID and WebClientID, both with RedirectURI.
+// DefaultClients are PublicClientID, WebClientID, DPoPClientID and
+// PARClientID, all with RedirectURI.
 func DefaultClients() []Client {
 	return []Client{
 		{ID: PublicClientID, RedirectURIs: []string{RedirectURI}},
 		{ID: WebClientID, Secret: WebClientSecret, RedirectURIs: []string{RedirectURI}},
+		{ID: DPoPClientID, RedirectURIs: []string{RedirectURI}, RequireDPoP: true},
+		{ID: PARClientID, RedirectURIs: []string{RedirectURI}, RequirePAR: true},
 	}
 }
 
@@ -148,6 +172,7 @@ func DefaultServers() []CustomServer {
 // Provider is a running Okta-shaped provider.
 type Provider struct {
 	org       string
+	counts    *counter
 	srv       *http.Server
 	served    chan struct{}
 	closeOnce sync.Once
@@ -181,15 +206,17 @@ func Start(ctx context.Context, o Options) (*Provider, error) {
 	}
 	org := "http://" + ln.Addr().String()
 	h, err := newOrg(org, o)
+	counts := &counter{n: map[string]int64{}}
 	if err != nil {
 		_ = ln.Close()
 		return nil, failure.Wrap(failure.Usage, what, err)
 	}
 	p := &Provider{
 		org:    org,
+		counts: counts,
 		served: make(chan struct{}),
 		srv: &http.Server{
-			Handler: h, ReadHeaderTimeout: 10 * time.Second,
+			Handler: counts.wrap(h), ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: log.New(io.Discard, "", 0),
 		},
 	}
@@ -208,6 +235,29 @@ func (p *Provider) OrgIssuer() string { return p.org }
 
 // Issuer is the issuer of the custom authorization server id.
 func (p *Provider) Issuer(id string) string { return p.org + "/oauth2/" + id }
+
+// Requests is how many requests have reached path, for example
+// "/oauth2/default/v1/token".
+func (p *Provider) Requests(path string) int64 {
+	p.counts.mu.Lock()
+	defer p.counts.mu.Unlock()
+	return p.counts.n[path]
+}
+
+// counter counts requests by path.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (c *counter) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.n[r.URL.Path]++
+		c.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
 
 // Close stops the provider and frees its port.
 func (p *Provider) Close() error {

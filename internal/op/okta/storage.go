@@ -33,6 +33,10 @@ type directory struct {
 	subjects map[string]*User
 	clients  map[string]*Client
 
+	// internal is the secret op knows a client by once this package has
+	// authenticated it with an assertion.
+	internal map[string]string
+
 	mu       sync.Mutex
 	sessions map[string]sessionToken
 }
@@ -46,6 +50,7 @@ func newDirectory(o Options) (*directory, error) {
 	d := &directory{
 		users: map[string]*User{}, subjects: map[string]*User{},
 		clients: map[string]*Client{}, sessions: map[string]sessionToken{},
+		internal: map[string]string{},
 	}
 	for _, u := range o.Users {
 		u := u
@@ -64,10 +69,25 @@ func newDirectory(o Options) (*directory, error) {
 		if c.ID == "" || len(c.RedirectURIs) == 0 {
 			return nil, errors.New("a client needs an id and a redirect URI")
 		}
+		if len(c.Keys) > 0 && c.Secret != "" {
+			return nil, fmt.Errorf("client %q: a Public key / Private key app has no secret", c.ID)
+		}
+		for _, k := range c.Keys {
+			if k.KeyID == "" || !k.IsPublic() || !k.Valid() {
+				return nil, fmt.Errorf("client %q: each key needs a kid and must be public", c.ID)
+			}
+		}
 		d.clients[c.ID] = &c
+		d.internal[c.ID] = c.Secret
+		if c.Secret == "" && len(c.Keys) > 0 {
+			d.internal[c.ID] = randomString(32)
+		}
 	}
 	return d, nil
 }
+
+// internalSecret is the secret op checks for client id.
+func (d *directory) internalSecret(id string) string { return d.internal[id] }
 
 // checkPassword compares in constant time.
 func (d *directory) checkPassword(username, password string) (*User, bool) {
@@ -115,7 +135,12 @@ func (d *directory) redeemSessionToken(tok string) (string, bool) {
 // raises access, GetAudience and SigningKey read it, and SigningKey lowers
 // it: the access token gets its own audience and (at the org server) its
 // own, unpublished key.
-type mint struct{ access bool }
+// jkt, set by the token endpoint for a DPoP-bound request, is the
+// thumbprint the access token's cnf names.
+type mint struct {
+	access bool
+	jkt    string
+}
 
 type ctxKey int
 
@@ -123,6 +148,7 @@ const (
 	mintKey ctxKey = iota
 	publishKey
 	sessionTokenKey
+	pushedKey
 )
 
 func mintOf(ctx context.Context) *mint {
@@ -152,6 +178,7 @@ type server struct {
 
 	mu     sync.Mutex
 	tokens map[string]*accessToken
+	bound  *binding
 }
 
 func (s *server) org() bool { return s.id == "" }
@@ -161,6 +188,8 @@ type accessToken struct {
 	scopes                []string
 	audience              []string
 	issued, expires       time.Time
+	// jkt is the DPoP key's thumbprint of a bound token.
+	jkt string
 }
 
 // authRequest adds to the protocol's request the access token's audience
@@ -225,6 +254,9 @@ func (s *server) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 	if ar, ok := req.(*authRequest); ok {
 		at.clientID = ar.ClientID
 	}
+	if m := mintOf(ctx); m != nil {
+		at.jkt = m.jkt
+	}
 	s.mu.Lock()
 	s.tokens[id] = at
 	s.mu.Unlock()
@@ -285,13 +317,10 @@ func (s *server) GetClientByClientID(_ context.Context, id string) (op.Client, e
 }
 
 func (s *server) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
-	c, ok := s.dir.clients[id]
-	want := ""
-	if ok {
-		want = c.Secret
-	}
+	_, ok := s.dir.clients[id]
+	want := s.dir.internalSecret(id)
 	a, b := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(want))
-	if !ok || c.Secret == "" || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
+	if !ok || want == "" || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
 		return errors.New("invalid client credentials")
 	}
 	return nil
@@ -389,6 +418,10 @@ func (s *server) SetIntrospectionFromToken(_ context.Context, resp *oidc.Introsp
 	resp.Scope = at.scopes
 	resp.ClientID = at.clientID
 	resp.TokenType = oidc.BearerToken
+	if at.jkt != "" {
+		resp.TokenType = "DPoP"
+		resp.Claims = map[string]any{"cnf": map[string]any{"jkt": at.jkt}}
+	}
 	resp.Expiration = oidc.FromTime(at.expires)
 	resp.IssuedAt = oidc.FromTime(at.issued)
 	resp.Audience = at.audience
@@ -397,14 +430,17 @@ func (s *server) SetIntrospectionFromToken(_ context.Context, resp *oidc.Introsp
 	resp.JWTID = at.id
 	if u != nil {
 		resp.Username = u.Username
-		resp.Claims = map[string]any{"uid": u.Subject}
+		if resp.Claims == nil {
+			resp.Claims = map[string]any{}
+		}
+		resp.Claims["uid"] = u.Subject
 	}
 	return nil
 }
 
 // accessClaims are Okta's access-token claims beyond op's: ver, cid, uid,
 // scp, and at a custom server its access-token claims.
-func (s *server) accessClaims(req op.TokenRequest, scopes []string) (map[string]any, error) {
+func (s *server) accessClaims(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
 	u, ok := s.dir.subjects[req.GetSubject()]
 	if !ok {
 		return nil, fmt.Errorf("subject: %w", store.ErrUnknown)
@@ -415,6 +451,9 @@ func (s *server) accessClaims(req op.TokenRequest, scopes []string) (map[string]
 		cid = ar.ClientID
 	}
 	claims := map[string]any{"ver": 1, "cid": cid, "uid": u.Subject, "scp": scopes}
+	if m := mintOf(ctx); m != nil && m.jkt != "" {
+		claims["cnf"] = map[string]any{"jkt": m.jkt}
+	}
 	err := s.addGroups(func(k string, v any) { claims[k] = v }, u, InAccessToken, ar != nil && ar.implicit())
 	return claims, err
 }
@@ -423,15 +462,15 @@ func (s *server) GetPrivateClaimsFromScopes(context.Context, string, string, []s
 	return nil, errors.New("unused: GetPrivateClaimsFromRequest answers")
 }
 
-func (s *server) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
-	return s.accessClaims(req, req.GetScopes())
+func (s *server) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	return s.accessClaims(ctx, req, req.GetScopes())
 }
 
 // client is an app as this server sees it.
 func (s *server) client(c *Client) *store.Client {
 	return store.NewClient(store.ClientConfig{
 		ID:              c.ID,
-		Public:          c.Secret == "",
+		Public:          c.Secret == "" && len(c.Keys) == 0,
 		RedirectURIs:    c.RedirectURIs,
 		ResponseTypes:   responseTypes,
 		GrantTypes:      []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeImplicit},
