@@ -84,13 +84,13 @@ func explainClientAuth(err error, fc flow.Config) error {
 	if ca == nil {
 		return err
 	}
-	// The audience is the usual culprit: Okta wants the token endpoint,
-	// zitadel and others the issuer, and neither says so.
+	// The audience is the usual culprit: Okta wants the URL of the
+	// endpoint called, zitadel and others the issuer, and neither says so.
 	otherFlag, otherName := flow.AssertionAudienceIssuer, "the issuer"
 	if fc.AssertionAudience == flow.AssertionAudienceIssuer {
-		otherFlag, otherName = flow.AssertionAudienceTokenEndpoint, "the token endpoint URL"
+		otherFlag, otherName = flow.AssertionAudienceEndpoint, "the URL of the endpoint called"
 	}
-	aud := fmt.Sprintf("the audience it expects (aud %s was sent; --client-assertion-aud %s sends %s; Okta wants the token endpoint URL)", ca.Audience, otherFlag, otherName)
+	aud := fmt.Sprintf("the audience it expects (aud %s was sent; --client-assertion-aud %s sends %s; Okta wants the URL of the endpoint called)", ca.Audience, otherFlag, otherName)
 	if fc.AuthMethod == flow.AuthClientSecretJWT {
 		return failure.New(failure.Flow, "", "%w; the provider refused the client assertion (client_secret_jwt, %s): check the client secret, that the client is registered for client_secret_jwt with %s, and %s",
 			err, ca.Alg, ca.Alg, aud)
@@ -117,7 +117,7 @@ func (c Config) introspectOptions(md verify.Metadata) (verify.IntrospectOptions,
 	o := verify.IntrospectOptions{ClientID: c.ClientID, ClientSecret: c.ClientSecret, AuthMethod: "client_secret_basic"}
 	switch fc.AuthMethod {
 	case flow.AuthPrivateKeyJWT, flow.AuthClientSecretJWT:
-		o.AuthParams = func() (url.Values, error) { return flow.ClientAssertionParams(fc) }
+		o.AuthParams = func() (url.Values, error) { return flow.ClientAssertionParams(fc, md.IntrospectionEndpoint) }
 	case flow.AuthTLSClient, flow.AuthSelfSignedTLSClient:
 		// RFC 8705 §2: the certificate authenticates; client_id names
 		// the client it is registered for.

@@ -118,7 +118,7 @@ func TestPrivateKeyJWTRun(t *testing.T) {
 		if failure.ClassOf(err) != failure.Flow || r.ExitCode != 3 {
 			t.Fatalf("exit %d, %v; want 3", r.ExitCode, err)
 		}
-		for _, w := range []string{"error=invalid_client", "refused the client assertion", "private_key_jwt, RS256, kid \"k1\"", wrong.File, "Okta wants the token endpoint URL", "aud " + p.Issuer() + " was sent"} {
+		for _, w := range []string{"error=invalid_client", "refused the client assertion", "private_key_jwt, RS256, kid \"k1\"", wrong.File, "Okta wants the URL of the endpoint called", "aud " + p.Issuer() + " was sent"} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("error %q lacks %q", msg, w)
 			}

@@ -81,7 +81,8 @@ type Config struct {
 	// (or introspection's) cnf.jkt the key's thumbprint.
 	DPoPKey *flow.DPoPKey
 	// AssertionAudience is the aud of client assertions:
-	// flow.AssertionAudienceTokenEndpoint (the default) or
+	// flow.AssertionAudienceEndpoint (the default: the URL of the endpoint
+	// called), flow.AssertionAudienceTokenEndpoint or
 	// flow.AssertionAudienceIssuer.
 	AssertionAudience string
 	// RedirectURI is the loopback redirect URI registered for the client

@@ -32,8 +32,15 @@ const (
 
 // The audiences a client assertion may name (Config.AssertionAudience).
 const (
-	// AssertionAudienceTokenEndpoint is the token endpoint's URL, as
-	// OpenID Connect Core §9 recommends and Okta requires.
+	// AssertionAudienceEndpoint, the default, is the URL of the endpoint
+	// the assertion is sent to: the token endpoint's for token requests
+	// (OpenID Connect Core §9), the pushed authorization request or
+	// introspection endpoint's for those. Okta requires that on every
+	// endpoint, and RFC 9126 §2 makes an authorization server accept the
+	// PAR endpoint's URL.
+	AssertionAudienceEndpoint = "endpoint"
+	// AssertionAudienceTokenEndpoint is the token endpoint's URL on every
+	// request, for a provider that accepts no other URL.
 	AssertionAudienceTokenEndpoint = "token_endpoint"
 	// AssertionAudienceIssuer is the issuer identifier, which RFC 7523
 	// also allows and some providers (zitadel) require.
@@ -115,10 +122,16 @@ type Assertion struct {
 	IssuedAt, Expiry time.Time
 }
 
-// assertionAudience is the aud c's assertions name.
-func (c Config) assertionAudience() (string, error) {
+// assertionAudience is the aud c's assertions name when sent to endpoint
+// (empty: the token endpoint).
+func (c Config) assertionAudience(endpoint string) (string, error) {
 	switch c.AssertionAudience {
-	case "", AssertionAudienceTokenEndpoint:
+	case "", AssertionAudienceEndpoint:
+		if endpoint != "" {
+			return endpoint, nil
+		}
+		fallthrough
+	case AssertionAudienceTokenEndpoint:
 		if c.TokenEndpoint == "" {
 			return "", failure.New(failure.Usage, "client assertion", "no token endpoint to name as the audience")
 		}
@@ -129,21 +142,22 @@ func (c Config) assertionAudience() (string, error) {
 		}
 		return c.Issuer, nil
 	}
-	return "", failure.New(failure.Usage, "client assertion audience", "unknown %q (want token_endpoint or issuer)", clean(c.AssertionAudience, 40))
+	return "", failure.New(failure.Usage, "client assertion audience", "unknown %q (want endpoint, token_endpoint or issuer)", clean(c.AssertionAudience, 40))
 }
 
 // NewAssertion signs a new client assertion for c (whose AuthMethod is
-// private_key_jwt or client_secret_jwt): iss and sub the client id, aud
-// the token endpoint or the issuer (Config.AssertionAudience), a fresh
+// private_key_jwt or client_secret_jwt) to send to endpoint (empty: the
+// token endpoint): iss and sub the client id, aud endpoint, the token
+// endpoint or the issuer (Config.AssertionAudience), a fresh
 // jti, iat now and exp AssertionLifetime later, signed with
 // Config.AssertionAlg (ResolveAssertionAlg's choice when empty). Errors
 // are failure.Usage.
-func NewAssertion(c Config) (*Assertion, error) {
+func NewAssertion(c Config, endpoint string) (*Assertion, error) {
 	alg, err := ResolveAssertionAlg(c.AuthMethod, c.ClientKey, nonEmpty(c.AssertionAlg))
 	if err != nil {
 		return nil, err
 	}
-	aud, err := c.assertionAudience()
+	aud, err := c.assertionAudience(endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -211,12 +225,12 @@ func nonEmpty(s string) []string {
 }
 
 // ClientAssertionParams returns the form parameters that authenticate c's
-// client with a new assertion (client_id, client_assertion_type and
-// client_assertion), for a request flow does not make itself, such as
-// introspection. It calls c.OnClientAssertion with the assertion. Errors
-// are NewAssertion's.
-func ClientAssertionParams(c Config) (url.Values, error) {
-	a, err := NewAssertion(c)
+// client with a new assertion for endpoint (client_id,
+// client_assertion_type and client_assertion), for a request flow does not
+// make itself, such as introspection. It calls c.OnClientAssertion with the
+// assertion. Errors are NewAssertion's.
+func ClientAssertionParams(c Config, endpoint string) (url.Values, error) {
+	a, err := NewAssertion(c, endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +268,11 @@ func (t *assertionTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if err != nil {
 		return nil, fmt.Errorf("the request form: %w", err)
 	}
-	params, err := ClientAssertionParams(t.c)
+	// The URL called, without its query: what "the endpoint invoked"
+	// means to Okta, as htu does for DPoP (RFC 9449 §4.2).
+	u := *req.URL
+	u.RawQuery, u.Fragment = "", ""
+	params, err := ClientAssertionParams(t.c, u.String())
 	if err != nil {
 		return nil, err
 	}

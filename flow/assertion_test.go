@@ -25,6 +25,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/claimcheck/claimcheck/failure"
+	"github.com/claimcheck/claimcheck/internal/scrub"
 )
 
 // Keys are generated once per test binary: RSA generation is slow on two
@@ -336,7 +337,7 @@ func TestPrivateKeyJWTAssertion(t *testing.T) {
 
 	// aud = the issuer on request.
 	c.AssertionAudience = AssertionAudienceIssuer
-	a, err := NewAssertion(c)
+	a, err := NewAssertion(c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,14 +346,15 @@ func TestPrivateKeyJWTAssertion(t *testing.T) {
 		t.Errorf("aud %v, want the issuer", claims["aud"])
 	}
 	c.AssertionAudience = "somewhere"
-	if _, err := NewAssertion(c); err == nil || failure.ClassOf(err) != failure.Usage {
+	if _, err := NewAssertion(c, ""); err == nil || failure.ClassOf(err) != failure.Usage {
 		t.Errorf("unknown audience: %v", err)
 	}
 }
 
 // TestClientSecretJWTAssertion: client_secret_jwt against a token endpoint
 // that verifies the HS256 assertion with the secret, for the code
-// exchange, client_credentials and the device grant's both endpoints.
+// exchange, client_credentials and the device grant's both endpoints, each
+// assertion naming the endpoint it is sent to.
 func TestClientSecretJWTAssertion(t *testing.T) {
 	const secret = "a-client-secret-of-32-bytes-or-more!"
 	var mu sync.Mutex
@@ -373,7 +375,7 @@ func TestClientSecretJWTAssertion(t *testing.T) {
 			if err := tok.Claims([]byte(secret), &cl); err != nil {
 				return "signature: " + err.Error()
 			}
-			if err := cl.ValidateWithLeeway(jwt.Expected{Issuer: "web", Subject: "web", AnyAudience: jwt.Audience{"http://" + r.Host + "/token"}, Time: time.Now()}, 0); err != nil {
+			if err := cl.ValidateWithLeeway(jwt.Expected{Issuer: "web", Subject: "web", AnyAudience: jwt.Audience{"http://" + r.Host + r.URL.Path}, Time: time.Now()}, 0); err != nil {
 				return "claims: " + err.Error()
 			}
 			return ""
@@ -435,7 +437,7 @@ func TestClientSecretJWTAssertion(t *testing.T) {
 func TestAssertionKeys(t *testing.T) {
 	testKeys(t)
 	c := Config{TokenEndpoint: "https://op.example/token", ClientID: "svc", AuthMethod: AuthPrivateKeyJWT, ClientKey: &ClientKey{signer: testEC}}
-	a, err := NewAssertion(c)
+	a, err := NewAssertion(c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,12 +449,76 @@ func TestAssertionKeys(t *testing.T) {
 		t.Error("kid sent without one")
 	}
 	c = Config{TokenEndpoint: "https://op.example/token", ClientID: "svc", AuthMethod: AuthClientSecretJWT, ClientSecret: strings.Repeat("s", 32)}
-	a, err = NewAssertion(c)
+	a, err = NewAssertion(c, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok, _ := jwt.ParseSigned(a.JWT, []jose.SignatureAlgorithm{jose.HS256})
 	if tok.Claims([]byte(strings.Repeat("t", 32)), &map[string]any{}) == nil {
 		t.Error("HS256 assertion verifies with another secret")
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAssertionAudienceIsTheEndpointCalled: by default an assertion names
+// the URL it is posted to (Okta checks that on /par, /introspect and
+// /device/authorize too, and RFC 9126 §2 makes servers accept the PAR
+// endpoint); token_endpoint and issuer name one URL everywhere.
+func TestAssertionAudienceIsTheEndpointCalled(t *testing.T) {
+	testKeys(t)
+	const (
+		issuer = "https://issuer.example"
+		token  = "https://issuer.example/oauth2/v1/token"
+		par    = "https://issuer.example/oauth2/v1/par"
+		intro  = "https://issuer.example/oauth2/v1/introspect"
+	)
+	key := &ClientKey{signer: testRSA, KeyID: "k1", File: "key.pem"}
+	tests := []struct {
+		mode            string
+		target, wantAud string
+		viaParams       bool
+	}{
+		{"", token, token, false},
+		{"", par + "?x=1", par, false},
+		{"", intro, intro, true},
+		{AssertionAudienceEndpoint, par, par, false},
+		{AssertionAudienceTokenEndpoint, par, token, false},
+		{AssertionAudienceTokenEndpoint, intro, token, true},
+		{AssertionAudienceIssuer, par, issuer, false},
+		{AssertionAudienceIssuer, intro, issuer, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode+" "+tc.target, func(t *testing.T) {
+			c := Config{Issuer: issuer, TokenEndpoint: token, ClientID: "svc",
+				AuthMethod: AuthPrivateKeyJWT, ClientKey: key, AssertionAlg: "RS256", AssertionAudience: tc.mode}
+			var raw string
+			if tc.viaParams {
+				p, err := ClientAssertionParams(c, tc.target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw = p.Get("client_assertion")
+			} else {
+				tr := &assertionTransport{c: c, sc: &scrub.Scrubber{}, next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+					if err := r.ParseForm(); err != nil {
+						t.Fatal(err)
+					}
+					raw = r.PostForm.Get("client_assertion")
+					return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+				})}
+				req, _ := http.NewRequest(http.MethodPost, tc.target, strings.NewReader("a=b"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if _, err := tr.RoundTrip(req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			claims, _ := parseAssertion(t, raw, jose.RS256, &testRSA.PublicKey)
+			if claims["aud"] != tc.wantAud {
+				t.Errorf("aud %v, want %s", claims["aud"], tc.wantAud)
+			}
+		})
 	}
 }

@@ -45,8 +45,8 @@ type Config struct {
 	// ResolveAssertionAlg's choice when the provider advertises nothing.
 	AssertionAlg string
 	// AssertionAudience is the aud of client assertions:
-	// AssertionAudienceTokenEndpoint (the default when empty) or
-	// AssertionAudienceIssuer.
+	// AssertionAudienceEndpoint (the default when empty),
+	// AssertionAudienceTokenEndpoint or AssertionAudienceIssuer.
 	AssertionAudience string
 	// OnClientAssertion, when set, is called with each client assertion
 	// before it is sent, for a caller that keeps what it sends out of what
@@ -428,7 +428,7 @@ func (c Config) resolveAuthMethod() (string, error) {
 		// secret that cannot make one is a usage error before anything is
 		// sent.
 		c.AuthMethod = method
-		if _, err := NewAssertion(c); err != nil {
+		if _, err := NewAssertion(c, ""); err != nil {
 			return "", err
 		}
 	}

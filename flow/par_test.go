@@ -192,7 +192,7 @@ func TestRunPushed(t *testing.T) {
 					t.Errorf("unexpected assertion: %v", f)
 				}
 			} else {
-				checkPushedAssertion(t, f, tt.assertion, c.TokenEndpoint)
+				checkPushedAssertion(t, f, tt.assertion, c.PushedAuthorizationRequestEndpoint)
 				if tf := p.tokens[0].form; tf.Get("client_assertion") == f.Get("client_assertion") {
 					t.Error("the token request reused the push's assertion")
 				}

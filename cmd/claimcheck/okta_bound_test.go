@@ -112,8 +112,8 @@ func TestOktaPAR(t *testing.T) {
 	}
 }
 
-// Okta's "Public key / Private key" app: the assertion's aud is the token
-// endpoint by default and passes; aud the issuer is refused with Okta's
+// Okta's "Public key / Private key" app: the assertion's aud is the URL of
+// the endpoint called by default (token, PAR) and passes; aud the issuer is refused with Okta's
 // words and claimcheck's explanation, exit 3, the key never shown.
 func TestOktaPrivateKeyJWT(t *testing.T) {
 	e, keyFile := newOktaBoundEnv(t)
@@ -130,10 +130,20 @@ func TestOktaPrivateKeyJWT(t *testing.T) {
 	if code != 1 {
 		t.Errorf("bob: exit %d %+v", code, r.Error)
 	}
+	// Okta checks the aud on /par too: the pushed request's assertion
+	// names the PAR endpoint, the token request's the token endpoint.
+	code, r, stderr = e.run(t, "alice", append(ga, "--par", "--expect-groups", "IT")...)
+	if code != 0 {
+		t.Errorf("--par: exit %d: %s %+v", code, stderr, r.Error)
+	}
+	code, r, _ = e.run(t, "alice", append(ga, "--par", "--client-assertion-aud", "token_endpoint", "--expect-groups", "IT")...)
+	if code != 3 || r.Error == nil || !strings.Contains(r.Error.Message, "The audience claim for client_assertion must be the endpoint invoked for the request.") {
+		t.Errorf("--par with aud the token endpoint: exit %d %+v", code, r.Error)
+	}
 	code, r, stderr = e.run(t, "alice", append(ga, "--client-assertion-aud", "issuer", "--expect-groups", "IT")...)
 	if code != 3 || r.Error == nil || r.Error.Class != "flow" ||
 		!strings.Contains(r.Error.Message, "The audience claim for client_assertion must be the endpoint invoked for the request.") ||
-		!strings.Contains(r.Error.Message, "--client-assertion-aud token_endpoint") {
+		!strings.Contains(r.Error.Message, "--client-assertion-aud endpoint") {
 		t.Errorf("aud issuer: exit %d %+v", code, r.Error)
 	}
 	pem, _ := os.ReadFile(keyFile)

@@ -79,7 +79,7 @@ func (o *ProviderOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClientKeyFile, "client-key", "", "FILE holding the private key of private_key_jwt, of --request-object and of --client-cert (PEM PKCS#8, PKCS#1 or SEC1, or a JWK or one-key JWKS); never the key itself")
 	fs.StringVar(&o.ClientCertFile, "client-cert", "", "FILE holding the PEM TLS client certificate (chain allowed) of mutual TLS (RFC 8705), with its key in --client-key; presented to the token, PAR, device, introspection endpoints (their mtls_endpoint_aliases when published) and userinfo for certificate-bound tokens")
 	fs.StringVar(&o.ClientKeyID, "client-key-id", "", "kid of the client key's assertions (default: the JWK's kid, else none)")
-	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: token_endpoint (default, as Okta requires) or issuer")
+	fs.StringVar(&o.AssertionAud, "client-assertion-aud", "", "aud of client assertions: endpoint (default: the URL of the endpoint called, as Okta requires), token_endpoint or issuer")
 	fs.BoolVar(&o.DPoP, "dpop", false, "DPoP-bound tokens (RFC 9449): proofs on token and userinfo requests, dpop_jkt on the authorize request; a fresh ES256 key per run unless --dpop-key")
 	fs.StringVar(&o.DPoPKeyFile, "dpop-key", "", "FILE holding the DPoP private key (PEM or JWK, as --client-key); implies --dpop; never the key itself")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "deadline of each request to the provider")
@@ -164,9 +164,9 @@ func (o *ProviderOptions) loadDPoPKey() error {
 // environment of every child.
 func (o *ProviderOptions) loadClientKey() error {
 	switch o.AssertionAud {
-	case "", flow.AssertionAudienceTokenEndpoint, flow.AssertionAudienceIssuer:
+	case "", flow.AssertionAudienceEndpoint, flow.AssertionAudienceTokenEndpoint, flow.AssertionAudienceIssuer:
 	default:
-		return failure.New(failure.Usage, "--client-assertion-aud", "unknown %q (want token_endpoint or issuer)", o.AssertionAud)
+		return failure.New(failure.Usage, "--client-assertion-aud", "unknown %q (want endpoint, token_endpoint or issuer)", o.AssertionAud)
 	}
 	if o.ClientKeyFile == "" {
 		if o.ClientKeyID != "" {

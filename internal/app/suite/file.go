@@ -45,7 +45,7 @@ type Case struct {
 	ClientAuth      string
 	// ClientKey is the file of the private_key_jwt key (relative paths
 	// taken from the suite file's directory), ClientKeyID its kid, and
-	// AssertionAud the assertions' aud (token_endpoint or issuer).
+	// AssertionAud the assertions' aud (endpoint, token_endpoint or issuer).
 	ClientKey    string
 	ClientKeyID  string
 	AssertionAud string
@@ -275,8 +275,8 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientCert, err = p.keyFile(v, field)
 		case "client_assertion_aud":
 			c.AssertionAud, err = p.str(v, field)
-			if err == nil && c.AssertionAud != "token_endpoint" && c.AssertionAud != "issuer" {
-				err = p.errorf(v, field, "unknown %q (want token_endpoint or issuer)", c.AssertionAud)
+			if err == nil && c.AssertionAud != flow.AssertionAudienceEndpoint && c.AssertionAud != flow.AssertionAudienceTokenEndpoint && c.AssertionAud != flow.AssertionAudienceIssuer {
+				err = p.errorf(v, field, "unknown %q (want endpoint, token_endpoint or issuer)", c.AssertionAud)
 			}
 		case "scopes":
 			c.Scopes, err = p.list(v, field)
