@@ -21,11 +21,15 @@ type HeadlessBrowser struct {
 	// Client makes the requests; its redirect policy is ignored. Nil means
 	// a client with a 10-second timeout per request.
 	Client *http.Client
+	// RedirectURI is where the response is delivered when the authorize
+	// URL does not say, as a pushed request's does not (RFC 9126 §4).
+	// Run sets it, on its own copy, to the listener's when it is empty.
+	RedirectURI string
 }
 
 // Open signs in at authorizeURL and returns once the listener has answered
 // the delivery of the authorization response.
 func (b *HeadlessBrowser) Open(ctx context.Context, authorizeURL string) error {
-	sb := &standin.Browser{Client: b.Client, Username: b.Username, Password: b.Password}
+	sb := &standin.Browser{Client: b.Client, Username: b.Username, Password: b.Password, RedirectURI: b.RedirectURI}
 	return sb.Open(ctx, authorizeURL)
 }

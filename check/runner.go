@@ -282,11 +282,23 @@ func run(ctx context.Context, c Config) *report.Report {
 	if err := c.oktaSignIn(ctx, &fc); err != nil {
 		return finish(r, err, c)
 	}
+	opener := c.Opener
+	var headless *HeadlessBrowser
+	if b, ok := opener.(*HeadlessBrowser); ok {
+		// A copy for this run, told the listener's redirect URI: a
+		// pushed request's authorize URL does not carry it (RFC 9126
+		// §4), and the caller's value stays as it was.
+		cp := *b
+		headless, opener = &cp, &cp
+	}
 	res, err := flow.Run(ctx, fc, flow.RunOptions{
-		Opener:  c.Opener,
+		Opener:  opener,
 		Timeout: c.Timeout,
 		OnListening: func(redirectURI, authorizeURL string, deadline time.Time) {
 			r.Request.RedirectURI = redirectURI
+			if headless != nil && headless.RedirectURI == "" {
+				headless.RedirectURI = redirectURI
+			}
 			authorizeURL = redactSessionToken(authorizeURL)
 			// The report's copy loses any user info the discovered
 			// endpoint had; its query is the request itself and stays.
