@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -538,7 +539,8 @@ func TestMatrixOIDCProviderRequestObject(t *testing.T) {
 // certificate (RFC 8705): alice passes and bob fails on IT, each with the
 // cnf.x5t#S256 check passed; a certificate for another subject from the
 // same CA is refused as invalid_client, explained.
-func mtlsCases(pki *harness.PKI, client, self, other *harness.ClientCert) []matrixCase {
+// providerLog gives the provider's log file once it runs.
+func mtlsCases(pki *harness.PKI, client, self, other *harness.ClientCert, providerLog func() string) []matrixCase {
 	mtls := func(method string, c *harness.ClientCert) []string {
 		return []string{"--ca-file", pki.CAFile, "--client-auth", method, "--client-cert", c.CertFile, "--client-key", c.KeyFile, "--audience", harness.APIResource}
 	}
@@ -563,6 +565,12 @@ func mtlsCases(pki *harness.PKI, client, self, other *harness.ClientCert) []matr
 				wantError(t, r, 3, "flow", "invalid_client", "the provider refused the client certificate", other.SubjectDN, other.Thumbprint, "tls_client_auth_subject_dn")
 				if len(r.Report.Tokens) != 0 {
 					t.Errorf("a refused client has tokens: %v", keys(r.Report.Tokens))
+				}
+				// The provider's reason, which it does not send: the
+				// certificate reached it and its subject was compared.
+				log, err := os.ReadFile(providerLog())
+				if err != nil || !strings.Contains(string(log), "certificate subject value does not match the registered one") {
+					t.Errorf("the provider's log does not show the subject refused (%v)", err)
 				}
 			},
 		},
@@ -614,9 +622,10 @@ func TestMatrixOIDCProviderMTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := mtlsCases(pki, client, self, other)
+	var op *harness.Provider
+	cases := mtlsCases(pki, client, self, other, func() string { return op.Log })
 	ps, uris := harness.FreePorts(t, runCount(cases))
-	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, PKI: pki, SelfSignedCert: self})
+	op = harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, PKI: pki, SelfSignedCert: self})
 	if !strings.HasPrefix(op.Issuer, "https://127.0.0.1:") {
 		t.Fatalf("the issuer is %s, want https://127.0.0.1:PORT", op.Issuer)
 	}

@@ -78,8 +78,8 @@ type ccReport struct {
 		Raw      string         `json:"raw"`
 	} `json:"tokens"`
 	Checks []ccCheck `json:"checks"`
-	Notes []string `json:"notes"`
-	Error *struct {
+	Notes  []string  `json:"notes"`
+	Error  *struct {
 		Class   string `json:"class"`
 		Message string `json:"message"`
 	} `json:"error"`

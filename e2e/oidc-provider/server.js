@@ -412,7 +412,10 @@ async function main() {
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'userinfo.error',
     'introspection.error', 'check_session_origin.error', 'end_session.error']) {
     provider.on(event, (ctx, err) => {
-      const detail = err.error_description ? ` (${err.error_description})` : '';
+      // error_detail is what oidc-provider keeps from the client (which
+      // certificate or assertion check refused it): the log is where a
+      // test reads why.
+      const detail = [err.error_description, err.error_detail].filter(Boolean).map((d) => ` (${d})`).join('');
       process.stderr.write(`event ${event}: ${err.name}: ${err.message}${detail}\n`);
     });
   }
