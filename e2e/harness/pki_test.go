@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"testing"
 )
@@ -78,14 +77,17 @@ func TestPKI(t *testing.T) {
 			if len(x5c) != 1 || x5c[0] != base64.StdEncoding.EncodeToString(cert.Raw) {
 				t.Errorf("x5c %v", c.JWK["x5c"])
 			}
-			coord := func(k string) *big.Int {
+			coord := func(k string) []byte {
 				b, err := base64.RawURLEncoding.DecodeString(c.JWK[k].(string))
 				if err != nil || len(b) != 32 {
 					t.Fatalf("JWK %s: %v (%d octets)", k, err, len(b))
 				}
-				return new(big.Int).SetBytes(b)
+				return b
 			}
-			jwkKey := &ecdsa.PublicKey{Curve: elliptic.P256(), X: coord("x"), Y: coord("y")}
+			jwkKey, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, coord("x")...), coord("y")...))
+			if err != nil {
+				t.Fatalf("the JWK's point: %v", err)
+			}
 			if !jwkKey.Equal(cert.PublicKey) || c.JWK["kty"] != "EC" || c.JWK["crv"] != "P-256" {
 				t.Errorf("the JWK %v is not the certificate's key", c.JWK)
 			}
