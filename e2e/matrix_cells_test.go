@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -613,4 +614,104 @@ func TestMatrixOIDCProviderGroupsShapes(t *testing.T) {
 	ps, uris := harness.FreePorts(t, runCount(shapeCases))
 	op := harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris})
 	runCases(t, op, shapeCases, ps)
+}
+
+// mtlsCases: MTLSClient (tls_client_auth with a certificate the test CA
+// issued for its registered subject) and SelfSignedMTLSClient
+// (self_signed_tls_client_auth with the certificate of its jwks) at an
+// oidc-provider on https, whose access tokens are JWTs bound to the
+// certificate (RFC 8705): alice passes and bob fails on IT, each with the
+// cnf.x5t#S256 check passed; a certificate for another subject from the
+// same CA is refused as invalid_client, explained.
+// providerLog gives the provider's log file once it runs.
+func mtlsCases(pki *harness.PKI, client, self, other *harness.ClientCert, providerLog func() string) []matrixCase {
+	mtls := func(method string, c *harness.ClientCert) []string {
+		return []string{"--ca-file", pki.CAFile, "--client-auth", method, "--client-cert", c.CertFile, "--client-key", c.KeyFile, "--audience", harness.APIResource}
+	}
+	browser := []string{"--trust-cert", pki.CAFile}
+	scopes := "openid,groups," + harness.APIScope
+	return []matrixCase{
+		{
+			cell:   cell{name: "tls_client_auth", client: harness.MTLSClient, scopes: scopes, args: mtls("tls_client_auth", client), browser: browser},
+			tokens: []string{"id_token", "access_token"},
+			then:   wantCertificateBound("tls_client_auth", client),
+		},
+		{
+			cell:   cell{name: "self_signed_tls_client_auth", client: harness.SelfSignedMTLSClient, scopes: scopes, args: mtls("self_signed_tls_client_auth", self), browser: browser},
+			tokens: []string{"id_token", "access_token"},
+			then:   wantCertificateBound("self_signed_tls_client_auth", self),
+		},
+		{
+			cell:  cell{name: "tls_client_auth_other_subject", client: harness.MTLSClient, scopes: scopes, args: mtls("tls_client_auth", other), browser: browser},
+			users: []harness.User{harness.Alice},
+			check: func(t *testing.T, _ harness.User, r ccRun) {
+				t.Helper()
+				wantError(t, r, 3, "flow", "invalid_client", "the provider refused the client certificate", other.SubjectDN, other.Thumbprint, "tls_client_auth_subject_dn")
+				if len(r.Report.Tokens) != 0 {
+					t.Errorf("a refused client has tokens: %v", keys(r.Report.Tokens))
+				}
+				// The provider's reason, which it does not send: the
+				// certificate reached it and its subject was compared.
+				log, err := os.ReadFile(providerLog())
+				if err != nil || !strings.Contains(string(log), "certificate subject value does not match the registered one") {
+					t.Errorf("the provider's log does not show the subject refused (%v)", err)
+				}
+			},
+		},
+	}
+}
+
+// wantCertificateBound checks an mTLS run's report: the client
+// authentication method, the certificate in request.client_certificate,
+// and the access token's cnf.x5t#S256 check passed with its thumbprint.
+func wantCertificateBound(method string, c *harness.ClientCert) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		q := r.Report.Request
+		if q.ClientAuth != method {
+			t.Errorf("request.client_auth = %q, want %s", q.ClientAuth, method)
+		}
+		cc := q.ClientCertificate
+		if cc == nil || cc.X5tS256 != c.Thumbprint || cc.File != c.CertFile || cc.Subject == "" {
+			t.Errorf("request.client_certificate = %+v, want x5t#S256 %s of %s", cc, c.Thumbprint, c.CertFile)
+		}
+		if got := r.Report.Tokens["access_token"].Claims["cnf"]; fmt.Sprint(got) != fmt.Sprint(map[string]any{"x5t#S256": c.Thumbprint}) {
+			t.Errorf("the access token's cnf is %v, want x5t#S256 %s", got, c.Thumbprint)
+		}
+		i := slices.IndexFunc(r.Report.Checks, func(ch ccCheck) bool { return ch.Name == "access_token cnf.x5t#S256" })
+		if i < 0 || !r.Report.Checks[i].OK {
+			t.Errorf("no passed check access_token cnf.x5t#S256: %+v", r.Report.Checks)
+		}
+	}
+}
+
+func TestMatrixOIDCProviderMTLS(t *testing.T) {
+	t.Parallel()
+	pki, err := harness.NewPKI(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := pki.IssueClient(harness.MTLSClientCN, harness.MTLSOrganization, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if client.SubjectDN != harness.MTLSClientSubjectDN {
+		t.Fatalf("the client certificate's subject is %q, MTLSClient is registered with %q", client.SubjectDN, harness.MTLSClientSubjectDN)
+	}
+	self, err := pki.IssueClient("cc-mtls-self", harness.MTLSOrganization, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := pki.IssueClient("cc-mtls-other", harness.MTLSOrganization, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op *harness.Provider
+	cases := mtlsCases(pki, client, self, other, func() string { return op.Log })
+	ps, uris := harness.FreePorts(t, runCount(cases))
+	op = harness.StartOIDCProvider(t, harness.OIDCProviderOptions{RedirectURIs: uris, PKI: pki, SelfSignedCert: self})
+	if !strings.HasPrefix(op.Issuer, "https://127.0.0.1:") {
+		t.Fatalf("the issuer is %s, want https://127.0.0.1:PORT", op.Issuer)
+	}
+	runCases(t, op, cases, ps)
 }

@@ -63,6 +63,11 @@ type ccReport struct {
 			KeyID    string `json:"kid"`
 			Audience string `json:"aud"`
 		} `json:"client_assertion"`
+		ClientCertificate *struct {
+			X5tS256 string `json:"x5t#S256"`
+			Subject string `json:"subject"`
+			File    string `json:"file"`
+		} `json:"client_certificate"`
 	} `json:"request"`
 	Tokens map[string]struct {
 		Verified bool           `json:"verified"`
@@ -72,17 +77,20 @@ type ccReport struct {
 		Error    string         `json:"error"`
 		Raw      string         `json:"raw"`
 	} `json:"tokens"`
-	Checks []struct {
-		Name   string `json:"name"`
-		OK     bool   `json:"ok"`
-		Source string `json:"source"`
-		Detail string `json:"detail"`
-	} `json:"checks"`
-	Notes []string `json:"notes"`
-	Error *struct {
+	Checks []ccCheck `json:"checks"`
+	Notes  []string  `json:"notes"`
+	Error  *struct {
 		Class   string `json:"class"`
 		Message string `json:"message"`
 	} `json:"error"`
+}
+
+// ccCheck is one of the report's checks.
+type ccCheck struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Source string `json:"source"`
+	Detail string `json:"detail"`
 }
 
 // ccRun is one finished claimcheck process.

@@ -132,7 +132,7 @@ func startDexOnce(t testing.TB, bin, dir string, attempt int, opts DexOptions) (
 	logPath := filepath.Join(dir, fmt.Sprintf("dex-%d.log", attempt))
 	cmd := exec.Command(bin, "serve", configPath)
 	proc := startProcess(t, "dex", logPath, cmd, false)
-	if err := waitDiscovery(proc, issuer); err != nil {
+	if err := waitDiscovery(proc, issuer, nil); err != nil {
 		proc.stop()
 		if errAddrInUse(logPath) {
 			return nil, fmt.Errorf("%w: port %d: %v", errStartRetry, port, err)

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -50,6 +51,15 @@ type OIDCProviderOptions struct {
 	// ClientJWK, when set, is the public key (see WriteClientKey) of
 	// JARClient and JWTClient, which are registered only then.
 	ClientJWK map[string]string
+	// PKI, when set, makes oidc-provider serve HTTPS (an https://
+	// issuer) with the PKI's server certificate, ask every connection for
+	// a client certificate, enable mutual-TLS client authentication and
+	// certificate-bound access tokens (RFC 8705) with the PKI's CA as the
+	// one it trusts, and register MTLSClient.
+	PKI *PKI
+	// SelfSignedCert, with PKI, registers SelfSignedMTLSClient with this
+	// certificate in its jwks.
+	SelfSignedCert *ClientCert
 }
 
 // OIDCProviderConfig is the JSON configuration that e2e/oidc-provider/server.js
@@ -102,6 +112,12 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 	if opts.ClientJWK != nil {
 		clients = append(clients, JARClient, JWTClient)
 	}
+	if opts.PKI != nil {
+		clients = append(clients, MTLSClient)
+		if opts.SelfSignedCert != nil {
+			clients = append(clients, SelfSignedMTLSClient)
+		}
+	}
 	for _, cl := range clients {
 		m := map[string]any{
 			"client_id":                  cl.ID,
@@ -138,6 +154,21 @@ func NewOIDCProviderConfig(opts OIDCProviderOptions) OIDCProviderConfig {
 			m["dpop_bound_access_tokens"] = true
 			m["response_types"] = []string{"code", "id_token", "code id_token"}
 		}
+		if cl.TLSClientAuthSubjectDN != "" {
+			m["tls_client_auth_subject_dn"] = cl.TLSClientAuthSubjectDN
+		}
+		if cl.AuthMethod == "self_signed_tls_client_auth" {
+			m["jwks"] = map[string]any{"keys": []any{opts.SelfSignedCert.JWK}}
+		}
+		if cl.CertificateBound {
+			// The code flow alone: a token from the authorization
+			// endpoint cannot be bound to the certificate, which the
+			// browser does not have.
+			m["tls_client_certificate_bound_access_tokens"] = true
+			m["grant_types"] = []string{"authorization_code", "refresh_token", "client_credentials"}
+			m["response_types"] = []string{"code"}
+			c.DefaultResource[cl.ID] = APIResource
+		}
 		c.Clients = append(c.Clients, m)
 	}
 	return c
@@ -173,6 +204,11 @@ func StartOIDCProvider(t testing.TB, opts OIDCProviderOptions) *Provider {
 		}
 	}
 	args := []string{filepath.Join(dir, "server.js"), "--config", configPath, "--host", "127.0.0.1", "--port", "0", "--jwks", jwks}
+	var trust *tls.Config
+	if opts.PKI != nil {
+		args = append(args, "--tls-cert", opts.PKI.ServerCertFile, "--tls-key", opts.PKI.ServerKeyFile, "--tls-ca", opts.PKI.CAFile)
+		trust = opts.PKI.ClientTLSConfig()
+	}
 	cmd := exec.Command("node", args...)
 	cmd.Dir = dir
 	logPath := filepath.Join(tmp, "oidc-provider.log")
@@ -201,7 +237,7 @@ func StartOIDCProvider(t testing.TB, opts OIDCProviderOptions) *Provider {
 			t.Fatalf("oidc-provider was not ready within %v (its log follows)", StartTimeout)
 		}
 	}
-	if err := waitDiscovery(proc, ready.Issuer); err != nil {
+	if err := waitDiscovery(proc, ready.Issuer, trust); err != nil {
 		proc.stop()
 		t.Fatalf("oidc-provider: %v (its log follows)", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,11 +152,16 @@ func tail(path string, n int64) string {
 }
 
 // waitDiscovery polls issuer's discovery document until it answers 200 with
-// the same issuer, the process dies, or StartTimeout passes.
-func waitDiscovery(p *process, issuer string) error {
+// the same issuer, the process dies, or StartTimeout passes. tlsConfig, when
+// set, is the trust of an https issuer.
+func waitDiscovery(p *process, issuer string, tlsConfig *tls.Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
+	if tlsConfig != nil {
+		client.Transport = &http.Transport{TLSClientConfig: tlsConfig}
+		defer client.CloseIdleConnections()
+	}
 	discovery := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	var last error
 	for {

@@ -65,6 +65,15 @@ type Client struct {
 	// authorization_signed_response_alg RS256: its authorization
 	// responses in the JARM response modes are signed JWTs.
 	JARM bool
+	// TLSClientAuthSubjectDN registers the client (at an oidc-provider
+	// with OIDCProviderOptions.PKI) with tls_client_auth_subject_dn (RFC
+	// 8705 §2.1.2): the subject its certificate must have.
+	TLSClientAuthSubjectDN string
+	// CertificateBound registers the client (at an oidc-provider with
+	// OIDCProviderOptions.PKI) with
+	// tls_client_certificate_bound_access_tokens (RFC 8705 §3), and its
+	// access tokens are JWTs for APIResource, so that their cnf shows.
+	CertificateBound bool
 }
 
 // The test clients. Each may use every response type that its provider
@@ -104,6 +113,16 @@ var (
 	// JARMClient (oidc-provider only) is a public client registered for
 	// JWT secured authorization responses (JARM), signed RS256.
 	JARMClient = Client{ID: "cc-jarm", AuthMethod: "none", JARM: true}
+	// MTLSClient (oidc-provider with OIDCProviderOptions.PKI only)
+	// authenticates with a certificate the test CA issued for
+	// MTLSClientSubjectDN (tls_client_auth), and its access tokens are
+	// bound to that certificate.
+	MTLSClient = Client{ID: "cc-mtls", AuthMethod: "tls_client_auth", TLSClientAuthSubjectDN: MTLSClientSubjectDN, CertificateBound: true}
+	// SelfSignedMTLSClient (oidc-provider with OIDCProviderOptions.PKI
+	// and SelfSignedCert only) authenticates with the self-signed
+	// certificate of its jwks (self_signed_tls_client_auth), and its access
+	// tokens are bound to it.
+	SelfSignedMTLSClient = Client{ID: "cc-mtls-self", AuthMethod: "self_signed_tls_client_auth", CertificateBound: true}
 )
 
 // ShapeClients (oidc-provider only) are public clients whose users' groups
@@ -141,6 +160,13 @@ const (
 	// APIScope is the scope of the resource server APIResource; "groups" is
 	// one of its scopes too.
 	APIScope = "api"
+	// MTLSClientSubjectDN is MTLSClient's registered subject, as RFC 4514
+	// writes CN=MTLSClientCN, O=MTLSOrganization.
+	MTLSClientSubjectDN = "CN=" + MTLSClientCN + ",O=" + MTLSOrganization
+	// MTLSClientCN and MTLSOrganization make the subject of MTLSClient's
+	// certificate (PKI.IssueClient).
+	MTLSClientCN     = "cc-mtls"
+	MTLSOrganization = "claimcheck e2e"
 )
 
 // RedirectURI returns the loopback redirect URI on port, with the path

@@ -2,6 +2,7 @@
 //
 //   node server.js --config FILE [--port N] [--host 127.0.0.1] [--issuer URL]
 //                  [--jwks FILE] [--new-key]
+//                  [--tls-cert FILE --tls-key FILE --tls-ca FILE]
 //
 // --config   JSON file: accounts, clients, resource servers and switches (see
 //            example-config.json beside this file and e2e/README.md).
@@ -12,15 +13,23 @@
 //            otherwise generated and written there (mode 0600).
 // --new-key  generate a fresh signing key even if --jwks exists (and write it
 //            there). Without --jwks every start has a fresh key.
+// --tls-cert, --tls-key, --tls-ca
+//            serve HTTPS with this certificate chain and key (PEM), ask every
+//            client for a certificate and accept those that --tls-ca issued
+//            for tls_client_auth, any for self_signed_tls_client_auth (RFC
+//            8705); the issuer defaults to https://HOST:PORT. A connection
+//            without a certificate is served too: the browser has none.
 //
 // When it serves, one JSON line goes to stdout:
 //   {"ready":true,"issuer":"http://127.0.0.1:PORT","port":PORT,"kids":["..."]}
+// (https: with --tls-cert).
 // Everything else (request log, provider events) goes to stderr.
 // SIGTERM or SIGINT stops it cleanly.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
@@ -52,6 +61,9 @@ function parseCommandLine() {
         issuer: { type: 'string' },
         jwks: { type: 'string' },
         'new-key': { type: 'boolean', default: false },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -62,6 +74,8 @@ function parseCommandLine() {
   const { values } = parsed;
   if (!values.config) fail('--config FILE is required');
   if (!LOOPBACK_HOSTS.has(values.host)) fail(`--host must be a loopback address (127.0.0.1 or ::1), not ${values.host}`);
+  const tlsFiles = [values['tls-cert'], values['tls-key'], values['tls-ca']];
+  if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) fail('--tls-cert, --tls-key and --tls-ca go together');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0..65535, not ${values.port}`);
   return { ...values, port };
@@ -205,7 +219,67 @@ function claimsEndpoint(req, res, accounts, secret) {
   res.end(JSON.stringify({ sub, groups: accounts[sub].groups || [] }));
 }
 
-function buildConfiguration(config, jwks, secret) {
+function readTLSFiles(args) {
+  if (!args['tls-cert']) return undefined;
+  const tls = {};
+  for (const [name, flag] of [['cert', 'tls-cert'], ['key', 'tls-key'], ['ca', 'tls-ca']]) {
+    try {
+      tls[name] = fs.readFileSync(args[flag]);
+    } catch (err) {
+      fail(`reading --${flag} ${args[flag]}: ${err.message}`);
+    }
+  }
+  return tls;
+}
+
+// The subject DN of an X509Certificate as RFC 4514 writes it, the form of
+// tls_client_auth_subject_dn (RFC 8705 section 2.1.2): Node lists the RDNs
+// one a line, most significant first; RFC 4514 joins them with commas in
+// the reverse order.
+function subjectDN(cert) {
+  return cert.subject.split('\n').reverse().join(',');
+}
+
+// The client certificate of the request's TLS connection, undefined for a
+// connection without one (the browser's, or plain HTTP).
+function peerCertificate(ctx) {
+  const peer = ctx.socket.getPeerCertificate?.();
+  if (!peer?.raw) return undefined;
+  return new crypto.X509Certificate(peer.raw);
+}
+
+// features.mTLS (RFC 8705) when the server has TLS: every client
+// certificate reaches oidc-provider, which authenticates tls_client_auth
+// clients by the CA's verdict (socket.authorized, against --tls-ca) and the
+// registered subject, self_signed_tls_client_auth clients by the
+// certificate's thumbprint in their jwks, and binds access tokens of
+// clients registered with tls_client_certificate_bound_access_tokens.
+function mTLSFeature(tls) {
+  if (!tls) return { enabled: false };
+  return {
+    enabled: true,
+    certificateBoundAccessTokens: true,
+    tlsClientAuth: true,
+    selfSignedTlsClientAuth: true,
+    getCertificate: peerCertificate,
+    certificateAuthorized(ctx) {
+      return ctx.socket.authorized === true;
+    },
+    certificateSubjectMatches(ctx, property, expected) {
+      const cert = peerCertificate(ctx);
+      if (!cert) return false;
+      switch (property) {
+        case 'tls_client_auth_subject_dn':
+          return subjectDN(cert) === expected;
+        default:
+          // The harness registers its clients by subject DN alone.
+          return false;
+      }
+    },
+  };
+}
+
+function buildConfiguration(config, jwks, secret, tls) {
   const accounts = config.accounts;
   const groupsShapes = config.groupsShapes || {};
   const resourceServers = config.resourceServers || {};
@@ -225,6 +299,12 @@ function buildConfiguration(config, jwks, secret) {
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     claims,
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
+    // oidc-provider's default methods, and with TLS the two of RFC 8705,
+    // which its default leaves out even with features.mTLS enabled.
+    clientAuthMethods: [
+      'none', 'client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt',
+      ...(tls ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
+    ],
     // false: the claims of the requested scopes (groups among them) go into
     // every ID token. oidc-provider's default (true) keeps them out of ID
     // tokens issued together with an access token usable at userinfo.
@@ -269,6 +349,7 @@ function buildConfiguration(config, jwks, secret) {
       // query.jwt, fragment.jwt and form_post.jwt response modes, signed
       // with each client's authorization_signed_response_alg (RS256).
       jwtResponseModes: { enabled: true },
+      mTLS: mTLSFeature(tls),
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {
@@ -340,9 +421,14 @@ async function main() {
   const args = parseCommandLine();
   const config = readConfig(args.config);
   const jwks = loadOrCreateJWKS(args.jwks, args['new-key']);
+  const tls = readTLSFiles(args);
 
   // Listen first, so that port 0 works and the issuer carries the real port.
-  const server = http.createServer();
+  // rejectUnauthorized false: a connection whose certificate the CA did not
+  // issue, or without one, is served and oidc-provider decides per client.
+  const server = tls
+    ? https.createServer({ ...tls, requestCert: true, rejectUnauthorized: false })
+    : http.createServer();
   // Node closes an idle keep-alive connection after 5 s, while Go's client
   // keeps it for 90 s: a token request sent on it just as Node closes it
   // is reset (a sign-in that takes about 5 s hits that). Idle connections
@@ -355,14 +441,14 @@ async function main() {
   });
   const { port } = server.address();
   const hostInURL = args.host.includes(':') ? `[${args.host}]` : args.host;
-  const issuer = args.issuer || `http://${hostInURL}:${port}`;
+  const issuer = args.issuer || `${tls ? 'https' : 'http'}://${hostInURL}:${port}`;
   const issuerURL = URL.parse(issuer);
   if (!issuerURL || (issuerURL.pathname !== '/' && issuerURL.pathname !== '')) {
     fail(`--issuer must be an absolute URL without a path, not ${issuer}`);
   }
 
   const sourceSecret = crypto.randomBytes(32);
-  const provider = new Provider(issuer, buildConfiguration(config, jwks, sourceSecret));
+  const provider = new Provider(issuer, buildConfiguration(config, jwks, sourceSecret, tls));
 
   // Loopback redirect URIs over http for web clients that use the implicit
   // flow: oidc-provider refuses them unless these two checks are waived.
@@ -410,7 +496,10 @@ async function main() {
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'userinfo.error',
     'introspection.error', 'check_session_origin.error', 'end_session.error']) {
     provider.on(event, (ctx, err) => {
-      const detail = err.error_description ? ` (${err.error_description})` : '';
+      // error_detail is what oidc-provider keeps from the client (which
+      // certificate or assertion check refused it): the log is where a
+      // test reads why.
+      const detail = [err.error_description, err.error_detail].filter(Boolean).map((d) => ` (${d})`).join('');
       process.stderr.write(`event ${event}: ${err.name}: ${err.message}${detail}\n`);
     });
   }

@@ -30,7 +30,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -66,6 +70,9 @@ type options struct {
 	verbose      bool
 	device       bool
 	authorizeURL string
+	// trustSPKI are the base64 SHA-256 hashes of the public keys of
+	// --trust-cert's certificates, comma separated.
+	trustSPKI string
 }
 
 func main() {
@@ -125,6 +132,7 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 	fs.StringVar(&o.screenshot, "screenshot", "", "on failure, save a PNG screenshot of the page here")
 	fs.BoolVar(&o.printURL, "print-url", false, "on success, print the URL the browser arrived at (with its query and fragment) on stdout")
 	fs.BoolVar(&o.device, "device", false, "the URL is a device flow's verification_uri_complete: confirm the user code, sign in, answer the consent page and wait for the provider's success page instead of a redirect (--consent cancel: deny at oidc-provider's confirmation page or Dex's approval page and wait for the provider to show the denial)")
+	trustCert := fs.String("trust-cert", "", "PEM file of certificates (a test CA's) whose public keys Chromium trusts in a server's chain, for a provider on https with a test certificate (Chromium's --ignore-certificate-errors-spki-list: other certificate errors still fail)")
 	fs.BoolVar(&o.verbose, "v", false, "log each step, and Chromium's own output, to stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: CCBROWSER_PASSWORD=... ccbrowser --user NAME [flags] AUTHORIZE-URL\n\n")
@@ -138,6 +146,12 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 		return nil, fmt.Errorf("want exactly one argument, the authorize URL; got %d", fs.NArg())
 	}
 	o.authorizeURL = fs.Arg(0)
+	if *trustCert != "" {
+		var err error
+		if o.trustSPKI, err = spkiHashes(*trustCert); err != nil {
+			return nil, err
+		}
+	}
 	u, err := url.Parse(o.authorizeURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("the authorize URL %q is not an absolute http(s) URL", o.authorizeURL)
@@ -170,6 +184,37 @@ func parseFlags(args []string, output io.Writer) (*options, error) {
 		return nil, errors.New("--timeout must be positive")
 	}
 	return o, nil
+}
+
+// spkiHashes returns the base64 SHA-256 hashes of the SubjectPublicKeyInfo
+// of each certificate in the PEM file, comma separated: the form of
+// Chromium's --ignore-certificate-errors-spki-list.
+func spkiHashes(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--trust-cert: %w", err)
+	}
+	var hashes []string
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return "", fmt.Errorf("--trust-cert %s: %w", file, err)
+		}
+		sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+		hashes = append(hashes, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	if len(hashes) == 0 {
+		return "", fmt.Errorf("--trust-cert %s: no PEM certificate in it", file)
+	}
+	return strings.Join(hashes, ","), nil
 }
 
 func envOr(name, def string) string {
@@ -345,6 +390,11 @@ func (r *run) allocatorOptions(userDataDir string) []chromedp.ExecAllocatorOptio
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]"),
 		chromedp.UserDataDir(userDataDir),
 		chromedp.WindowSize(1024, 768),
+	}
+	if r.opts.trustSPKI != "" {
+		// Chromium honours this only with a --user-data-dir, which
+		// ccbrowser always gives.
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", r.opts.trustSPKI))
 	}
 	if r.opts.verbose {
 		opts = append(opts, chromedp.CombinedOutput(r.logw))

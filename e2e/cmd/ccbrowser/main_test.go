@@ -1,10 +1,18 @@
 package main
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimcheck/claimcheck/e2e/harness"
 )
 
 const deviceURL = "http://127.0.0.1:5556/device?user_code=ABCD-EFGH"
@@ -144,5 +152,73 @@ func TestKindWhenSettled(t *testing.T) {
 		if got := st.kindWhenSettled(); got != tt.want {
 			t.Errorf("%s while %s: got %s, want %s", tt.kind, tt.readyState, got, tt.want)
 		}
+	}
+}
+
+func TestTrustCert(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := harness.NewPKI(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := func(file string) string {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hashes []string
+		for b, rest := pem.Decode(data); b != nil; b, rest = pem.Decode(rest) {
+			cert, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+			hashes = append(hashes, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		return strings.Join(hashes, ",")
+	}
+	write := func(name, content string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	keyOnly, err := os.ReadFile(pki.ServerKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		file    string
+		want    string
+		wantErr string
+	}{
+		{name: "the CA", file: pki.CAFile, want: hash(pki.CAFile)},
+		{name: "a chain: each certificate's key", file: pki.ServerCertFile, want: hash(pki.ServerCertFile)},
+		{name: "missing", file: filepath.Join(dir, "nope.pem"), wantErr: "--trust-cert: open"},
+		{name: "a key, no certificate", file: write("key.pem", string(keyOnly)), wantErr: "no PEM certificate"},
+		{name: "not PEM", file: write("junk.pem", "junk"), wantErr: "no PEM certificate"},
+		{name: "a broken certificate", file: write("broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), wantErr: "broken.pem: x509"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseFlags([]string{"--trust-cert", tt.file, authURL}, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error %v, want one line with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.trustSPKI != tt.want || strings.Count(o.trustSPKI, ",") != strings.Count(tt.want, ",") {
+				t.Errorf("trustSPKI %q, want %q", o.trustSPKI, tt.want)
+			}
+		})
+	}
+	if o, err := parseFlags([]string{authURL}, io.Discard); err != nil || o.trustSPKI != "" {
+		t.Errorf("without --trust-cert: %v, %q", err, o.trustSPKI)
 	}
 }
