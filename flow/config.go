@@ -435,6 +435,12 @@ func (c Config) resolveAuthMethod() (string, error) {
 	return method, nil
 }
 
+// AuthMethods are the client authentication methods flow knows, the
+// values of Config.AuthMethod, in the order a usage message lists them.
+func AuthMethods() []string {
+	return []string{authClientSecretBasic, authClientSecretPost, authNone, AuthPrivateKeyJWT, AuthClientSecretJWT, AuthTLSClient, AuthSelfSignedTLSClient}
+}
+
 // ResolveAuthMethod picks the client authentication at the token endpoint.
 // A method given (client_secret_basic, client_secret_post, none,
 // private_key_jwt, client_secret_jwt, tls_client_auth or
@@ -480,7 +486,7 @@ func ResolveAuthMethod(method, secret string, supported []string) (string, error
 			return "", failure.New(failure.Usage, op, "%s authenticates with the client certificate, but a client secret is set too: drop one of them", method)
 		}
 	default:
-		return "", failure.New(failure.Usage, op, "unknown method %q (want client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth or self_signed_tls_client_auth)", clean(method, 80))
+		return "", failure.New(failure.Usage, op, "unknown method %q (want one of %s)", clean(method, 80), strings.Join(AuthMethods(), ", "))
 	}
 	if (usesAssertion(method) || usesTLSClientAuth(method)) && len(supported) > 0 && !slices.Contains(supported, method) {
 		return "", failure.New(failure.Usage, op, "the provider does not offer %s (its token_endpoint_auth_methods_supported: %s)", method, clean(strings.Join(supported, ", "), 200))

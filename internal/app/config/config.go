@@ -221,7 +221,11 @@ func (f *File) settings(m *yaml.Node, prefix string, top bool) ([]Setting, *yaml
 		}
 		s.Flag = flag
 		if fileRefs[flag] && v.Kind == yaml.ScalarNode && inlineKey(v.Value) {
-			return nil, nil, failure.New(failure.Usage, where, "must name a file holding the key; key material is never written in the configuration file")
+			what := "key"
+			if flag == "client-cert" {
+				what = "certificate"
+			}
+			return nil, nil, failure.New(failure.Usage, where, "must name a file holding the %s; %s material is never written in the configuration file", what, what)
 		}
 		switch v.Kind {
 		case yaml.ScalarNode:

@@ -57,6 +57,7 @@ func TestParseErrors(t *testing.T) {
 		{"env holds secret", "client_secret_env: 'hunter2!'\n", "", "c.yaml:1: client_secret_env: must name an environment variable"},
 		{"inline PEM key", "client_key: |\n  -----BEGIN PRIVATE KEY-----\n  MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n", "", "c.yaml:1: client_key: must name a file holding the key"},
 		{"inline JWK key", "profiles:\n  p:\n    client-key: '{\"kty\":\"RSA\",\"d\":\"x\"}'\n", "p", "c.yaml:3: profiles.p.client-key: must name a file holding the key"},
+		{"inline certificate", "profiles:\n  p:\n    client-cert: |\n      -----BEGIN CERTIFICATE-----\n      MIIB\n", "p", "c.yaml:3: profiles.p.client-cert: must name a file holding the certificate"},
 		{"inline PEM DPoP key", "dpop_key: |\n  -----BEGIN EC PRIVATE KEY-----\n  MHcCAQEEIAbc\n", "", "c.yaml:1: dpop_key: must name a file holding the key"},
 		{"inline JWK DPoP key", "profiles:\n  p:\n    dpop-key: '{\"kty\":\"EC\",\"d\":\"x\"}'\n", "p", "c.yaml:3: profiles.p.dpop-key: must name a file holding the key"},
 		{"unknown profile", sample, "prod", `no profile "prod" (it has: empty, staging)`},

@@ -148,8 +148,6 @@ var caseFields = []string{
 	"trusted_claims_issuer", "claims_source_token", "claims_source_graph",
 }
 
-// clientAuthMethods are the values client_auth takes: --client-auth's.
-var clientAuthMethods = []string{"client_secret_basic", "client_secret_post", "none", flow.AuthPrivateKeyJWT, flow.AuthClientSecretJWT}
 
 // sameField maps the other names of a field to the one parseCase reads.
 var sameField = map[string]string{"username": "user", "groups_from": "token", "trusted_claims_issuers": "trusted_claims_issuer"}
@@ -264,8 +262,8 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientSecretEnv, err = p.envName(v, field)
 		case "client_auth":
 			c.ClientAuth, err = p.str(v, field)
-			if err == nil && !slices.Contains(clientAuthMethods, c.ClientAuth) {
-				err = p.errorf(v, field, "unknown %q (want %s)%s", c.ClientAuth, strings.Join(clientAuthMethods, ", "), suggest.Hint(c.ClientAuth, clientAuthMethods, ""))
+			if methods := flow.AuthMethods(); err == nil && !slices.Contains(methods, c.ClientAuth) {
+				err = p.errorf(v, field, "unknown %q (want %s)%s", c.ClientAuth, strings.Join(methods, ", "), suggest.Hint(c.ClientAuth, methods, ""))
 			}
 		case "client_key":
 			c.ClientKey, err = p.keyFile(v, field)
@@ -406,7 +404,11 @@ func (p *parser) keyFile(v *yaml.Node, field string) (string, error) {
 	}
 	t := strings.TrimSpace(s)
 	if strings.Contains(t, "-----BEGIN") || strings.HasPrefix(t, "{") || strings.ContainsAny(s, "\r\n") {
-		return "", p.errorf(v, field, "must name a file holding the key; key material is never written in a suite file")
+		what := "key"
+		if strings.HasSuffix(field, "client_cert") {
+			what = "certificate"
+		}
+		return "", p.errorf(v, field, "must name a file holding the %s; %s material is never written in a suite file", what, what)
 	}
 	if s == "" || filepath.IsAbs(s) {
 		return s, nil
@@ -448,8 +450,8 @@ func (p *parser) check(n *yaml.Node, where string, c Case) error {
 			return p.errorf(n, where+".refresh_token_env", "the refresh_token grant needs refresh_token_env")
 		}
 	case flow.GrantClientCredentials:
-		if c.ClientSecretEnv == "" && c.ClientKey == "" {
-			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env (or client_key)")
+		if c.ClientSecretEnv == "" && c.ClientKey == "" && c.ClientCert == "" {
+			return p.errorf(n, where+".client_secret_env", "the client_credentials grant needs client_secret_env (or client_key, or client_cert with it)")
 		}
 	case flow.GrantTokenExchange:
 		if c.SubjectTokenEnv == "" || c.SubjectTokenType == "" {

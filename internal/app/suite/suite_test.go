@@ -304,11 +304,12 @@ func TestParseErrors(t *testing.T) {
 		{"inline key", head + "  - name: a\n    client_key: \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\"\n", "claimcheck.yaml:7: cases[0].client_key: must name a file holding the key"},
 		{"bad assertion aud", head + "  - name: a\n    client_assertion_aud: everyone\n", "claimcheck.yaml:7: cases[0].client_assertion_aud: unknown \"everyone\""},
 		{"inline JWK key", head + "  - name: a\n    client_key: '{\"kty\":\"RSA\",\"d\":\"x\"}'\n", "claimcheck.yaml:7: cases[0].client_key: must name a file holding the key"},
+		{"inline certificate", head + "  - name: a\n    client_cert: |\n      -----BEGIN CERTIFICATE-----\n      MIIB\n", "claimcheck.yaml:7: cases[0].client_cert: must name a file holding the certificate"},
 		{"inline DPoP key", head + "  - name: a\n    dpop_key: |\n      -----BEGIN EC PRIVATE KEY-----\n      MHcCAQEEIAbc\n", "claimcheck.yaml:7: cases[0].dpop_key: must name a file holding the key"},
 		{"inline DPoP JWK", "defaults:\n  dpop-key: '{\"kty\":\"EC\",\"d\":\"x\"}'\ncases:\n  - name: a\n", "claimcheck.yaml:2: defaults.dpop-key: must name a file holding the key"},
 		{"bad dpop", head + "  - name: a\n    dpop: sometimes\n", "claimcheck.yaml:7: cases[0].dpop: must be true or false"},
 		{"dpop false with a key", head + "  - name: a\n    user: x\n    password_env: P\n    dpop: false\n    dpop_key: k.pem\n", "cases[0].dpop: false, but dpop_key is set"},
-		{"unknown client auth", head + "  - name: a\n    client_auth: private_key_jwk\n", "claimcheck.yaml:7: cases[0].client_auth: unknown \"private_key_jwk\" (want client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt); did you mean private_key_jwt?"},
+		{"unknown client auth", head + "  - name: a\n    client_auth: private_key_jwk\n", "claimcheck.yaml:7: cases[0].client_auth: unknown \"private_key_jwk\" (want client_secret_basic, client_secret_post, none, private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth); did you mean private_key_jwt?"},
 		{"dpop twice", head + "  - name: a\n    dpop_key: a.pem\n    dpop-key: b.pem\n", "cases[0].dpop-key: duplicate key"},
 		{"no cases", "defaults:\n  issuer: x\n", "cases: missing"},
 		{"empty cases", "cases: []\n", "cases: must be a non-empty list"},
@@ -732,6 +733,30 @@ func TestParseClientKey(t *testing.T) {
 		t.Errorf("case b: %+v", b)
 	}
 	if _, err := a.config(func(string) string { return "" }); err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), filepath.Join("dir", "keys", "c.pem")) {
+		t.Errorf("missing key file: %v", err)
+	}
+}
+
+// TestParseClientCert: client_cert is taken relative to the suite file and
+// inherited from the defaults; it needs client_key, and a file that is not
+// a certificate is a usage error naming it.
+func TestParseClientCert(t *testing.T) {
+	body := "defaults:\n  issuer: http://127.0.0.1:1\n  client_id: c\n  grant: client_credentials\n  client_auth: tls_client_auth\n  client_cert: certs/c.pem\ncases:\n  - name: a\n  - name: b\n    client_cert: /abs/other.pem\n    client_key: /abs/other-key.pem\n"
+	s, err := Parse(filepath.Join("dir", "claimcheck.yaml"), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := s.Cases[0], s.Cases[1]
+	if a.ClientCert != filepath.Join("dir", "certs", "c.pem") || a.ClientAuth != "tls_client_auth" {
+		t.Errorf("case a: %+v", a)
+	}
+	if b.ClientCert != "/abs/other.pem" {
+		t.Errorf("case b: %+v", b)
+	}
+	if _, err := a.config(func(string) string { return "" }); err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "client_cert needs client_key") {
+		t.Errorf("certificate without its key: %v", err)
+	}
+	if _, err := b.config(func(string) string { return "" }); err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "/abs/other-key.pem") {
 		t.Errorf("missing key file: %v", err)
 	}
 }
