@@ -148,7 +148,6 @@ var caseFields = []string{
 	"trusted_claims_issuer", "claims_source_token", "claims_source_graph",
 }
 
-
 // sameField maps the other names of a field to the one parseCase reads.
 var sameField = map[string]string{"username": "user", "groups_from": "token", "trusted_claims_issuers": "trusted_claims_issuer"}
 
