@@ -54,10 +54,10 @@ func (v *tokenVerifier) resolveClaimSources(ctx context.Context) error {
 	}
 	var tokens []token
 	if v.idToken != nil {
-		tokens = append(tokens, token{report.IDToken, v.idToken.Claims})
+		tokens = append(tokens, token{report.IDToken, v.idToken.Claims()})
 	}
 	if v.access != nil {
-		tokens = append(tokens, token{report.AccessToken, v.access.Claims})
+		tokens = append(tokens, token{report.AccessToken, v.access.Claims()})
 	}
 	cs := v.cfg.ClaimSources
 	r := &verify.ClaimResolver{
