@@ -196,6 +196,42 @@ func (cs *claimSet) value(m member) any {
 	return v
 }
 
+// strings decodes the array member m when its elements are all strings,
+// each a slice of the payload unless it holds escapes; ok is false for any
+// other array.
+func (cs *claimSet) strings(m member) (out []string, ok bool) {
+	// Validated when the claims set was decoded: only the shape matters.
+	d := decoder{b: cs.b, s: cs.s, i: m.start + 1}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		return []string{}, true
+	}
+	out = make([]string, 0, 8)
+	for {
+		d.space()
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			return nil, false
+		}
+		s, err := d.str()
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, s)
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, false
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			return out, true
+		default:
+			return nil, false
+		}
+	}
+}
+
 // lookup is LookupClaim on the claims set, decoding only the top-level
 // member ref names.
 func (cs *claimSet) lookup(ref string) (any, bool) {

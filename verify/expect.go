@@ -51,6 +51,44 @@ func (s Source) lookup(ref string) (any, bool) {
 	return LookupClaim(s.Claims, ref)
 }
 
+// groups reads the groups claim ref: whether it is there (and not null),
+// the groups, and when it holds no list of groups, what it holds. An array
+// of plain strings in a token's claims is read straight into the groups,
+// as every token of a stream carries one.
+func (s Source) groups(ref string) (has bool, groups []string, malformed bool, shape string) {
+	if s.Claims == nil && s.set != nil && !strings.HasPrefix(ref, "/") {
+		if m, ok := s.set.get(ref); ok && m.kind == 'a' {
+			if g, ok := s.set.strings(m); ok {
+				return true, uniqInPlace(g), false, ""
+			}
+		}
+	}
+	raw, has := s.lookup(ref)
+	if !has || raw == nil {
+		return false, nil, false, ""
+	}
+	groups, malformed = groupsOf(raw)
+	if malformed {
+		shape = shapeOf(raw)
+	}
+	return true, groups, malformed, shape
+}
+
+// uniqInPlace is uniq in g's own array, nil when g is empty (as groupsOf
+// reads an empty array).
+func uniqInPlace(g []string) []string {
+	if len(g) == 0 {
+		return nil
+	}
+	out := g[:0]
+	for _, x := range g {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // withClaims returns sources with Claims filled in for those made by
 // Token.Source, for the code that reads Claims (diagnoses, Explain); the
 // slice is copied only when one needs it.
@@ -136,14 +174,7 @@ func (e Expectations) views(sources []Source) (consulted, unverified []groupView
 		if s.Via != "" {
 			v.label += " → " + s.Via
 		}
-		raw, has := s.lookup(v.claim)
-		v.has = has && raw != nil
-		if v.has {
-			v.groups, v.malformed = groupsOf(raw)
-			if v.malformed {
-				v.shape = shapeOf(raw)
-			}
-		}
+		v.has, v.groups, v.malformed, v.shape = s.groups(v.claim)
 		if s.Verified {
 			consulted = append(consulted, v)
 		} else {
