@@ -18,7 +18,11 @@ type claimSet struct {
 	b       []byte
 	s       string // b as a string; decoded strings are slices of it
 	members []member
-	once    sync.Once
+	// reg holds, for each registered claim of regIndex, 1 + its index in
+	// members, or 0 when it is absent: the claim checks read a dozen of
+	// them per token.
+	reg  [numRegistered]int16
+	once sync.Once
 	m       map[string]any
 }
 
@@ -41,9 +45,9 @@ type member struct {
 // elsewhere (a userinfo response) through mapClaims.
 type claims interface {
 	// get returns the member name, and whether it is there.
-	get(name string) (member, bool)
+	get(name string) (*member, bool)
 	// value returns the member's value as decodeObject would hold it.
-	value(m member) any
+	value(m *member) any
 }
 
 // smallObject is the number of members up to which decodeClaims finds a
@@ -120,6 +124,9 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 			}
 			seen[k] = struct{}{}
 		}
+		if r := regIndex(k); r >= 0 {
+			cs.reg[r] = int16(len(cs.members) + 1)
+		}
 		cs.members = append(cs.members, m)
 		d.space()
 		if d.i >= len(d.b) {
@@ -170,16 +177,62 @@ func (d *decoder) memberValue(m *member) error {
 	return err
 }
 
-func (cs *claimSet) get(name string) (member, bool) {
+func (cs *claimSet) get(name string) (*member, bool) {
+	if r := regIndex(name); r >= 0 {
+		if i := cs.reg[r]; i > 0 {
+			return &cs.members[i-1], true
+		}
+		return nil, false
+	}
 	for i := range cs.members {
 		if cs.members[i].name == name {
-			return cs.members[i], true
+			return &cs.members[i], true
 		}
 	}
-	return member{}, false
+	return nil, false
 }
 
-func (cs *claimSet) value(m member) any {
+// numRegistered is the number of claims regIndex knows.
+const numRegistered = 15
+
+// regIndex numbers the claims the checks of every token read, or is -1.
+func regIndex(name string) int {
+	switch name {
+	case "iss":
+		return 0
+	case "sub":
+		return 1
+	case "aud":
+		return 2
+	case "exp":
+		return 3
+	case "nbf":
+		return 4
+	case "iat":
+		return 5
+	case "jti":
+		return 6
+	case "azp":
+		return 7
+	case "nonce":
+		return 8
+	case "at_hash":
+		return 9
+	case "c_hash":
+		return 10
+	case "auth_time":
+		return 11
+	case "scope":
+		return 12
+	case "scp":
+		return 13
+	case "_claim_names":
+		return 14
+	}
+	return -1
+}
+
+func (cs *claimSet) value(m *member) any {
 	switch m.kind {
 	case 's':
 		return m.str
@@ -199,7 +252,7 @@ func (cs *claimSet) value(m member) any {
 // strings decodes the array member m when its elements are all strings,
 // each a slice of the payload unless it holds escapes; ok is false for any
 // other array.
-func (cs *claimSet) strings(m member) (out []string, ok bool) {
+func (cs *claimSet) strings(m *member) (out []string, ok bool) {
 	// Validated when the claims set was decoded: only the shape matters.
 	d := decoder{b: cs.b, s: cs.s, i: m.start + 1}
 	d.space()
@@ -267,12 +320,12 @@ func (cs *claimSet) Map() map[string]any {
 // mapClaims reads a decoded map as claims.
 type mapClaims map[string]any
 
-func (c mapClaims) get(name string) (member, bool) {
+func (c mapClaims) get(name string) (*member, bool) {
 	v, has := c[name]
 	if !has {
-		return member{}, false
+		return nil, false
 	}
-	m := member{name: name}
+	m := &member{name: name}
 	switch x := v.(type) {
 	case nil:
 		m.kind = 'z'
@@ -290,4 +343,4 @@ func (c mapClaims) get(name string) (member, bool) {
 	return m, true
 }
 
-func (c mapClaims) value(m member) any { return c[m.name] }
+func (c mapClaims) value(m *member) any { return c[m.name] }

@@ -21,6 +21,10 @@ var claimsCases = []string{
 	`{"Iss":"a","iss":"b"}`, `{"a":1,"\u0061":2}`, `{"iss":"i","aud":["c","d"],"exp":1.5e9,"groups":{"IT":{"o":1}}}`,
 	`{"a":null,"b":true,"c":false,"d":-1.25E-3}`,
 	`{` + manyMembers(40, false) + `}`, `{` + manyMembers(40, true) + `}`,
+	`{` + manyMembers(40, false) + `,"iss":"x","sub":"y"}`, `{` + manyMembers(40, false) + `,"iss":"x","iss":"y"}`,
+	`{"iss":"a","sub":"b","aud":"c","exp":1,"nbf":2,"iat":3,"jti":"j","azp":"z","nonce":"n","at_hash":"h","c_hash":"c",` +
+		`"auth_time":4,"scope":"s","scp":["x"],"_claim_names":{},"_claim_sources":{}}`,
+	`{"iss":"a","sub":"b","iss":"c"}`, `{"nonce":null,"aud":[],"exp":true}`,
 }
 
 // manyMembers writes n members m0..m(n-1), the last repeating m3 when dup.

@@ -26,7 +26,11 @@ func guessKind(c claims, typ, clientID string) string {
 	if scope || scp || isAccessTokenType(typ) {
 		return SourceAccessToken
 	}
-	switch m, _ := c.get("aud"); m.kind {
+	m, _ := c.get("aud")
+	if m == nil {
+		return SourceAccessToken
+	}
+	switch m.kind {
 	case 's':
 		if m.str == clientID {
 			return SourceIDToken

@@ -353,7 +353,13 @@ func checkClaimTypes(c claims) error {
 	if !hasNames && !hasSources {
 		return nil
 	}
-	names, sources := c.value(nmm), c.value(smm)
+	var names, sources any
+	if hasNames {
+		names = c.value(nmm)
+	}
+	if hasSources {
+		sources = c.value(smm)
+	}
 	nm, ok := names.(map[string]any)
 	if hasNames && !ok {
 		return errors.New("_claim_names is not an object")
