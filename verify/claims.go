@@ -23,7 +23,7 @@ type claimSet struct {
 	// them per token.
 	reg  [numRegistered]int16
 	once sync.Once
-	m       map[string]any
+	m    map[string]any
 }
 
 // member is one top-level claim. kind is the JSON type: 's' string, 'n'
