@@ -54,10 +54,10 @@ type namedClaims struct {
 func (v *tokenVerifier) resolveClaimSources(ctx context.Context) error {
 	var tokens []namedClaims
 	if v.idToken != nil {
-		tokens = append(tokens, namedClaims{report.IDToken, v.idToken.Claims})
+		tokens = append(tokens, namedClaims{report.IDToken, v.idToken.Claims()})
 	}
 	if v.access != nil {
-		tokens = append(tokens, namedClaims{report.AccessToken, v.access.Claims})
+		tokens = append(tokens, namedClaims{report.AccessToken, v.access.Claims()})
 	}
 	return v.resolveSources(ctx, tokens)
 }

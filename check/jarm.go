@@ -96,7 +96,7 @@ func (v *tokenVerifier) responseJWT(ctx context.Context, req *flow.Request, raw 
 		v.r.AddCheck(verify.Check{Name: report.ResponseJWT + " verified", OK: false, Source: report.ResponseJWT, Detail: err.Error()})
 		return nil, err
 	}
-	t.Verified, t.Claims, t.Header = true, redactClaims(tok.Claims), tok.Header
+	t.Verified, t.Claims, t.Header = true, redactClaims(tok.Claims()), tok.Header
 	alg, _ := tok.Header["alg"].(string)
 	kid, _ := tok.Header["kid"].(string)
 	v.r.AddCheck(verify.Check{Name: report.ResponseJWT + " verified", OK: true, Source: report.ResponseJWT, Detail: report.VerifiedDetail(alg)})

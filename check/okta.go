@@ -162,7 +162,7 @@ func (v *tokenVerifier) expectations(sources []verify.Source) verify.Expectation
 	of := okta.Facts{Server: o.Server, Scopes: v.r.Request.Scopes, ResponseType: v.r.Request.ResponseType}
 	claim := exp.ClaimFor(verify.SourceIDToken)
 	for _, s := range sources {
-		if s.Name == verify.SourceUserinfo && of.ThinIDToken() && v.idToken != nil && lookupNil(v.idToken.Claims, claim) {
+		if s.Name == verify.SourceUserinfo && of.ThinIDToken() && v.idToken != nil && lookupNil(v.idToken.Claims(), claim) {
 			v.r.Notes = append(v.r.Notes, okta.ThinNote(fmt.Sprintf("%q", claim)))
 		}
 	}

@@ -26,7 +26,7 @@ func recordVerdict(r *report.Report, key, kind, raw string, tok *verify.Token, e
 	r.Tokens[key] = t
 	switch {
 	case err == nil:
-		t.Verified, t.Claims, t.Header = true, tok.Claims, tok.Header
+		t.Verified, t.Claims, t.Header = true, tok.Claims(), tok.Header
 	case errors.As(err, &nv):
 		// Its claims are never shown as if they were verified.
 		t.Note = nv.Error() // "not verifiable locally: " and why
@@ -34,7 +34,7 @@ func recordVerdict(r *report.Report, key, kind, raw string, tok *verify.Token, e
 		return t, nv
 	case tok != nil:
 		t.Error = err.Error()
-		t.UnverifiedClaims, t.Header = tok.Claims, tok.Header
+		t.UnverifiedClaims, t.Header = tok.Claims(), tok.Header
 	default:
 		t.Error = err.Error()
 		t.UnverifiedClaims = unverifiedClaims(raw)

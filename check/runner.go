@@ -763,11 +763,11 @@ func (v *tokenVerifier) tokenResponse(ctx context.Context, resp *flow.Tokens) er
 	if err == nil {
 		v.access = tok
 		if v.cfg.DPoPKey != nil {
-			if err := checkCnf(v.r, report.AccessToken, tok.Claims, v.cfg.DPoPKey); err != nil {
+			if err := checkCnf(v.r, report.AccessToken, tok.Claims(), v.cfg.DPoPKey); err != nil {
 				return err
 			}
 		}
-		v.certBound, err = checkX5t(v.r, report.AccessToken, tok.Claims, v.cfg.ClientCertificate, v.p.Metadata().TLSClientCertificateBoundAccessTokens)
+		v.certBound, err = checkX5t(v.r, report.AccessToken, tok.Claims(), v.cfg.ClientCertificate, v.p.Metadata().TLSClientCertificateBoundAccessTokens)
 		return err
 	}
 	return nil
@@ -790,10 +790,10 @@ func cleanValue(s string) string {
 // sameSubject enforces OpenID Core 3.3.3.6: in a hybrid flow the ID token
 // from the token endpoint must be about the same user as the front-channel one.
 func sameSubject(front, back *verify.Token) error {
-	fi, _ := front.Claims["iss"].(string)
-	bi, _ := back.Claims["iss"].(string)
-	fs, _ := front.Claims["sub"].(string)
-	bs, _ := back.Claims["sub"].(string)
+	fi, _ := front.Claims()["iss"].(string)
+	bi, _ := back.Claims()["iss"].(string)
+	fs, _ := front.Claims()["sub"].(string)
+	bs, _ := back.Claims()["sub"].(string)
 	if fi != bi || fs != bs {
 		return failure.New(failure.Verification, "ID token", "the token endpoint's ID token has iss/sub %q/%q, the authorization response's %q/%q", bi, bs, fi, fs)
 	}
@@ -803,10 +803,10 @@ func sameSubject(front, back *verify.Token) error {
 func (v *tokenVerifier) sources() []verify.Source {
 	var s []verify.Source
 	if v.idToken != nil {
-		s = append(s, verify.Source{Name: report.IDToken, Claims: v.idToken.Claims, Verified: true})
+		s = append(s, verify.Source{Name: report.IDToken, Claims: v.idToken.Claims(), Verified: true})
 	}
 	if v.access != nil {
-		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims, Verified: true})
+		s = append(s, verify.Source{Name: report.AccessToken, Claims: v.access.Claims(), Verified: true})
 	}
 	s = append(s, v.resolved...)
 	if v.userinfo != nil {
@@ -870,7 +870,7 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 func (v *tokenVerifier) askUserinfo(ctx context.Context, asked string) error {
 	sub := ""
 	if v.idToken != nil {
-		sub, _ = v.idToken.Claims["sub"].(string)
+		sub, _ = v.idToken.Claims()["sub"].(string)
 	}
 	v.cfg.secrets.Add(scrub.AccessToken, v.rawAT)
 	var claims map[string]any

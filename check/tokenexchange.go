@@ -114,7 +114,7 @@ func (v *tokenVerifier) exchangeResponse(ctx context.Context, t *flow.Tokens, x 
 		if v.access == nil {
 			return nil // opaque: introspection vouches, or nothing does
 		}
-		claims = v.access.Claims
+		claims = v.access.Claims()
 	case flow.TokenTypeIDToken:
 		aud := v.cfg.ClientID
 		if len(x.Audiences) > 0 {
@@ -128,7 +128,7 @@ func (v *tokenVerifier) exchangeResponse(ctx context.Context, t *flow.Tokens, x 
 			return err
 		}
 		v.idToken = tok
-		claims = tok.Claims
+		claims = tok.Claims()
 	default:
 		// A refresh token or a SAML assertion: nothing here can verify it,
 		// and no check may pass on it.

@@ -97,14 +97,14 @@ func verifyTokens(ctx context.Context, c Config, kind string, tokens []string) *
 		t, nv := recordVerdict(r, key, k, raw, tok, err)
 		switch {
 		case err == nil:
-			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims, Verified: true})
+			sources = append(sources, verify.Source{Name: k, Claims: tok.Claims(), Verified: true})
 			if k != report.AccessToken {
 				break
 			}
 			if rawAccess == "" {
 				rawAccess = raw
 			}
-			if _, err := checkX5t(r, key, tok.Claims, c.ClientCertificate, p.Metadata().TLSClientCertificateBoundAccessTokens); err != nil && firstErr == nil {
+			if _, err := checkX5t(r, key, tok.Claims(), c.ClientCertificate, p.Metadata().TLSClientCertificateBoundAccessTokens); err != nil && firstErr == nil {
 				firstErr = err
 			}
 		case nv != nil:

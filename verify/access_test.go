@@ -159,8 +159,8 @@ func TestVerifyAccessToken(t *testing.T) {
 				if err != nil {
 					t.Fatalf("VerifyAccessToken: %v", err)
 				}
-				if tok.Claims["sub"] != "alice" {
-					t.Errorf("claims %v", tok.Claims)
+				if tok.Claims()["sub"] != "alice" {
+					t.Errorf("claims %v", tok.Claims())
 				}
 			case "not verifiable":
 				t.Logf("%v", err)

@@ -228,7 +228,7 @@ func (r *ClaimResolver) fetch(ctx context.Context, op string, rs *ResolvedSource
 		rs.Err = failure.New(failure.Provider, op, "%s: %w", rs.Endpoint, jsonProblem("response", err))
 		return
 	}
-	if err := sameSubject(claims, subject); err != nil {
+	if err := sameSubject(mapClaims(claims), subject); err != nil {
 		rs.Err = failure.New(failure.Verification, op, "%s: %w", rs.Endpoint, err)
 		return
 	}
@@ -245,8 +245,8 @@ func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
 }
 
-func sameSubject(claims map[string]any, subject string) error {
-	sub, has, err := stringClaim(claims, "sub")
+func sameSubject(c claims, subject string) error {
+	sub, has, err := stringClaim(c, "sub")
 	switch {
 	case err != nil:
 		return err
@@ -338,5 +338,5 @@ func (p *Provider) verifyClaimsJWT(ctx context.Context, tok *Parsed, subject str
 	if err := sameSubject(c, subject); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c.Map(), nil
 }

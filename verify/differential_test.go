@@ -100,7 +100,7 @@ func verdictOf(tok *Token, err error) verdict {
 		var nv *NotVerifiableError
 		return verdict{Class: failure.ClassOf(err), NotVerifiable: errors.As(err, &nv)}
 	}
-	return verdict{OK: true, Claims: tok.Claims}
+	return verdict{OK: true, Claims: tok.Claims()}
 }
 
 // corpusCase is one token of the differential corpus.
@@ -342,7 +342,7 @@ func (o oracle) idToken(ctx context.Context, raw string, opts IDTokenOptions) ve
 		return fail
 	}
 	c, err := o.claims(idt)
-	if err != nil || o.p.checkIDClaims(c, alg, opts) != nil {
+	if err != nil || o.p.checkIDClaims(mapClaims(c), alg, opts) != nil {
 		return fail
 	}
 	return verdict{OK: true, Claims: c}
@@ -378,7 +378,7 @@ func (o oracle) accessToken(ctx context.Context, raw string, opts AccessTokenOpt
 		return fail
 	}
 	c, err := o.claims(idt)
-	if err != nil || o.p.checkAccessClaims(c, opts) != nil {
+	if err != nil || o.p.checkAccessClaims(mapClaims(c), opts) != nil {
 		return fail
 	}
 	return verdict{OK: true, Claims: c}

@@ -38,6 +38,71 @@ type Source struct {
 	// verified. Unverified sources never satisfy an expectation (nor prove
 	// a group absent).
 	Verified bool
+	// set, for a Source made by Token.Source, holds the claims in place
+	// of Claims until something needs them as a map.
+	set *claimSet
+}
+
+// lookup is LookupClaim on the source's claims.
+func (s Source) lookup(ref string) (any, bool) {
+	if s.Claims == nil && s.set != nil {
+		return s.set.lookup(ref)
+	}
+	return LookupClaim(s.Claims, ref)
+}
+
+// groups reads the groups claim ref: whether it is there (and not null),
+// the groups, and when it holds no list of groups, what it holds. An array
+// of plain strings in a token's claims is read straight into the groups,
+// as every token of a stream carries one.
+func (s Source) groups(ref string) (has bool, groups []string, malformed bool, shape string) {
+	if s.Claims == nil && s.set != nil && !strings.HasPrefix(ref, "/") {
+		if m, ok := s.set.get(ref); ok && m.kind == 'a' {
+			if g, ok := s.set.strings(m); ok {
+				return true, uniqInPlace(g), false, ""
+			}
+		}
+	}
+	raw, has := s.lookup(ref)
+	if !has || raw == nil {
+		return false, nil, false, ""
+	}
+	groups, malformed = groupsOf(raw)
+	if malformed {
+		shape = shapeOf(raw)
+	}
+	return true, groups, malformed, shape
+}
+
+// uniqInPlace is uniq in g's own array, nil when g is empty (as groupsOf
+// reads an empty array).
+func uniqInPlace(g []string) []string {
+	if len(g) == 0 {
+		return nil
+	}
+	out := g[:0]
+	for _, x := range g {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// withClaims returns sources with Claims filled in for those made by
+// Token.Source, for the code that reads Claims (diagnoses, Explain); the
+// slice is copied only when one needs it.
+func withClaims(sources []Source) []Source {
+	if !slices.ContainsFunc(sources, func(s Source) bool { return s.Claims == nil && s.set != nil }) {
+		return sources
+	}
+	out := slices.Clone(sources)
+	for i := range out {
+		if out[i].Claims == nil && out[i].set != nil {
+			out[i].Claims = out[i].set.Map()
+		}
+	}
+	return out
 }
 
 // Expectations are what a run asserts about the groups it got.
@@ -109,14 +174,7 @@ func (e Expectations) views(sources []Source) (consulted, unverified []groupView
 		if s.Via != "" {
 			v.label += " → " + s.Via
 		}
-		raw, has := LookupClaim(s.Claims, v.claim)
-		v.has = has && raw != nil
-		if v.has {
-			v.groups, v.malformed = groupsOf(raw)
-			if v.malformed {
-				v.shape = shapeOf(raw)
-			}
-		}
+		v.has, v.groups, v.malformed, v.shape = s.groups(v.claim)
 		if s.Verified {
 			consulted = append(consulted, v)
 		} else {
@@ -172,6 +230,48 @@ func groupsOf(v any) (groups []string, malformed bool) {
 // when no consulted source carries the groups claim (as a string or an
 // array): a missing claim does not show that a group is absent.
 func (e Expectations) Evaluate(sources []Source) []Check {
+	checks := e.Evaluator().AppendChecks(nil, sources)
+	if len(checks) == 0 {
+		return nil
+	}
+	return checks
+}
+
+// Evaluator is Expectations prepared once for the claims of many tokens
+// (claimcheck verify -): the groups cleaned and the checks' names built
+// once, not per token. It is safe for concurrent use.
+type Evaluator struct {
+	e                Expectations
+	expected, forbid []string
+	expectN, forbidN []string // the checks' names
+}
+
+// Evaluator prepares e for AppendChecks.
+func (e Expectations) Evaluator() *Evaluator {
+	v := &Evaluator{e: e, expected: clean(e.ExpectGroups), forbid: clean(e.ForbidGroups)}
+	v.expectN = make([]string, len(v.expected))
+	for i, g := range v.expected {
+		v.expectN[i] = "group " + g
+	}
+	v.forbidN = make([]string, len(v.forbid))
+	for i, g := range v.forbid {
+		v.forbidN[i] = "forbidden group " + g
+	}
+	return v
+}
+
+// Checks is the number of checks AppendChecks appends.
+func (v *Evaluator) Checks() int {
+	n := len(v.expected) + len(v.forbid)
+	if v.e.ExactGroups {
+		n++
+	}
+	return n
+}
+
+// AppendChecks appends Evaluate's checks of sources to dst.
+func (v *Evaluator) AppendChecks(dst []Check, sources []Source) []Check {
+	e := v.e
 	consulted, unverified := e.views(sources)
 	// The summary of what the sources hold goes only into the details of
 	// failed and negative checks: built once, when first needed.
@@ -185,36 +285,37 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 	// Absence is proved only by a consulted source that carries the claim:
 	// a source without it may simply not have been given the groups.
 	carried := slices.ContainsFunc(consulted, func(v groupView) bool { return v.has && !v.malformed })
-	expected := clean(e.ExpectGroups)
-	checks := make([]Check, 0, len(expected)+len(e.ForbidGroups)+1)
+	expected := v.expected
+	dst = slices.Grow(dst, v.Checks())
 
 	// Room for the usual sources (ID token, access token, userinfo).
 	var nameBuf, labelBuf [3]string
-	for _, g := range expected {
+	for i, g := range expected {
 		in, labels := withGroup(consulted, g, nameBuf[:0], labelBuf[:0])
-		c := Check{Name: "group " + g, OK: len(in) > 0, Source: strings.Join(in, ",")}
+		c := Check{Name: v.expectN[i], OK: len(in) > 0, Source: strings.Join(in, ",")}
 		if c.OK {
-			c.Detail = "found in " + strings.Join(labels, ", ")
+			c.Detail = foundIn(labels)
 		} else {
 			c.Detail = "missing everywhere; " + summary()
 			if _, u := withGroup(unverified, g, nil, nil); len(u) > 0 {
 				c.Detail += "; it is only in the unverified " + strings.Join(u, ", ") + ", which does not count"
 			}
-			if why := e.diagnose(g, sources); why != "" {
+			full := withClaims(sources)
+			if why := e.diagnose(g, full); why != "" {
 				c.Detail += "; " + why
 			}
 			if e.Explain != nil {
-				if why := e.Explain(g, sources); why != "" {
+				if why := e.Explain(g, full); why != "" {
 					c.Detail += "; " + why
 				}
 			}
 		}
-		checks = append(checks, c)
+		dst = append(dst, c)
 	}
 
-	for _, g := range clean(e.ForbidGroups) {
+	for i, g := range v.forbid {
 		in, labels := withGroup(consulted, g, nameBuf[:0], labelBuf[:0])
-		c := Check{Name: "forbidden group " + g, OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
+		c := Check{Name: v.forbidN[i], OK: len(in) == 0 && carried, Source: strings.Join(in, ",")}
 		switch {
 		case !carried:
 			c.Detail = noProof + summary()
@@ -223,7 +324,7 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		default:
 			c.Detail = "present in " + strings.Join(labels, ", ")
 		}
-		checks = append(checks, c)
+		dst = append(dst, c)
 	}
 
 	if e.ExactGroups {
@@ -231,12 +332,25 @@ func (e Expectations) Evaluate(sources []Source) []Check {
 		if !carried {
 			c.OK, c.Detail = false, noProof+summary()
 		}
-		checks = append(checks, c)
+		dst = append(dst, c)
 	}
-	if len(checks) == 0 {
-		return nil // as before the slice was sized up front
+	return dst
+}
+
+// foundIn is the detail of a met expectation, without building it for a
+// group found in one of the usual sources alone.
+func foundIn(labels []string) string {
+	if len(labels) == 1 {
+		switch labels[0] {
+		case SourceIDToken:
+			return "found in " + SourceIDToken
+		case SourceAccessToken:
+			return "found in " + SourceAccessToken
+		case SourceUserinfo:
+			return "found in " + SourceUserinfo
+		}
 	}
-	return checks
+	return "found in " + strings.Join(labels, ", ")
 }
 
 // noProof begins the detail of a forbid or exact check that cannot pass

@@ -61,6 +61,11 @@ type decoder struct {
 	// string.
 	s string
 	i int
+	// lazy validates without building: value returns nil for strings,
+	// numbers and arrays (objects are still built, as a map is how their
+	// duplicate members are found). decodeClaims sets it for the values
+	// of top-level members, which a claimSet decodes again when read.
+	lazy bool
 }
 
 func (d *decoder) syntax() error {
@@ -147,7 +152,10 @@ func (d *decoder) array(depth int) ([]any, error) {
 	}
 	d.i++
 	// Room for a few elements (groups, aud, amr) in one allocation.
-	a := make([]any, 0, 4)
+	var a []any
+	if !d.lazy {
+		a = make([]any, 0, 4)
+	}
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
@@ -158,7 +166,9 @@ func (d *decoder) array(depth int) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, val)
+		if !d.lazy {
+			a = append(a, val)
+		}
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, d.syntax()
@@ -183,13 +193,25 @@ func (d *decoder) value(depth int) (any, error) {
 	}
 	switch c := d.b[d.i]; {
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil || d.lazy {
+			return nil, err
+		}
+		return s, nil
 	case c == '{':
 		return d.object(depth + 1)
 	case c == '[':
-		return d.array(depth + 1)
+		a, err := d.array(depth + 1)
+		if err != nil || d.lazy {
+			return nil, err
+		}
+		return a, nil
 	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
+		f, err := d.number()
+		if err != nil || d.lazy {
+			return nil, err
+		}
+		return f, nil
 	}
 	for _, lit := range [...]struct {
 		s string
@@ -336,7 +358,7 @@ func (d *decoder) unescape(start, end int) (string, error) {
 // number reads a number of JSON's grammar and converts it as encoding/json
 // does (strconv.ParseFloat); one out of float64's range is an error there
 // too.
-func (d *decoder) number() (any, error) {
+func (d *decoder) number() (float64, error) {
 	start, b := d.i, d.b
 	j := d.i
 	if j < len(b) && b[j] == '-' {
@@ -356,13 +378,13 @@ func (d *decoder) number() (any, error) {
 		j++
 	case !digits():
 		d.i = j
-		return nil, d.syntax()
+		return 0, d.syntax()
 	}
 	if j < len(b) && b[j] == '.' {
 		j++
 		if !digits() {
 			d.i = j
-			return nil, d.syntax()
+			return 0, d.syntax()
 		}
 	}
 	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
@@ -372,12 +394,12 @@ func (d *decoder) number() (any, error) {
 		}
 		if !digits() {
 			d.i = j
-			return nil, d.syntax()
+			return 0, d.syntax()
 		}
 	}
 	f, err := strconv.ParseFloat(d.s[start:j], 64)
 	if err != nil {
-		return nil, fmt.Errorf("holds the number %s, out of range", d.s[start:min(j, start+40)])
+		return 0, fmt.Errorf("holds the number %s, out of range", d.s[start:min(j, start+40)])
 	}
 	d.i = j
 	return f, nil

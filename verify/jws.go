@@ -81,17 +81,27 @@ func (p *Parsed) Issuer() string {
 	if p.t == nil {
 		return ""
 	}
-	iss, _ := p.t.claims["iss"].(string)
+	iss, _, _ := stringClaim(p.t.claims, "iss")
 	return iss
 }
 
 // UnverifiedClaims returns the token's claims, UNVERIFIED, or nil when it
-// is not a JWT. The map is shared: do not modify it.
+// is not a JWT. The map is built on the first call and then shared: do not
+// modify it.
 func (p *Parsed) UnverifiedClaims() map[string]any {
 	if p.t == nil {
 		return nil
 	}
-	return p.t.claims
+	return p.t.claims.Map()
+}
+
+// Kind is GuessKind of the token's UNVERIFIED claims and typ header,
+// without decoding the claims into a map.
+func (p *Parsed) Kind(clientID string) string {
+	if p.t == nil {
+		return guessKind(nil, "", clientID)
+	}
+	return guessKind(p.t.claims, p.t.typ, clientID)
 }
 
 // Type returns the typ header, UNVERIFIED, or "".
@@ -169,7 +179,7 @@ const maxTokenBytes = 64 << 10
 // compactJWT is a token split and decoded, signature not yet checked.
 type compactJWT struct {
 	header        map[string]any
-	claims        map[string]any
+	claims        *claimSet
 	alg, kid, typ string
 	// payload is the decoded payload segment; segs are the three segments.
 	payload []byte
@@ -273,7 +283,7 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	if err != nil {
 		return segmentError(2, parts[1])
 	}
-	if t.claims, err = decodeObject(payload); err != nil {
+	if t.claims, err = decodeClaims(payload); err != nil {
 		return jsonRefusal("the payload", err)
 	}
 	t.payload = payload

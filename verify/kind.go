@@ -8,22 +8,35 @@ package verify
 // its kind, which then decide; claimcheck verify --kind overrides it.
 func GuessKind(claims map[string]any, typ, clientID string) string {
 	if claims == nil {
+		return guessKind(nil, typ, clientID)
+	}
+	return guessKind(mapClaims(claims), typ, clientID)
+}
+
+// guessKind is GuessKind on claims, nil for none.
+func guessKind(c claims, typ, clientID string) string {
+	if c == nil {
 		return SourceAccessToken
 	}
-	if _, ok := claims["nonce"]; ok {
+	if _, ok := c.get("nonce"); ok {
 		return SourceIDToken
 	}
-	_, scope := claims["scope"]
-	_, scp := claims["scp"]
+	_, scope := c.get("scope")
+	_, scp := c.get("scp")
 	if scope || scp || isAccessTokenType(typ) {
 		return SourceAccessToken
 	}
-	switch aud := claims["aud"].(type) {
-	case string:
-		if aud == clientID {
+	m, _ := c.get("aud")
+	if m == nil {
+		return SourceAccessToken
+	}
+	switch m.kind {
+	case 's':
+		if m.str == clientID {
 			return SourceIDToken
 		}
-	case []any:
+	case 'a':
+		aud, _ := c.value(m).([]any)
 		for _, a := range aud {
 			if a == clientID {
 				return SourceIDToken

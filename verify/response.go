@@ -83,12 +83,12 @@ func (p *Provider) VerifyResponseJWT(ctx context.Context, raw string, o Response
 	if err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
-	return &ResponseJWT{Token: Token{Raw: raw, Header: t.header, Claims: t.claims}, Params: params}, nil
+	return &ResponseJWT{Token: Token{Raw: raw, Header: t.header, claims: t.claims}, Params: params}, nil
 }
 
 // checkResponseClaims checks the claims of JARM section 2.1 and returns
 // the response parameters among them.
-func (p *Provider) checkResponseClaims(c map[string]any, o ResponseJWTOptions) (url.Values, error) {
+func (p *Provider) checkResponseClaims(c *claimSet, o ResponseJWTOptions) (url.Values, error) {
 	if err := p.checkIssuer(c); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (p *Provider) checkResponseClaims(c map[string]any, o ResponseJWTOptions) (
 		return nil, errors.New("state does not match this run's: the response is not for this request")
 	}
 	params := url.Values{}
-	for name, v := range c {
+	for name, v := range c.Map() {
 		if slices.Contains(jwtOnlyClaims, name) {
 			continue
 		}

@@ -18,11 +18,31 @@ import (
 )
 
 // Token is a verified token: its raw form and its decoded JOSE header and
-// claims. Numbers in Claims are float64, as encoding/json decodes them.
+// claims.
 type Token struct {
 	Raw    string
 	Header map[string]any
-	Claims map[string]any
+	claims *claimSet
+}
+
+// Claims returns the token's claims, as encoding/json would decode them
+// into a map (numbers as float64). The map is built on the first call and
+// then shared: do not modify it. It is nil for a Token not made by a
+// Verify method.
+func (t *Token) Claims() map[string]any {
+	if t == nil || t.claims == nil {
+		return nil
+	}
+	return t.claims.Map()
+}
+
+// Source returns the token's claims as a verified Source named name, for
+// Expectations.Evaluate: the claims the expectations name are decoded when
+// they are read, and the whole map only when a check fails and its detail
+// looks further. Its Claims field is nil until then; read the claims with
+// Token.Claims.
+func (t *Token) Source(name string) Source {
+	return Source{Name: name, Verified: true, set: t.claims}
 }
 
 // IDTokenOptions say what an ID token is checked against.
@@ -177,7 +197,7 @@ func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTok
 	if err := p.checkIDClaims(t.claims, t.alg, o); err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
-	return &Token{Raw: tok.raw, Header: t.header, Claims: t.claims}, nil
+	return &Token{Raw: tok.raw, Header: t.header, claims: t.claims}, nil
 }
 
 // VerifyAccessToken verifies a JWT access token signed with the issuer's
@@ -229,7 +249,7 @@ func (p *Provider) VerifyParsedAccessToken(ctx context.Context, tok *Parsed, o A
 	if err := p.checkAccessClaims(t.claims, o); err != nil {
 		return nil, failure.New(failure.Verification, op, "%w", err)
 	}
-	return &Token{Raw: tok.raw, Header: t.header, Claims: t.claims}, nil
+	return &Token{Raw: tok.raw, Header: t.header, claims: t.claims}, nil
 }
 
 func isAccessTokenType(typ string) bool {
@@ -239,7 +259,7 @@ func isAccessTokenType(typ string) bool {
 
 // checkIDClaims are the checks of OpenID Connect Core 3.1.3.7 (and 3.2.2.11,
 // 3.3.2.11 for at_hash and c_hash) on verified claims.
-func (p *Provider) checkIDClaims(c map[string]any, alg string, o IDTokenOptions) error {
+func (p *Provider) checkIDClaims(c claims, alg string, o IDTokenOptions) error {
 	if err := checkClaimTypes(c); err != nil {
 		return err
 	}
@@ -312,7 +332,7 @@ var (
 // checkClaimTypes refuses registered claims of the wrong type, and
 // distributed or aggregated claims (OpenID Connect Core 5.6.2) whose
 // _claim_names point at a source that _claim_sources does not hold.
-func checkClaimTypes(c map[string]any) error {
+func checkClaimTypes(c claims) error {
 	for _, name := range stringClaims {
 		if _, _, err := stringClaim(c, name); err != nil {
 			return err
@@ -323,15 +343,22 @@ func checkClaimTypes(c map[string]any) error {
 			return err
 		}
 	}
-	if _, has := c["aud"]; has && c["aud"] != nil {
+	if m, has := c.get("aud"); has && m.kind != 'z' {
 		if _, err := audienceOf(c); err != nil {
 			return err
 		}
 	}
-	names, hasNames := c["_claim_names"]
-	sources, hasSources := c["_claim_sources"]
+	nmm, hasNames := c.get("_claim_names")
+	smm, hasSources := c.get("_claim_sources")
 	if !hasNames && !hasSources {
 		return nil
+	}
+	var names, sources any
+	if hasNames {
+		names = c.value(nmm)
+	}
+	if hasSources {
+		sources = c.value(smm)
 	}
 	nm, ok := names.(map[string]any)
 	if hasNames && !ok {
@@ -353,7 +380,7 @@ func checkClaimTypes(c map[string]any) error {
 	return nil
 }
 
-func (p *Provider) checkIssuer(c map[string]any) error {
+func (p *Provider) checkIssuer(c claims) error {
 	iss, has, err := stringClaim(c, "iss")
 	if err != nil {
 		return err
@@ -369,7 +396,7 @@ func (p *Provider) checkIssuer(c map[string]any) error {
 
 // checkHash checks at_hash or c_hash: the base64url of the left half of
 // the hash of value, with the hash of the token's alg.
-func checkHash(c map[string]any, claim, alg, value string, required bool, what, why string) error {
+func checkHash(c claims, claim, alg, value string, required bool, what, why string) error {
 	if value == "" {
 		return nil
 	}
@@ -412,7 +439,7 @@ func leftHalfHash(alg, value string) (string, error) {
 
 // checkTimes checks exp (required), nbf (when present) and iat (required),
 // each with the skew allowance.
-func checkTimes(c map[string]any, now time.Time, skew time.Duration) error {
+func checkTimes(c claims, now time.Time, skew time.Duration) error {
 	skew = max(skew, 0)
 	exp, has, err := numericDate(c, "exp")
 	if err != nil {
@@ -445,7 +472,7 @@ func checkTimes(c map[string]any, now time.Time, skew time.Duration) error {
 }
 
 // checkAuthTime checks auth_time against a max_age that was sent.
-func checkAuthTime(c map[string]any, now time.Time, maxAge, skew time.Duration) error {
+func checkAuthTime(c claims, now time.Time, maxAge, skew time.Duration) error {
 	at, has, err := numericDate(c, "auth_time")
 	if err != nil {
 		return err
@@ -459,15 +486,15 @@ func checkAuthTime(c map[string]any, now time.Time, maxAge, skew time.Duration) 
 	return nil
 }
 
-func numericDate(c map[string]any, name string) (time.Time, bool, error) {
-	v, has := c[name]
-	if !has || v == nil {
+func numericDate(c claims, name string) (time.Time, bool, error) {
+	m, has := c.get(name)
+	if !has || m.kind == 'z' {
 		return time.Time{}, false, nil
 	}
-	f, ok := v.(float64)
-	if !ok {
+	if m.kind != 'n' {
 		return time.Time{}, true, fmt.Errorf("%s is not a number", name)
 	}
+	f := m.num
 	// Beyond this, the conversion to int64 below would be undefined, and
 	// an absurd iat could pass as being in the past.
 	if f < -1e15 || f > 1e15 {
@@ -487,16 +514,15 @@ func now(f func() time.Time) time.Time {
 }
 
 // stringClaim returns a claim that must be a string when present.
-func stringClaim(c map[string]any, name string) (string, bool, error) {
-	v, has := c[name]
-	if !has || v == nil {
+func stringClaim(c claims, name string) (string, bool, error) {
+	m, has := c.get(name)
+	if !has || m.kind == 'z' {
 		return "", false, nil
 	}
-	s, ok := v.(string)
-	if !ok {
+	if m.kind != 's' {
 		return "", true, fmt.Errorf("%s is not a string", name)
 	}
-	return s, true, nil
+	return m.str, true, nil
 }
 
 // audience is the aud claim read without copying it: one string, or an
@@ -507,12 +533,18 @@ type audience struct {
 }
 
 // audienceOf reads aud, a string or an array of strings (RFC 7519 4.1.3).
-func audienceOf(c map[string]any) (audience, error) {
-	switch v := c["aud"].(type) {
-	case nil:
+func audienceOf(c claims) (audience, error) {
+	m, has := c.get("aud")
+	if !has || m.kind == 'z' {
 		return audience{}, errors.New("aud is missing")
-	case string:
-		return audience{one: v}, nil
+	}
+	if m.kind == 's' {
+		return audience{one: m.str}, nil
+	}
+	if m.kind != 'a' {
+		return audience{}, errors.New("aud is neither a string nor an array of strings")
+	}
+	switch v := c.value(m).(type) {
 	case []any:
 		for _, a := range v {
 			if _, ok := a.(string); !ok {
@@ -566,7 +598,7 @@ func quoteList(items []string) string {
 // checkAccessClaims follows RFC 9068 section 4 where it applies to a
 // client: iss, exp and iat are required, aud is checked when the caller
 // knows which to expect.
-func (p *Provider) checkAccessClaims(c map[string]any, o AccessTokenOptions) error {
+func (p *Provider) checkAccessClaims(c claims, o AccessTokenOptions) error {
 	if err := checkClaimTypes(c); err != nil {
 		return err
 	}
@@ -592,7 +624,7 @@ func (p *Provider) checkAccessClaims(c map[string]any, o AccessTokenOptions) err
 func notVerifiable(op, reason string, t *compactJWT) error {
 	e := &NotVerifiableError{Reason: reason}
 	if t != nil {
-		e.Header, e.Claims = t.header, t.claims
+		e.Header, e.Claims = t.header, t.claims.Map()
 	}
 	return failure.Wrap(failure.Verification, op, e)
 }

@@ -645,7 +645,7 @@ func TestVerifyIDToken(t *testing.T) {
 				if err != nil {
 					t.Fatalf("VerifyIDToken: %v", err)
 				}
-				if tok.Raw != raw || tok.Claims["sub"] != "alice" || tok.Header["alg"] == nil {
+				if tok.Raw != raw || tok.Claims()["sub"] != "alice" || tok.Header["alg"] == nil {
 					t.Errorf("token = %+v", tok)
 				}
 			} else {

@@ -85,7 +85,7 @@ func (p *Provider) userInfo(ctx context.Context, client *http.Client, scheme, ac
 		}
 	}
 
-	sub, has, err := stringClaim(claims, "sub")
+	sub, has, err := stringClaim(mapClaims(claims), "sub")
 	switch {
 	case err != nil:
 		return nil, failure.New(failure.Verification, op, "%w", err)
@@ -116,12 +116,12 @@ func (p *Provider) signedUserInfo(ctx context.Context, raw string) (map[string]a
 	if err := p.signature(ctx, t); err != nil {
 		return nil, err
 	}
-	if _, has := t.claims["iss"]; has {
+	if _, has := t.claims.get("iss"); has {
 		if err := p.checkIssuer(t.claims); err != nil {
 			return nil, err
 		}
 	}
-	return t.claims, nil
+	return t.claims.Map(), nil
 }
 
 // bearerErrorCode matches the error code of a WWW-Authenticate Bearer

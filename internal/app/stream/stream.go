@@ -131,7 +131,8 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 	if window <= 0 {
 		window = 4 * workers
 	}
-	v := &streamVerifier{c: c, issuers: map[string]*streamIssuer{}, checks: 2 + len(c.Expect.ExpectGroups) + len(c.Expect.ForbidGroups)}
+	eval := c.Expect.Evaluator()
+	v := &streamVerifier{c: c, eval: eval, issuers: map[string]*streamIssuer{}, checks: 1 + eval.Checks()}
 	for _, iss := range c.Issuers {
 		v.issuers[iss] = &streamIssuer{}
 	}
@@ -351,6 +352,7 @@ func readLines(ctx context.Context, in io.Reader, emit func(*streamJob) bool) er
 type streamVerifier struct {
 	c       Config
 	checks  int // room for a line's checks: verification and expectations
+	eval    *verify.Evaluator
 	parser  verify.Parser
 	issuers map[string]*streamIssuer // read-only after start
 }
@@ -393,11 +395,13 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 	switch {
 	case err == nil:
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: true, Source: l.Kind, Detail: streamVerifiedDetail(tok)})
-		l.Claims = claimsJSON(payload, tok.Claims)
-		for _, ch := range v.c.Expect.Evaluate([]verify.Source{{Name: l.Kind, Claims: tok.Claims, Verified: true}}) {
-			l.Checks = append(l.Checks, ch)
-			if !ch.OK && l.Error == nil {
+		l.Claims = claimsJSON(payload, tok)
+		n := len(l.Checks)
+		l.Checks = v.eval.AppendChecks(l.Checks, []verify.Source{tok.Source(l.Kind)})
+		for _, ch := range l.Checks[n:] {
+			if !ch.OK {
 				l.Error = &report.Error{Class: failure.Expectation, Message: ch.Name + ": " + ch.Detail}
+				break
 			}
 		}
 	case notVerifiable(err):
@@ -444,7 +448,7 @@ func (v *streamVerifier) verify(ctx context.Context, raw string, l *streamLine) 
 	parsed := v.parser.Parse(raw)
 	l.Kind = v.c.Kind
 	if l.Kind == "" || l.Kind == "auto" {
-		l.Kind = verify.GuessKind(parsed.UnverifiedClaims(), parsed.Type(), v.c.ClientID)
+		l.Kind = parsed.Kind(v.c.ClientID)
 	}
 	if err := parsed.Err(); err != nil {
 		if errors.Is(err, verify.ErrRefused) {
@@ -515,12 +519,12 @@ func lineClass(e *report.Error) failure.Class {
 }
 
 // claimsJSON is the verified payload as it came, when it is valid UTF-8
-// on one line, else the decoded claims re-encoded.
-func claimsJSON(payload []byte, claims map[string]any) json.RawMessage {
+// on one line, else the token's claims re-encoded.
+func claimsJSON(payload []byte, tok *verify.Token) json.RawMessage {
 	if utf8.Valid(payload) && bytes.IndexByte(payload, '\n') < 0 && bytes.IndexByte(payload, '\r') < 0 {
 		return payload
 	}
-	b, err := json.Marshal(claims)
+	b, err := json.Marshal(tok.Claims())
 	if err != nil {
 		return nil
 	}

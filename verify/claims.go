@@ -1,0 +1,346 @@
+package verify
+
+import (
+	"errors"
+	"strings"
+	"sync"
+)
+
+// claimSet is a JWT claims set decoded in one pass by decodeClaims, under
+// decodeObject's rules and with its errors: each top-level member's name,
+// JSON type and place in the payload, and the value itself when it is a
+// string or a number. Arrays and objects (groups, aud, nested claims) are
+// decoded again, from their place, when something reads them, and the
+// whole claims set as a map only for a caller that asks for one (Map):
+// the checks of every token read registered claims only, and a stream of
+// tokens must not pay for a map per token.
+type claimSet struct {
+	b       []byte
+	s       string // b as a string; decoded strings are slices of it
+	members []member
+	// reg holds, for each registered claim of regIndex, 1 + its index in
+	// members, or 0 when it is absent: the claim checks read a dozen of
+	// them per token.
+	reg  [numRegistered]int16
+	once sync.Once
+	m    map[string]any
+}
+
+// member is one top-level claim. kind is the JSON type: 's' string, 'n'
+// number, 'b' true or false, 'z' null, 'a' array, 'o' object. str and num
+// hold a string's or a number's value, boolean a boolean's; val holds an
+// array or object already decoded (mapClaims), else start and end are the
+// value's bounds in the payload.
+type member struct {
+	name       string
+	kind       byte
+	boolean    bool
+	str        string
+	num        float64
+	val        any
+	start, end int
+}
+
+// claims is what the claim checks read: a claimSet, or a map decoded
+// elsewhere (a userinfo response) through mapClaims.
+type claims interface {
+	// get returns the member name, and whether it is there.
+	get(name string) (*member, bool)
+	// value returns the member's value as decodeObject would hold it.
+	value(m *member) any
+}
+
+// smallObject is the number of members up to which decodeClaims finds a
+// duplicate by comparing names rather than with a map.
+const smallObject = 32
+
+// decodeClaims decodes a claims set as decodeObject does — the same
+// grammar, the same refusals with the same messages, in the same order —
+// into a claimSet.
+func decodeClaims(b []byte) (*claimSet, error) {
+	d := decoder{b: b, s: string(b)}
+	d.space()
+	if d.i >= len(b) || b[d.i] != '{' {
+		return nil, errors.New("is not a JSON object")
+	}
+	cs := &claimSet{b: b, s: d.s, members: make([]member, 0, min(strings.Count(d.s, ":"), 64))}
+	if err := d.claimMembers(cs); err != nil {
+		return nil, err
+	}
+	d.space()
+	if d.i != len(b) {
+		return nil, d.syntax()
+	}
+	return cs, nil
+}
+
+// claimMembers is decoder.object at depth 0, recording members into cs;
+// d.b[d.i] is '{'.
+func (d *decoder) claimMembers(cs *claimSet) error {
+	d.i++
+	var seen map[string]struct{}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return nil
+	}
+	for {
+		d.space()
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			return d.syntax()
+		}
+		k, err := d.key()
+		if err != nil {
+			return err
+		}
+		d.space()
+		if d.i >= len(d.b) || d.b[d.i] != ':' {
+			return d.syntax()
+		}
+		d.i++
+		d.space()
+		m := member{name: k, start: d.i}
+		if err := d.memberValue(&m); err != nil {
+			return err
+		}
+		m.end = d.i
+		// As decodeObject does, a duplicate is found once its value is
+		// read.
+		if len(cs.members) < smallObject {
+			for i := range cs.members {
+				if cs.members[i].name == k {
+					return &strictJSONError{"has a duplicate member " + quote(k)}
+				}
+			}
+		} else {
+			if seen == nil {
+				seen = make(map[string]struct{}, 2*smallObject)
+				for _, o := range cs.members {
+					seen[o.name] = struct{}{}
+				}
+			}
+			if _, dup := seen[k]; dup {
+				return &strictJSONError{"has a duplicate member " + quote(k)}
+			}
+			seen[k] = struct{}{}
+		}
+		if r := regIndex(k); r >= 0 {
+			cs.reg[r] = int16(len(cs.members) + 1)
+		}
+		cs.members = append(cs.members, m)
+		d.space()
+		if d.i >= len(d.b) {
+			return d.syntax()
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil
+		default:
+			return d.syntax()
+		}
+	}
+}
+
+// memberValue reads a top-level member's value into m: strings and numbers
+// kept, anything else validated as decoder.value(0) validates it.
+func (d *decoder) memberValue(m *member) error {
+	if d.i < len(d.b) {
+		switch c := d.b[d.i]; {
+		case c == '"':
+			m.kind = 's'
+			var err error
+			m.str, err = d.str()
+			return err
+		case c == '-' || c >= '0' && c <= '9':
+			m.kind = 'n'
+			var err error
+			m.num, err = d.number()
+			return err
+		case c == '{':
+			m.kind = 'o'
+		case c == '[':
+			m.kind = 'a'
+		case c == 't':
+			m.kind, m.boolean = 'b', true
+		case c == 'f':
+			m.kind = 'b'
+		case c == 'n':
+			m.kind = 'z'
+		}
+	}
+	d.lazy = m.kind == 'a' || m.kind == 'o'
+	_, err := d.value(0)
+	d.lazy = false
+	return err
+}
+
+func (cs *claimSet) get(name string) (*member, bool) {
+	if r := regIndex(name); r >= 0 {
+		if i := cs.reg[r]; i > 0 {
+			return &cs.members[i-1], true
+		}
+		return nil, false
+	}
+	for i := range cs.members {
+		if cs.members[i].name == name {
+			return &cs.members[i], true
+		}
+	}
+	return nil, false
+}
+
+// numRegistered is the number of claims regIndex knows.
+const numRegistered = 15
+
+// regIndex numbers the claims the checks of every token read, or is -1.
+func regIndex(name string) int {
+	switch name {
+	case "iss":
+		return 0
+	case "sub":
+		return 1
+	case "aud":
+		return 2
+	case "exp":
+		return 3
+	case "nbf":
+		return 4
+	case "iat":
+		return 5
+	case "jti":
+		return 6
+	case "azp":
+		return 7
+	case "nonce":
+		return 8
+	case "at_hash":
+		return 9
+	case "c_hash":
+		return 10
+	case "auth_time":
+		return 11
+	case "scope":
+		return 12
+	case "scp":
+		return 13
+	case "_claim_names":
+		return 14
+	}
+	return -1
+}
+
+func (cs *claimSet) value(m *member) any {
+	switch m.kind {
+	case 's':
+		return m.str
+	case 'n':
+		return m.num
+	case 'b':
+		return m.boolean
+	case 'z':
+		return nil
+	}
+	// Validated when the claims set was decoded: this cannot fail.
+	d := decoder{b: cs.b, s: cs.s, i: m.start}
+	v, _ := d.value(0)
+	return v
+}
+
+// strings decodes the array member m when its elements are all strings,
+// each a slice of the payload unless it holds escapes; ok is false for any
+// other array.
+func (cs *claimSet) strings(m *member) (out []string, ok bool) {
+	// Validated when the claims set was decoded: only the shape matters.
+	d := decoder{b: cs.b, s: cs.s, i: m.start + 1}
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		return []string{}, true
+	}
+	out = make([]string, 0, 8)
+	for {
+		d.space()
+		if d.i >= len(d.b) || d.b[d.i] != '"' {
+			return nil, false
+		}
+		s, err := d.str()
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, s)
+		d.space()
+		if d.i >= len(d.b) {
+			return nil, false
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			return out, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// lookup is LookupClaim on the claims set, decoding only the top-level
+// member ref names.
+func (cs *claimSet) lookup(ref string) (any, bool) {
+	name := ref
+	if strings.HasPrefix(ref, "/") {
+		name, _, _ = strings.Cut(ref[1:], "/")
+		name = unescapePointer(name)
+	}
+	m, ok := cs.get(name)
+	if !ok {
+		return nil, false
+	}
+	v := cs.value(m)
+	if name == ref {
+		return v, true
+	}
+	// A JSON Pointer walks on from that member, as LookupClaim does.
+	return LookupClaim(map[string]any{name: v}, ref)
+}
+
+// Map returns the claims set as decodeObject decodes it, built on first
+// use and then shared: do not modify it.
+func (cs *claimSet) Map() map[string]any {
+	cs.once.Do(func() {
+		// Validated when the claims set was decoded: this cannot fail.
+		d := decoder{b: cs.b, s: cs.s}
+		d.space()
+		cs.m, _ = d.object(0)
+	})
+	return cs.m
+}
+
+// mapClaims reads a decoded map as claims.
+type mapClaims map[string]any
+
+func (c mapClaims) get(name string) (*member, bool) {
+	v, has := c[name]
+	if !has {
+		return nil, false
+	}
+	m := &member{name: name}
+	switch x := v.(type) {
+	case nil:
+		m.kind = 'z'
+	case string:
+		m.kind, m.str = 's', x
+	case float64:
+		m.kind, m.num = 'n', x
+	case bool:
+		m.kind, m.boolean = 'b', x
+	case []any:
+		m.kind, m.val = 'a', x
+	default:
+		m.kind, m.val = 'o', x
+	}
+	return m, true
+}
+
+func (c mapClaims) value(m *member) any { return c[m.name] }
