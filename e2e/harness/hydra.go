@@ -168,6 +168,10 @@ func hydraCreateClient(ctx context.Context, admin string, c Client, opts HydraOp
 		"grant_types":                []string{"authorization_code", "implicit", "refresh_token"},
 		"scope":                      hydraScopes,
 		"token_endpoint_auth_method": c.AuthMethod,
+		// The audiences the client may ask for (the authorization
+		// request's audience parameter); the consent app grants what was
+		// asked.
+		"audience": []string{APIResource},
 	}
 	if c.Secret != "" {
 		m["client_secret"] = c.Secret
@@ -253,7 +257,9 @@ func startHydraLoginApp(t testing.TB) *hydraLoginApp {
 	mux.HandleFunc("POST /login", app.loginSubmit)
 	mux.HandleFunc("GET /consent", app.consent)
 	mux.HandleFunc("POST /consent", app.consentSubmit)
-	mux.HandleFunc("GET /consent/abort", app.consentAbort)
+	// The challenge is in the path: ccbrowser cancels by following the
+	// link whose href ends in /abort, as at oidc-provider.
+	mux.HandleFunc("GET /consent/{challenge}/abort", app.consentAbort)
 	mux.HandleFunc("GET /error", app.error)
 	srv := httptest.NewUnstartedServer(mux)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -300,7 +306,7 @@ var hydraPages = template.Must(template.New("login").Parse(`<!doctype html>
 <input type="hidden" name="consent_challenge" value="{{.Challenge}}">
 <button type="submit">Continue</button>
 </form>
-<a href="/consent/abort?consent_challenge={{.Challenge}}">[ Cancel ]</a>
+<a href="/consent/{{.Challenge}}/abort">[ Cancel ]</a>
 </body></html>{{end}}
 {{define "error"}}<!doctype html>
 <html><head><title>oops! something went wrong</title></head><body>
@@ -447,7 +453,7 @@ func (a *hydraLoginApp) acceptConsent(w http.ResponseWriter, r *http.Request, ch
 }
 
 func (a *hydraLoginApp) consentAbort(w http.ResponseWriter, r *http.Request) {
-	a.answer(w, r, "consent", "reject", r.URL.Query().Get("consent_challenge"), map[string]any{
+	a.answer(w, r, "consent", "reject", r.PathValue("challenge"), map[string]any{
 		"error":             "access_denied",
 		"error_description": "The resource owner denied the request",
 	})
