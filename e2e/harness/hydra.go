@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -47,7 +48,7 @@ const hydraScopes = "openid offline_access offline email profile groups"
 
 // StartHydra starts Ory Hydra (built from e2e/tools/hydra, see
 // [HydraBinary]) with `serve all --dev` on two free loopback ports (public
-// and admin), in-memory storage, the issuer http://127.0.0.1:PORT/ and JWT
+// and admin), a SQLite database in the test's temp dir, the issuer http://127.0.0.1:PORT/ and JWT
 // access tokens, with the harness's login and consent app (see
 // [hydraLoginApp]) in front of the test users. The clients of
 // HydraClients are registered through the admin API. It returns once
@@ -59,9 +60,13 @@ func StartHydra(t testing.TB, opts HydraOptions) *Provider {
 	}
 	bin := HydraBinary(t)
 	dir := t.TempDir()
+	dsn, err := hydraMigrate(bin, dir)
+	if err != nil {
+		t.Fatalf("hydra: %v", err)
+	}
 	app := startHydraLoginApp(t)
 	for attempt := 1; ; attempt++ {
-		p, err := startHydraOnce(t, bin, dir, attempt, app, opts)
+		p, err := startHydraOnce(t, bin, dir, dsn, attempt, app, opts)
 		if err == nil {
 			return p
 		}
@@ -73,28 +78,71 @@ func StartHydra(t testing.TB, opts HydraOptions) *Provider {
 	}
 }
 
-func startHydraOnce(t testing.TB, bin, dir string, attempt int, app *hydraLoginApp, opts HydraOptions) (*Provider, error) {
-	port, adminPort := FreePort(t), FreePort(t)
+// hydraMigrate creates Hydra's database, a SQLite file in dir, and
+// returns its DSN.
+//
+// Not Hydra's "dsn: memory": that is a shared-cache in-memory SQLite
+// database, whose table locks are not waited for, so requests at once fail
+// (a 500 at the token endpoint, an error=error redirect with "The error is
+// unrecognizable"; Hydra logs "Unable to serialize access due to a
+// concurrent update in another session"), which the parallel cells did in
+// most runs of the matrix. A file in WAL mode with a busy timeout waits
+// for the lock instead, except where a transaction that has read must
+// write after another wrote: two token requests at once (see
+// [hydraFrontend]). Write transactions that lock when they begin
+// (_txlock=immediate) deadlock Hydra, which uses a second connection
+// inside a transaction. Unlike memory, a file is not migrated by serve.
+func hydraMigrate(bin, dir string) (string, error) {
+	dsn := "sqlite://" + filepath.Join(dir, "hydra.sqlite") + "?_fk=true&_journal_mode=WAL&_busy_timeout=10000"
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "migrate", "sql", "up", "--yes", dsn)
+	cmd.Env = hydraEnv(dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("hydra migrate sql up: %v\n%s", err, out)
+	}
+	return dsn, nil
+}
+
+// hydraEnv is Hydra's whole environment. Hydra reads its configuration
+// from the environment too (DSN, URLS_SELF_ISSUER, ...): a developer's
+// settings must not leak in.
+func hydraEnv(dir string) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "SQA_OPT_OUT=true"}
+}
+
+func startHydraOnce(t testing.TB, bin, dir, dsn string, attempt int, app *hydraLoginApp, opts HydraOptions) (*Provider, error) {
+	port, publicPort, adminPort := FreePort(t), FreePort(t), FreePort(t)
 	issuer := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	admin := fmt.Sprintf("http://127.0.0.1:%d", adminPort)
-	config, err := HydraConfig(issuer, port, adminPort, app.url)
+	front, err := startHydraFrontend(port, publicPort, &app.gate)
+	if err != nil {
+		return nil, fmt.Errorf("%w: port %d: %v", errStartRetry, port, err)
+	}
+	config, err := HydraConfig(issuer, dsn, publicPort, adminPort, app.url)
+	if err != nil {
+		front.Close()
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
 	configPath := filepath.Join(dir, fmt.Sprintf("hydra-config-%d.json", attempt))
 	if err := os.WriteFile(configPath, config, 0o600); err != nil {
+		front.Close()
 		return nil, err
 	}
 	logPath := filepath.Join(dir, fmt.Sprintf("hydra-%d.log", attempt))
 	cmd := exec.Command(bin, "serve", "all", "--dev", "--sqa-opt-out", "--config", configPath)
-	// Hydra reads its configuration from the environment too (DSN,
-	// URLS_SELF_ISSUER, ...): a developer's settings must not leak in.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "SQA_OPT_OUT=true"}
+	cmd.Env = hydraEnv(dir)
 	proc := startProcess(t, "hydra", logPath, cmd, false)
+	t.Cleanup(front.Close)
 	fail := func(err error) (*Provider, error) {
 		proc.stop()
+		front.Close()
 		if errAddrInUse(logPath) {
-			return nil, fmt.Errorf("%w: port %d or %d: %v", errStartRetry, port, adminPort, err)
+			return nil, fmt.Errorf("%w: port %d or %d: %v", errStartRetry, publicPort, adminPort, err)
 		}
 		return nil, fmt.Errorf("%v (its log follows)", err)
 	}
@@ -116,12 +164,52 @@ func startHydraOnce(t testing.TB, bin, dir string, attempt int, app *hydraLoginA
 	return &Provider{Name: "hydra", Issuer: issuer, Port: port, Admin: admin, Log: logPath, proc: proc}, nil
 }
 
+// hydraFrontend is the issuer's listener: a reverse proxy to Hydra's public
+// API that lets one request that may write to Hydra's database through at a
+// time (everything but /.well-known/), the login and consent app's admin
+// calls included (they hold the same lock). Hydra on SQLite answers
+// requests at once with a 500 or a timeout at the token endpoint ("Unable
+// to serialize access due to a concurrent update") about one matrix run in
+// two, even with only token requests serialised: its token handler reads
+// the code and then writes in one transaction, which SQLite cannot let
+// two connections do while a third writes. Hydra is built for PostgreSQL,
+// MySQL or CockroachDB in production, which the machine has not. Each
+// request takes milliseconds, so the cells still run in parallel.
+type hydraFrontend struct {
+	srv *http.Server
+}
+
+func startHydraFrontend(port, publicPort int, gate *sync.Mutex) (*hydraFrontend, error) {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return nil, err
+	}
+	target := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", publicPort)}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			gate.Lock()
+			defer gate.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	f := &hydraFrontend{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	go f.srv.Serve(l)
+	return f, nil
+}
+
+// Close stops the listener and its connections.
+func (f *hydraFrontend) Close() { f.srv.Close() }
+
 // HydraConfig returns Hydra's configuration (JSON, which Hydra reads as
-// YAML) for the issuer, its public API on port and its admin API on
-// adminPort, with the login and consent app at loginApp.
-func HydraConfig(issuer string, port, adminPort int, loginApp string) ([]byte, error) {
+// YAML) for the issuer, its database dsn, its public API on port and its
+// admin API on adminPort, with the login and consent app at loginApp.
+func HydraConfig(issuer, dsn string, port, adminPort int, loginApp string) ([]byte, error) {
 	config := map[string]any{
-		"dsn": "memory",
+		"dsn": dsn,
 		"serve": map[string]any{
 			"public": map[string]any{"host": "127.0.0.1", "port": port},
 			"admin":  map[string]any{"host": "127.0.0.1", "port": adminPort},
@@ -132,7 +220,7 @@ func HydraConfig(issuer string, port, adminPort int, loginApp string) ([]byte, e
 			"consent": loginApp + "/consent",
 			"error":   loginApp + "/error",
 		},
-		// Only a test key: the storage is memory, gone at exit.
+		// Only a test key: the database is removed with the test.
 		"secrets":    map[string]any{"system": []string{"claimcheck-e2e-hydra-system-secret"}},
 		"strategies": map[string]any{"access_token": "jwt"},
 		"oauth2": map[string]any{
@@ -247,6 +335,9 @@ type hydraLoginApp struct {
 
 	mu    sync.Mutex
 	admin string // Hydra's admin API, once Hydra is up
+	// gate is held by every call to Hydra that may write (see
+	// [hydraFrontend]).
+	gate sync.Mutex
 }
 
 func startHydraLoginApp(t testing.TB) *hydraLoginApp {
@@ -335,6 +426,8 @@ func (a *hydraLoginApp) fail(w http.ResponseWriter, err error) {
 }
 
 func (a *hydraLoginApp) request(r *http.Request, kind, challenge string) (hydraRequest, error) {
+	a.gate.Lock()
+	defer a.gate.Unlock()
 	var req hydraRequest
 	u := a.adminURL() + "/admin/oauth2/auth/requests/" + kind + "?" + url.Values{kind + "_challenge": {challenge}}.Encode()
 	err := hydraAdmin(r.Context(), http.MethodGet, u, nil, &req)
@@ -344,6 +437,8 @@ func (a *hydraLoginApp) request(r *http.Request, kind, challenge string) (hydraR
 // answer sends an accept (or reject) of a challenge and redirects the
 // browser to where Hydra says.
 func (a *hydraLoginApp) answer(w http.ResponseWriter, r *http.Request, kind, verb, challenge string, body any) {
+	a.gate.Lock()
+	defer a.gate.Unlock()
 	var to hydraRedirect
 	u := a.adminURL() + "/admin/oauth2/auth/requests/" + kind + "/" + verb + "?" + url.Values{kind + "_challenge": {challenge}}.Encode()
 	if err := hydraAdmin(r.Context(), http.MethodPut, u, body, &to); err != nil {
