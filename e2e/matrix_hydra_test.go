@@ -36,8 +36,9 @@ func hydraCases(keyFile string) []matrixCase {
 		// The groups of the JWT access token, for the audience asked for
 		// (Hydra's audience parameter) and checked with --audience.
 		{cell: cell{name: "access_token_groups", client: harness.PublicClient, args: atGroups}, tokens: []string{"id_token", "access_token"}, then: wantHydraAccessTokenGroups},
-		// userinfo answers with the ID token's session claims.
-		{cell: cell{name: "userinfo_groups", client: harness.PublicClient, args: []string{"--groups-from", "userinfo"}}, tokens: []string{"id_token", "userinfo"}, then: wantGroupsSource("userinfo")},
+		// userinfo answers with the ID token's session claims; the note
+		// gives the flag as the reason, not a token without groups.
+		{cell: cell{name: "userinfo_groups", client: harness.PublicClient, args: []string{"--groups-from", "userinfo"}}, tokens: []string{"id_token", "userinfo"}, then: both(wantGroupsSource("userinfo"), wantNote("--groups-from names userinfo, so the userinfo endpoint was asked"))},
 		// "[ Cancel ]" on the consent app's page: the app rejects the
 		// consent challenge, and Hydra redirects with access_denied.
 		{
@@ -61,6 +62,16 @@ func wantHydraAssertion(t *testing.T, _ harness.User, r ccRun) {
 	q := r.Report.Request
 	if q.ClientAuth != "private_key_jwt" || q.ClientAssertion == nil || q.ClientAssertion.Alg != "RS256" || q.ClientAssertion.KeyID != hydraKeyID || !strings.HasSuffix(q.ClientAssertion.Audience, "/oauth2/token") {
 		t.Errorf("request.client_auth %q, client_assertion %+v", q.ClientAuth, q.ClientAssertion)
+	}
+}
+
+// wantNote asserts that the report has the note.
+func wantNote(note string) func(t *testing.T, u harness.User, r ccRun) {
+	return func(t *testing.T, _ harness.User, r ccRun) {
+		t.Helper()
+		if !slices.Contains(r.Report.Notes, note) {
+			t.Errorf("the report's notes %q lack %q", r.Report.Notes, note)
+		}
 	}
 }
 
