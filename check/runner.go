@@ -830,6 +830,11 @@ func (v *tokenVerifier) userinfoAndExpectations(ctx context.Context) error {
 	// why is the reason to ask userinfo, and asked the note when it was.
 	why, asked := "", ""
 	switch {
+	case exp.WantsUserinfo(v.sources()) && slices.Contains(exp.GroupsFrom, verify.SourceUserinfo):
+		// Asked for by name, whatever the tokens carry (an ID token
+		// with groups, as Hydra's from its consent session).
+		why = "--groups-from names userinfo"
+		asked = why + ", so the userinfo endpoint was asked"
 	case exp.WantsUserinfo(v.sources()):
 		why = "no token carries the groups claim"
 		asked = fmt.Sprintf("no verified token carries the %q claim, so the userinfo endpoint was asked", groupsClaimName(exp))

@@ -76,6 +76,11 @@ func TestRunAgainstDemoProvider(t *testing.T) {
 		{"groups from access token only", "alice", func(c *Config) {
 			c.Expect.GroupsFrom = []string{"access_token"}
 		}, "", []string{"access_token"}, ""},
+		// The ID token carries groups: the note must give the real reason
+		// (Hydra's e2e cell said "no verified token carries" here).
+		{"groups from userinfo only", "alice", func(c *Config) {
+			c.Expect.GroupsFrom = []string{"userinfo"}
+		}, "", []string{"id_token", "userinfo"}, "--groups-from names userinfo, so the userinfo endpoint was asked"},
 		// Its words are each listed, so it is sent (with a note), and the
 		// demo provider refuses it: the provider's answer decides.
 		{"combination not listed, words listed", "alice", func(c *Config) { c.ResponseType = "code id_token" }, failure.Flow, nil, ""},

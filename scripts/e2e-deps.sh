@@ -2,7 +2,7 @@
 # Installs what claimcheck's e2e tests (e2e/) need, and only what is missing
 # or stale. Idempotent: a second run changes nothing and takes a second.
 #
-#   scripts/e2e-deps.sh [all | chromium | npm | dex] ...     (default: all)
+#   scripts/e2e-deps.sh [all | chromium | npm | dex | hydra] ...     (default: all)
 #
 #   chromium  Debian's chromium (apt-get update && apt-get install -y chromium)
 #             when /usr/bin/chromium is missing. Needs root.
@@ -11,11 +11,13 @@
 #   dex       builds Dex from the pinned tools module e2e/tools/dex into the
 #             cache when the cached binary is missing or was built from
 #             another go.mod/go.sum or Go version.
+#   hydra     builds Ory Hydra from the pinned tools module e2e/tools/hydra
+#             the same way (with cgo, for its in-memory SQLite storage).
 #
 # The cache directory is $CLAIMCHECK_E2E_CACHE, by default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/claimcheck-e2e, so that a fresh clone of the
-# repository (as CI makes) reuses a Dex binary built before. The Dex binary is
-# $cache/dex/dex.
+# repository (as CI makes) reuses a Dex or Hydra binary built before. The
+# binaries are $cache/dex/dex and $cache/hydra/hydra.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +36,13 @@ fi
 # label only fills in `dex version`.
 dex_version_label=v2.45.1
 dex_build_flags=(-trimpath -buildvcs=false -ldflags "-X main.version=$dex_version_label")
+
+# Hydra v2.3.0 is the version required in e2e/tools/hydra/go.mod. Its
+# in-memory storage (dsn: memory) is SQLite, compiled in only with the sqlite
+# tag and cgo, as Hydra's own Makefile builds it; the label fills in
+# `hydra version`.
+hydra_version_label=v2.3.0
+hydra_build_flags=(-trimpath -buildvcs=false -tags sqlite,sqlite_omit_load_extension -ldflags "-X github.com/ory/hydra/v2/driver/config.Version=$hydra_version_label")
 
 log() { printf 'e2e-deps: %s\n' "$*"; }
 die() {
@@ -138,6 +147,38 @@ build_dex() {
 	with_lock "$cache/dex.lock" build_dex_locked
 }
 
+hydra_stamp() {
+	local tools=$e2e/tools/hydra
+	printf '%s\n%s\n%s\n%s\n' \
+		"$(go env GOVERSION)" \
+		"$(sha256sum <"$tools/go.mod" | cut -d' ' -f1)" \
+		"$(sha256sum <"$tools/go.sum" | cut -d' ' -f1)" \
+		"CGO_ENABLED=1 ${hydra_build_flags[*]}"
+}
+
+build_hydra_locked() {
+	local tools=$e2e/tools/hydra bin=$cache/hydra/hydra stamp_file=$cache/hydra/hydra.stamp want
+	want=$(hydra_stamp)
+	if [[ -x $bin && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+		log "hydra: $bin up to date"
+		return
+	fi
+	local start=$SECONDS
+	log "hydra: building $hydra_version_label from $tools into $bin (a few minutes the first time)"
+	mkdir -p "$cache/hydra"
+	(cd "$tools" && CGO_ENABLED=1 go build "${hydra_build_flags[@]}" -o "$bin.tmp" github.com/ory/hydra/v2)
+	mv -f "$bin.tmp" "$bin"
+	printf '%s\n' "$want" >"$stamp_file"
+	log "hydra: built in $((SECONDS - start))s: $("$bin" version 2>&1 | head -n 1 | tr -s ' ')"
+}
+
+build_hydra() {
+	command -v go >/dev/null || die "hydra: go is not installed"
+	# go-sqlite3 is C: without a C compiler the build fails deep in cgo.
+	command -v "$(go env CC)" >/dev/null || die "hydra: no C compiler ($(go env CC)) for its SQLite storage: apt-get install gcc"
+	with_lock "$cache/hydra.lock" build_hydra_locked
+}
+
 steps=("$@")
 [[ ${#steps[@]} == 0 ]] && steps=(all)
 for step in "${steps[@]}"; do
@@ -146,10 +187,12 @@ for step in "${steps[@]}"; do
 		install_chromium
 		install_npm
 		build_dex
+		build_hydra
 		;;
 	chromium) install_chromium ;;
 	npm) install_npm ;;
 	dex) build_dex ;;
-	*) die "unknown step '$step' (want all, chromium, npm or dex)" ;;
+	hydra) build_hydra ;;
+	*) die "unknown step '$step' (want all, chromium, npm, dex or hydra)" ;;
 	esac
 done

@@ -21,8 +21,8 @@ var (
 )
 
 // EnsureDeps makes sure that what the e2e tests run is in place, once per
-// test process: it runs `scripts/e2e-deps.sh npm dex` (npm ci for
-// oidc-provider and the Dex build, each only when missing or stale) and checks
+// test process: it runs `scripts/e2e-deps.sh npm dex hydra` (npm ci for
+// oidc-provider and the Dex and Hydra builds, each only when missing or stale) and checks
 // that Chromium is installed. Installing Chromium needs root and apt, so that
 // is left to the README's test command, which runs scripts/e2e-deps.sh
 // (all steps) first; a missing Chromium fails the test with that advice.
@@ -46,7 +46,7 @@ func ensureDeps() error {
 		return err
 	}
 	script := filepath.Join(repo, "scripts", "e2e-deps.sh")
-	cmd := exec.Command("bash", script, "npm", "dex")
+	cmd := exec.Command("bash", script, "npm", "dex", "hydra")
 	cmd.Env = append(os.Environ(), "CLAIMCHECK_E2E_CACHE="+cache)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -55,7 +55,7 @@ func ensureDeps() error {
 	err = cmd.Run()
 	depsLog = out.Bytes()
 	if err != nil {
-		return fmt.Errorf("%s npm dex: %v (after %v)", script, err, time.Since(start).Round(time.Millisecond))
+		return fmt.Errorf("%s npm dex hydra: %v (after %v)", script, err, time.Since(start).Round(time.Millisecond))
 	}
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		return fmt.Errorf("no Chromium at %s: run `sudo scripts/e2e-deps.sh` (it runs apt-get install chromium): %v", ChromiumPath, err)
@@ -73,6 +73,18 @@ func DexBinary(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(cache, "dex", "dex")
+}
+
+// HydraBinary returns the path of the cached Hydra binary, building it
+// first if needed (see [EnsureDeps]).
+func HydraBinary(t testing.TB) string {
+	t.Helper()
+	EnsureDeps(t)
+	cache, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(cache, "hydra", "hydra")
 }
 
 // OIDCProviderDir returns e2e/oidc-provider, with its node_modules installed

@@ -65,12 +65,14 @@ const DexDeviceCallback = "/device/callback"
 
 // Provider is a running provider.
 type Provider struct {
-	// Name is "dex" or "oidc-provider".
+	// Name is "dex", "oidc-provider" or "hydra".
 	Name string
 	// Issuer is the issuer identifier (discovery is under it).
 	Issuer string
 	// Port is the loopback port it listens on.
 	Port int
+	// Admin is the base URL of Hydra's admin API (Hydra only).
+	Admin string
 	// Log is the file that receives its output; a failed test shows its
 	// tail.
 	Log string

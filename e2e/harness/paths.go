@@ -81,8 +81,8 @@ func modulePath(path string) string {
 	return ""
 }
 
-// CacheDir returns the directory where scripts/e2e-deps.sh keeps the Dex
-// build: $CLAIMCHECK_E2E_CACHE, else $XDG_CACHE_HOME/claimcheck-e2e, else
+// CacheDir returns the directory where scripts/e2e-deps.sh keeps the Dex and
+// Hydra builds: $CLAIMCHECK_E2E_CACHE, else $XDG_CACHE_HOME/claimcheck-e2e, else
 // $HOME/.cache/claimcheck-e2e, else e2e/.cache. The script applies the same
 // rule; the harness also passes the result to it explicitly.
 func CacheDir() (string, error) {
