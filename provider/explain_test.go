@@ -39,6 +39,10 @@ func TestExplain(t *testing.T) {
 			[]string{"realm role in the access_token", "--groups-claim /realm_access/roles"}, []string{"Group Membership mapper (on"}},
 		{"keycloak client role", Keycloak, Facts{}, []verify.Source{accessToken(map[string]any{"resource_access": map[string]any{"web/app": map[string]any{"roles": []any{"IT"}}}})},
 			[]string{"client role of web/app", "--groups-claim /resource_access/web~1app/roles"}, nil},
+		{"keycloak client role in two tokens, said once", Keycloak, Facts{}, []verify.Source{
+			idToken(map[string]any{"resource_access": map[string]any{"web": map[string]any{"roles": []any{"IT"}}}}),
+			accessToken(map[string]any{"resource_access": map[string]any{"web": map[string]any{"roles": []any{"IT"}}}})},
+			[]string{"client role of web in the resource_access of the id_token, access_token (--groups-claim /resource_access/web/roles)"}, []string{"in the id_token's resource_access"}},
 		{"keycloak no mapper", Keycloak, Facts{}, []verify.Source{idToken(map[string]any{"sub": "x"})},
 			[]string{"Group Membership mapper", "Add to ID token"}, nil},
 		{"keycloak full path is verify's", Keycloak, Facts{}, []verify.Source{idToken(map[string]any{"groups": []any{"/IT"}})},

@@ -41,19 +41,25 @@ func keycloakExplain(group string, sources []verify.Source, f Facts) string {
 	if w := where(sources, "/realm_access/roles", group); w != "" {
 		why = append(why, fmt.Sprintf("%q is a realm role in the %s, not a group: Keycloak puts realm roles in realm_access.roles (--groups-claim /realm_access/roles), groups only through a Group Membership mapper", group, w))
 	}
+	// One sentence per client, naming every token that holds the role
+	// there: the same role is usually in all of them.
+	in := map[string][]string{}
 	for _, s := range sources {
 		ra, _ := s.Claims["resource_access"].(map[string]any)
-		clients := make([]string, 0, len(ra))
-		for c := range ra {
-			clients = append(clients, c)
-		}
-		sort.Strings(clients)
-		for _, c := range clients {
-			m, _ := ra[c].(map[string]any)
+		for c, v := range ra {
+			m, _ := v.(map[string]any)
 			if holds(m["roles"], group) {
-				why = append(why, fmt.Sprintf("%q is a client role of %s in the %s's resource_access (--groups-claim /resource_access/%s/roles)", group, c, s.Name, escapePointer(c)))
+				in[c] = append(in[c], s.Name)
 			}
 		}
+	}
+	clients := make([]string, 0, len(in))
+	for c := range in {
+		clients = append(clients, c)
+	}
+	sort.Strings(clients)
+	for _, c := range clients {
+		why = append(why, fmt.Sprintf("%q is a client role of %s in the resource_access of the %s (--groups-claim /resource_access/%s/roles)", group, c, strings.Join(in[c], ", "), escapePointer(c)))
 	}
 	if len(why) == 0 && noClaim(sources, f.Expect) {
 		why = append(why, "Keycloak sends groups only through a Group Membership mapper (on a client scope of the client, or its dedicated scope) whose token claim name is the one looked for, "+
