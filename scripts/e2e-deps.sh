@@ -117,66 +117,42 @@ install_npm() {
 	with_lock "$cache/npm.lock" install_npm_locked
 }
 
-dex_stamp() {
-	local tools=$e2e/tools/dex
-	printf '%s\n%s\n%s\n%s\n' \
+# build_tool_locked NAME LABEL CGO PACKAGE FLAGS... builds PACKAGE from the
+# pinned tools module e2e/tools/NAME into $cache/NAME/NAME, unless the
+# binary there was built from the same Go version, go.mod, go.sum and flags
+# (its stamp). Dex and Hydra are built this way.
+build_tool_locked() {
+	local name=$1 label=$2 cgo=$3 pkg=$4
+	shift 4
+	local tools=$e2e/tools/$name bin=$cache/$name/$name stamp_file=$cache/$name/$name.stamp want
+	want=$(printf '%s\n%s\n%s\n%s\n' \
 		"$(go env GOVERSION)" \
 		"$(sha256sum <"$tools/go.mod" | cut -d' ' -f1)" \
 		"$(sha256sum <"$tools/go.sum" | cut -d' ' -f1)" \
-		"CGO_ENABLED=0 ${dex_build_flags[*]}"
-}
-
-build_dex_locked() {
-	local tools=$e2e/tools/dex bin=$cache/dex/dex stamp_file=$cache/dex/dex.stamp want
-	want=$(dex_stamp)
+		"CGO_ENABLED=$cgo $*")
 	if [[ -x $bin && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
-		log "dex: $bin up to date"
+		log "$name: $bin up to date"
 		return
 	fi
 	local start=$SECONDS
-	log "dex: building $dex_version_label from $tools into $bin (a few minutes the first time)"
-	mkdir -p "$cache/dex"
-	(cd "$tools" && CGO_ENABLED=0 go build "${dex_build_flags[@]}" -o "$bin.tmp" github.com/dexidp/dex/cmd/dex)
+	log "$name: building $label from $tools into $bin (a few minutes the first time)"
+	mkdir -p "$cache/$name"
+	(cd "$tools" && CGO_ENABLED=$cgo go build "$@" -o "$bin.tmp" "$pkg")
 	mv -f "$bin.tmp" "$bin"
 	printf '%s\n' "$want" >"$stamp_file"
-	log "dex: built in $((SECONDS - start))s: $("$bin" version 2>&1 | head -n 1)"
+	log "$name: built in $((SECONDS - start))s: $("$bin" version 2>&1 | head -n 1 | tr -s ' ')"
 }
 
 build_dex() {
 	command -v go >/dev/null || die "dex: go is not installed"
-	with_lock "$cache/dex.lock" build_dex_locked
-}
-
-hydra_stamp() {
-	local tools=$e2e/tools/hydra
-	printf '%s\n%s\n%s\n%s\n' \
-		"$(go env GOVERSION)" \
-		"$(sha256sum <"$tools/go.mod" | cut -d' ' -f1)" \
-		"$(sha256sum <"$tools/go.sum" | cut -d' ' -f1)" \
-		"CGO_ENABLED=1 ${hydra_build_flags[*]}"
-}
-
-build_hydra_locked() {
-	local tools=$e2e/tools/hydra bin=$cache/hydra/hydra stamp_file=$cache/hydra/hydra.stamp want
-	want=$(hydra_stamp)
-	if [[ -x $bin && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
-		log "hydra: $bin up to date"
-		return
-	fi
-	local start=$SECONDS
-	log "hydra: building $hydra_version_label from $tools into $bin (a few minutes the first time)"
-	mkdir -p "$cache/hydra"
-	(cd "$tools" && CGO_ENABLED=1 go build "${hydra_build_flags[@]}" -o "$bin.tmp" github.com/ory/hydra/v2)
-	mv -f "$bin.tmp" "$bin"
-	printf '%s\n' "$want" >"$stamp_file"
-	log "hydra: built in $((SECONDS - start))s: $("$bin" version 2>&1 | head -n 1 | tr -s ' ')"
+	with_lock "$cache/dex.lock" build_tool_locked dex "$dex_version_label" 0 github.com/dexidp/dex/cmd/dex "${dex_build_flags[@]}"
 }
 
 build_hydra() {
 	command -v go >/dev/null || die "hydra: go is not installed"
 	# go-sqlite3 is C: without a C compiler the build fails deep in cgo.
 	command -v "$(go env CC)" >/dev/null || die "hydra: no C compiler ($(go env CC)) for its SQLite storage: apt-get install gcc"
-	with_lock "$cache/hydra.lock" build_hydra_locked
+	with_lock "$cache/hydra.lock" build_tool_locked hydra "$hydra_version_label" 1 github.com/ory/hydra/v2 "${hydra_build_flags[@]}"
 }
 
 steps=("$@")
