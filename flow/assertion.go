@@ -47,6 +47,13 @@ const (
 	AssertionAudienceIssuer = "issuer"
 )
 
+// AssertionAudiences are the values Config.AssertionAudience takes (empty
+// means AssertionAudienceEndpoint), for a caller that checks one before
+// any Config exists.
+func AssertionAudiences() []string {
+	return []string{AssertionAudienceEndpoint, AssertionAudienceTokenEndpoint, AssertionAudienceIssuer}
+}
+
 // AssertionLifetime is how long a client assertion is valid: it is sent at
 // once and only once, and a short life bounds the harm of one that leaks.
 const AssertionLifetime = 60 * time.Second
@@ -142,7 +149,7 @@ func (c Config) assertionAudience(endpoint string) (string, error) {
 		}
 		return c.Issuer, nil
 	}
-	return "", failure.New(failure.Usage, "client assertion audience", "unknown %q (want endpoint, token_endpoint or issuer)", clean(c.AssertionAudience, 40))
+	return "", failure.New(failure.Usage, "client assertion audience", "unknown %q (want %s)", clean(c.AssertionAudience, 40), strings.Join(AssertionAudiences(), ", "))
 }
 
 // NewAssertion signs a new client assertion for c (whose AuthMethod is

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,10 +164,8 @@ func (o *ProviderOptions) loadDPoPKey() error {
 // being repeated, since it would be visible in the process list or the
 // environment of every child.
 func (o *ProviderOptions) loadClientKey() error {
-	switch o.AssertionAud {
-	case "", flow.AssertionAudienceEndpoint, flow.AssertionAudienceTokenEndpoint, flow.AssertionAudienceIssuer:
-	default:
-		return failure.New(failure.Usage, "--client-assertion-aud", "unknown %q (want endpoint, token_endpoint or issuer)", o.AssertionAud)
+	if auds := flow.AssertionAudiences(); o.AssertionAud != "" && !slices.Contains(auds, o.AssertionAud) {
+		return failure.New(failure.Usage, "--client-assertion-aud", "unknown %q (want %s)", o.AssertionAud, strings.Join(auds, ", "))
 	}
 	if o.ClientKeyFile == "" {
 		if o.ClientKeyID != "" {

@@ -272,8 +272,8 @@ func (p *parser) parseCase(n *yaml.Node, where string, defaults bool) (*Case, er
 			c.ClientCert, err = p.keyFile(v, field)
 		case "client_assertion_aud":
 			c.AssertionAud, err = p.str(v, field)
-			if err == nil && c.AssertionAud != flow.AssertionAudienceEndpoint && c.AssertionAud != flow.AssertionAudienceTokenEndpoint && c.AssertionAud != flow.AssertionAudienceIssuer {
-				err = p.errorf(v, field, "unknown %q (want endpoint, token_endpoint or issuer)", c.AssertionAud)
+			if auds := flow.AssertionAudiences(); err == nil && !slices.Contains(auds, c.AssertionAud) {
+				err = p.errorf(v, field, "unknown %q (want %s)", c.AssertionAud, strings.Join(auds, ", "))
 			}
 		case "scopes":
 			c.Scopes, err = p.list(v, field)
