@@ -11,7 +11,6 @@ import (
 	"github.com/claimcheck/claimcheck/check"
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
-	"github.com/claimcheck/claimcheck/internal/app/standin"
 	"github.com/claimcheck/claimcheck/okta"
 	"github.com/claimcheck/claimcheck/verify"
 )
@@ -111,7 +110,7 @@ func (o *UserOptions) password(ctx context.Context, ios *IOStreams, stdinUsed bo
 // a sessionToken to the redirect, delivering it to the listener.
 // It uses the run's client (deadline per request, body cap, --ca-file)
 // with a cookie jar of its own.
-func headless(f *FlowOptions, client *http.Client) (*standin.Browser, error) {
+func headless(f *FlowOptions, client *http.Client) (*check.HeadlessBrowser, error) {
 	if f.BrowserCommand != "" || f.NoBrowser {
 		return nil, failure.New(failure.Usage, "--username", "signs in without a browser: drop --browser-command and --no-browser")
 	}
@@ -121,7 +120,7 @@ func headless(f *FlowOptions, client *http.Client) (*standin.Browser, error) {
 	}
 	c := *client
 	c.Jar = jar
-	return &standin.Browser{Client: &c}, nil
+	return &check.HeadlessBrowser{Client: &c}, nil
 }
 
 // groupsClaims parses --groups-claim: a comma separated list of NAME (for

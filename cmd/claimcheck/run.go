@@ -565,10 +565,9 @@ func (o *RunOptions) config(ctx context.Context, fs *pflag.FlagSet, ios *IOStrea
 		if err != nil {
 			return check.Config{}, err
 		}
+		// check.Run tells it the listener's redirect URI, which a pushed
+		// request's authorize URL does not carry (RFC 9126 §4).
 		cfg.Opener = b
-		// A pushed request's authorize URL carries no redirect_uri (RFC
-		// 9126 §4): the stand-in delivers to the listener's.
-		cfg.OnListening = func(redirectURI, _ string, _ time.Time) { b.RedirectURI = redirectURI }
 	}
 	if err := o.GrantOptions.apply(ctx, &cfg, &o.FlowOptions, &o.UserOptions, ios, secretStdin, func(name string) bool { return given(fs, ios, name) }); err != nil {
 		return check.Config{}, err
