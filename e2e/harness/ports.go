@@ -34,9 +34,10 @@ type portPicker struct {
 	used map[int]bool
 }
 
-// picker is the test process's one picker: the ports it hands out must be
-// distinct across every parallel test in the process.
-var picker = newPortPicker()
+// picker is the test process's one picker, made on first use (not at
+// package init): the ports it hands out must be distinct across every
+// parallel test in the process.
+var picker = sync.OnceValue(newPortPicker)
 
 func newPortPicker() *portPicker {
 	low := ephemeralLow() - reservedSpan
@@ -94,7 +95,7 @@ func (p *portPicker) pick() (int, error) {
 // listener exists.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	port, err := picker.pick()
+	port, err := picker().pick()
 	if err != nil {
 		t.Fatalf("finding a free loopback port: %v", err)
 	}
