@@ -105,8 +105,14 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		}
 		m.end = d.i
 		// As decodeObject does, a duplicate is found once its value is
-		// read.
-		if len(cs.members) < smallObject {
+		// read. A registered claim's earlier place is in reg; the others
+		// are compared by name.
+		r := regIndex(k)
+		if r >= 0 {
+			if cs.reg[r] != 0 {
+				return &strictJSONError{"has a duplicate member " + quote(k)}
+			}
+		} else if len(cs.members) < smallObject {
 			for i := range cs.members {
 				if cs.members[i].name == k {
 					return &strictJSONError{"has a duplicate member " + quote(k)}
@@ -124,7 +130,7 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 			}
 			seen[k] = struct{}{}
 		}
-		if r := regIndex(k); r >= 0 {
+		if r >= 0 {
 			cs.reg[r] = int16(len(cs.members) + 1)
 		}
 		cs.members = append(cs.members, m)

@@ -89,13 +89,12 @@ func uniqInPlace(g []string) []string {
 	return out
 }
 
-// withClaims returns sources with Claims filled in for those made by
-// Token.Source, for the code that reads Claims (diagnoses, Explain); the
-// slice is copied only when one needs it.
+// withClaims returns a copy of sources with Claims filled in for those
+// made by Token.Source, for the code that reads Claims (diagnoses,
+// Explain). A copy always: what Explain is given may be kept, and the
+// caller's slice then need not escape (one evaluation per token of a
+// stream).
 func withClaims(sources []Source) []Source {
-	if !slices.ContainsFunc(sources, func(s Source) bool { return s.Claims == nil && s.set != nil }) {
-		return sources
-	}
 	out := slices.Clone(sources)
 	for i := range out {
 		if out[i].Claims == nil && out[i].set != nil {
@@ -164,8 +163,9 @@ func (e Expectations) claimFor(source string) string {
 }
 
 // views splits the sources GroupsFrom allows into the verified ones, which
-// are consulted, and the others, which are only mentioned.
-func (e Expectations) views(sources []Source) (consulted, unverified []groupView) {
+// are consulted, and the others, which are only mentioned, appending them
+// to consulted and unverified.
+func (e Expectations) views(sources []Source, consulted, unverified []groupView) ([]groupView, []groupView) {
 	for _, s := range sources {
 		if len(e.GroupsFrom) > 0 && !slices.Contains(e.GroupsFrom, s.Name) {
 			continue
@@ -272,7 +272,10 @@ func (v *Evaluator) Checks() int {
 // AppendChecks appends Evaluate's checks of sources to dst.
 func (v *Evaluator) AppendChecks(dst []Check, sources []Source) []Check {
 	e := v.e
-	consulted, unverified := e.views(sources)
+	// Room for the usual sources (ID token, access token, userinfo), on
+	// the stack: one evaluation per token of a stream.
+	var consultedBuf, unverifiedBuf [3]groupView
+	consulted, unverified := e.views(sources, consultedBuf[:0], unverifiedBuf[:0])
 	// The summary of what the sources hold goes only into the details of
 	// failed and negative checks: built once, when first needed.
 	summ, summarized := "", false
@@ -407,7 +410,7 @@ func (e Expectations) WantsUserinfo(sources []Source) bool {
 	if len(e.GroupsFrom) > 0 {
 		return slices.Contains(e.GroupsFrom, SourceUserinfo)
 	}
-	consulted, _ := e.views(sources)
+	consulted, _ := e.views(sources, nil, nil)
 	for _, v := range consulted {
 		if v.has {
 			return false

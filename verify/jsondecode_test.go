@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -160,5 +162,37 @@ func TestCommonKeys(t *testing.T) {
 		if got, err := decodeObject([]byte(in)); err != nil || !reflect.DeepEqual(want, got) {
 			t.Errorf("%s: encoding/json %v, decodeObject %v (%v)", in, want, got, err)
 		}
+	}
+}
+
+// TestSmallInteger holds the integer fast path of number to
+// strconv.ParseFloat bit for bit (negative zero included), and checks that
+// it leaves every other number to ParseFloat.
+func TestSmallInteger(t *testing.T) {
+	for _, r := range []struct {
+		in string
+		ok bool
+	}{
+		{"0", true}, {"-0", true}, {"7", true}, {"-7", true}, {"1796685949", true},
+		{"999999999999999", true}, {"-999999999999999", true},
+		{"1000000000000000", false}, {"9007199254740993", false}, {"1.5", false}, {"1e3", false}, {"-", false}, {"", false},
+	} {
+		got, ok := smallInteger([]byte(r.in))
+		if ok != r.ok {
+			t.Errorf("smallInteger(%q) ok = %v, want %v", r.in, ok, r.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := strconv.ParseFloat(r.in, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("smallInteger(%q) = %v (bits %x), ParseFloat %v (bits %x, %v)", r.in, got, math.Float64bits(got), want, math.Float64bits(want), err)
+		}
+	}
+	// Through the decoder, as a claim.
+	m, err := decodeObject([]byte(`{"z":-0,"exp":1796685949,"f":0.5}`))
+	if err != nil || math.Float64bits(m["z"].(float64)) != math.Float64bits(math.Copysign(0, -1)) || m["exp"] != 1796685949.0 || m["f"] != 0.5 {
+		t.Errorf("decodeObject: %v, %v", m, err)
 	}
 }

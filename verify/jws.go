@@ -229,7 +229,7 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	if len(raw) > maxTokenBytes {
 		return fmt.Errorf("%d bytes, over the %d-byte limit", len(raw), maxTokenBytes)
 	}
-	if strings.HasPrefix(strings.TrimSpace(raw), "{") {
+	if jsonSerialization(raw) {
 		return errors.New("JWS JSON serialization is not accepted; a compact JWS (three segments) is required")
 	}
 	// Split without allocating: a compact JWS has exactly two dots.
@@ -295,6 +295,21 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 
 // decodeSegment decodes unpadded base64url, refusing the line breaks the
 // decoder would skip.
+// jsonSerialization reports whether raw begins, after white space, with
+// the brace of a JWS JSON serialization.
+func jsonSerialization(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 func decodeSegment(seg string) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err == nil && len(b) != base64.RawURLEncoding.DecodedLen(len(seg)) {

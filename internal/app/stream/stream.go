@@ -167,6 +167,9 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A line's checks are rendered before the next line is
+			// verified: one slice serves all of a worker's lines.
+			checks := make([]verify.Check, 0, v.checks)
 			// Workers also stop on cancellation, so that an interrupted
 			// stream returns even while the reader waits on its input.
 			for {
@@ -185,7 +188,7 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 					r := batchResult{out: getBuf(&bufs, size), classes: make([]failure.Class, 0, len(j.lines))}
 					for _, in := range j.lines {
 						var class failure.Class
-						r.out, class = v.line(ctx, in, r.out)
+						r.out, class = v.line(ctx, in, r.out, &checks)
 						r.classes = append(r.classes, class)
 					}
 					j.res <- r
@@ -371,9 +374,10 @@ func (v *streamVerifier) provider(ctx context.Context, iss string) (*verify.Prov
 }
 
 // line verifies one token, appends its result line to b, and returns the
-// extended buffer and the line's class.
-func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, failure.Class) {
-	l := streamLine{Index: j.index, Checks: make([]verify.Check, 0, v.checks)}
+// extended buffer and the line's class. The line's checks are built in
+// *checks, which keeps its array for the next line.
+func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte, checks *[]verify.Check) ([]byte, failure.Class) {
+	l := streamLine{Index: j.index, Checks: (*checks)[:0]}
 	if v.c.ShowTokens {
 		l.Token = j.raw
 	}
@@ -397,7 +401,8 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: true, Source: l.Kind, Detail: streamVerifiedDetail(tok)})
 		l.Claims = claimsJSON(payload, tok)
 		n := len(l.Checks)
-		l.Checks = v.eval.AppendChecks(l.Checks, []verify.Source{tok.Source(l.Kind)})
+		src := [1]verify.Source{tok.Source(l.Kind)}
+		l.Checks = v.eval.AppendChecks(l.Checks, src[:])
 		for _, ch := range l.Checks[n:] {
 			if !ch.OK {
 				l.Error = &report.Error{Class: failure.Expectation, Message: ch.Name + ": " + ch.Detail}
@@ -420,7 +425,9 @@ func (v *streamVerifier) line(ctx context.Context, j inLine, b []byte) ([]byte, 
 		c := class // only a failed line's class goes to the heap
 		l.Class = &c
 	}
-	return l.appendJSON(b), class
+	b = l.appendJSON(b)
+	*checks = l.Checks[:0]
+	return b, class
 }
 
 // verifiedCheckName is kind + " verified", without building it for each
