@@ -181,9 +181,10 @@ type compactJWT struct {
 	header        map[string]any
 	claims        *claimSet
 	alg, kid, typ string
-	// payload is the decoded payload segment; segs are the three segments.
-	payload []byte
-	segs    [3]string
+	// payload and sig are the decoded payload and signature segments
+	// (one array holds both); segs are the three segments.
+	payload, sig []byte
+	segs         [3]string
 }
 
 // refusedError is a token that has the form of a compact JWS but breaks a
@@ -244,14 +245,19 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	i := strings.IndexByte(raw, '.')
 	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
 	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
-	// The header and the payload are decoded below, and the decoder
-	// refuses what is not base64url but skips line breaks, which the
-	// length of its output then shows; the signature is decoded only once
-	// the keys are at hand, so its alphabet is checked here.
-	if !isBase64URL(parts[2]) {
-		return errors.New("segment 3 holds characters outside unpadded base64url")
-	}
-	if len(parts[2])%4 == 1 {
+	// The decoder refuses what is not base64url but skips line breaks,
+	// which the length of its output then shows. The payload and the
+	// signature are decoded into one array, the signature first, as its
+	// form is checked before anything else is read.
+	enc := base64.RawURLEncoding
+	payloadLen, sigLen := enc.DecodedLen(len(parts[1])), enc.DecodedLen(len(parts[2]))
+	buf := make([]byte, payloadLen+sigLen)
+	sig := buf[payloadLen:]
+	if n, err := enc.Decode(sig, []byte(parts[2])); err != nil || n != sigLen {
+		// Only now, for the message, the reason.
+		if !isBase64URL(parts[2]) {
+			return errors.New("segment 3 holds characters outside unpadded base64url")
+		}
 		return errors.New("segment 3 is not base64url")
 	}
 	for i, part := range parts {
@@ -263,7 +269,7 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 			return refused("segment %d is not canonical base64url (its last character has unused bits set)", i+1)
 		}
 	}
-	*t = compactJWT{segs: parts}
+	*t = compactJWT{segs: parts, sig: sig}
 	cached := cache.get(parts[0])
 	if cached != nil {
 		t.header, t.alg, t.kid, t.typ = cached.header, cached.alg, cached.kid, cached.typ
@@ -279,14 +285,15 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 			return err
 		}
 	}
-	payload, err := decodeSegment(parts[1])
-	if err != nil {
+	payload := buf[:payloadLen:payloadLen]
+	if n, err := enc.Decode(payload, []byte(parts[1])); err != nil || n != payloadLen {
 		return segmentError(2, parts[1])
 	}
-	if t.claims, err = decodeClaims(payload); err != nil {
+	claims, err := decodeClaims(payload)
+	if err != nil {
 		return jsonRefusal("the payload", err)
 	}
-	t.payload = payload
+	t.claims, t.payload = claims, payload
 	if cached == nil {
 		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	}
@@ -431,19 +438,11 @@ func canonicalBase64(seg string) bool {
 // fetching it on first use and refetching (rate limited) for a key it
 // lacks. The alg has been checked against what the caller accepts.
 func (p *Provider) signature(ctx context.Context, t *compactJWT) error {
-	// The largest signature accepted is an 8192-bit RSA one.
-	var buf [maxRSABits / 8]byte
-	seg := t.segs[2]
-	var sig []byte
-	if base64.RawURLEncoding.DecodedLen(len(seg)) <= len(buf) {
-		n, err := base64.RawURLEncoding.Decode(buf[:], []byte(seg))
-		if err != nil {
-			return errors.New("the signature is not base64url")
-		}
-		sig = buf[:n]
-	} else {
-		// No accepted key makes a signature this long: let the key set
-		// say so (a bad signature, or the key it lacks).
+	sig := t.sig
+	if len(sig) > maxRSABits/8 {
+		// No accepted key makes a signature longer than an 8192-bit RSA
+		// one: let the key set say so (a bad signature, or the key it
+		// lacks).
 		sig = nil
 	}
 	input := signingInput{t.segs[0], t.segs[1]}
