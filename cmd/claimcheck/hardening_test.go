@@ -150,6 +150,10 @@ func TestLocalFiles(t *testing.T) {
 		{"configuration with a flag spelt twice", "client_id: a\nclient-id: b\n", run, `.claimcheck.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
 		{"configuration file over 1 MiB", "issuer: " + issuer + "\n" + pad, run, ".claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 		{"configuration list over 1,000 items", "expect_groups: " + groups + "\n", run, ".claimcheck.yaml:1: expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"suite with a second document", "", []string{"test", "--list", write("docs.yaml", head+"  - name: a\n---\ndefaults: {issuer: https://elsewhere.example}\n")},
+			"claimcheck: " + filepath.Join(dir, "docs.yaml") + ":4: a second YAML document starts here; a suite file holds one document"},
+		{"configuration with a second document", "issuer: " + issuer + "\nclient_id: x\n---\nissuer: https://elsewhere.example\n", []string{"--no-browser", "--timeout", "5s"},
+			"/.claimcheck.yaml:3: a second YAML document starts here; a configuration file holds one document"},
 		{"configuration comma-separated list over 1,000 items", "scopes: " + strings.Trim(groups, "[]") + "\n", run, ".claimcheck.yaml:1: scopes: a list of 1001 items, more than the limit of 1000"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,8 @@ func TestParseErrors(t *testing.T) {
 		{"one flag spelt twice in the profile", "profiles:\n  p:\n    expect-groups: [IT]\n    expect_groups: [Admins]\n", "p", `c.yaml:4: profiles.p.expect_groups: duplicate key "expect_groups" (first at line 3 as "expect-groups")`},
 		{"an _env key spelt twice", "client_secret_env: A\nclient-secret-env: B\n", "", `c.yaml:2: client-secret-env: duplicate key "client-secret-env" (first at line 1 as "client_secret_env")`},
 		{"over the size limit", "issuer: x\n#" + strings.Repeat("x", 1<<20) + "\n", "", "c.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
+		{"a second document", "issuer: https://a.example\n---\nissuer: https://b.example\n", "", "c.yaml:2: a second YAML document starts here; a configuration file holds one document"},
+		{"a second document with a profile", "profiles:\n  p: {issuer: a}\n...\n---\nprofiles:\n  p: {issuer: b}\n", "p", "c.yaml:4: a second YAML document starts here; a configuration file holds one document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,5 +138,23 @@ func TestFind(t *testing.T) {
 	env["XDG_CONFIG_HOME"] = "/x"
 	if d := UserDir(func(k string) string { return env[k] }); d != "/x" {
 		t.Errorf("UserDir with XDG %q", d)
+	}
+}
+
+// TestParseDocumentMarkers: a "---" before the one document and a "..."
+// after it are YAML's document markers, not a second document.
+func TestParseDocumentMarkers(t *testing.T) {
+	f, err := Parse("c.yaml", []byte("---\n"+sample+"...\n"), "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range f.Settings {
+		if s.Flag == "client-id" {
+			ids = s.Values
+		}
+	}
+	if !slices.Equal(ids, []string{"staging-client"}) {
+		t.Errorf("client-id %q, want the staging profile's", ids)
 	}
 }
