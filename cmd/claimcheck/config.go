@@ -11,7 +11,6 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/app/config"
 	"github.com/claimcheck/claimcheck/internal/suggest"
-	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // addConfigFlags adds --profile to every command.
@@ -82,8 +81,8 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 		}
 		// The file bounds its YAML lists; a comma-separated value is split
 		// only here.
-		if sv, ok := f.Value.(pflag.SliceValue); ok && len(sv.GetSlice()) > yamlfile.MaxItems {
-			return failure.New(failure.Usage, where, "a list of %d items, more than the limit of %d", len(sv.GetSlice()), yamlfile.MaxItems)
+		if err := checkListLen(f, where); err != nil {
+			return err
 		}
 		// As with the environment: not "given on the command line".
 		f.Changed = false

@@ -33,6 +33,8 @@ const MaxSize = 1 << 20
 // the lists a Format names as long. No setting of claimcheck needs more
 // groups, scopes or claims than that, and yaml.v3 checks a mapping's keys
 // for duplicates in quadratic time when it decodes one into a Go value.
+// The command line holds its list flags and CLAIMCHECK_* variables to the
+// same limit, so that a list is bounded however it is given.
 const MaxItems = 1000
 
 // Format describes a kind of file for Parse.
