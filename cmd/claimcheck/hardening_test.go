@@ -437,6 +437,12 @@ func TestBadMetadataNotUsage(t *testing.T) {
 		{"run: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--no-browser", "--timeout", "5s"}},
 		{"url: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"url"}},
 		{"client_credentials: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--grant", "client_credentials"}},
+		// The endpoints flow refuses as the caller's input (failure.Usage)
+		// when a Config is built by hand: from discovery they are the
+		// provider's (issue 11 hardening, second round).
+		{"run --par: pushed_authorization_request_endpoint javascript:", "pushed_authorization_request_endpoint", "javascript:alert(1)", []string{"--par", "--no-browser", "--timeout", "5s"}},
+		{"device_code: device_authorization_endpoint with a fragment", "device_authorization_endpoint", "http://127.0.0.1:1/device#x", []string{"--grant", "device_code", "--no-browser", "--timeout", "5s"}},
+		{"url --par: pushed_authorization_request_endpoint relative", "pushed_authorization_request_endpoint", "/par", []string{"url", "--par"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
