@@ -50,7 +50,9 @@ func TestEndpointIsCallerInput(t *testing.T) {
 			return err
 		}, `token endpoint: "file:///etc/passwd" is not an absolute http(s) URL without a fragment`},
 		{"Validate: pushed authorization request endpoint ftp:", func() error {
-			return with(func(c *Config) { c.PushAuthorizationRequest, c.PushedAuthorizationRequestEndpoint = true, "ftp://127.0.0.1/par" }).Validate()
+			return with(func(c *Config) {
+				c.PushAuthorizationRequest, c.PushedAuthorizationRequestEndpoint = true, "ftp://127.0.0.1/par"
+			}).Validate()
 		}, `pushed authorization request: "ftp://127.0.0.1/par" is not an absolute http(s) URL without a fragment`},
 		{"Exchange: token endpoint with a fragment", func() error {
 			req, err := NewRequest(good)
