@@ -23,6 +23,18 @@ import (
 
 // Config describes one authorization: the provider's endpoints, the client,
 // and what to ask for.
+//
+// Its endpoints (AuthorizationEndpoint, TokenEndpoint,
+// PushedAuthorizationRequestEndpoint, and DeviceOptions.Endpoint) are the
+// caller's input, whether typed or taken from a discovery document: one
+// that is not an absolute http(s) URL without a fragment is a
+// failure.Usage error of Validate and of every function that would send to
+// it, before anything is sent. A caller that fills them from a provider's
+// metadata checks that first, so that the provider's mistake is reported
+// as the provider's: verify.Discover refuses such a document as a
+// failure.Verification error wrapping *verify.MetadataError, naming the
+// document and the field, and package check builds its Config only from a
+// document that passed.
 type Config struct {
 	// Issuer is the provider's issuer identifier. An iss parameter in the
 	// authorization response (RFC 9207) must equal it.
@@ -494,6 +506,10 @@ func ResolveAuthMethod(method, secret string, supported []string) (string, error
 	return method, nil
 }
 
+// checkEndpoint refuses an endpoint that is not an absolute http(s) URL
+// without a fragment (RFC 6749 §3.1 and §3.2) as failure.Usage: in a Config
+// it is the caller's input (see Config), and a discovered one has been
+// checked, as the provider's, before it got here.
 func checkEndpoint(op, s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {

@@ -145,7 +145,9 @@ type DeviceAuthorization struct {
 
 // DeviceOptions say how DeviceCode shows the user code and waits.
 type DeviceOptions struct {
-	// Endpoint is the provider's device_authorization_endpoint.
+	// Endpoint is the provider's device_authorization_endpoint: the
+	// caller's input, refused as failure.Usage when it is not an absolute
+	// http(s) URL, as Config's endpoints are (see Config).
 	Endpoint string
 	// Show is called once with the verification URI and user code, before
 	// the first poll; it prints them and may open a browser. An error from

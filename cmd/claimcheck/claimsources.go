@@ -37,6 +37,9 @@ type issuerList struct{ p *[]string }
 
 func (l *issuerList) String() string { return strings.Join(*l.p, ",") }
 func (l *issuerList) Type() string   { return "stringArray" }
+
+// GetSlice makes the list's length known to checkListLen.
+func (l *issuerList) GetSlice() []string { return *l.p }
 func (l *issuerList) Set(s string) error {
 	if err := checkClaimsIssuer(s); err != nil {
 		return err

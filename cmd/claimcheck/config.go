@@ -11,7 +11,6 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/internal/app/config"
 	"github.com/claimcheck/claimcheck/internal/suggest"
-	"github.com/claimcheck/claimcheck/internal/yamlfile"
 )
 
 // addConfigFlags adds --profile to every command.
@@ -46,19 +45,14 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSettings(cmd.Root(), file); err != nil {
+		return err
+	}
 	for _, s := range file.Settings {
-		name := strings.ReplaceAll(s.Flag, "-", "_")
-		where := file.Where(s) + ": " + name
+		where := file.Where(s)
 		f := fs.Lookup(s.Flag)
 		if f == nil || s.Flag == "profile" || s.Flag == "help" {
-			known := settingNames(cmd.Root())
-			if slices.Contains(known, name) {
-				continue // a setting for another command
-			}
-			return failure.New(failure.Usage, where, "unknown setting (not a flag of any claimcheck command)%s", suggest.Hint(name, known, ""))
-		}
-		if len(s.Values) > 1 && f.Value.Type() != "stringSlice" && f.Value.Type() != "stringArray" {
-			return failure.New(failure.Usage, where, "takes one value, not a list")
+			continue // a setting for another command
 		}
 		if f.Changed || ios.Getenv(envName(s.Flag)) != "" {
 			continue
@@ -82,8 +76,8 @@ func applyConfig(cmd *cobra.Command, ios *IOStreams) error {
 		}
 		// The file bounds its YAML lists; a comma-separated value is split
 		// only here.
-		if sv, ok := f.Value.(pflag.SliceValue); ok && len(sv.GetSlice()) > yamlfile.MaxItems {
-			return failure.New(failure.Usage, where, "a list of %d items, more than the limit of %d", len(sv.GetSlice()), yamlfile.MaxItems)
+		if err := checkListLen(f, where); err != nil {
+			return err
 		}
 		// As with the environment: not "given on the command line".
 		f.Changed = false
@@ -95,13 +89,42 @@ func envName(flag string) string {
 	return "CLAIMCHECK_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// settingNames are the flags of every command as the file spells them.
-func settingNames(root *cobra.Command) []string {
+// checkSettings checks every setting of the file, those of the profiles
+// not chosen too, against the flags of every command: a key that is no
+// flag, or a list for a flag of one value, is a usage error naming the
+// file, the line and the profile, whichever command runs.
+func checkSettings(root *cobra.Command, file *config.File) error {
+	lists := settingNames(root)
 	var names []string
+	for n := range lists {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	all := append(slices.Clone(file.Settings), file.Unselected...)
+	// In the file's order, so that the first mistake is the one reported.
+	slices.SortStableFunc(all, func(a, b config.Setting) int { return a.Line - b.Line })
+	for _, s := range all {
+		name := strings.ReplaceAll(s.Flag, "-", "_")
+		list, ok := lists[name]
+		if !ok {
+			return failure.New(failure.Usage, file.Where(s), "unknown setting (not a flag of any claimcheck command)%s", suggest.Hint(name, names, ""))
+		}
+		if len(s.Values) > 1 && !list {
+			return failure.New(failure.Usage, file.Where(s), "takes one value, not a list")
+		}
+	}
+	return nil
+}
+
+// settingNames are the flags of every command as the file spells them,
+// each with whether it takes a list (on any command that has it).
+func settingNames(root *cobra.Command) map[string]bool {
+	names := map[string]bool{}
 	add := func(f *pflag.Flag) {
 		n := strings.ReplaceAll(f.Name, "-", "_")
-		if f.Name != "help" && f.Name != "profile" && !slices.Contains(names, n) {
-			names = append(names, n)
+		if f.Name != "help" && f.Name != "profile" {
+			_, list := f.Value.(lister)
+			names[n] = names[n] || list
 		}
 	}
 	var walk func(c *cobra.Command)

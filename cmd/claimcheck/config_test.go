@@ -70,7 +70,7 @@ profiles:
 		t.Errorf("profile conf: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, _, stderr = runMain(t, nil, "--profile", "conf")
-	if code != 2 || !strings.Contains(stderr, ".claimcheck.yaml:19: client_secret_env: names the environment variable DEMO_SECRET, which is not set") {
+	if code != 2 || !strings.Contains(stderr, ".claimcheck.yaml:19: profiles.conf.client_secret_env: names the environment variable DEMO_SECRET, which is not set") {
 		t.Errorf("unset secret variable: exit %d %s", code, stderr)
 	}
 	code, _, stderr = runMain(t, env, "--profile", "nope")

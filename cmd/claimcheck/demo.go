@@ -100,6 +100,9 @@ such as CLAIMCHECK_EXPECT_GROUPS or CLAIMCHECK_SCOPES, do not change the demo.`,
 		if f := cmd.Flags().Lookup("profile"); f != nil && f.Changed {
 			return failure.New(failure.Usage, "--profile", "demo reads no configuration file")
 		}
+		if err := checkFlagLists(cmd.Flags()); err != nil {
+			return err
+		}
 		return applyEnv(cmd.Flags(), func(name string) string {
 			if demoReads(name) {
 				return ios.Getenv(name)

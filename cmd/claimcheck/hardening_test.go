@@ -150,6 +150,24 @@ func TestLocalFiles(t *testing.T) {
 		{"configuration with a flag spelt twice", "client_id: a\nclient-id: b\n", run, `.claimcheck.yaml:2: client-id: duplicate key "client-id" (first at line 1 as "client_id")`},
 		{"configuration file over 1 MiB", "issuer: " + issuer + "\n" + pad, run, ".claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
 		{"configuration list over 1,000 items", "expect_groups: " + groups + "\n", run, ".claimcheck.yaml:1: expect_groups: a list of 1001 items, more than the limit of 1000"},
+		{"suite with a second document", "", []string{"test", "--list", write("docs.yaml", head+"  - name: a\n---\ndefaults: {issuer: https://elsewhere.example}\n")},
+			"claimcheck: " + filepath.Join(dir, "docs.yaml") + ":4: a second YAML document starts here; a suite file holds one document"},
+		{"configuration with a second document", "issuer: " + issuer + "\nclient_id: x\n---\nissuer: https://elsewhere.example\n", []string{"--no-browser", "--timeout", "5s"},
+			"/.claimcheck.yaml:3: a second YAML document starts here; a configuration file holds one document"},
+		{"configuration with a flag spelt twice in a profile not chosen", "profiles:\n  a: {client_id: x}\n  b:\n    client_id: y\n    client-id: z\n", append([]string{"--profile", "a"}, run...),
+			`/.claimcheck.yaml:5: profiles.b.client-id: duplicate key "client-id" (first at line 4 as "client_id")`},
+		{"configuration with an unknown key in a profile not chosen", "profiles:\n  a: {client_id: x}\n  b:\n    expect_grups: [IT]\n", append([]string{"--profile", "a"}, run...),
+			"/.claimcheck.yaml:4: profiles.b.expect_grups: unknown setting (not a flag of any claimcheck command); did you mean expect_groups?"},
+		{"configuration with an unknown key in a profile, none chosen", "client_id: x\nprofiles:\n  b:\n    isuer: https://elsewhere.example\n", run,
+			"/.claimcheck.yaml:4: profiles.b.isuer: unknown setting (not a flag of any claimcheck command); did you mean issuer?"},
+		{"configuration with an unknown key in the chosen profile", "profiles:\n  b:\n    colour: blue\n", append([]string{"--profile", "b"}, run...),
+			"/.claimcheck.yaml:3: profiles.b.colour: unknown setting (not a flag of any claimcheck command)"},
+		{"configuration with a list for one value in a profile not chosen", "profiles:\n  a: {}\n  b:\n    timeout: [1m, 2m]\n", append([]string{"--profile", "a"}, run...),
+			"/.claimcheck.yaml:4: profiles.b.timeout: takes one value, not a list"},
+		{"configuration with a list for another command's flag of one value", "max_cases: [1, 2]\n", run,
+			"/.claimcheck.yaml:1: max_cases: takes one value, not a list"},
+		{"configuration with a secret in a profile not chosen", "profiles:\n  a: {}\n  b:\n    client_secret: hunter2\n", append([]string{"--profile", "a"}, run...),
+			"/.claimcheck.yaml:4: profiles.b.client_secret: secrets are never written in the configuration file; set CLAIMCHECK_CLIENT_SECRET or name a variable with client_secret_env: NAME"},
 		{"configuration comma-separated list over 1,000 items", "scopes: " + strings.Trim(groups, "[]") + "\n", run, ".claimcheck.yaml:1: scopes: a list of 1001 items, more than the limit of 1000"},
 	}
 	for _, tt := range tests {
@@ -419,6 +437,12 @@ func TestBadMetadataNotUsage(t *testing.T) {
 		{"run: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--no-browser", "--timeout", "5s"}},
 		{"url: authorization_endpoint javascript:", "authorization_endpoint", "javascript:alert(1)", []string{"url"}},
 		{"client_credentials: token_endpoint file:", "token_endpoint", "file:///etc/passwd", []string{"--grant", "client_credentials"}},
+		// The endpoints flow refuses as the caller's input (failure.Usage)
+		// when a Config is built by hand: from discovery they are the
+		// provider's (issue 11 hardening, second round).
+		{"run --par: pushed_authorization_request_endpoint javascript:", "pushed_authorization_request_endpoint", "javascript:alert(1)", []string{"--par", "--no-browser", "--timeout", "5s"}},
+		{"device_code: device_authorization_endpoint with a fragment", "device_authorization_endpoint", "http://127.0.0.1:1/device#x", []string{"--grant", "device_code", "--no-browser", "--timeout", "5s"}},
+		{"url --par: pushed_authorization_request_endpoint relative", "pushed_authorization_request_endpoint", "/par", []string{"url", "--par"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

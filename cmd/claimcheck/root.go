@@ -74,6 +74,9 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 	runOpts.addFlags(root.Flags())
 	addConfigFlags(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFlagLists(cmd.Flags()); err != nil {
+			return err
+		}
 		if err := applyEnv(cmd.Flags(), ios.Getenv); err != nil {
 			return err
 		}
@@ -98,7 +101,8 @@ provider's metadata failed verification; 5 the provider could not be used; 130 i
 }
 
 // applyEnv fills every flag not given on the command line from
-// CLAIMCHECK_<FLAG>, so flags win over the environment.
+// CLAIMCHECK_<FLAG>, so flags win over the environment. A list longer than
+// checkListLen allows is refused naming the variable.
 func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -112,6 +116,8 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 		}
 		if e := fs.Set(f.Name, v); e != nil {
 			err = failure.New(failure.Usage, name, "%w", e)
+		} else {
+			err = checkListLen(f, name)
 		}
 		// Set marks the flag changed; clear it so that "given on the command
 		// line" stays distinguishable (the secret warning relies on it).

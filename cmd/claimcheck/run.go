@@ -319,6 +319,9 @@ type audienceValue struct{ o *CheckOptions }
 
 func (v *audienceValue) String() string { return strings.Join(v.o.Audiences, ",") }
 func (v *audienceValue) Type() string   { return "stringArray" }
+
+// GetSlice makes the list's length known to checkListLen.
+func (v *audienceValue) GetSlice() []string { return v.o.Audiences }
 func (v *audienceValue) Set(s string) error {
 	if len(v.o.Audiences) == 0 {
 		v.o.Audience = s

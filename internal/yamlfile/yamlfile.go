@@ -4,10 +4,13 @@
 // read whole; a cap on the length of every list and mapping; and no key
 // twice in a mapping, at any depth. (Decoded into a yaml.Node, a mapping
 // keeps both; the parsers, reading keys in order, would take the last, and a
-// second issuer: once sent a run to another host.)
+// second issuer: once sent a run to another host.) A file is one YAML
+// document: yaml.Unmarshal reads the first and drops the rest unseen.
 package yamlfile
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +33,8 @@ const MaxSize = 1 << 20
 // the lists a Format names as long. No setting of claimcheck needs more
 // groups, scopes or claims than that, and yaml.v3 checks a mapping's keys
 // for duplicates in quadratic time when it decodes one into a Go value.
+// The command line holds its list flags and CLAIMCHECK_* variables to the
+// same limit, so that a list is bounded however it is given.
 const MaxItems = 1000
 
 // Format describes a kind of file for Parse.
@@ -72,13 +77,26 @@ func tooLarge(path string, f Format) error {
 // node and checks it against the limits and for duplicate keys. Every
 // problem is a one-line failure.Usage error naming the file and the line.
 // A document with no content has no Content.
+//
+// The file must hold one document. A "---" before it and a "..." after it
+// are allowed; a "---" after it starts a second document, which is refused
+// with the line of that "---" even when nothing follows it, as yaml.v3
+// reports an empty document there too.
 func Parse(path string, data []byte, f Format) (*yaml.Node, error) {
 	// Before parsing: the node tree is a hundred times larger than its text.
 	if len(data) > MaxSize {
 		return nil, tooLarge(path, f)
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, failure.New(failure.Usage, path, "not YAML: %s", oneLine(err.Error()))
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, failure.New(failure.Usage, fmt.Sprintf("%s:%d", path, next.Line), "a second YAML document starts here; a %s holds one document", f.Kind)
+	case !errors.Is(err, io.EOF):
 		return nil, failure.New(failure.Usage, path, "not YAML: %s", oneLine(err.Error()))
 	}
 	c := checker{path: path, long: f.Long}

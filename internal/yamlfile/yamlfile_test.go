@@ -168,6 +168,50 @@ func TestParseDuplicateKeys(t *testing.T) {
 	}
 }
 
+// TestParseDocuments: a file is one YAML document. yaml.Unmarshal reads
+// the first and drops the rest without a word, so a second issuer: after
+// "---" was silently ignored.
+func TestParseDocuments(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       string // "" when the file is accepted
+	}{
+		{"one document", "issuer: a\n", ""},
+		{"a leading ---", "---\nissuer: a\n", ""},
+		{"a leading --- after a comment", "# suite\n---\nissuer: a\n", ""},
+		{"a trailing ...", "issuer: a\n...\n", ""},
+		{"--- and ...", "---\nissuer: a\n...\n", ""},
+		{"only comments", "# nothing\n", ""},
+		{"a second document", "issuer: a\n---\nissuer: b\n", "f.yaml:2: a second YAML document starts here; a test file holds one document"},
+		{"a second document after ...", "issuer: a\n...\n---\nissuer: b\n", "f.yaml:3: a second YAML document starts here; a test file holds one document"},
+		{"a second document after a leading ---", "---\nissuer: a\nclient_id: c\n---\nissuer: b\n", "f.yaml:4: a second YAML document starts here; a test file holds one document"},
+		// yaml.v3 reports an empty document after a trailing "---": it is
+		// refused like any other, which keeps the rule one sentence long.
+		{"an empty second document", "issuer: a\n---\n", "f.yaml:2: a second YAML document starts here; a test file holds one document"},
+		{"a second document of a comment", "issuer: a\n---\n# b\n", "f.yaml:2: a second YAML document starts here; a test file holds one document"},
+		{"a third document", "issuer: a\n---\n---\n", "f.yaml:2: a second YAML document starts here; a test file holds one document"},
+		{"a second document that is not YAML", "issuer: a\n---\nb: [\n", "f.yaml: not YAML: yaml: line 3: did not find expected node content"},
+		{"text after ...", "issuer: a\n...\nissuer: b\n", "f.yaml: not YAML: yaml: line 2: did not find expected <document start>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tt.body), testFormat)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+			if failure.ClassOf(err) != failure.Usage {
+				t.Errorf("class %q, want usage", failure.ClassOf(err))
+			}
+		})
+	}
+}
+
 // FuzzParse: no panic; a refused file is a one-line usage error; and a
 // file Parse accepts has no key twice in a mapping as yaml.v3 itself sees
 // it when it decodes the file into Go values ("already defined").
@@ -175,6 +219,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"issuer: a\nissuer: b\n", "a: {b: 1, b: 2}\n", "- {a: 1}\n- {a: 1}\n", "&k a: 1\n*k : 2\n",
 		"x: &x {a: 1}\ny:\n  <<: *x\n  a: 2\n", "a: &x [*x]\n", "? [a]\n: 1\n", "cases: [1, 2, 3]\n", "",
+		"---\na: 1\n...\n", "a: 1\n---\nb: 2\n", "a: 1\n---\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -5,7 +5,8 @@
 // client-id); a profile's keys override the top-level ones. Secrets are never
 // written in the file: client_secret, password and refresh_token are refused
 // with the line that holds them, and NAME_env: VAR reads one from the
-// environment variable VAR instead.
+// environment variable VAR instead. Every profile is checked when the file
+// is loaded, whichever one is chosen.
 package config
 
 import (
@@ -38,6 +39,8 @@ type Setting struct {
 	FromEnv string
 	// Line is where the key is in the file.
 	Line int
+	// Profile is the profile the key is in, "" for the top level.
+	Profile string
 }
 
 // File is a loaded configuration: the top level with the chosen profile
@@ -46,10 +49,24 @@ type File struct {
 	Path     string
 	Profile  string
 	Settings []Setting
+	// Unselected are the settings of the profiles not chosen. They are
+	// never applied, but a file is one whole: Parse checks them as it
+	// checks the chosen ones, and a caller that knows more rules (which
+	// keys are flags) checks them too, so that a mistake in a profile is
+	// found when the file is written, not on the day the profile is used.
+	Unselected []Setting
 }
 
-// Where reports where a setting came from, for messages.
-func (f *File) Where(s Setting) string { return fmt.Sprintf("%s:%d", f.Path, s.Line) }
+// Where reports where a setting came from, for messages:
+// "path:line: profiles.NAME.key", or "path:line: key" at the top level,
+// with key as the flag name spelt with underscores.
+func (f *File) Where(s Setting) string {
+	where := fmt.Sprintf("%s:%d: ", f.Path, s.Line)
+	if s.Profile != "" {
+		where += "profiles." + s.Profile + "."
+	}
+	return where + strings.ReplaceAll(s.Flag, "-", "_")
+}
 
 // secrets may never be written inline.
 var secrets = map[string]bool{"client-secret": true, "password": true, "refresh-token": true}
@@ -142,31 +159,37 @@ func Parse(path string, data []byte, profile string) (*File, error) {
 	for _, s := range top {
 		merged[s.Flag] = s
 	}
-	if profile != "" {
-		var pn *yaml.Node
-		var names []string
-		if profiles != nil {
-			for i := 0; i+1 < len(profiles.Content); i += 2 {
-				names = append(names, profiles.Content[i].Value)
-				if profiles.Content[i].Value == profile {
-					pn = profiles.Content[i+1]
-				}
+	// Every profile is checked, chosen or not: one spelt wrong would
+	// otherwise wait, unseen, for the run that uses it.
+	var names []string
+	found := false
+	if profiles != nil {
+		for i := 0; i+1 < len(profiles.Content); i += 2 {
+			name, pn := profiles.Content[i].Value, profiles.Content[i+1]
+			names = append(names, name)
+			if pn.Kind != yaml.MappingNode {
+				return nil, failure.New(failure.Usage, fmt.Sprintf("%s:%d: profiles.%s", path, pn.Line, name), "must be a mapping of flag names to values")
+			}
+			ps, _, err := f.settings(pn, "profiles."+name+".", false)
+			if err != nil {
+				return nil, err
+			}
+			for i := range ps {
+				ps[i].Profile = name
+			}
+			if name != profile {
+				f.Unselected = append(f.Unselected, ps...)
+				continue
+			}
+			found = true
+			for _, s := range ps {
+				merged[s.Flag] = s
 			}
 		}
-		if pn == nil {
-			sort.Strings(names)
-			return nil, failure.New(failure.Usage, "--profile", "%s has no profile %q (it has: %s)", path, profile, orNone(names))
-		}
-		if pn.Kind != yaml.MappingNode {
-			return nil, failure.New(failure.Usage, fmt.Sprintf("%s:%d: profiles.%s", path, pn.Line, profile), "must be a mapping of flag names to values")
-		}
-		ps, _, err := f.settings(pn, "profiles."+profile+".", false)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range ps {
-			merged[s.Flag] = s
-		}
+	}
+	if profile != "" && !found {
+		sort.Strings(names)
+		return nil, failure.New(failure.Usage, "--profile", "%s has no profile %q (it has: %s)", path, profile, orNone(names))
 	}
 	for _, s := range merged {
 		f.Settings = append(f.Settings, s)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,16 @@ func TestParseErrors(t *testing.T) {
 		{"one flag spelt twice in the profile", "profiles:\n  p:\n    expect-groups: [IT]\n    expect_groups: [Admins]\n", "p", `c.yaml:4: profiles.p.expect_groups: duplicate key "expect_groups" (first at line 3 as "expect-groups")`},
 		{"an _env key spelt twice", "client_secret_env: A\nclient-secret-env: B\n", "", `c.yaml:2: client-secret-env: duplicate key "client-secret-env" (first at line 1 as "client_secret_env")`},
 		{"over the size limit", "issuer: x\n#" + strings.Repeat("x", 1<<20) + "\n", "", "c.yaml: larger than 1048576 bytes (1 MiB), the limit of a configuration file"},
+		{"one flag spelt twice in a profile not chosen", "issuer: x\nprofiles:\n  p: {}\n  q:\n    client_id: a\n    client-id: b\n", "p", `c.yaml:6: profiles.q.client-id: duplicate key "client-id" (first at line 5 as "client_id")`},
+		{"one flag spelt twice in a profile, none chosen", "profiles:\n  q:\n    username: a\n    user-name: b\n    user_name: c\n", "", `c.yaml:5: profiles.q.user_name: duplicate key "user_name" (first at line 4 as "user-name")`},
+		{"inline secret in a profile not chosen", "profiles:\n  p: {}\n  q:\n    client_secret: hunter2\n", "p", "c.yaml:4: profiles.q.client_secret: secrets are never written in the configuration file; set CLAIMCHECK_CLIENT_SECRET or name a variable with client_secret_env: NAME"},
+		{"inline key in a profile not chosen", "profiles:\n  q:\n    client_key: '{\"kty\":\"EC\",\"d\":\"hunter2\"}'\n", "", "c.yaml:3: profiles.q.client_key: must name a file holding the key; key material is never written in the configuration file"},
+		{"null in a profile not chosen", "profiles:\n  q:\n    issuer:\n", "", "c.yaml:3: profiles.q.issuer: has no value"},
+		{"a profile not chosen that is no mapping", "profiles:\n  p: {}\n  q: [issuer]\n", "p", "c.yaml:3: profiles.q: must be a mapping of flag names to values"},
+		{"nested profiles in a profile not chosen", "profiles:\n  q:\n    profiles: {}\n", "", "c.yaml:3: profiles.q.profiles: profiles do not nest"},
+		{"a bad secret variable in a profile not chosen", "profiles:\n  q:\n    password_env: 'hunter2!'\n", "", "c.yaml:3: profiles.q.password_env: must name an environment variable (letters, digits, _), not hold the secret itself"},
+		{"a second document", "issuer: https://a.example\n---\nissuer: https://b.example\n", "", "c.yaml:2: a second YAML document starts here; a configuration file holds one document"},
+		{"a second document with a profile", "profiles:\n  p: {issuer: a}\n...\n---\nprofiles:\n  p: {issuer: b}\n", "p", "c.yaml:4: a second YAML document starts here; a configuration file holds one document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,5 +146,54 @@ func TestFind(t *testing.T) {
 	env["XDG_CONFIG_HOME"] = "/x"
 	if d := UserDir(func(k string) string { return env[k] }); d != "/x" {
 		t.Errorf("UserDir with XDG %q", d)
+	}
+}
+
+// TestParseDocumentMarkers: a "---" before the one document and a "..."
+// after it are YAML's document markers, not a second document.
+func TestParseDocumentMarkers(t *testing.T) {
+	f, err := Parse("c.yaml", []byte("---\n"+sample+"...\n"), "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range f.Settings {
+		if s.Flag == "client-id" {
+			ids = s.Values
+		}
+	}
+	if !slices.Equal(ids, []string{"staging-client"}) {
+		t.Errorf("client-id %q, want the staging profile's", ids)
+	}
+}
+
+// TestParseUnselected: the profiles not chosen are checked and kept apart,
+// each setting naming its profile, and none of them is applied.
+func TestParseUnselected(t *testing.T) {
+	f, err := Parse("c.yaml", []byte(sample), "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.Settings {
+		if s.Profile != "" && s.Profile != "staging" {
+			t.Errorf("setting %+v applied from another profile", s)
+		}
+	}
+	f, err = Parse("c.yaml", []byte(sample+"  prod:\n    client_id: prod-client\n    scopes: [openid]\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range f.Unselected {
+		got = append(got, f.Where(s))
+	}
+	want := []string{"c.yaml:7: profiles.staging.client_id", "c.yaml:8: profiles.staging.expect_groups", "c.yaml:11: profiles.prod.client_id", "c.yaml:12: profiles.prod.scopes"}
+	if !slices.Equal(got, want) {
+		t.Errorf("unselected %q, want %q", got, want)
+	}
+	for _, s := range f.Settings {
+		if s.Profile != "" {
+			t.Errorf("setting %+v of a profile applied without --profile", s)
+		}
 	}
 }

@@ -336,6 +336,8 @@ func TestParseErrors(t *testing.T) {
 		{"relative resource", head + "  - name: a\n    resource: [/api]\n", "claimcheck.yaml:7: cases[0].resource: \"/api\" is not an absolute URI"},
 		{"bad par", head + "  - name: a\n    par: maybe\n", "claimcheck.yaml:7: cases[0].par: must be true or false"},
 		{"over the size limit", head + "#" + strings.Repeat("x", 1<<20) + "\n", "claimcheck.yaml: larger than 1048576 bytes (1 MiB), the limit of a suite file"},
+		{"a second document", head + "  - {name: a, user: x, password_env: P}\n---\ndefaults:\n  issuer: http://127.0.0.1:2\n", "claimcheck.yaml:7: a second YAML document starts here; a suite file holds one document"},
+		{"an empty second document", head + "  - {name: a, user: x, password_env: P}\n---\n", "claimcheck.yaml:7: a second YAML document starts here; a suite file holds one document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -758,5 +760,15 @@ func TestParseClientCert(t *testing.T) {
 	}
 	if _, err := b.config(func(string) string { return "" }); err == nil || failure.ClassOf(err) != failure.Usage || !strings.Contains(err.Error(), "/abs/other-key.pem") {
 		t.Errorf("missing key file: %v", err)
+	}
+}
+
+// TestParseDocumentMarkers: a "---" before the one document and a "..."
+// after it are YAML's document markers, not a second document.
+func TestParseDocumentMarkers(t *testing.T) {
+	body := "---\ndefaults: {issuer: http://127.0.0.1:1, client_id: c, grant: password, user: u, password_env: P}\ncases:\n  - name: a\n...\n"
+	s, err := Parse("claimcheck.yaml", []byte(body))
+	if err != nil || len(s.Cases) != 1 || s.Defaults.Issuer != "http://127.0.0.1:1" {
+		t.Fatalf("suite %+v, err %v", s, err)
 	}
 }
