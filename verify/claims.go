@@ -32,9 +32,11 @@ type claimSet struct {
 // array or object already decoded (mapClaims), else start and end are the
 // value's bounds in the payload.
 type member struct {
-	name       string
-	kind       byte
-	boolean    bool
+	name    string
+	kind    byte
+	boolean bool
+	// reg is the claim's regIndex, for a member of a claimSet.
+	reg        int8
 	str        string
 	num        float64
 	val        any
@@ -99,7 +101,7 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		}
 		d.i++
 		d.space()
-		m := member{name: k, start: d.i}
+		m := member{name: k, start: d.i, reg: -1}
 		if err := d.memberValue(&m); err != nil {
 			return err
 		}
@@ -132,6 +134,7 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		}
 		if r >= 0 {
 			cs.reg[r] = int16(len(cs.members) + 1)
+			m.reg = int8(r)
 		}
 		cs.members = append(cs.members, m)
 		d.space()
@@ -199,7 +202,41 @@ func (cs *claimSet) get(name string) (*member, bool) {
 }
 
 // numRegistered is the number of claims regIndex knows.
-const numRegistered = 15
+const numRegistered = 16
+
+// registeredKinds holds, by regIndex, the JSON type a registered claim
+// must have: 's' a string, 'd' a NumericDate, 'a' the audience (a string
+// or an array); '-' any.
+const registeredKinds = "ssaddds" + "ssssd" + "----"
+
+// registeredTypesOK reports whether every registered claim present has
+// its type (checkClaimTypes, in one pass over the members; only when one
+// does not is the claim it names looked for again, in the order of the
+// checks, for the message).
+func (cs *claimSet) registeredTypesOK() bool {
+	for i := range cs.members {
+		m := &cs.members[i]
+		if m.reg < 0 || m.kind == 'z' {
+			continue
+		}
+		switch registeredKinds[m.reg] {
+		case 's':
+			if m.kind != 's' {
+				return false
+			}
+		case 'd':
+			if m.kind != 'n' || m.num < -1e15 || m.num > 1e15 {
+				return false
+			}
+		case 'a':
+			if m.kind != 's' {
+				// An array's elements are read by audienceOf.
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // regIndex numbers the claims the checks of every token read, or is -1.
 func regIndex(name string) int {
@@ -234,6 +271,8 @@ func regIndex(name string) int {
 		return 13
 	case "_claim_names":
 		return 14
+	case "_claim_sources":
+		return 15
 	}
 	return -1
 }

@@ -165,3 +165,58 @@ func FuzzDecodeClaims(f *testing.F) {
 		sameDecoding(t, data)
 	})
 }
+
+// TestRegisteredKinds holds the one-pass type check of a claims set to the
+// lists checkRegisteredTypes walks: each registered claim must have the
+// type those lists give it, and a claims set breaking any of them must
+// fail the one pass (and so be checked in order, for the message).
+func TestRegisteredKinds(t *testing.T) {
+	if len(registeredKinds) != numRegistered {
+		t.Fatalf("registeredKinds has %d entries for %d registered claims", len(registeredKinds), numRegistered)
+	}
+	want := map[string]byte{"aud": 'a'}
+	for _, n := range stringClaims {
+		want[n] = 's'
+	}
+	for _, n := range dateClaims {
+		want[n] = 'd'
+	}
+	for _, n := range []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "azp", "nonce", "at_hash", "c_hash",
+		"auth_time", "scope", "scp", "_claim_names", "_claim_sources"} {
+		r := regIndex(n)
+		if r < 0 {
+			t.Fatalf("%s: not registered", n)
+		}
+		k, ok := want[n]
+		if !ok {
+			k = '-'
+		}
+		if registeredKinds[r] != k {
+			t.Errorf("%s: registeredKinds %c, want %c", n, registeredKinds[r], k)
+		}
+		bad := map[byte]string{'s': `1`, 'd': `"soon"`, 'a': `[1]`}[k]
+		if bad == "" {
+			continue
+		}
+		cs, err := decodeClaims([]byte(`{"` + n + `":` + bad + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.registeredTypesOK() {
+			t.Errorf("%s: %s passes the one-pass type check", n, bad)
+		}
+		if err := checkClaimTypes(cs); err == nil {
+			t.Errorf("%s: %s passes checkClaimTypes", n, bad)
+		}
+	}
+	for _, ok := range []string{`{"iss":"a","sub":"b","aud":"c","exp":1,"iat":2,"nonce":null,"scope":["x"]}`, `{"exp":-1e15,"nbf":1e15}`} {
+		cs, err := decodeClaims([]byte(ok))
+		if err != nil || !cs.registeredTypesOK() {
+			t.Errorf("%s: one-pass type check fails (%v)", ok, err)
+		}
+	}
+	cs, _ := decodeClaims([]byte(`{"exp":1e16}`))
+	if cs.registeredTypesOK() {
+		t.Error("exp 1e16 passes the one-pass type check")
+	}
+}

@@ -333,18 +333,8 @@ var (
 // distributed or aggregated claims (OpenID Connect Core 5.6.2) whose
 // _claim_names point at a source that _claim_sources does not hold.
 func checkClaimTypes(c claims) error {
-	for _, name := range stringClaims {
-		if _, _, err := stringClaim(c, name); err != nil {
-			return err
-		}
-	}
-	for _, name := range dateClaims {
-		if _, _, err := numericDate(c, name); err != nil {
-			return err
-		}
-	}
-	if m, has := c.get("aud"); has && m.kind != 'z' {
-		if _, err := audienceOf(c); err != nil {
+	if cs, ok := c.(*claimSet); !ok || !cs.registeredTypesOK() {
+		if err := checkRegisteredTypes(c); err != nil {
 			return err
 		}
 	}
@@ -375,6 +365,27 @@ func checkClaimTypes(c claims) error {
 		}
 		if _, ok := sm[src].(map[string]any); !ok {
 			return fmt.Errorf("_claim_names maps %s to the source %s, which _claim_sources does not hold", quote(claim), quote(src))
+		}
+	}
+	return nil
+}
+
+// checkRegisteredTypes is checkClaimTypes's check of the registered
+// claims, in the order that decides which one a message names.
+func checkRegisteredTypes(c claims) error {
+	for _, name := range stringClaims {
+		if _, _, err := stringClaim(c, name); err != nil {
+			return err
+		}
+	}
+	for _, name := range dateClaims {
+		if _, _, err := numericDate(c, name); err != nil {
+			return err
+		}
+	}
+	if m, has := c.get("aud"); has && m.kind != 'z' {
+		if _, err := audienceOf(c); err != nil {
+			return err
 		}
 	}
 	return nil

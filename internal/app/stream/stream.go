@@ -619,7 +619,8 @@ func (l *streamLine) appendJSON(b []byte) []byte {
 // encoding/json.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		// One load per byte rather than seven comparisons.
+		if plainJSONTable[s[i]] != '1' {
 			q, _ := json.Marshal(s)
 			return append(b, q...)
 		}
@@ -628,3 +629,11 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainJSONTable marks with '1', by value, the bytes that appendString
+// copies as they are: printable ASCII other than the quote, the backslash
+// and the characters encoding/json escapes for HTML.
+const plainJSONTable = "0000000000000000000000000000000011011101111111111111111111110101" +
+	"1111111111111111111111111111011111111111111111111111111111111110" +
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"

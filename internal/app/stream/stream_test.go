@@ -254,6 +254,22 @@ func TestStreamLineJSON(t *testing.T) {
 	}
 }
 
+// TestAppendStringEveryByte holds appendString to encoding/json for each
+// byte value, alone and between plain text, and for a few runes.
+func TestAppendStringEveryByte(t *testing.T) {
+	var ins []string
+	for c := range 256 {
+		ins = append(ins, string([]byte{byte(c)}), "ab"+string([]byte{byte(c)})+"cd")
+	}
+	ins = append(ins, "", "é", "\u2028\u2029", "signature (RS256) and claims verified")
+	for _, in := range ins {
+		want, _ := json.Marshal(in)
+		if got := appendString(nil, in); string(got) != string(want) {
+			t.Errorf("appendString(%q) = %s, encoding/json %s", in, got, want)
+		}
+	}
+}
+
 // TestVerifyStreamInteractive: a result is written as soon as its token is
 // in, while the input stays open (a batch is handed on before a read that
 // would wait).
