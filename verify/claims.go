@@ -229,8 +229,12 @@ func (cs *claimSet) registeredTypesOK() bool {
 				return false
 			}
 		case 'a':
-			if m.kind != 's' {
-				// An array's elements are read by audienceOf.
+			if m.kind == 'a' {
+				var buf [4]string
+				if _, ok := cs.strings(m, buf[:0]); !ok {
+					return false
+				}
+			} else if m.kind != 's' {
 				return false
 			}
 		}
@@ -294,17 +298,20 @@ func (cs *claimSet) value(m *member) any {
 	return v
 }
 
-// strings decodes the array member m when its elements are all strings,
-// each a slice of the payload unless it holds escapes; ok is false for any
-// other array.
-func (cs *claimSet) strings(m *member) (out []string, ok bool) {
+// strings appends to out the elements of the array member m when they
+// are all strings, each a slice of the payload unless it holds escapes;
+// ok is false for any other array. An empty array gives an empty, non-nil
+// slice.
+func (cs *claimSet) strings(m *member, out []string) ([]string, bool) {
 	// Validated when the claims set was decoded: only the shape matters.
 	d := decoder{b: cs.b, s: cs.s, i: m.start + 1}
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		return []string{}, true
+	if out == nil {
+		out = []string{}
 	}
-	out = make([]string, 0, 8)
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		return out, true
+	}
 	for {
 		d.space()
 		if d.i >= len(d.b) || d.b[d.i] != '"' {

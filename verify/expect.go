@@ -58,7 +58,7 @@ func (s Source) lookup(ref string) (any, bool) {
 func (s Source) groups(ref string) (has bool, groups []string, malformed bool, shape string) {
 	if s.Claims == nil && s.set != nil && !strings.HasPrefix(ref, "/") {
 		if m, ok := s.set.get(ref); ok && m.kind == 'a' {
-			if g, ok := s.set.strings(m); ok {
+			if g, ok := s.set.strings(m, make([]string, 0, 8)); ok {
 				return true, uniqInPlace(g), false, ""
 			}
 		}

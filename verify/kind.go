@@ -36,6 +36,15 @@ func guessKind(c claims, typ, clientID string) string {
 			return SourceIDToken
 		}
 	case 'a':
+		var buf [4]string
+		if aud, err := audienceOf(c, buf[:0]); err == nil {
+			if aud.contains(clientID) {
+				return SourceIDToken
+			}
+			return SourceAccessToken
+		}
+		// Not all strings: any element that is the client ID still
+		// names it.
 		aud, _ := c.value(m).([]any)
 		for _, a := range aud {
 			if a == clientID {

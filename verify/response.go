@@ -92,7 +92,7 @@ func (p *Provider) checkResponseClaims(c *claimSet, o ResponseJWTOptions) (url.V
 	if err := p.checkIssuer(c); err != nil {
 		return nil, err
 	}
-	aud, err := audienceOf(c)
+	aud, err := audienceOf(c, nil)
 	if err != nil {
 		return nil, err
 	}

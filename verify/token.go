@@ -266,7 +266,8 @@ func (p *Provider) checkIDClaims(c claims, alg string, o IDTokenOptions) error {
 	if err := p.checkIssuer(c); err != nil {
 		return err
 	}
-	auds, err := audienceOf(c)
+	var audBuf [4]string
+	auds, err := audienceOf(c, audBuf[:0])
 	if err != nil {
 		return err
 	}
@@ -384,7 +385,8 @@ func checkRegisteredTypes(c claims) error {
 		}
 	}
 	if m, has := c.get("aud"); has && m.kind != 'z' {
-		if _, err := audienceOf(c); err != nil {
+		var buf [4]string
+		if _, err := audienceOf(c, buf[:0]); err != nil {
 			return err
 		}
 	}
@@ -536,15 +538,17 @@ func stringClaim(c claims, name string) (string, bool, error) {
 	return m.str, true, nil
 }
 
-// audience is the aud claim read without copying it: one string, or an
-// array whose elements audienceOf has checked are strings.
+// audience is the aud claim read without copying it: one string, or
+// (array) an array of strings.
 type audience struct {
-	one  string
-	many []any
+	one   string
+	array bool
+	many  []string
 }
 
-// audienceOf reads aud, a string or an array of strings (RFC 7519 4.1.3).
-func audienceOf(c claims) (audience, error) {
+// audienceOf reads aud, a string or an array of strings (RFC 7519 4.1.3),
+// appending an array's elements to buf.
+func audienceOf(c claims, buf []string) (audience, error) {
 	m, has := c.get("aud")
 	if !has || m.kind == 'z' {
 		return audience{}, errors.New("aud is missing")
@@ -552,35 +556,38 @@ func audienceOf(c claims) (audience, error) {
 	if m.kind == 's' {
 		return audience{one: m.str}, nil
 	}
+	notStrings := errors.New("aud is neither a string nor an array of strings")
 	if m.kind != 'a' {
-		return audience{}, errors.New("aud is neither a string nor an array of strings")
+		return audience{}, notStrings
 	}
-	switch v := c.value(m).(type) {
-	case []any:
-		for _, a := range v {
-			if _, ok := a.(string); !ok {
-				return audience{}, errors.New("aud is neither a string nor an array of strings")
-			}
+	if cs, ok := c.(*claimSet); ok {
+		many, ok := cs.strings(m, buf)
+		if !ok {
+			return audience{}, notStrings
 		}
-		return audience{many: v}, nil
+		return audience{array: true, many: many}, nil
 	}
-	return audience{}, errors.New("aud is neither a string nor an array of strings")
+	v, _ := c.value(m).([]any)
+	many := buf
+	for _, a := range v {
+		s, ok := a.(string)
+		if !ok {
+			return audience{}, notStrings
+		}
+		many = append(many, s)
+	}
+	return audience{array: true, many: many}, nil
 }
 
 func (a audience) contains(s string) bool {
-	if a.many == nil {
+	if !a.array {
 		return a.one == s
 	}
-	for _, x := range a.many {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(a.many, s)
 }
 
 func (a audience) len() int {
-	if a.many == nil {
+	if !a.array {
 		return 1
 	}
 	return len(a.many)
@@ -588,14 +595,10 @@ func (a audience) len() int {
 
 // list is the audiences as strings, for messages.
 func (a audience) list() []string {
-	if a.many == nil {
+	if !a.array {
 		return []string{a.one}
 	}
-	out := make([]string, len(a.many))
-	for i, x := range a.many {
-		out[i] = x.(string)
-	}
-	return out
+	return a.many
 }
 
 func quoteList(items []string) string {
@@ -622,7 +625,7 @@ func (p *Provider) checkAccessClaims(c claims, o AccessTokenOptions) error {
 	if o.Audience == "" {
 		return nil
 	}
-	auds, err := audienceOf(c)
+	auds, err := audienceOf(c, nil)
 	if err != nil {
 		return err
 	}
