@@ -272,14 +272,14 @@ func (p *Provider) checkIDClaims(c claims, alg string, o IDTokenOptions) error {
 		return err
 	}
 	if !auds.contains(o.ClientID) {
-		return fmt.Errorf("aud %s does not include the client ID %s", quoteList(auds.list()), quote(o.ClientID))
+		return fmt.Errorf("aud %s does not include the client ID %s", quoteList(audienceList(c)), quote(o.ClientID))
 	}
 	azp, hasAzp, err := stringClaim(c, "azp")
 	if err != nil {
 		return err
 	}
 	if auds.len() > 1 && !hasAzp {
-		return fmt.Errorf("several audiences %s and no azp", quoteList(auds.list()))
+		return fmt.Errorf("several audiences %s and no azp", quoteList(audienceList(c)))
 	}
 	party := o.ClientID
 	if o.AuthorizedParty != "" {
@@ -594,6 +594,13 @@ func (a audience) len() int {
 }
 
 // list is the audiences as strings, for messages.
+// audienceList is the audiences of c for a message, read again so that
+// the buffer a check read them into stays on its stack.
+func audienceList(c claims) []string {
+	a, _ := audienceOf(c, nil)
+	return a.list()
+}
+
 func (a audience) list() []string {
 	if !a.array {
 		return []string{a.one}
