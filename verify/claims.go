@@ -60,20 +60,31 @@ const smallObject = 32
 // grammar, the same refusals with the same messages, in the same order —
 // into a claimSet.
 func decodeClaims(b []byte) (*claimSet, error) {
+	cs := new(claimSet)
+	if err := decodeClaimsInto(b, cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// decodeClaimsInto is decodeClaims into *cs, which must be the zero
+// claimSet (one a parsed token holds, so that a token and its claims are
+// one allocation).
+func decodeClaimsInto(b []byte, cs *claimSet) error {
 	d := decoder{b: b, s: string(b)}
 	d.space()
 	if d.i >= len(b) || b[d.i] != '{' {
-		return nil, errors.New("is not a JSON object")
+		return errors.New("is not a JSON object")
 	}
-	cs := &claimSet{b: b, s: d.s, members: make([]member, 0, min(strings.Count(d.s, ":"), 64))}
+	cs.b, cs.s, cs.members = b, d.s, make([]member, 0, min(strings.Count(d.s, ":"), 64))
 	if err := d.claimMembers(cs); err != nil {
-		return nil, err
+		return err
 	}
 	d.space()
 	if d.i != len(b) {
-		return nil, d.syntax()
+		return d.syntax()
 	}
-	return cs, nil
+	return nil
 }
 
 // claimMembers is decoder.object at depth 0, recording members into cs;

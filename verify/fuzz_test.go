@@ -41,7 +41,7 @@ func FuzzParseCompact(f *testing.F) {
 			return
 		}
 		if tok.alg == "" || tok.header == nil || tok.claims == nil {
-			t.Fatalf("parsed without alg, header or claims: %+v", tok)
+			t.Fatalf("parsed without alg, header or claims: alg %q, header %v, claims %p", tok.alg, tok.header, tok.claims)
 		}
 	})
 }

@@ -34,8 +34,10 @@ type Parsed struct {
 	raw string
 	t   *compactJWT // nil, or &jwt once parsed
 	err error
-	// jwt holds what t points at: one allocation per token for both.
-	jwt compactJWT
+	// jwt holds what t points at, and verified the Token a Verify method
+	// returns for it: one allocation per token for all three.
+	jwt      compactJWT
+	verified Token
 }
 
 // Parse splits and decodes raw. It never fails: a token that is not a
@@ -67,6 +69,7 @@ func parse(raw string, cache *headerCache) *Parsed {
 	p.err = parseCompactInto(raw, cache, &p.jwt)
 	if p.err == nil {
 		p.t = &p.jwt
+		p.verified = Token{Raw: raw, Header: p.jwt.header, claims: p.jwt.claims}
 	}
 	return p
 }
@@ -185,6 +188,9 @@ type compactJWT struct {
 	// (one array holds both); segs are the three segments.
 	payload, sig []byte
 	segs         [3]string
+	// set holds what claims points at: one allocation for the token and
+	// its claims.
+	set claimSet
 }
 
 // refusedError is a token that has the form of a compact JWS but breaks a
@@ -289,11 +295,10 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	if n, err := enc.Decode(payload, []byte(parts[1])); err != nil || n != payloadLen {
 		return segmentError(2, parts[1])
 	}
-	claims, err := decodeClaims(payload)
-	if err != nil {
+	if err := decodeClaimsInto(payload, &t.set); err != nil {
 		return jsonRefusal("the payload", err)
 	}
-	t.claims, t.payload = claims, payload
+	t.claims, t.payload = &t.set, payload
 	if cached == nil {
 		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	}
