@@ -150,21 +150,7 @@ func TestParseDuplicateKeys(t *testing.T) {
 		{"a mapping as a key through an alias", "a: &m {x: 1}\nb:\n  *m : 1\n", "f.yaml:3: b: a key must be a single value, not a list or mapping"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("f.yaml", []byte(tt.body), testFormat)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			if err == nil || err.Error() != tt.want {
-				t.Fatalf("err %v, want %q", err, tt.want)
-			}
-			if failure.ClassOf(err) != failure.Usage {
-				t.Errorf("class %q, want usage", failure.ClassOf(err))
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkParse(t, tt.body, tt.want) })
 	}
 }
 
@@ -194,21 +180,26 @@ func TestParseDocuments(t *testing.T) {
 		{"text after ...", "issuer: a\n...\nissuer: b\n", "f.yaml: not YAML: yaml: line 2: did not find expected <document start>"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("f.yaml", []byte(tt.body), testFormat)
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			if err == nil || err.Error() != tt.want {
-				t.Fatalf("err %v, want %q", err, tt.want)
-			}
-			if failure.ClassOf(err) != failure.Usage {
-				t.Errorf("class %q, want usage", failure.ClassOf(err))
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkParse(t, tt.body, tt.want) })
+	}
+}
+
+// checkParse parses body as f.yaml: accepted when want is "", else
+// refused as a usage error with the message want.
+func checkParse(t *testing.T, body, want string) {
+	t.Helper()
+	_, err := Parse("f.yaml", []byte(body), testFormat)
+	if want == "" {
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		return
+	}
+	if err == nil || err.Error() != want {
+		t.Fatalf("err %v, want %q", err, want)
+	}
+	if failure.ClassOf(err) != failure.Usage {
+		t.Errorf("class %q, want usage", failure.ClassOf(err))
 	}
 }
 
