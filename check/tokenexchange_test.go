@@ -4,42 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
 	"github.com/claimcheck/claimcheck/internal/op/hostile"
+	"github.com/claimcheck/claimcheck/internal/testsupport/demotokens"
 	"github.com/claimcheck/claimcheck/report"
-	"github.com/claimcheck/claimcheck/verify"
 )
-
-// demoTokens signs user in at the demo provider with the password grant
-// and returns its tokens: the subject tokens of the exchanges below.
-func demoTokens(t *testing.T, issuer, user, password string, scopes ...string) *flow.Tokens {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client := &http.Client{Timeout: 10 * time.Second}
-	p, err := verify.Discover(ctx, issuer, client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := flow.Config{Issuer: issuer, TokenEndpoint: p.Metadata().TokenEndpoint, ClientID: demo.ConfidentialClientID,
-		ClientSecret: demo.ConfidentialClientSecret, Scopes: scopes, HTTPClient: client}
-	var tok *flow.Tokens
-	if user == "" {
-		tok, err = flow.ClientCredentials(ctx, fc)
-	} else {
-		tok, err = flow.Password(ctx, fc, user, password)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
 
 func exchangeConfig(issuer string, x flow.TokenExchange, expect ...string) Config {
 	c := grantConfig(issuer, Grant{Type: flow.GrantTokenExchange, Exchange: x}, true, expect...)
@@ -49,9 +22,9 @@ func exchangeConfig(issuer string, x flow.TokenExchange, expect ...string) Confi
 
 func TestTokenExchange(t *testing.T) {
 	p := startDemo(t)
-	alice := demoTokens(t, p.Issuer(), "alice", "alice-demo", "openid", "groups")
-	bob := demoTokens(t, p.Issuer(), "bob", "bob-demo", "openid", "groups")
-	service := demoTokens(t, p.Issuer(), "", "")
+	alice := demotokens.Get(t, p.Issuer(), "alice", "alice-demo", "openid", "groups")
+	bob := demotokens.Get(t, p.Issuer(), "bob", "bob-demo", "openid", "groups")
+	service := demotokens.Get(t, p.Issuer(), "", "")
 	at := func(tok *flow.Tokens) flow.TokenExchange {
 		return flow.TokenExchange{SubjectToken: tok.AccessToken, SubjectTokenType: flow.TokenTypeAccessToken, Audiences: []string{demo.PublicClientID}}
 	}
@@ -190,7 +163,7 @@ func anyStrings(v any) []string {
 // spoiled on the way, and each defect is a verification failure.
 func TestTokenExchangeHostile(t *testing.T) {
 	p := startDemo(t)
-	alice := demoTokens(t, p.Issuer(), "alice", "alice-demo", "openid", "groups")
+	alice := demotokens.Get(t, p.Issuer(), "alice", "alice-demo", "openid", "groups")
 	x := flow.TokenExchange{SubjectToken: alice.AccessToken, SubjectTokenType: flow.TokenTypeAccessToken, Audiences: []string{demo.PublicClientID}}
 	idx := x
 	idx.RequestedTokenType = flow.TokenTypeIDToken

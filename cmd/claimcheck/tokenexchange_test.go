@@ -1,42 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/verify"
+	"github.com/claimcheck/claimcheck/internal/testsupport/demotokens"
 )
-
-// passwordAccessToken is user's access token from the demo provider: the
-// subject token the commands below exchange.
-func passwordAccessToken(t *testing.T, issuer, user, password string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client := &http.Client{Timeout: 10 * time.Second}
-	p, err := verify.Discover(ctx, issuer, client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := flow.Password(ctx, flow.Config{Issuer: issuer, TokenEndpoint: p.Metadata().TokenEndpoint,
-		ClientID: demo.ConfidentialClientID, ClientSecret: demo.ConfidentialClientSecret,
-		Scopes: []string{"openid", "groups"}, HTTPClient: client}, user, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
-}
 
 func TestTokenExchangeCommand(t *testing.T) {
 	issuer := startDemo(t)
-	alice := passwordAccessToken(t, issuer, "alice", "alice-demo")
-	bob := passwordAccessToken(t, issuer, "bob", "bob-demo")
+	alice := demotokens.Get(t, issuer, "alice", "alice-demo", "openid", "groups").AccessToken
+	bob := demotokens.Get(t, issuer, "bob", "bob-demo", "openid", "groups").AccessToken
 	base := []string{"--issuer", issuer, "--client-id", demo.ConfidentialClientID, "-o", "json", "--grant", "token_exchange"}
 	env := func(kv ...string) map[string]string {
 		m := map[string]string{"CLAIMCHECK_CLIENT_SECRET": demo.ConfidentialClientSecret}

@@ -3,7 +3,6 @@ package suite
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"github.com/claimcheck/claimcheck/failure"
 	"github.com/claimcheck/claimcheck/flow"
 	"github.com/claimcheck/claimcheck/internal/op/demo"
-	"github.com/claimcheck/claimcheck/verify"
+	"github.com/claimcheck/claimcheck/internal/testsupport/demotokens"
 )
 
 const exchangeSuite = `defaults:
@@ -36,7 +35,7 @@ func TestRunTokenExchange(t *testing.T) {
 	p := startDemo(t)
 	env := map[string]string{"DEMO_SECRET": demo.ConfidentialClientSecret}
 	for user, name := range map[string]string{"alice": "ALICE_AT", "bob": "BOB_AT"} {
-		env[name] = accessToken(t, p.Issuer(), user, user+"-demo")
+		env[name] = demotokens.Get(t, p.Issuer(), user, user+"-demo", "openid", "groups").AccessToken
 	}
 	s, err := Load(writeSuite(t, fmt.Sprintf(exchangeSuite, p.Issuer())))
 	if err != nil {
@@ -62,24 +61,6 @@ func TestRunTokenExchange(t *testing.T) {
 			t.Errorf("the summary shows a subject token")
 		}
 	}
-}
-
-func accessToken(t *testing.T, issuer, user, password string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client := &http.Client{Timeout: 10 * time.Second}
-	p, err := verify.Discover(ctx, issuer, client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := flow.Password(ctx, flow.Config{Issuer: issuer, TokenEndpoint: p.Metadata().TokenEndpoint,
-		ClientID: demo.ConfidentialClientID, ClientSecret: demo.ConfidentialClientSecret,
-		Scopes: []string{"openid", "groups"}, HTTPClient: client}, user, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
 }
 
 func TestParseTokenExchange(t *testing.T) {
