@@ -5,32 +5,33 @@
 #     crypto/ed25519, bench/rawrate -alg) and claimcheck verify - over N
 #     tokens (default 100000) signed with it: throughput, ratio to raw, JWKS
 #     and discovery requests (counted by the issuer), peak RSS
-#     (/usr/bin/time -v on the real binary)
-#   - RS256 over 10*N tokens: peak RSS again (flat memory)
+#   - RS256 over 10*N tokens: peak RSS again (flat memory; /usr/bin/time -v
+#     on the real binary)
 #   - with STEP=path/to/step: 1,000 tokens, claimcheck verify - against
 #     step crypto jwt verify --jwks once per token; and one code flow with
 #     an HTTP-only stand-in browser, claimcheck against step oauth
 #     (bench/flowcmp: wall time and the requests the provider received)
-# Everything runs under nice -n 19 (the machine is shared); compare ratios
-# within one run, not figures across runs. The stream is measured ROUNDS
-# times (default 5), each run between two raw measurements (the raw rate
-# it is compared with is their mean), and the median round's ratio is
-# reported, so that load from elsewhere that comes and goes between two
-# measurements does not decide the figure; the CPU-time ratio
-# (tokens per CPU-second of the verify process against raw verifications
-# per CPU-second of rawrate) is the steadier of the two.
+# Everything runs under nice -n 19 (the machine is shared). The stream and
+# the raw rate are measured together, ROUNDS times (default 5): bench/turns
+# runs both at once, each in turn for SLICE (default 50ms) while the other
+# is stopped, so that both see the same machine however fast its CPUs are
+# from one second to the next; each one's rate is its work over the time it
+# ran (the wall ratio) and over the CPU time it used (the CPU ratio). The
+# median round is the figure. Compare ratios within one run, not figures
+# across runs.
 set -euo pipefail
 N=${N:-100000}
 BIG=${BIG:-$((N * 10))}
 RAW_SECONDS=${RAW_SECONDS:-2s}
 ROUNDS=${ROUNDS:-5}
+SLICE=${SLICE:-50ms}
 ALGS=${ALGS:-RS256 ES256 PS256 EdDSA}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 gen_pid=
 big_gen=
 trap 'kill $gen_pid $big_gen 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/" ./cmd/claimcheck ./bench/tokengen ./bench/rawrate ./bench/flowcmp
+go build -o "$work/" ./cmd/claimcheck ./bench/tokengen ./bench/rawrate ./bench/turns ./bench/flowcmp
 
 start_issuer() { # $1 tokens  $2 file  $3 issuer-file  $4 alg; sets gen_pid
 	rm -f "$3"
@@ -51,39 +52,31 @@ measure() { # $1 tokens file, $2 issuer; sets wall rss
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-# For each algorithm, ROUNDS runs of verify - of N tokens, each between two
-# raw measurements, back to back: each round's ratio sees the same load
-# from elsewhere, and the median of the rounds is the figure.
+# For each algorithm, ROUNDS rounds of verify - of N tokens taking turns
+# with the raw rate; the median round is the figure.
 summary=()
 for alg in $ALGS; do
 	start_issuer "$N" "$work/tokens-$alg.txt" "$work/issuer-$alg.txt" "$alg"
 	iss=$(cat "$work/issuer-$alg.txt")
 	ratios=() cpuratios=() rows=()
 	jwks=0 disc=0 rss100=0 ok100=
-	# Each stream run is bracketed by two raw measurements, the one before
-	# it (the previous round's after) and the one after, and compared with
-	# their mean: load that rises or falls during a round then weighs on
-	# both sides of the ratio instead of on one.
-	read -r raw0 rawcpu0 < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
 	for r in $(seq "$ROUNDS"); do
 		j0=$(stat_of "$iss" jwks) d0=$(stat_of "$iss" discovery)
-		measure "$work/tokens-$alg.txt" "$iss"
-		read -r raw1 rawcpu1 < <(nice -n 19 "$work/rawrate" -alg "$alg" -d "$RAW_SECONDS")
-		raw=$(((raw0 + raw1) / 2)) rawcpu=$(((rawcpu0 + rawcpu1) / 2))
-		raw0=$raw1 rawcpu0=$rawcpu1
+		nice -n 19 "$work/turns" -raw "$work/rawrate" -alg "$alg" -n "$N" -in "$work/tokens-$alg.txt" -out "$work/out.jsonl" \
+			-slice "$SLICE" -- "$work/claimcheck" verify - --issuer "$iss" --client-id bench --expect-groups IT,Everyone \
+			>"$work/turns.txt" 2>"$work/turns.err" || { cat "$work/turns.err" >&2; exit 1; }
+		read -r rate cpurate raw rawcpu ratio cratio rss _ <"$work/turns.txt"
+		ok=$(grep -c '"ok":true' "$work/out.jsonl" || true)
 		j=$(($(stat_of "$iss" jwks) - j0)) d=$(($(stat_of "$iss" discovery) - d0))
 		[ "$j" -gt "$jwks" ] && jwks=$j
 		[ "$d" -gt "$disc" ] && disc=$d
 		[ "$rss" -gt "$rss100" ] && rss100=$rss
 		[ -z "$ok100" ] || [ "$ok" -lt "$ok100" ] && ok100=$ok
-		rate=$(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')
-		ratio=$(awk -v a="$rate" -v b="$raw" 'BEGIN { printf "%.3f", a / b }')
-		cratio=$(awk -v n="$N" -v c="$cpu" -v b="$rawcpu" 'BEGIN { printf "%.3f", n / c / b }')
 		ratios+=("$ratio") cpuratios+=("$cratio")
-		rows+=("$(printf '%-7s %-6s %10s %10s %8s %8s %10s %8s %8s' "$r" "$alg" "$raw" "$rawcpu" "$wall" "$cpu" "$rate" "$ratio" "$cratio")")
+		rows+=("$(printf '%-7s %-6s %10s %10s %10s %10s %8s %8s' "$r" "$alg" "$raw" "$rawcpu" "$rate" "$cpurate" "$ratio" "$cratio")")
 	done
-	printf '\nverify - of %s %s tokens against the raw %s rate, %s rounds back to back (rates per second):\n' "$N" "$alg" "$alg" "$ROUNDS"
-	printf '%-7s %-6s %10s %10s %8s %8s %10s %8s %8s\n' "round" "alg" "raw/wall" "raw/CPU-s" "wall(s)" "CPU(s)" "tokens/s" "wall" "CPU"
+	printf '\nverify - of %s %s tokens taking turns with the raw %s rate, %s rounds (rates per second of turns and per CPU-second):\n' "$N" "$alg" "$alg" "$ROUNDS"
+	printf '%-7s %-6s %10s %10s %10s %10s %8s %8s\n' "round" "alg" "raw/s" "raw/CPU-s" "tokens/s" "tok/CPU-s" "wall" "CPU"
 	printf '%s\n' "${rows[@]}"
 	summary+=("$(printf '%-7s %12s %12s %8s %6s %6s %10s' "$alg" "$(median "${ratios[@]}")" "$(median "${cpuratios[@]}")" "$ok100" "$jwks" "$disc" "$(awk -v k="$rss100" 'BEGIN { printf "%.1f", k / 1024 }')")")
 	if [ "$alg" = RS256 ] || [ -z "${iss2:-}" ]; then

@@ -9,6 +9,11 @@
 // baseline the streaming verify is compared with, in the same run of
 // bench/verify.sh; on a shared machine the CPU-time rate is the steadier
 // of the two.
+//
+// With -turns it is bench/turns's baseline instead: once its key is made it
+// stops itself (SIGSTOP), verifies whenever it is continued, and on SIGTERM
+// prints the verifications it made and the CPU seconds they took, so that
+// turns can give it and claimcheck the machine in alternate slices.
 package main
 
 import (
@@ -24,6 +29,8 @@ import (
 	"fmt"
 	"log"
 	"math/big"
+	"os"
+	"os/signal"
 	"runtime"
 	"strings"
 	"sync"
@@ -37,11 +44,21 @@ func main() {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "goroutines")
 	inputLen := flag.Int("input", 400, "bytes of signing input (a typical header.payload)")
 	alg := flag.String("alg", "RS256", "RS256, PS256, ES256 or EdDSA")
+	turns := flag.Bool("turns", false, "stop once ready, verify until SIGTERM, print the count and CPU seconds")
 	flag.Parse()
 	input := []byte(strings.Repeat("x", *inputLen))
 	verify, err := verifier(*alg, input)
 	if err != nil {
 		log.Fatal(err)
+	}
+	var term chan os.Signal
+	if *turns {
+		term = make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		// Ready: wait, stopped, for the first turn.
+		if err := syscall.Kill(os.Getpid(), syscall.SIGSTOP); err != nil {
+			log.Fatal(err)
+		}
 	}
 	// CPU time is counted from here: generating the key above is not
 	// verification work.
@@ -64,11 +81,21 @@ func main() {
 			ops.Add(n)
 		}()
 	}
-	time.Sleep(*d)
+	if *turns {
+		<-term
+	} else {
+		time.Sleep(*d)
+	}
 	stop.Store(true)
 	wg.Wait()
 	wall := time.Since(start).Seconds()
 	cpu := (cpuTime() - cpu0).Seconds()
+	if *turns {
+		// turns knows how long it ran: the wall time here counts the
+		// slices it spent stopped.
+		fmt.Printf("%d %.6f\n", ops.Load(), cpu)
+		return
+	}
 	fmt.Printf("%.0f %.0f\n", float64(ops.Load())/wall, float64(ops.Load())/cpu)
 }
 
