@@ -561,14 +561,16 @@ func audienceOf(c claims, buf []string) (audience, error) {
 	if m.kind == 's' {
 		return audience{one: m.str}, nil
 	}
-	notStrings := errors.New("aud is neither a string nor an array of strings")
+	// Made only when it is returned: every array aud of a stream passes
+	// here.
+	notStrings := func() error { return errors.New("aud is neither a string nor an array of strings") }
 	if m.kind != 'a' {
-		return audience{}, notStrings
+		return audience{}, notStrings()
 	}
 	if cs, ok := c.(*claimSet); ok {
 		many, ok := cs.strings(m, buf)
 		if !ok {
-			return audience{}, notStrings
+			return audience{}, notStrings()
 		}
 		return audience{array: true, many: many}, nil
 	}
@@ -577,7 +579,7 @@ func audienceOf(c claims, buf []string) (audience, error) {
 	for _, a := range v {
 		s, ok := a.(string)
 		if !ok {
-			return audience{}, notStrings
+			return audience{}, notStrings()
 		}
 		many = append(many, s)
 	}
