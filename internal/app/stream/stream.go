@@ -175,10 +175,8 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 			defer wg.Done()
 			// A line's checks are rendered before the next line's are
 			// built: one slice serves all of a worker's lines, as one
-			// array of parsed tokens and one of verdicts serve all of
-			// its batches.
+			// array of verdicts serves all of its batches.
 			checks := make([]verify.Check, 0, v.checks)
-			parsed := make([]*verify.Parsed, 0, maxBatchLines)
 			verdicts := make([]verdict, 0, maxBatchLines)
 			// Workers also stop on cancellation, so that an interrupted
 			// stream returns even while the reader waits on its input.
@@ -202,17 +200,12 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 					// rendering. Interleaved, each token's parsing and
 					// rendering slowed the signature check that followed
 					// (bench/turns: 1.5% of the stream's speed).
-					parsed = parsed[:0]
-					for _, in := range j.lines {
-						var p *verify.Parsed
-						if !in.oversize {
-							p = v.parser.Parse(in.raw)
-						}
-						parsed = append(parsed, p)
-					}
 					verdicts = verdicts[:0]
-					for i, in := range j.lines {
-						verdicts = append(verdicts, v.check(ctx, in, parsed[i]))
+					for _, in := range j.lines {
+						verdicts = append(verdicts, v.route(ctx, in))
+					}
+					for i := range verdicts {
+						v.verify(ctx, &verdicts[i])
 					}
 					for i, in := range j.lines {
 						var class failure.Class
@@ -220,7 +213,6 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 						r.classes = append(r.classes, class)
 					}
 					// Not kept past the batch: the arrays are reused.
-					clear(parsed)
 					clear(verdicts)
 					j.res <- r
 				case <-ctx.Done():
@@ -404,17 +396,22 @@ func (v *streamVerifier) provider(ctx context.Context, iss string) (*verify.Prov
 	return si.p, si.err
 }
 
-// verdict is one line's verification, kept from the pass that verifies
-// to the pass that renders.
+// verdict is one line's verification, kept from the pass that routes it
+// to its issuer, through the pass that verifies it, to the pass that
+// renders it.
 type verdict struct {
 	kind, issuer string
-	tok          *verify.Token
-	payload      []byte
-	err          error
+	parsed       *verify.Parsed
+	// p verifies the token: set when routing found its issuer.
+	p       *verify.Provider
+	tok     *verify.Token
+	payload []byte
+	err     error
 }
 
-// check verifies one line's token, parsed (nil for an oversize line).
-func (v *streamVerifier) check(ctx context.Context, j inLine, parsed *verify.Parsed) verdict {
+// route parses one line's token and finds the issuer that verifies it:
+// everything before the signature check.
+func (v *streamVerifier) route(ctx context.Context, j inLine) verdict {
 	if j.oversize {
 		// Not kept, so not guessed: an unreadable token counts as an
 		// access token under auto, as in guessKind.
@@ -424,9 +421,44 @@ func (v *streamVerifier) check(ctx context.Context, j inLine, parsed *verify.Par
 		}
 		return verdict{kind: kind, err: failure.New(failure.Verification, "token", "line longer than %d bytes", MaxToken)}
 	}
-	var vd verdict
-	vd.tok, vd.payload, vd.err = v.verify(ctx, parsed, &vd)
+	vd := verdict{parsed: v.parser.Parse(j.raw), kind: v.c.Kind}
+	if vd.kind == "" || vd.kind == "auto" {
+		vd.kind = vd.parsed.Kind(v.c.ClientID)
+	}
+	if err := vd.parsed.Err(); err != nil {
+		if errors.Is(err, verify.ErrRefused) {
+			vd.err = failure.New(failure.Verification, vd.kind, "%w", err)
+		} else {
+			vd.err = failure.New(failure.Verification, vd.kind, "not a JWT: %w", err)
+		}
+		return vd
+	}
+	vd.issuer = vd.parsed.Issuer()
+	if _, trusted := v.issuers[vd.issuer]; !trusted {
+		if vd.issuer == "" {
+			vd.err = failure.New(failure.Verification, vd.kind, "the token names no issuer (iss); trusted: %s", strings.Join(v.c.Issuers, ", "))
+		} else {
+			vd.err = failure.New(failure.Verification, vd.kind, "issuer %q is not trusted (trusted: %s)", vd.issuer, strings.Join(v.c.Issuers, ", "))
+		}
+		return vd
+	}
+	vd.p, vd.err = v.provider(ctx, vd.issuer)
 	return vd
+}
+
+// verify checks a routed token's signature and claims.
+func (v *streamVerifier) verify(ctx context.Context, vd *verdict) {
+	if vd.p == nil {
+		return
+	}
+	if vd.kind == report.IDToken {
+		vd.tok, vd.err = vd.p.VerifyParsedIDToken(ctx, vd.parsed, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
+	} else {
+		vd.tok, vd.err = vd.p.VerifyParsedAccessToken(ctx, vd.parsed, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
+	}
+	if vd.err == nil {
+		vd.payload = vd.parsed.Payload()
+	}
 }
 
 // render evaluates the expectations on a line's verified token, appends its
@@ -493,42 +525,6 @@ func notVerifiable(err error) bool {
 	return errors.As(err, &nv)
 }
 
-// verify routes a parsed token to its issuer and verifies it there. It
-// fills in vd's kind and issuer, and returns the verified payload.
-func (v *streamVerifier) verify(ctx context.Context, parsed *verify.Parsed, vd *verdict) (*verify.Token, []byte, error) {
-	vd.kind = v.c.Kind
-	if vd.kind == "" || vd.kind == "auto" {
-		vd.kind = parsed.Kind(v.c.ClientID)
-	}
-	if err := parsed.Err(); err != nil {
-		if errors.Is(err, verify.ErrRefused) {
-			return nil, nil, failure.New(failure.Verification, vd.kind, "%w", err)
-		}
-		return nil, nil, failure.New(failure.Verification, vd.kind, "not a JWT: %w", err)
-	}
-	iss := parsed.Issuer()
-	vd.issuer = iss
-	if _, trusted := v.issuers[iss]; !trusted {
-		if iss == "" {
-			return nil, nil, failure.New(failure.Verification, vd.kind, "the token names no issuer (iss); trusted: %s", strings.Join(v.c.Issuers, ", "))
-		}
-		return nil, nil, failure.New(failure.Verification, vd.kind, "issuer %q is not trusted (trusted: %s)", iss, strings.Join(v.c.Issuers, ", "))
-	}
-	p, err := v.provider(ctx, iss)
-	if err != nil {
-		return nil, nil, err
-	}
-	var tok *verify.Token
-	if vd.kind == report.IDToken {
-		tok, err = p.VerifyParsedIDToken(ctx, parsed, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
-	} else {
-		tok, err = p.VerifyParsedAccessToken(ctx, parsed, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return tok, parsed.Payload(), nil
-}
 
 // streamVerifiedDetail is a verified token's check detail, as a run words
 // it, without building the string for each token of the usual algorithms.
