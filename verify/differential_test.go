@@ -36,6 +36,19 @@ func rawJWT(header, payload string, sign func(input []byte) []byte) string {
 	return input + "." + b64(sig)
 }
 
+// lineBreakSigned is rawJWT with a line break in the payload's segment,
+// signed as sent, where encoding/base64 (which skips it) decodes the
+// segment to as many bytes as its length says: the payload is padded
+// with spaces to a multiple of three bytes.
+func lineBreakSigned(header, payload string, sign func(input []byte) []byte) string {
+	for len(payload)%3 != 0 {
+		payload += " "
+	}
+	seg := b64([]byte(payload))
+	input := b64([]byte(header)) + "." + seg[:4] + "\n" + seg[4:]
+	return input + "." + b64(sign([]byte(input)))
+}
+
 func rs256(k *rsa.PrivateKey) func([]byte) []byte {
 	return func(in []byte) []byte {
 		d := sha256.Sum256(in)
@@ -167,6 +180,8 @@ func differentialCorpus(t *testing.T, iss string) []corpusCase {
 			diverges: "go-jose understands b64 and so accepts crit [\"b64\"]; claimcheck refuses b64, so any crit"},
 		{name: "valid aud array with the client", raw: sign(t, k1, jose.RS256, "k1", with(base, map[string]any{"aud": []string{testClientID}})), wantOK: true},
 
+		{name: "line break in the payload, signed as sent", raw: lineBreakSigned(rsHeader, mustJSON(base), rs256(k1)),
+			diverges: "go-jose skips the line break and fails the signature over its re-encoding; claimcheck refuses the segment as not base64url, so the token as not a JWT"},
 		{name: "bad signature (other key)", raw: sign(t, k2, jose.RS256, "k1", base)},
 		{name: "bad signature (tampered payload)", raw: parts[0] + "." + b64([]byte(mustJSON(with(base, map[string]any{"sub": "mallory"})))) + "." + parts[2]},
 		{name: "bad signature without kid", raw: sign(t, k2, jose.RS256, "", base)},

@@ -251,15 +251,14 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	i := strings.IndexByte(raw, '.')
 	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
 	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
-	// The decoder refuses what is not base64url but skips line breaks,
-	// which the length of its output then shows. The payload and the
-	// signature are decoded into one array, the signature first, as its
-	// form is checked before anything else is read.
+	// The payload and the signature are decoded into one array, the
+	// signature first, as its form is checked before anything else is
+	// read.
 	enc := base64.RawURLEncoding
 	payloadLen, sigLen := enc.DecodedLen(len(parts[1])), enc.DecodedLen(len(parts[2]))
 	buf := make([]byte, payloadLen+sigLen)
 	sig := buf[payloadLen:]
-	if n, err := enc.Decode(sig, []byte(parts[2])); err != nil || n != sigLen {
+	if !decodeBase64URL(sig, parts[2]) {
 		// Only now, for the message, the reason.
 		if !isBase64URL(parts[2]) {
 			return errors.New("segment 3 holds characters outside unpadded base64url")
@@ -292,7 +291,7 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 		}
 	}
 	payload := buf[:payloadLen:payloadLen]
-	if n, err := enc.Decode(payload, []byte(parts[1])); err != nil || n != payloadLen {
+	if !decodeBase64URL(payload, parts[1]) {
 		return segmentError(2, parts[1])
 	}
 	if err := decodeClaimsInto(payload, &t.set); err != nil {
@@ -305,8 +304,6 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	return nil
 }
 
-// decodeSegment decodes unpadded base64url, refusing the line breaks the
-// decoder would skip.
 // jsonSerialization reports whether raw begins, after white space, with
 // the brace of a JWS JSON serialization.
 func jsonSerialization(raw string) bool {
@@ -322,12 +319,13 @@ func jsonSerialization(raw string) bool {
 	return false
 }
 
+// decodeSegment decodes a segment of unpadded base64url (decodeBase64URL).
 func decodeSegment(seg string) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err == nil && len(b) != base64.RawURLEncoding.DecodedLen(len(seg)) {
-		err = errors.New("line breaks")
+	b := make([]byte, base64.RawURLEncoding.DecodedLen(len(seg)))
+	if !decodeBase64URL(b, seg) {
+		return nil, errors.New("not unpadded base64url")
 	}
-	return b, err
+	return b, nil
 }
 
 // segmentError says why segment n (1 or 2) does not decode.

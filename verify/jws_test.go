@@ -35,6 +35,11 @@ func TestParseRules(t *testing.T) {
 		{"header not JSON", b("nope") + "." + b(claims) + ".c2ln", "the header is not a JSON object", false},
 		{"payload an array", tok(`{"alg":"RS256"}`, `[1]`), "the payload is not a JSON object", false},
 		{"two segments", "a.b", "2 dot-separated segments; a compact JWS has 3", false},
+		// encoding/base64 skips line breaks, and these two decode to as
+		// many bytes as their length says: the same claims in a second
+		// spelling.
+		{"line break in the payload", b(`{"alg":"RS256"}`) + ".eyJp\rc3MiOiJ4eSJ9.c2ln", "segment 2 holds characters outside unpadded base64url", false},
+		{"line break in the signature", tok(`{"alg":"RS256"}`, claims)[:len(tok(`{"alg":"RS256"}`, claims))-4] + "c2\nln", "segment 3 holds characters outside unpadded base64url", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
