@@ -525,7 +525,6 @@ func notVerifiable(err error) bool {
 	return errors.As(err, &nv)
 }
 
-
 // streamVerifiedDetail is a verified token's check detail, as a run words
 // it, without building the string for each token of the usual algorithms.
 func streamVerifiedDetail(tok *verify.Token) string {
