@@ -28,19 +28,19 @@ type claimSet struct {
 
 // member is one top-level claim. kind is the JSON type: 's' string, 'n'
 // number, 'b' true or false, 'z' null, 'a' array, 'o' object. str and num
-// hold a string's or a number's value, boolean a boolean's; val holds an
-// array or object already decoded (mapClaims), else start and end are the
-// value's bounds in the payload.
+// hold a string's or a number's value, boolean a boolean's; in a claimSet,
+// start is where the value begins in the payload (an array or an object
+// is decoded from there when read). Every token's claims set is an array
+// of these: they hold nothing else.
 type member struct {
 	name    string
 	kind    byte
 	boolean bool
 	// reg is the claim's regIndex, for a member of a claimSet.
-	reg        int8
-	str        string
-	num        float64
-	val        any
-	start, end int
+	reg   int8
+	str   string
+	num   float64
+	start int
 }
 
 // claims is what the claim checks read: a claimSet, or a map decoded
@@ -116,7 +116,6 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		if err := d.memberValue(&m); err != nil {
 			return err
 		}
-		m.end = d.i
 		// As decodeObject does, a duplicate is found once its value is
 		// read. A registered claim's earlier place is in reg; the others
 		// are compared by name.
@@ -399,9 +398,9 @@ func (c mapClaims) get(name string) (*member, bool) {
 	case bool:
 		m.kind, m.boolean = 'b', x
 	case []any:
-		m.kind, m.val = 'a', x
+		m.kind = 'a'
 	default:
-		m.kind, m.val = 'o', x
+		m.kind = 'o'
 	}
 	return m, true
 }
