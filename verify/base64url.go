@@ -1,6 +1,10 @@
 package verify
 
-import "encoding/binary"
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"strings"
+)
 
 // decodeBase64URL decodes src, unpadded base64url (RFC 7515 section 2), into
 // dst, which must be base64.RawURLEncoding.DecodedLen(len(src)) bytes long:
@@ -56,6 +60,27 @@ func decodeBase64URL(dst []byte, src string) bool {
 		dst[di], dst[di+1] = byte(v>>10), byte(v>>2)
 	}
 	return true
+}
+
+// decodeBase64URLString is decodeBase64URL into a new string, the one
+// allocation it makes: a token's payload is decoded into the string its
+// claims are read from, and the claims' strings are slices of it.
+func decodeBase64URLString(src string) (string, bool) {
+	var b strings.Builder
+	b.Grow(base64.RawURLEncoding.DecodedLen(len(src)))
+	// In pieces on the stack, each but the last a whole number of
+	// 4-character groups, copied on into the string's array.
+	var piece [768]byte
+	for len(src) > 0 {
+		part := src[:min(len(src), 1024)]
+		src = src[len(part):]
+		out := piece[:len(part)*6/8]
+		if !decodeBase64URL(out, part) {
+			return "", false
+		}
+		b.Write(out)
+	}
+	return b.String(), true
 }
 
 // base64URLDecode holds, by byte, its value in the base64url alphabet, or

@@ -70,6 +70,28 @@ func TestDecodeBase64URL(t *testing.T) {
 	}
 }
 
+// TestDecodeBase64URLString: decoded in pieces of 1,024 characters, a long
+// segment decodes as a short one does, whatever its length beside a
+// piece's edge.
+func TestDecodeBase64URLString(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	long := strings.Repeat(alphabet, 40)
+	for _, n := range []int{0, 2, 3, 4, 1021, 1022, 1023, 1024, 1025, 1026, 1027, 2048, 2049, 2050, 2051} {
+		src := long[:n]
+		want, wantOK := stdDecode(src)
+		got, ok := decodeBase64URLString(src)
+		if ok != wantOK || ok && got != string(want) {
+			t.Errorf("decodeBase64URLString of %d characters = %v, encoding/base64 says %v", n, ok, wantOK)
+		}
+		// A byte outside the alphabet in the second piece.
+		if n > 1030 {
+			if _, ok := decodeBase64URLString(src[:1028] + "!" + src[1029:]); ok {
+				t.Errorf("decodeBase64URLString of %d characters with a '!' at 1028 accepted", n)
+			}
+		}
+	}
+}
+
 // FuzzDecodeBase64URL holds decodeBase64URL to encoding/base64.
 func FuzzDecodeBase64URL(f *testing.F) {
 	for _, s := range []string{"", "QUJD", "QU\nJD", "eyJhbGciOiJSUzI1NiJ9", "QUJDREVGR0g", "a-_b", "Q", "QQ=="} {
@@ -77,6 +99,10 @@ func FuzzDecodeBase64URL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		checkDecode(t, src)
+		want, wantOK := stdDecode(src)
+		if got, ok := decodeBase64URLString(src); ok != wantOK || ok && got != string(want) {
+			t.Fatalf("decodeBase64URLString(%q) = %q, %v; encoding/base64 %q, %v", src, got, ok, want, wantOK)
+		}
 	})
 }
 

@@ -15,8 +15,7 @@ import (
 // the checks of every token read registered claims only, and a stream of
 // tokens must not pay for a map per token.
 type claimSet struct {
-	b       []byte
-	s       string // b as a string; decoded strings are slices of it
+	s       string // the payload; decoded strings are slices of it
 	members []member
 	// reg holds, for each registered claim of regIndex, 1 + its index in
 	// members, or 0 when it is absent: the claim checks read a dozen of
@@ -61,7 +60,7 @@ const smallObject = 32
 // into a claimSet.
 func decodeClaims(b []byte) (*claimSet, error) {
 	cs := new(claimSet)
-	if err := decodeClaimsInto(b, cs); err != nil {
+	if err := decodeClaimsInto(string(b), cs); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -70,36 +69,36 @@ func decodeClaims(b []byte) (*claimSet, error) {
 // decodeClaimsInto is decodeClaims into *cs, which must be the zero
 // claimSet (one a parsed token holds, so that a token and its claims are
 // one allocation).
-func decodeClaimsInto(b []byte, cs *claimSet) error {
-	d := decoder{b: b, s: string(b)}
+func decodeClaimsInto(s string, cs *claimSet) error {
+	d := decoder{s: s}
 	d.space()
-	if d.i >= len(b) || b[d.i] != '{' {
+	if d.i >= len(s) || s[d.i] != '{' {
 		return errors.New("is not a JSON object")
 	}
-	cs.b, cs.s, cs.members = b, d.s, make([]member, 0, min(strings.Count(d.s, ":"), 64))
+	cs.s, cs.members = s, make([]member, 0, min(strings.Count(s, ":"), 64))
 	if err := d.claimMembers(cs); err != nil {
 		return err
 	}
 	d.space()
-	if d.i != len(b) {
+	if d.i != len(s) {
 		return d.syntax()
 	}
 	return nil
 }
 
 // claimMembers is decoder.object at depth 0, recording members into cs;
-// d.b[d.i] is '{'.
+// d.s[d.i] is '{'.
 func (d *decoder) claimMembers(cs *claimSet) error {
 	d.i++
 	var seen map[string]struct{}
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
+	if d.i < len(d.s) && d.s[d.i] == '}' {
 		d.i++
 		return nil
 	}
 	for {
 		d.space()
-		if d.i >= len(d.b) || d.b[d.i] != '"' {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return d.syntax()
 		}
 		k, err := d.key()
@@ -107,7 +106,7 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 			return err
 		}
 		d.space()
-		if d.i >= len(d.b) || d.b[d.i] != ':' {
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
 			return d.syntax()
 		}
 		d.i++
@@ -148,10 +147,10 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		}
 		cs.members = append(cs.members, m)
 		d.space()
-		if d.i >= len(d.b) {
+		if d.i >= len(d.s) {
 			return d.syntax()
 		}
-		switch d.b[d.i] {
+		switch d.s[d.i] {
 		case ',':
 			d.i++
 		case '}':
@@ -166,8 +165,8 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 // memberValue reads a top-level member's value into m: strings and numbers
 // kept, anything else validated as decoder.value(0) validates it.
 func (d *decoder) memberValue(m *member) error {
-	if d.i < len(d.b) {
-		switch c := d.b[d.i]; {
+	if d.i < len(d.s) {
+		switch c := d.s[d.i]; {
 		case c == '"':
 			m.kind = 's'
 			var err error
@@ -303,7 +302,7 @@ func (cs *claimSet) value(m *member) any {
 		return nil
 	}
 	// Validated when the claims set was decoded: this cannot fail.
-	d := decoder{b: cs.b, s: cs.s, i: m.start}
+	d := decoder{s: cs.s, i: m.start}
 	v, _ := d.value(0)
 	return v
 }
@@ -314,17 +313,17 @@ func (cs *claimSet) value(m *member) any {
 // slice.
 func (cs *claimSet) strings(m *member, out []string) ([]string, bool) {
 	// Validated when the claims set was decoded: only the shape matters.
-	d := decoder{b: cs.b, s: cs.s, i: m.start + 1}
+	d := decoder{s: cs.s, i: m.start + 1}
 	d.space()
 	if out == nil {
 		out = []string{}
 	}
-	if d.i < len(d.b) && d.b[d.i] == ']' {
+	if d.i < len(d.s) && d.s[d.i] == ']' {
 		return out, true
 	}
 	for {
 		d.space()
-		if d.i >= len(d.b) || d.b[d.i] != '"' {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return nil, false
 		}
 		s, err := d.str()
@@ -333,10 +332,10 @@ func (cs *claimSet) strings(m *member, out []string) ([]string, bool) {
 		}
 		out = append(out, s)
 		d.space()
-		if d.i >= len(d.b) {
+		if d.i >= len(d.s) {
 			return nil, false
 		}
-		switch d.b[d.i] {
+		switch d.s[d.i] {
 		case ',':
 			d.i++
 		case ']':
@@ -372,7 +371,7 @@ func (cs *claimSet) lookup(ref string) (any, bool) {
 func (cs *claimSet) Map() map[string]any {
 	cs.once.Do(func() {
 		// Validated when the claims set was decoded: this cannot fail.
-		d := decoder{b: cs.b, s: cs.s}
+		d := decoder{s: cs.s}
 		d.space()
 		cs.m, _ = d.object(0)
 	})

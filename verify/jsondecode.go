@@ -1,11 +1,11 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -27,7 +27,7 @@ import (
 // (RFC 8259), and the result equals encoding/json's; FuzzDecodeObject holds
 // it to that.
 func decodeObject(b []byte) (map[string]any, error) {
-	d := decoder{b: b, s: string(b)}
+	d := decoder{s: string(b)}
 	d.space()
 	if d.i >= len(b) || b[d.i] != '{' {
 		return nil, errors.New("is not a JSON object")
@@ -55,10 +55,8 @@ func (e *strictJSONError) Error() string { return e.msg }
 
 // decoder is decodeObject's parser over one document.
 type decoder struct {
-	b []byte
-	// s is b as one string: decoded strings without escapes are slices of
-	// it, which costs one allocation per document instead of one per
-	// string.
+	// s is the document: decoded strings without escapes are slices of
+	// it, which costs no allocation per string.
 	s string
 	i int
 	// lazy validates without building: value returns nil for strings,
@@ -69,15 +67,15 @@ type decoder struct {
 }
 
 func (d *decoder) syntax() error {
-	if d.i >= len(d.b) {
+	if d.i >= len(d.s) {
 		return errors.New("is not valid JSON (unexpected end)")
 	}
-	return fmt.Errorf("is not valid JSON (unexpected %s at offset %d)", strconv.QuoteRune(rune(d.b[d.i])), d.i)
+	return fmt.Errorf("is not valid JSON (unexpected %s at offset %d)", strconv.QuoteRune(rune(d.s[d.i])), d.i)
 }
 
 func (d *decoder) space() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
 		case ' ', '\t', '\n', '\r':
 			d.i++
 		default:
@@ -86,7 +84,7 @@ func (d *decoder) space() {
 	}
 }
 
-// object reads an object; d.b[d.i] is '{'.
+// object reads an object; d.s[d.i] is '{'.
 func (d *decoder) object(depth int) (map[string]any, error) {
 	if depth >= maxDepth {
 		return nil, &strictJSONError{fmt.Sprintf("is nested deeper than %d levels", maxDepth)}
@@ -96,18 +94,18 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 	if depth == 0 {
 		// Claims sets have a dozen or two members: size the map once
 		// (each member has a colon, as may a string; cap the guess).
-		m = make(map[string]any, min(bytes.Count(d.b[d.i:], []byte{':'}), 64))
+		m = make(map[string]any, min(strings.Count(d.s[d.i:], ":"), 64))
 	} else {
 		m = map[string]any{}
 	}
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
+	if d.i < len(d.s) && d.s[d.i] == '}' {
 		d.i++
 		return m, nil
 	}
 	for {
 		d.space()
-		if d.i >= len(d.b) || d.b[d.i] != '"' {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return nil, d.syntax()
 		}
 		k, err := d.key()
@@ -115,7 +113,7 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 			return nil, err
 		}
 		d.space()
-		if d.i >= len(d.b) || d.b[d.i] != ':' {
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
 			return nil, d.syntax()
 		}
 		d.i++
@@ -130,10 +128,10 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 			return nil, &strictJSONError{"has a duplicate member " + quote(k)}
 		}
 		d.space()
-		if d.i >= len(d.b) {
+		if d.i >= len(d.s) {
 			return nil, d.syntax()
 		}
-		switch d.b[d.i] {
+		switch d.s[d.i] {
 		case ',':
 			d.i++
 		case '}':
@@ -145,7 +143,7 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 	}
 }
 
-// array reads an array; d.b[d.i] is '['.
+// array reads an array; d.s[d.i] is '['.
 func (d *decoder) array(depth int) ([]any, error) {
 	if depth >= maxDepth {
 		return nil, &strictJSONError{fmt.Sprintf("is nested deeper than %d levels", maxDepth)}
@@ -157,7 +155,7 @@ func (d *decoder) array(depth int) ([]any, error) {
 		a = make([]any, 0, 4)
 	}
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
+	if d.i < len(d.s) && d.s[d.i] == ']' {
 		d.i++
 		return a, nil
 	}
@@ -170,10 +168,10 @@ func (d *decoder) array(depth int) ([]any, error) {
 			a = append(a, val)
 		}
 		d.space()
-		if d.i >= len(d.b) {
+		if d.i >= len(d.s) {
 			return nil, d.syntax()
 		}
-		switch d.b[d.i] {
+		switch d.s[d.i] {
 		case ',':
 			d.i++
 		case ']':
@@ -188,10 +186,10 @@ func (d *decoder) array(depth int) ([]any, error) {
 // value reads a value inside a container at depth.
 func (d *decoder) value(depth int) (any, error) {
 	d.space()
-	if d.i >= len(d.b) {
+	if d.i >= len(d.s) {
 		return nil, d.syntax()
 	}
-	switch c := d.b[d.i]; {
+	switch c := d.s[d.i]; {
 	case c == '"':
 		s, err := d.str()
 		if err != nil || d.lazy {
@@ -217,7 +215,7 @@ func (d *decoder) value(depth int) (any, error) {
 		s string
 		v any
 	}{{"true", true}, {"false", false}, {"null", nil}} {
-		if len(d.b)-d.i >= len(lit.s) && string(d.b[d.i:d.i+len(lit.s)]) == lit.s {
+		if len(d.s)-d.i >= len(lit.s) && d.s[d.i:d.i+len(lit.s)] == lit.s {
 			d.i += len(lit.s)
 			return lit.v, nil
 		}
@@ -235,17 +233,17 @@ func (d *decoder) key() (string, error) {
 	if escaped {
 		return d.unescape(start, end)
 	}
-	if k, ok := commonKey(d.b[start:end]); ok {
+	if k, ok := commonKey(d.s[start:end]); ok {
 		return k, nil
 	}
 	return d.s[start:end], nil
 }
 
-// commonKey returns the constant equal to b when b is one of the claim
-// names most tokens carry. (The conversion in the switch does not
-// allocate.)
-func commonKey(b []byte) (string, bool) {
-	switch string(b) {
+// commonKey returns the constant equal to s when s is one of the claim
+// names most tokens carry, so that a map built of the claims does not keep
+// the whole payload for its keys.
+func commonKey(s string) (string, bool) {
+	switch s {
 	case "iss":
 		return "iss", true
 	case "sub":
@@ -304,7 +302,7 @@ func commonKey(b []byte) (string, bool) {
 	return "", false
 }
 
-// str reads a string; d.b[d.i] is '"'.
+// str reads a string; d.s[d.i] is '"'.
 func (d *decoder) str() (string, error) {
 	start, end, escaped, err := d.span()
 	if err != nil {
@@ -321,15 +319,15 @@ func (d *decoder) str() (string, error) {
 func (d *decoder) span() (start, end int, escaped bool, err error) {
 	start = d.i + 1
 	ascii := true
-	for j := start; j < len(d.b); j++ {
+	for j := start; j < len(d.s); j++ {
 		// Most bytes of a token's strings are plain: one load to pass
 		// them rather than four comparisons.
-		if plainStringTable[d.b[j]] == '1' {
+		if plainStringTable[d.s[j]] == '1' {
 			continue
 		}
-		switch c := d.b[j]; {
+		switch c := d.s[j]; {
 		case c == '"':
-			if !ascii && !utf8.Valid(d.b[start:j]) {
+			if !ascii && !utf8.ValidString(d.s[start:j]) {
 				return 0, 0, false, &strictJSONError{"is not valid UTF-8"}
 			}
 			d.i = j + 1
@@ -344,7 +342,7 @@ func (d *decoder) span() (start, end int, escaped bool, err error) {
 			ascii = false
 		}
 	}
-	d.i = len(d.b)
+	d.i = len(d.s)
 	return 0, 0, false, d.syntax()
 }
 
@@ -361,7 +359,7 @@ const plainStringTable = "000000000000000000000000000000001101111111111111111111
 // unchanged; such strings are rare in tokens.
 func (d *decoder) unescape(start, end int) (string, error) {
 	var s string
-	if err := json.Unmarshal(d.b[start-1:end+1], &s); err != nil {
+	if err := json.Unmarshal([]byte(d.s[start-1:end+1]), &s); err != nil {
 		d.i = start
 		return "", errors.New("is not valid JSON (a bad escape in a string)")
 	}
@@ -372,7 +370,7 @@ func (d *decoder) unescape(start, end int) (string, error) {
 // does (strconv.ParseFloat); one out of float64's range is an error there
 // too.
 func (d *decoder) number() (float64, error) {
-	start, b := d.i, d.b
+	start, b := d.i, d.s
 	j := d.i
 	if j < len(b) && b[j] == '-' {
 		j++
@@ -426,7 +424,7 @@ func (d *decoder) number() (float64, error) {
 // at most 15 digits, as the dates of a token are: every such integer is a
 // float64 exactly, so the result is strconv.ParseFloat's without its
 // general algorithm. ok is false for any other number.
-func smallInteger(b []byte) (f float64, ok bool) {
+func smallInteger(b string) (f float64, ok bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	digits := b
 	if neg {

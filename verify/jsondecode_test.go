@@ -144,11 +144,11 @@ func TestCommonKeys(t *testing.T) {
 		"ver", "name", "email", "nonce", "scope", "roles", "groups", "at_hash", "c_hash", "auth_time", "client_id",
 		"email_verified", "preferred_username"}
 	for _, n := range names {
-		if k, ok := commonKey([]byte(n)); !ok || k != n {
+		if k, ok := commonKey(n); !ok || k != n {
 			t.Errorf("commonKey(%q) = %q, %v", n, k, ok)
 		}
 		for _, other := range []string{strings.ToUpper(n), n + "x", n[1:], " " + n} {
-			if k, ok := commonKey([]byte(other)); ok {
+			if k, ok := commonKey(other); ok {
 				t.Errorf("commonKey(%q) = %q, want no constant", other, k)
 			}
 		}
@@ -177,7 +177,7 @@ func TestSmallInteger(t *testing.T) {
 		{"999999999999999", true}, {"-999999999999999", true},
 		{"1000000000000000", false}, {"9007199254740993", false}, {"1.5", false}, {"1e3", false}, {"-", false}, {"", false},
 	} {
-		got, ok := smallInteger([]byte(r.in))
+		got, ok := smallInteger(r.in)
 		if ok != r.ok {
 			t.Errorf("smallInteger(%q) ok = %v, want %v", r.in, ok, r.ok)
 			continue

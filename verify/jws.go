@@ -117,10 +117,10 @@ func (p *Parsed) Type() string {
 
 // Payload returns the decoded payload, the JSON text of the claims; once a
 // Verify method has accepted the token it is the verified payload. It is
-// nil when the token is not a JWT. The slice is shared: do not modify it.
-func (p *Parsed) Payload() []byte {
+// empty when the token is not a JWT.
+func (p *Parsed) Payload() string {
 	if p.t == nil {
-		return nil
+		return ""
 	}
 	return p.t.payload
 }
@@ -184,10 +184,11 @@ type compactJWT struct {
 	header        map[string]any
 	claims        *claimSet
 	alg, kid, typ string
-	// payload and sig are the decoded payload and signature segments
-	// (one array holds both); segs are the three segments.
-	payload, sig []byte
-	segs         [3]string
+	// payload and sig are the decoded payload and signature segments;
+	// segs are the three segments.
+	payload string
+	sig     []byte
+	segs    [3]string
 	// set holds what claims points at: one allocation for the token and
 	// its claims.
 	set claimSet
@@ -251,13 +252,9 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 	i := strings.IndexByte(raw, '.')
 	j := i + 1 + strings.IndexByte(raw[i+1:], '.')
 	parts[0], parts[1], parts[2] = raw[:i], raw[i+1:j], raw[j+1:]
-	// The payload and the signature are decoded into one array, the
-	// signature first, as its form is checked before anything else is
+	// The signature first, as its form is checked before anything else is
 	// read.
-	enc := base64.RawURLEncoding
-	payloadLen, sigLen := enc.DecodedLen(len(parts[1])), enc.DecodedLen(len(parts[2]))
-	buf := make([]byte, payloadLen+sigLen)
-	sig := buf[payloadLen:]
+	sig := make([]byte, base64.RawURLEncoding.DecodedLen(len(parts[2])))
 	if !decodeBase64URL(sig, parts[2]) {
 		// Only now, for the message, the reason.
 		if !isBase64URL(parts[2]) {
@@ -290,8 +287,8 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 			return err
 		}
 	}
-	payload := buf[:payloadLen:payloadLen]
-	if !decodeBase64URL(payload, parts[1]) {
+	payload, ok := decodeBase64URLString(parts[1])
+	if !ok {
 		return segmentError(2, parts[1])
 	}
 	if err := decodeClaimsInto(payload, &t.set); err != nil {

@@ -73,16 +73,16 @@ func (s Summary) ExitCode() int { return s.Worst.ExitCode() }
 
 // streamLine is one line of output; the README section "Verifying a stream of tokens" is its contract.
 type streamLine struct {
-	Index    int             `json:"index"`
-	OK       bool            `json:"ok"`
-	ExitCode int             `json:"exit_code"`
-	Class    *failure.Class  `json:"class"`
-	Kind     string          `json:"kind"`
-	Issuer   string          `json:"issuer"`
-	Claims   json.RawMessage `json:"claims"`
-	Checks   []verify.Check  `json:"checks"`
-	Error    *report.Error   `json:"error"`
-	Token    string          `json:"token,omitempty"`
+	Index    int            `json:"index"`
+	OK       bool           `json:"ok"`
+	ExitCode int            `json:"exit_code"`
+	Class    *failure.Class `json:"class"`
+	Kind     string         `json:"kind"`
+	Issuer   string         `json:"issuer"`
+	Claims   rawJSON        `json:"claims"`
+	Checks   []verify.Check `json:"checks"`
+	Error    *report.Error  `json:"error"`
+	Token    string         `json:"token,omitempty"`
 }
 
 // inLine is one non-blank input line.
@@ -405,7 +405,7 @@ type verdict struct {
 	// p verifies the token: set when routing found its issuer.
 	p       *verify.Provider
 	tok     *verify.Token
-	payload []byte
+	payload string
 	err     error
 }
 
@@ -565,15 +565,37 @@ func lineClass(e *report.Error) failure.Class {
 
 // claimsJSON is the verified payload as it came, when it is valid UTF-8
 // on one line, else the token's claims re-encoded.
-func claimsJSON(payload []byte, tok *verify.Token) json.RawMessage {
-	if utf8.Valid(payload) && bytes.IndexByte(payload, '\n') < 0 && bytes.IndexByte(payload, '\r') < 0 {
-		return payload
+func claimsJSON(payload string, tok *verify.Token) rawJSON {
+	if utf8.ValidString(payload) && strings.IndexByte(payload, '\n') < 0 && strings.IndexByte(payload, '\r') < 0 {
+		return rawJSON(payload)
 	}
 	b, err := json.Marshal(tok.Claims())
 	if err != nil {
+		return ""
+	}
+	return rawJSON(b)
+}
+
+// rawJSON is JSON text written as it is, as json.RawMessage is, held in a
+// string: a token's payload is one (Parsed.Payload), and "" is null.
+type rawJSON string
+
+// MarshalJSON returns r, or null when r is empty.
+func (r rawJSON) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("null"), nil
+	}
+	return []byte(r), nil
+}
+
+// UnmarshalJSON keeps the JSON text as it is; null is "".
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*r = ""
 		return nil
 	}
-	return b
+	*r = rawJSON(b)
+	return nil
 }
 
 func oneLine(s string) string {
@@ -615,7 +637,7 @@ func (l *streamLine) appendJSON(b []byte) []byte {
 	b = append(b, `,"issuer":`...)
 	b = appendString(b, l.Issuer)
 	b = append(b, `,"claims":`...)
-	if l.Claims == nil {
+	if l.Claims == "" {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, l.Claims...)

@@ -238,7 +238,7 @@ func TestVerifyStreamStopsOnWriteError(t *testing.T) {
 func TestStreamLineJSON(t *testing.T) {
 	class := failure.Expectation
 	lines := []streamLine{
-		{Index: 1, OK: true, Kind: "id_token", Issuer: "https://x.example/", Claims: json.RawMessage(`{"sub":"a","groups":["IT"]}`),
+		{Index: 1, OK: true, Kind: "id_token", Issuer: "https://x.example/", Claims: rawJSON(`{"sub":"a","groups":["IT"]}`),
 			Checks: []verify.Check{{Name: "id_token verified", OK: true, Source: "id_token", Detail: "ok"}}},
 		{Index: 7, ExitCode: 1, Class: &class, Kind: "access_token", Issuer: "é \"<tag>\" \x00\n\xff", Checks: []verify.Check{},
 			Error: &report.Error{Class: class, Message: "group IT: missing everywhere; groups present: \"x\""}, Token: "a.b.c"},
