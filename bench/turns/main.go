@@ -96,7 +96,23 @@ func main() {
 		}
 		rawRun += ev.at.Sub(t)
 		t = time.Now()
-		signal(sp, syscall.SIGCONT)
+		// A stream stopped while it exited finishes exiting stopped: its
+		// exit is then reported after the stop, and it is no longer
+		// there to continue. Its time ran out at the stop.
+		select {
+		case ev = <-streamEvents:
+			streamEnd = ev
+		default:
+			if err := syscall.Kill(sp.Pid, syscall.SIGCONT); err != nil {
+				if err != syscall.ESRCH {
+					log.Fatalf("signal %v to %d: %v", syscall.SIGCONT, sp.Pid, err)
+				}
+				streamEnd = <-streamEvents
+			}
+		}
+		if streamEnd.at != (time.Time{}) {
+			break
+		}
 	}
 	// SIGTERM stays pending while rawrate is stopped; from SIGCONT to its
 	// exit it may still verify, so that time is its too.
