@@ -32,14 +32,16 @@ type claimSet struct {
 // is decoded from there when read). Every token's claims set is an array
 // of these: they hold nothing else.
 type member struct {
-	name    string
+	name string
+	str  string
+	num  float64
+	// start fits in 32 bits (a token is at most maxTokenBytes), and with
+	// the three bytes after it in one word: 48 bytes a member.
+	start   int32
 	kind    byte
 	boolean bool
 	// reg is the claim's regIndex, for a member of a claimSet.
-	reg   int8
-	str   string
-	num   float64
-	start int
+	reg int8
 }
 
 // claims is what the claim checks read: a claimSet, or a map decoded
@@ -111,7 +113,7 @@ func (d *decoder) claimMembers(cs *claimSet) error {
 		}
 		d.i++
 		d.space()
-		m := member{name: k, start: d.i, reg: -1}
+		m := member{name: k, start: int32(d.i), reg: -1}
 		if err := d.memberValue(&m); err != nil {
 			return err
 		}
@@ -302,7 +304,7 @@ func (cs *claimSet) value(m *member) any {
 		return nil
 	}
 	// Validated when the claims set was decoded: this cannot fail.
-	d := decoder{s: cs.s, i: m.start}
+	d := decoder{s: cs.s, i: int(m.start)}
 	v, _ := d.value(0)
 	return v
 }
@@ -313,7 +315,7 @@ func (cs *claimSet) value(m *member) any {
 // slice.
 func (cs *claimSet) strings(m *member, out []string) ([]string, bool) {
 	// Validated when the claims set was decoded: only the shape matters.
-	d := decoder{s: cs.s, i: m.start + 1}
+	d := decoder{s: cs.s, i: int(m.start) + 1}
 	d.space()
 	if out == nil {
 		out = []string{}
