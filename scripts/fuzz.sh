@@ -15,6 +15,8 @@ targets=(
 	"./verify FuzzParseJWKS"
 	"./verify FuzzDiscovery"
 	"./verify FuzzDecodeObject"
+	"./verify FuzzDecodeClaims"
+	"./verify FuzzDecodeBase64URL"
 	"./verify FuzzClaimRef"
 	"./internal/app/suite FuzzParseSuite"
 	"./internal/app/suite FuzzRetryAfter"

@@ -309,6 +309,55 @@ func (cs *claimSet) value(m *member) any {
 	return v
 }
 
+// stringArray reports whether the array member m holds only strings.
+func (cs *claimSet) stringArray(m *member) bool {
+	_, ok := cs.scanStrings(m, "", false)
+	return ok
+}
+
+// arrayHas reports whether the array member m, of strings, holds s.
+func (cs *claimSet) arrayHas(m *member, s string) bool {
+	found, _ := cs.scanStrings(m, s, true)
+	return found
+}
+
+// scanStrings reads the array member m as strings does, without keeping
+// its elements: ok when they are all strings; found (when look is set) as
+// soon as one equals s.
+func (cs *claimSet) scanStrings(m *member, s string, look bool) (found, ok bool) {
+	// Validated when the claims set was decoded: only the shape matters.
+	d := decoder{s: cs.s, i: int(m.start) + 1}
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		return false, true
+	}
+	for {
+		d.space()
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return false, false
+		}
+		e, err := d.str()
+		if err != nil {
+			return false, false
+		}
+		if look && e == s {
+			return true, true
+		}
+		d.space()
+		if d.i >= len(d.s) {
+			return false, false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			return false, true
+		default:
+			return false, false
+		}
+	}
+}
+
 // strings appends to out the elements of the array member m when they
 // are all strings, each a slice of the payload unless it holds escapes;
 // ok is false for any other array. An empty array gives an empty, non-nil

@@ -115,6 +115,7 @@ func TestEvaluatorMatchesEvaluate(t *testing.T) {
 		`{"groups":[1,"IT"]}`, `{"groups":[true]}`, `{"groups":null}`, `{"roles":["IT"]}`,
 		`{"realm_access":{"roles":["IT","Admins"]}}`, `{"groups":["Admins","IT","Everyone"]}`,
 		`{"groups":[]}`, `{"groups":[ "IT" , "IT","\u0045veryone" ]}`, `{"groups":["IT",["Everyone"]]}`,
+		`{"groups":["\u0049T","Admins"]}`, `{"groups":["Everyone","IT"],"x":1}`,
 	}
 	var explained []string
 	explain := func(g string, s []Source) string {

@@ -53,25 +53,24 @@ func (s Source) lookup(ref string) (any, bool) {
 
 // groups reads the groups claim ref: whether it is there (and not null),
 // the groups, and when it holds no list of groups, what it holds. An array
-// of plain strings in a token's claims is read straight into the groups,
-// as every token of a stream carries one.
-func (s Source) groups(ref string) (has bool, groups []string, malformed bool, shape string) {
+// of strings in a token's claims, as every token of a stream carries, is
+// left where it is: array is that member, and the groups are read from it
+// when asked (groupView.contains, groupView.list).
+func (s Source) groups(ref string) (has bool, groups []string, malformed bool, shape string, array *member) {
 	if s.Claims == nil && s.set != nil && !strings.HasPrefix(ref, "/") {
-		if m, ok := s.set.get(ref); ok && m.kind == 'a' {
-			if g, ok := s.set.strings(m, make([]string, 0, 8)); ok {
-				return true, uniqInPlace(g), false, ""
-			}
+		if m, ok := s.set.get(ref); ok && m.kind == 'a' && s.set.stringArray(m) {
+			return true, nil, false, "", m
 		}
 	}
 	raw, has := s.lookup(ref)
 	if !has || raw == nil {
-		return false, nil, false, ""
+		return false, nil, false, "", nil
 	}
 	groups, malformed = groupsOf(raw)
 	if malformed {
 		shape = shapeOf(raw)
 	}
-	return true, groups, malformed, shape
+	return true, groups, malformed, shape, nil
 }
 
 // uniqInPlace is uniq in g's own array, nil when g is empty (as groupsOf
@@ -150,6 +149,27 @@ type groupView struct {
 	has, malformed bool
 	shape          string
 	groups         []string
+	// array, when set, is the claim in set, an array of strings: the
+	// groups, read when asked instead of into groups.
+	array *member
+	set   *claimSet
+}
+
+// contains reports whether the view holds group g.
+func (v *groupView) contains(g string) bool {
+	if v.array != nil {
+		return v.set.arrayHas(v.array, g)
+	}
+	return slices.Contains(v.groups, g)
+}
+
+// list returns the view's groups, each once.
+func (v *groupView) list() []string {
+	if v.array != nil {
+		g, _ := v.set.strings(v.array, nil)
+		return uniqInPlace(g)
+	}
+	return v.groups
 }
 
 func (e Expectations) claimFor(source string) string {
@@ -174,7 +194,10 @@ func (e Expectations) views(sources []Source, consulted, unverified []groupView)
 		if s.Via != "" {
 			v.label += " → " + s.Via
 		}
-		v.has, v.groups, v.malformed, v.shape = s.groups(v.claim)
+		v.has, v.groups, v.malformed, v.shape, v.array = s.groups(v.claim)
+		if v.array != nil {
+			v.set = s.set
+		}
 		if s.Verified {
 			consulted = append(consulted, v)
 		} else {
@@ -367,7 +390,7 @@ func exactCheck(consulted []groupView, expected []string, summary string) Check 
 	where := map[string][]string{}
 	var sources []string
 	for _, v := range consulted {
-		for _, g := range v.groups {
+		for _, g := range v.list() {
 			if slices.Contains(expected, g) {
 				continue
 			}
@@ -424,8 +447,9 @@ func (e Expectations) WantsUserinfo(sources []Source) bool {
 // labels: a caller that joins them at once passes arrays of its own stack,
 // as every token of a stream is evaluated.
 func withGroup(views []groupView, g string, names, labels []string) ([]string, []string) {
-	for _, v := range views {
-		if slices.Contains(v.groups, g) {
+	for i := range views {
+		v := &views[i]
+		if v.contains(g) {
 			if !slices.Contains(names, v.name) {
 				names = append(names, v.name)
 			}
@@ -450,7 +474,7 @@ func present(consulted []groupView) string {
 		case v.malformed:
 			parts[i] = label + " is " + v.shape + ", not a list of groups (a string, an array of strings, or an object keyed by group)"
 		default:
-			parts[i] = label + " " + showList(v.groups)
+			parts[i] = label + " " + showList(v.list())
 		}
 	}
 	return "present: " + strings.Join(parts, "; ")
