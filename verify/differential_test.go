@@ -445,6 +445,35 @@ func TestOnePathMatchesGoOIDC(t *testing.T) {
 				{Audience: "api", ClockSkew: 2 * time.Minute, Now: now},
 			}
 			var parser Parser
+			// The batch calls give each token of the corpus, all in one
+			// batch, the verdict the single calls give it. (Their messages
+			// may differ in what they say of the key set's last refetch,
+			// which the first unknown kid of either call spends.)
+			batch := make([]*Parsed, len(corpus))
+			for i, c := range corpus {
+				batch[i] = parser.Parse(c.raw)
+			}
+			out, errs := make([]*Token, len(corpus)), make([]error, len(corpus))
+			sameAsAlone := func(what string, i int, tok *Token, err error) {
+				t.Helper()
+				if got, want := verdictOf(out[i], errs[i]), verdictOf(tok, err); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s as %s in a batch: %+v (%v), alone %+v (%v)", corpus[i].name, what, got, errs[i], want, err)
+				}
+			}
+			for _, o := range idSets {
+				p.VerifyParsedIDTokens(ctx, batch, o, out, errs)
+				for i := range corpus {
+					tok, err := p.VerifyParsedIDToken(ctx, batch[i], o)
+					sameAsAlone("an ID token", i, tok, err)
+				}
+			}
+			for _, o := range atSets {
+				p.VerifyParsedAccessTokens(ctx, batch, o, out, errs)
+				for i := range corpus {
+					tok, err := p.VerifyParsedAccessToken(ctx, batch[i], o)
+					sameAsAlone("an access token", i, tok, err)
+				}
+			}
 			accepted, differed := 0, 0
 			for _, c := range corpus {
 				var ours, theirs []verdict

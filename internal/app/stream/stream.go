@@ -178,6 +178,7 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 			// array of verdicts serves all of its batches.
 			checks := make([]verify.Check, 0, v.checks)
 			verdicts := make([]verdict, 0, maxBatchLines)
+			var b batchVerifier
 			// Workers also stop on cancellation, so that an interrupted
 			// stream returns even while the reader waits on its input.
 			for {
@@ -205,9 +206,7 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 					for _, in := range j.lines {
 						verdicts = append(verdicts, v.route(ctx, in))
 					}
-					for i := range verdicts {
-						v.verify(ctx, &verdicts[i])
-					}
+					b.verify(ctx, v, verdicts)
 					for i, in := range j.lines {
 						var class failure.Class
 						r.out, class = v.render(in, &verdicts[i], r.out, &checks)
@@ -447,18 +446,49 @@ func (v *streamVerifier) route(ctx context.Context, j inLine) verdict {
 	return vd
 }
 
-// verify checks a routed token's signature and claims.
-func (v *streamVerifier) verify(ctx context.Context, vd *verdict) {
-	if vd.p == nil {
-		return
-	}
-	if vd.kind == report.IDToken {
-		vd.tok, vd.err = vd.p.VerifyParsedIDToken(ctx, vd.parsed, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
-	} else {
-		vd.tok, vd.err = vd.p.VerifyParsedAccessToken(ctx, vd.parsed, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now})
-	}
-	if vd.err == nil {
-		vd.payload = vd.parsed.Payload()
+// batchVerifier verifies a worker's routed tokens, each run of them with
+// one issuer and kind through one batch call (Provider.VerifyParsedIDTokens
+// or VerifyParsedAccessTokens: the signatures back to back, then the
+// claims). Its arrays serve all of the worker's batches.
+type batchVerifier struct {
+	toks []*verify.Parsed
+	out  []*verify.Token
+	errs []error
+}
+
+// verify verifies the routed tokens of vds in place.
+func (b *batchVerifier) verify(ctx context.Context, v *streamVerifier, vds []verdict) {
+	for i := 0; i < len(vds); {
+		if vds[i].p == nil {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(vds) && vds[j].p == vds[i].p && vds[j].kind == vds[i].kind {
+			j++
+		}
+		run := vds[i:j]
+		b.toks = b.toks[:0]
+		for k := range run {
+			b.toks = append(b.toks, run[k].parsed)
+		}
+		b.out, b.errs = slices.Grow(b.out[:0], len(run))[:len(run)], slices.Grow(b.errs[:0], len(run))[:len(run)]
+		if run[0].kind == report.IDToken {
+			run[0].p.VerifyParsedIDTokens(ctx, b.toks, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now}, b.out, b.errs)
+		} else {
+			run[0].p.VerifyParsedAccessTokens(ctx, b.toks, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now}, b.out, b.errs)
+		}
+		for k := range run {
+			run[k].tok, run[k].err = b.out[k], b.errs[k]
+			if run[k].err == nil {
+				run[k].payload = run[k].parsed.Payload()
+			}
+		}
+		// Not kept past the batch.
+		clear(b.toks)
+		clear(b.out)
+		clear(b.errs)
+		i = j
 	}
 }
 
