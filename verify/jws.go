@@ -192,6 +192,13 @@ type compactJWT struct {
 	// set holds what claims points at: one allocation for the token and
 	// its claims.
 	set claimSet
+	// hashed is the digest of the signing input for alg's hash (nil when
+	// alg has none: EdDSA, or one that is refused), in digest. It is made
+	// when the token is parsed, so that the signature checks of a batch
+	// are the checks alone, and once for all the keys a token without kid
+	// is tried with.
+	hashed []byte
+	digest [sha512.Size]byte
 }
 
 // refusedError is a token that has the form of a compact JWS but breaks a
@@ -295,6 +302,9 @@ func parseCompactInto(raw string, cache *headerCache, t *compactJWT) error {
 		return jsonRefusal("the payload", err)
 	}
 	t.claims, t.payload = &t.set, payload
+	if h := algHash(t.alg); h != 0 {
+		t.hashed = signingInput{parts[0], parts[1]}.hash(h, &t.digest)
+	}
 	if cached == nil {
 		cache.put(parts[0], &jwtHeader{header: t.header, alg: t.alg, kid: t.kid, typ: t.typ})
 	}
@@ -448,8 +458,21 @@ func (p *Provider) signature(ctx context.Context, t *compactJWT) error {
 	input := signingInput{t.segs[0], t.segs[1]}
 	k := p.keys
 	return k.verifyWith(ctx, func(s *jwks) error {
-		return s.try(func(pub crypto.PublicKey) bool { return verifyWithKey(pub, t.alg, input, sig) }, t.alg, t.kid, k.url)
+		return s.try(func(pub crypto.PublicKey) bool { return verifyWithKey(pub, t.alg, input, t.hashed, sig) }, t.alg, t.kid, k.url)
 	})
+}
+
+// algHash is the hash of an RSA or ECDSA JWS algorithm, 0 for another.
+func algHash(alg string) crypto.Hash {
+	switch alg {
+	case "RS256", "PS256", "ES256":
+		return crypto.SHA256
+	case "RS384", "PS384", "ES384":
+		return crypto.SHA384
+	case "RS512", "PS512", "ES512":
+		return crypto.SHA512
+	}
+	return 0
 }
 
 // signingInput is header "." payload, kept in its two parts, the token's
@@ -500,29 +523,24 @@ func ecCurve(alg string) (elliptic.Curve, int) {
 	return nil, 0
 }
 
-// verifyWithKey verifies sig over input with key for alg, one of the
-// asymmetric JWS algorithms of RFC 7518 and RFC 8037. fitsAlg has matched
-// the key's type to alg.
-func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, sig []byte) bool {
-	var h crypto.Hash
-	switch alg {
-	case "RS256", "PS256", "ES256":
-		h = crypto.SHA256
-	case "RS384", "PS384", "ES384":
-		h = crypto.SHA384
-	case "RS512", "PS512", "ES512":
-		h = crypto.SHA512
+// verifyWithKey verifies sig over input, whose digest for alg's hash is
+// hashed (the parse made it), with key for alg, one of the asymmetric JWS
+// algorithms of RFC 7518 and RFC 8037. fitsAlg has matched the key's type
+// to alg.
+func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, hashed, sig []byte) bool {
+	h := algHash(alg)
+	if h != 0 && len(hashed) != h.Size() {
+		return false
 	}
-	var sum [sha512.Size]byte
 	switch pub := key.(type) {
 	case *rsa.PublicKey:
 		switch alg {
 		case "RS256", "RS384", "RS512":
-			return rsa.VerifyPKCS1v15(pub, h, input.hash(h, &sum), sig) == nil
+			return rsa.VerifyPKCS1v15(pub, h, hashed, sig) == nil
 		case "PS256", "PS384", "PS512":
 			// The salt is as long as the hash (RFC 7518 section 3.5);
 			// VerifyPSS's auto-detection would accept any length.
-			return rsa.VerifyPSS(pub, h, input.hash(h, &sum), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+			return rsa.VerifyPSS(pub, h, hashed, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 		}
 	case *ecdsa.PublicKey:
 		curve, size := ecCurve(alg)
@@ -532,7 +550,7 @@ func verifyWithKey(key crypto.PublicKey, alg string, input signingInput, sig []b
 			return false
 		}
 		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(pub, input.hash(h, &sum), r, s)
+		return ecdsa.Verify(pub, hashed, r, s)
 	case ed25519.PublicKey:
 		var buf [2048]byte
 		return alg == "EdDSA" && len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, input.appendTo(buf[:0]), sig)

@@ -1,10 +1,19 @@
 package verify
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // TestParseRules: each rule of parseCompactInto, with its message, and
@@ -97,5 +106,56 @@ func TestParseFormNotRefusal(t *testing.T) {
 		if err == nil || errors.Is(err, ErrRefused) {
 			t.Errorf("%q: error %v, want a form error that is not a refusal", raw, err)
 		}
+	}
+}
+
+// TestEveryAsymmetricAlg verifies a token of each asymmetric algorithm,
+// with a kid and without one (tried against every key, all with the digest
+// the parse made), and refuses it with its signature's last byte changed.
+func TestEveryAsymmetricAlg(t *testing.T) {
+	k1, k2 := rsaKeys()[0], rsaKeys()[1]
+	ecs := map[jose.SignatureAlgorithm]*ecdsa.PrivateKey{}
+	for alg, curve := range map[jose.SignatureAlgorithm]elliptic.Curve{jose.ES256: elliptic.P256(), jose.ES384: elliptic.P384(), jose.ES512: elliptic.P521()} {
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ecs[alg] = k
+	}
+	ed := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA} {
+		t.Run(string(alg), func(t *testing.T) {
+			var key crypto.Signer = k1
+			switch {
+			case ecs[alg] != nil:
+				key = ecs[alg]
+			case alg == jose.EdDSA:
+				key = ed
+			}
+			// A second key of the same type first, so that a token
+			// without kid is tried against two.
+			var other crypto.Signer = k2
+			if _, ok := key.(*ecdsa.PrivateKey); ok {
+				other = ecKey()
+			}
+			ti := newIssuer(t, jwk(other, "other", "", "sig"), jwk(key, "k", "", "sig"))
+			ti.set(func(ti *testIssuer) { ti.meta["id_token_signing_alg_values_supported"] = []string{string(alg)} })
+			p := ti.discover(t)
+			o := IDTokenOptions{ClientID: testClientID, Nonce: testNonce, Now: func() time.Time { return t0 }}
+			for _, kid := range []string{"k", ""} {
+				raw := sign(t, key, alg, kid, idClaims(ti.URL))
+				if _, err := p.VerifyIDToken(testCtx(t), raw, o); err != nil {
+					t.Fatalf("kid %q: %v", kid, err)
+				}
+				// The signature's last character but one, all of whose
+				// bits count, changed to the next of the alphabet.
+				const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+				i := len(raw) - 2
+				bad := raw[:i] + string(alphabet[(strings.IndexByte(alphabet, raw[i])+1)%64]) + raw[i+1:]
+				if _, err := p.VerifyIDToken(testCtx(t), bad, o); err == nil {
+					t.Fatalf("kid %q: a changed signature verified", kid)
+				}
+			}
+		})
 	}
 }
