@@ -311,51 +311,17 @@ func (cs *claimSet) value(m *member) any {
 
 // stringArray reports whether the array member m holds only strings.
 func (cs *claimSet) stringArray(m *member) bool {
-	_, ok := cs.scanStrings(m, "", false)
-	return ok
+	return cs.eachString(m, func(string) bool { return true })
 }
 
 // arrayHas reports whether the array member m, of strings, holds s.
 func (cs *claimSet) arrayHas(m *member, s string) bool {
-	found, _ := cs.scanStrings(m, s, true)
+	found := false
+	cs.eachString(m, func(e string) bool {
+		found = e == s
+		return !found
+	})
 	return found
-}
-
-// scanStrings reads the array member m as strings does, without keeping
-// its elements: ok when they are all strings; found (when look is set) as
-// soon as one equals s.
-func (cs *claimSet) scanStrings(m *member, s string, look bool) (found, ok bool) {
-	// Validated when the claims set was decoded: only the shape matters.
-	d := decoder{s: cs.s, i: int(m.start) + 1}
-	d.space()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		return false, true
-	}
-	for {
-		d.space()
-		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return false, false
-		}
-		e, err := d.str()
-		if err != nil {
-			return false, false
-		}
-		if look && e == s {
-			return true, true
-		}
-		d.space()
-		if d.i >= len(d.s) {
-			return false, false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			return false, true
-		default:
-			return false, false
-		}
-	}
 }
 
 // strings appends to out the elements of the array member m when they
@@ -363,36 +329,51 @@ func (cs *claimSet) scanStrings(m *member, s string, look bool) (found, ok bool)
 // ok is false for any other array. An empty array gives an empty, non-nil
 // slice.
 func (cs *claimSet) strings(m *member, out []string) ([]string, bool) {
-	// Validated when the claims set was decoded: only the shape matters.
-	d := decoder{s: cs.s, i: int(m.start) + 1}
-	d.space()
 	if out == nil {
 		out = []string{}
 	}
+	if !cs.eachString(m, func(e string) bool {
+		out = append(out, e)
+		return true
+	}) {
+		return nil, false
+	}
+	return out, true
+}
+
+// eachString calls f with the elements of the array member m in order,
+// while f returns true, and reports false when it meets an element that is
+// not a string (f has then seen the strings before it).
+func (cs *claimSet) eachString(m *member, f func(string) bool) bool {
+	// Validated when the claims set was decoded: only the shape matters.
+	d := decoder{s: cs.s, i: int(m.start) + 1}
+	d.space()
 	if d.i < len(d.s) && d.s[d.i] == ']' {
-		return out, true
+		return true
 	}
 	for {
 		d.space()
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
-			return nil, false
+			return false
 		}
-		s, err := d.str()
+		e, err := d.str()
 		if err != nil {
-			return nil, false
+			return false
 		}
-		out = append(out, s)
+		if !f(e) {
+			return true
+		}
 		d.space()
 		if d.i >= len(d.s) {
-			return nil, false
+			return false
 		}
 		switch d.s[d.i] {
 		case ',':
 			d.i++
 		case ']':
-			return out, true
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }

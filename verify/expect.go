@@ -149,8 +149,9 @@ type groupView struct {
 	has, malformed bool
 	shape          string
 	groups         []string
-	// array, when set, is the claim in set, an array of strings: the
-	// groups, read when asked instead of into groups.
+	// array, when set, is the claim in set (the source's claims), an
+	// array of strings: the groups, read when asked instead of into
+	// groups.
 	array *member
 	set   *claimSet
 }
@@ -195,9 +196,7 @@ func (e Expectations) views(sources []Source, consulted, unverified []groupView)
 			v.label += " → " + s.Via
 		}
 		v.has, v.groups, v.malformed, v.shape, v.array = s.groups(v.claim)
-		if v.array != nil {
-			v.set = s.set
-		}
+		v.set = s.set
 		if s.Verified {
 			consulted = append(consulted, v)
 		} else {

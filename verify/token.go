@@ -183,7 +183,7 @@ func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTok
 	if err := p.idSignature(ctx, tok, o); err != nil {
 		return nil, err
 	}
-	return idTokenClaims(p, tok, o)
+	return p.idClaims(tok, o)
 }
 
 // VerifyParsedIDTokens is VerifyParsedIDToken for each of toks with the
@@ -192,12 +192,20 @@ func (p *Provider) VerifyParsedIDToken(ctx context.Context, tok *Parsed, o IDTok
 // the claims, which is faster for a batch than one token after another
 // (claimcheck verify - verifies its batches so).
 func (p *Provider) VerifyParsedIDTokens(ctx context.Context, toks []*Parsed, o IDTokenOptions, out []*Token, errs []error) {
+	verifyBatch(toks, out, errs,
+		func(tok *Parsed) error { return p.idSignature(ctx, tok, o) },
+		func(tok *Parsed) (*Token, error) { return p.idClaims(tok, o) })
+}
+
+// verifyBatch fills out and errs for toks: signature for each token, then
+// claims for each whose signature passed.
+func verifyBatch(toks []*Parsed, out []*Token, errs []error, signature func(*Parsed) error, claims func(*Parsed) (*Token, error)) {
 	for i, tok := range toks {
-		out[i], errs[i] = nil, p.idSignature(ctx, tok, o)
+		out[i], errs[i] = nil, signature(tok)
 	}
 	for i, tok := range toks {
 		if errs[i] == nil {
-			out[i], errs[i] = idTokenClaims(p, tok, o)
+			out[i], errs[i] = claims(tok)
 		}
 	}
 }
@@ -220,9 +228,9 @@ func (p *Provider) idSignature(ctx context.Context, tok *Parsed, o IDTokenOption
 	return nil
 }
 
-// idTokenClaims is the rest of VerifyParsedIDToken, once idSignature accepted
+// idClaims is the rest of VerifyParsedIDToken, once idSignature accepted
 // tok.
-func idTokenClaims(p *Provider, tok *Parsed, o IDTokenOptions) (*Token, error) {
+func (p *Provider) idClaims(tok *Parsed, o IDTokenOptions) (*Token, error) {
 	if err := p.checkIDClaims(tok.t.claims, tok.t.alg, o); err != nil {
 		return nil, failure.New(failure.Verification, "ID token", "%w", err)
 	}
@@ -248,20 +256,15 @@ func (p *Provider) VerifyParsedAccessToken(ctx context.Context, tok *Parsed, o A
 	if err := p.accessSignature(ctx, tok); err != nil {
 		return nil, err
 	}
-	return accessTokenClaims(p, tok, o)
+	return p.accessClaims(tok, o)
 }
 
 // VerifyParsedAccessTokens is VerifyParsedAccessToken for each of toks,
 // as VerifyParsedIDTokens is VerifyParsedIDToken.
 func (p *Provider) VerifyParsedAccessTokens(ctx context.Context, toks []*Parsed, o AccessTokenOptions, out []*Token, errs []error) {
-	for i, tok := range toks {
-		out[i], errs[i] = nil, p.accessSignature(ctx, tok)
-	}
-	for i, tok := range toks {
-		if errs[i] == nil {
-			out[i], errs[i] = accessTokenClaims(p, tok, o)
-		}
-	}
+	verifyBatch(toks, out, errs,
+		func(tok *Parsed) error { return p.accessSignature(ctx, tok) },
+		func(tok *Parsed) (*Token, error) { return p.accessClaims(tok, o) })
 }
 
 // accessSignature is VerifyParsedAccessToken up to and including the
@@ -300,9 +303,9 @@ func (p *Provider) accessSignature(ctx context.Context, tok *Parsed) error {
 	return nil
 }
 
-// accessTokenClaims is the rest of VerifyParsedAccessToken, once
+// accessClaims is the rest of VerifyParsedAccessToken, once
 // accessSignature accepted tok.
-func accessTokenClaims(p *Provider, tok *Parsed, o AccessTokenOptions) (*Token, error) {
+func (p *Provider) accessClaims(tok *Parsed, o AccessTokenOptions) (*Token, error) {
 	if err := p.checkAccessClaims(tok.t.claims, o); err != nil {
 		return nil, failure.New(failure.Verification, "access token", "%w", err)
 	}

@@ -173,12 +173,7 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// A line's checks are rendered before the next line's are
-			// built: one slice serves all of a worker's lines, as one
-			// array of verdicts serves all of its batches.
-			checks := make([]verify.Check, 0, v.checks)
-			verdicts := make([]verdict, 0, maxBatchLines)
-			var b batchVerifier
+			w := worker{v: v, checks: make([]verify.Check, 0, v.checks)}
 			// Workers also stop on cancellation, so that an interrupted
 			// stream returns even while the reader waits on its input.
 			for {
@@ -187,34 +182,7 @@ func Verify(ctx context.Context, c Config, in io.Reader, out io.Writer) (Summary
 					if !ok {
 						return
 					}
-					// Each line is rendered straight into the batch's
-					// buffer, sized for the batch's tokens and their
-					// claims (about three quarters of a token's length).
-					size := 0
-					for _, in := range j.lines {
-						size += 512 + len(in.raw)
-					}
-					r := batchResult{out: getBuf(&bufs, size), classes: make([]failure.Class, 0, len(j.lines))}
-					// Three passes over the batch, each doing one kind
-					// of work back to back: routing (parsing each token
-					// and finding its issuer), verifying (the signature
-					// check is most of a token's time), and rendering.
-					// Interleaved, each token's parsing and rendering
-					// slowed the signature check that followed
-					// (bench/turns: 2.5% of the stream's speed).
-					verdicts = verdicts[:0]
-					for _, in := range j.lines {
-						verdicts = append(verdicts, v.route(ctx, in))
-					}
-					b.verify(ctx, v, verdicts)
-					for i, in := range j.lines {
-						var class failure.Class
-						r.out, class = v.render(in, &verdicts[i], r.out, &checks)
-						r.classes = append(r.classes, class)
-					}
-					// Not kept past the batch: the arrays are reused.
-					clear(verdicts)
-					j.res <- r
+					j.res <- w.batch(ctx, j.lines, &bufs)
 				case <-ctx.Done():
 					return
 				}
@@ -403,10 +371,9 @@ type verdict struct {
 	kind, issuer string
 	parsed       *verify.Parsed
 	// p verifies the token: set when routing found its issuer.
-	p       *verify.Provider
-	tok     *verify.Token
-	payload string
-	err     error
+	p   *verify.Provider
+	tok *verify.Token
+	err error
 }
 
 // route parses one line's token and finds the issuer that verifies it:
@@ -446,18 +413,53 @@ func (v *streamVerifier) route(ctx context.Context, j inLine) verdict {
 	return vd
 }
 
-// batchVerifier verifies a worker's routed tokens, each run of them with
-// one issuer and kind through one batch call (Provider.VerifyParsedIDTokens
-// or VerifyParsedAccessTokens: the signatures back to back, then the
-// claims). Its arrays serve all of the worker's batches.
-type batchVerifier struct {
-	toks []*verify.Parsed
-	out  []*verify.Token
-	errs []error
+// worker verifies batches. Its arrays serve all of its batches: a line's
+// checks are rendered before the next line's are built, and the verdicts
+// and the batch calls' arguments are not kept past a batch.
+type worker struct {
+	v        *streamVerifier
+	checks   []verify.Check
+	verdicts []verdict
+	toks     []*verify.Parsed
+	out      []*verify.Token
+	errs     []error
 }
 
-// verify verifies the routed tokens of vds in place.
-func (b *batchVerifier) verify(ctx context.Context, v *streamVerifier, vds []verdict) {
+// batch verifies lines and renders their results into a buffer of bufs.
+// It makes three passes, each doing one kind of work back to back:
+// routing (parsing each token and finding its issuer), verifying, and
+// rendering. Interleaved token by token, the parsing and the rendering
+// slowed the signature checks between them (bench/turns: 2.5% of the
+// stream's speed).
+func (w *worker) batch(ctx context.Context, lines []inLine, bufs *sync.Pool) batchResult {
+	// Each line is rendered straight into the batch's buffer, sized for
+	// the batch's tokens and their claims (about three quarters of a
+	// token's length).
+	size := 0
+	for _, in := range lines {
+		size += 512 + len(in.raw)
+	}
+	r := batchResult{out: getBuf(bufs, size), classes: make([]failure.Class, 0, len(lines))}
+	w.verdicts = w.verdicts[:0]
+	for _, in := range lines {
+		w.verdicts = append(w.verdicts, w.v.route(ctx, in))
+	}
+	w.verify(ctx)
+	for i, in := range lines {
+		var class failure.Class
+		r.out, class = w.v.render(in, &w.verdicts[i], r.out, &w.checks)
+		r.classes = append(r.classes, class)
+	}
+	clear(w.verdicts)
+	return r
+}
+
+// verify verifies the routed tokens of w.verdicts in place, each run of
+// them with one issuer and kind through one batch call
+// (Provider.VerifyParsedIDTokens or VerifyParsedAccessTokens: the
+// signatures back to back, then the claims).
+func (w *worker) verify(ctx context.Context) {
+	vds, c := w.verdicts, w.v.c
 	for i := 0; i < len(vds); {
 		if vds[i].p == nil {
 			i++
@@ -468,26 +470,22 @@ func (b *batchVerifier) verify(ctx context.Context, v *streamVerifier, vds []ver
 			j++
 		}
 		run := vds[i:j]
-		b.toks = b.toks[:0]
+		w.toks = w.toks[:0]
 		for k := range run {
-			b.toks = append(b.toks, run[k].parsed)
+			w.toks = append(w.toks, run[k].parsed)
 		}
-		b.out, b.errs = slices.Grow(b.out[:0], len(run))[:len(run)], slices.Grow(b.errs[:0], len(run))[:len(run)]
+		w.out, w.errs = slices.Grow(w.out[:0], len(run))[:len(run)], slices.Grow(w.errs[:0], len(run))[:len(run)]
 		if run[0].kind == report.IDToken {
-			run[0].p.VerifyParsedIDTokens(ctx, b.toks, verify.IDTokenOptions{ClientID: v.c.ClientID, NoNonce: true, ClockSkew: v.c.ClockSkew, Now: v.c.Now}, b.out, b.errs)
+			run[0].p.VerifyParsedIDTokens(ctx, w.toks, verify.IDTokenOptions{ClientID: c.ClientID, NoNonce: true, ClockSkew: c.ClockSkew, Now: c.Now}, w.out, w.errs)
 		} else {
-			run[0].p.VerifyParsedAccessTokens(ctx, b.toks, verify.AccessTokenOptions{Audience: v.c.Audience, ClockSkew: v.c.ClockSkew, Now: v.c.Now}, b.out, b.errs)
+			run[0].p.VerifyParsedAccessTokens(ctx, w.toks, verify.AccessTokenOptions{Audience: c.Audience, ClockSkew: c.ClockSkew, Now: c.Now}, w.out, w.errs)
 		}
 		for k := range run {
-			run[k].tok, run[k].err = b.out[k], b.errs[k]
-			if run[k].err == nil {
-				run[k].payload = run[k].parsed.Payload()
-			}
+			run[k].tok, run[k].err = w.out[k], w.errs[k]
 		}
-		// Not kept past the batch.
-		clear(b.toks)
-		clear(b.out)
-		clear(b.errs)
+		clear(w.toks)
+		clear(w.out)
+		clear(w.errs)
 		i = j
 	}
 }
@@ -501,12 +499,12 @@ func (v *streamVerifier) render(j inLine, vd *verdict, b []byte, checks *[]verif
 	if v.c.ShowTokens {
 		l.Token = j.raw
 	}
-	err, tok, payload := vd.err, vd.tok, vd.payload
+	err, tok := vd.err, vd.tok
 	name := verifiedCheckName(l.Kind)
 	switch {
 	case err == nil:
 		l.Checks = append(l.Checks, verify.Check{Name: name, OK: true, Source: l.Kind, Detail: streamVerifiedDetail(tok)})
-		l.Claims = claimsJSON(payload, tok)
+		l.Claims = claimsJSON(vd.parsed.Payload(), tok)
 		n := len(l.Checks)
 		src := [1]verify.Source{tok.Source(l.Kind)}
 		l.Checks = v.eval.AppendChecks(l.Checks, src[:])
